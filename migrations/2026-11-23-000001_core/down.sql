@@ -1,0 +1,4 @@
+DROP TABLE audit_log;
+DROP TABLE enterprises;
+DROP FUNCTION enterprise_name_grams(text);
+DROP TABLE regions;

@@ -1,0 +1,118 @@
+//! Typed settings: compiled-in `config/default.toml`, then an optional file named by
+//! `PEIYU_CONFIG_FILE`, then `PEIYU_*` environment variables (and `DATABASE_URL`).
+//! Settings are loaded once and passed explicitly; there is no global.
+
+use crate::domain::{Cluster, Clusters, Ladder, Rung};
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+const DEFAULT_SETTINGS: &str = include_str!("../config/default.toml");
+const DEFAULT_TIERS: &str = include_str!("../config/tiers.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub tiers_file: String,
+    pub config_file: String,
+    pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    pub clusters: Vec<Cluster>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub connection_timeout_ms: u64,
+    pub statement_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    pub json_limit_bytes: usize,
+    pub workers: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("settings: {0}")]
+    Config(#[from] config::ConfigError),
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Tiers { path: String, source: config::ConfigError },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// The reference data the rest of the program checks input against.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub ladder: Ladder,
+    pub clusters: Clusters,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TiersFile {
+    tiers: Vec<Rung>,
+}
+
+impl Settings {
+    /// Loads the settings the running process should use.
+    pub fn load() -> Result<Self, SettingsError> {
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml));
+        if let Some(path) = std::env::var_os("PEIYU_CONFIG_FILE").filter(|p| !p.is_empty()) {
+            builder = builder.add_source(File::from(PathBuf::from(path)).format(FileFormat::Toml));
+        }
+        let database_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
+        let settings = builder
+            .add_source(Environment::with_prefix("PEIYU").prefix_separator("_").separator("__").try_parsing(true))
+            .set_override_option("database.url", database_url)?
+            .build()?
+            .try_deserialize()?;
+        Ok(settings)
+    }
+
+    /// The ladder and clusters, validated; a bad file fails start-up naming the problem.
+    pub fn catalog(&self) -> Result<Catalog, SettingsError> {
+        let (path, text) = if self.tiers_file.is_empty() {
+            ("config/tiers.toml (built in)".to_owned(), DEFAULT_TIERS.to_owned())
+        } else {
+            let text = std::fs::read_to_string(&self.tiers_file)
+                .map_err(|source| SettingsError::Read { path: PathBuf::from(&self.tiers_file), source })?;
+            (self.tiers_file.clone(), text)
+        };
+        let tiers: TiersFile = Config::builder()
+            .add_source(File::from_str(&text, FileFormat::Toml))
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|source| SettingsError::Tiers { path: path.clone(), source })?;
+        let ladder =
+            Ladder::new(tiers.tiers).map_err(|e| SettingsError::Invalid { path, message: e.to_string() })?;
+        let clusters = Clusters::new(self.clusters.clone())
+            .map_err(|e| SettingsError::Invalid { path: "clusters".into(), message: e.to_string() })?;
+        Ok(Catalog { ladder, clusters })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_defaults_load() {
+        let settings: Settings = Config::builder()
+            .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
+            .build()
+            .and_then(Config::try_deserialize)
+            .expect("defaults deserialize");
+        assert_eq!(settings.bind, "127.0.0.1:8080");
+        let catalog = settings.catalog().expect("built-in catalog is valid");
+        let codes: Vec<_> = catalog.ladder.rungs().iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(codes, ["prospect", "tech_sme", "hnte_pool", "hnte", "srdi", "little_giant"]);
+        assert_eq!(catalog.clusters.get("biomedicine").map(|c| c.name.as_str()), Ok("生物医药"));
+    }
+}

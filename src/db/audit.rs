@@ -1,0 +1,78 @@
+//! The audit log: one row per change, written in the transaction that makes the change.
+
+use crate::db::schema::audit_log;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+/// Who made a change. Until sign-in exists every caller is anonymous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Anonymous,
+}
+
+impl Actor {
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Anonymous => "anonymous",
+        }
+    }
+
+    fn id(self) -> Option<Uuid> {
+        match self {
+            Self::Anonymous => None,
+        }
+    }
+}
+
+/// The context every change is recorded with.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    pub actor: Actor,
+    pub request_id: Option<Uuid>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+struct NewEntry<'a> {
+    id: Uuid,
+    actor_kind: &'a str,
+    actor_id: Option<Uuid>,
+    action: &'a str,
+    entity: &'a str,
+    entity_id: Uuid,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    request_id: Option<Uuid>,
+}
+
+/// One change to one entity, with its state before and after (as the API shows it).
+pub struct Change<'a, T> {
+    pub entity: &'a str,
+    pub entity_id: Uuid,
+    pub action: &'a str,
+    pub before: Option<&'a T>,
+    pub after: Option<&'a T>,
+}
+
+pub fn record<T: serde::Serialize>(conn: &mut PgConnection, context: &Context, change: Change<T>) -> QueryResult<()> {
+    let to_json = |value: Option<&T>| {
+        value
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+    };
+    diesel::insert_into(audit_log::table)
+        .values(NewEntry {
+            id: Uuid::now_v7(),
+            actor_kind: context.actor.kind(),
+            actor_id: context.actor.id(),
+            action: change.action,
+            entity: change.entity,
+            entity_id: change.entity_id,
+            before: to_json(change.before)?,
+            after: to_json(change.after)?,
+            request_id: context.request_id,
+        })
+        .execute(conn)
+        .map(drop)
+}

@@ -1,0 +1,158 @@
+use crate::db::schema::enterprises;
+use crate::domain::Uscc;
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Nullable, Text};
+use serde::Serialize;
+use uuid::Uuid;
+
+diesel::define_sql_function! {
+    /// The unigrams and bigrams of a name (migration 2026-11-23-000001_core).
+    fn enterprise_name_grams(name: Text) -> Array<Nullable<Text>>;
+}
+diesel::define_sql_function!(fn lower(text: Text) -> Text);
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = enterprises, check_for_backend(diesel::pg::Pg))]
+pub struct Enterprise {
+    pub id: Uuid,
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub fields: EnterpriseFields,
+    pub tier: String,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+/// What people edit about an enterprise. Its tier is not here: it moves only by
+/// promotion and demotion.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
+#[diesel(table_name = enterprises, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
+pub struct EnterpriseFields {
+    pub uscc: String,
+    pub name: String,
+    pub street_id: Option<Uuid>,
+    pub park_id: Option<Uuid>,
+    pub cluster: Option<String>,
+    pub established_on: Option<NaiveDate>,
+    pub address: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub employees: Option<i32>,
+    #[diesel(deserialize_as = Tags)]
+    pub tags: Vec<String>,
+}
+
+/// PostgreSQL arrays may hold NULLs; ours never do (the API only writes strings).
+pub struct Tags(Vec<Option<String>>);
+
+impl<DB: diesel::backend::Backend> Queryable<Array<Nullable<Text>>, DB> for Tags
+where
+    Vec<Option<String>>: diesel::deserialize::FromSql<Array<Nullable<Text>>, DB>,
+{
+    type Row = Vec<Option<String>>;
+
+    fn build(row: Self::Row) -> diesel::deserialize::Result<Self> {
+        Ok(Self(row))
+    }
+}
+
+impl From<Tags> for Vec<String> {
+    fn from(tags: Tags) -> Self {
+        tags.0.into_iter().flatten().collect()
+    }
+}
+
+/// The filters of the enterprise list; every one is served by an index.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// A name fragment of any length, Chinese or Latin, or the start of a USCC.
+    pub q: Option<String>,
+    pub tier: Option<String>,
+    pub street_id: Option<Uuid>,
+    pub cluster: Option<String>,
+}
+
+pub fn insert(conn: &mut PgConnection, id: Uuid, fields: &EnterpriseFields, tier: &str) -> QueryResult<Enterprise> {
+    diesel::insert_into(enterprises::table)
+        .values((enterprises::id.eq(id), fields, enterprises::tier.eq(tier)))
+        .returning(Enterprise::as_returning())
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Enterprise> {
+    enterprises::table.find(id).select(Enterprise::as_select()).get_result(conn)
+}
+
+/// Reads and row-locks an enterprise for the rest of the transaction, so that concurrent
+/// changes to it queue up instead of overwriting each other.
+pub fn find_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<Enterprise> {
+    enterprises::table.find(id).select(Enterprise::as_select()).for_update().get_result(conn)
+}
+
+/// Writes new fields and moves the version on.
+pub fn update(conn: &mut PgConnection, id: Uuid, fields: &EnterpriseFields) -> QueryResult<Enterprise> {
+    diesel::update(enterprises::table.find(id))
+        .set((fields, enterprises::version.eq(enterprises::version + 1), enterprises::updated_at.eq(diesel::dsl::now)))
+        .returning(Enterprise::as_returning())
+        .get_result(conn)
+}
+
+pub fn archive(conn: &mut PgConnection, id: Uuid) -> QueryResult<Enterprise> {
+    diesel::update(enterprises::table.find(id))
+        .set((
+            enterprises::archived_at.eq(diesel::dsl::now),
+            enterprises::version.eq(enterprises::version + 1),
+            enterprises::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Enterprise::as_returning())
+        .get_result(conn)
+}
+
+/// Live enterprises newest first, the page after `after` (keyset on the time-ordered id).
+pub fn list(conn: &mut PgConnection, filter: &ListFilter, after: Option<Uuid>, limit: i64) -> QueryResult<Vec<Enterprise>> {
+    let mut query = enterprises::table
+        .filter(enterprises::archived_at.is_null())
+        .select(Enterprise::as_select())
+        .order(enterprises::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(enterprises::id.lt(after));
+    }
+    if let Some(tier) = &filter.tier {
+        query = query.filter(enterprises::tier.eq(tier.clone()));
+    }
+    if let Some(street_id) = filter.street_id {
+        query = query.filter(enterprises::street_id.eq(street_id));
+    }
+    if let Some(cluster) = &filter.cluster {
+        query = query.filter(enterprises::cluster.eq(cluster.clone()));
+    }
+    if let Some(fragment) = &filter.q {
+        // The grams narrow the candidates through the GIN index; LIKE keeps only names
+        // that really contain the fragment in one piece.
+        let by_name = enterprises::name_grams
+            .contains(enterprise_name_grams(fragment.clone()))
+            .and(lower(enterprises::name).like(format!("%{}%", escape_like(&fragment.to_lowercase()))));
+        query = match Uscc::normalized_prefix(fragment) {
+            Some(prefix) => query.filter(by_name.or(enterprises::uscc.like(format!("{prefix}%")))),
+            None => query.filter(by_name),
+        };
+    }
+    query.load(conn)
+}
+
+fn escape_like(fragment: &str) -> String {
+    fragment.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_wildcards_are_taken_literally() {
+        assert_eq!(super::escape_like(r"50%_a\b"), r"50\%\_a\\b");
+    }
+}

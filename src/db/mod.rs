@@ -1,0 +1,62 @@
+//! PostgreSQL access: the pool, migrations, and query functions per aggregate. Query
+//! functions take `&mut PgConnection` so the caller decides the transaction.
+
+pub mod audit;
+pub mod embedded;
+pub mod enterprises;
+pub mod regions;
+pub mod schema;
+
+use crate::config::DatabaseSettings;
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::{Connection, PgConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Serialises migration runs across every instance sharing the database ("peiyu" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7065_6979_75;
+
+#[derive(Debug)]
+struct SessionSettings {
+    statement_timeout_ms: u64,
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        // Every connection works in UTC and gives up on runaway statements.
+        conn.batch_execute(&format!(
+            "SET TIME ZONE 'UTC'; SET statement_timeout = {}",
+            self.statement_timeout_ms
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Builds the pool once, opening every connection up front so the first requests do not
+/// pay for connecting and a wrong URL fails at start-up rather than on a request.
+pub fn build_pool(url: &str, settings: &DatabaseSettings) -> Result<PgPool, r2d2::Error> {
+    Pool::builder()
+        .max_size(settings.pool_size)
+        .min_idle(Some(settings.pool_size))
+        .connection_timeout(Duration::from_millis(settings.connection_timeout_ms))
+        .connection_customizer(Box::new(SessionSettings { statement_timeout_ms: settings.statement_timeout_ms }))
+        .build(ConnectionManager::new(url))
+}
+
+/// Applies pending migrations under a session advisory lock, so that several instances
+/// starting at once migrate one after another instead of racing. Returns what it applied.
+pub fn migrate(url: &str) -> anyhow::Result<Vec<String>> {
+    let mut conn = PgConnection::establish(url)?;
+    conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map(|versions| versions.iter().map(ToString::to_string).collect())
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+    conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+    applied
+}

@@ -1,0 +1,168 @@
+//! The ladder of tiers an enterprise climbs. It is configuration (`config/tiers.toml`),
+//! not code: a bureau may add rungs such as 单项冠军 without a release, so a tier is a
+//! code checked against the configured ladder rather than a closed Rust enum.
+
+use serde::Deserialize;
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+/// Every ladder starts here: known to the bureau, on no list yet.
+pub const BASE_TIER: &str = "prospect";
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Rung {
+    /// API value, e.g. `hnte`.
+    pub code: String,
+    /// Chinese name shown to people, e.g. 国家高新技术企业.
+    pub label: String,
+    /// How long a certificate for this rung lasts; `None` for rungs without one.
+    #[serde(default)]
+    pub validity_years: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ladder {
+    /// Lowest first; a rung's index is its rank.
+    rungs: Vec<Rung>,
+}
+
+/// A tier code known to be on the ladder it was checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tier {
+    code: String,
+    rank: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LadderError {
+    #[error("the ladder must start with the `{BASE_TIER}` rung")]
+    MissingBase,
+    #[error("tier code `{0}` appears twice")]
+    Duplicate(String),
+    #[error("tier code `{0}` must be lower-case letters, digits and underscores")]
+    BadCode(String),
+    #[error("tier `{0}` needs a label")]
+    MissingLabel(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown tier `{code}`; the ladder is {known}")]
+pub struct UnknownTier {
+    pub code: String,
+    pub known: String,
+}
+
+fn is_code(code: &str) -> bool {
+    code.starts_with(|c: char| c.is_ascii_lowercase())
+        && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl Ladder {
+    pub fn new(rungs: Vec<Rung>) -> Result<Self, LadderError> {
+        if rungs.first().map(|r| r.code.as_str()) != Some(BASE_TIER) {
+            return Err(LadderError::MissingBase);
+        }
+        let mut seen = HashSet::new();
+        for rung in &rungs {
+            if !is_code(&rung.code) {
+                return Err(LadderError::BadCode(rung.code.clone()));
+            }
+            if rung.label.trim().is_empty() {
+                return Err(LadderError::MissingLabel(rung.code.clone()));
+            }
+            if !seen.insert(rung.code.as_str()) {
+                return Err(LadderError::Duplicate(rung.code.clone()));
+            }
+        }
+        Ok(Self { rungs })
+    }
+
+    pub fn rungs(&self) -> &[Rung] {
+        &self.rungs
+    }
+
+    pub fn base(&self) -> Tier {
+        Tier { code: BASE_TIER.to_owned(), rank: 0 }
+    }
+
+    pub fn tier(&self, code: &str) -> Result<Tier, UnknownTier> {
+        self.rungs
+            .iter()
+            .position(|r| r.code == code)
+            .map(|rank| Tier { code: code.to_owned(), rank })
+            .ok_or_else(|| UnknownTier {
+                code: code.to_owned(),
+                known: self.rungs.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", "),
+            })
+    }
+
+    pub fn rung(&self, tier: &Tier) -> &Rung {
+        &self.rungs[tier.rank]
+    }
+}
+
+impl Tier {
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+}
+
+/// Tiers order by their place on the ladder, not by their codes.
+impl PartialOrd for Tier {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Tier {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.rank.cmp(&other.rank)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rung(code: &str, label: &str) -> Rung {
+        Rung { code: code.into(), label: label.into(), validity_years: None }
+    }
+
+    fn ladder() -> Ladder {
+        Ladder::new(vec![rung("prospect", "未入库"), rung("tech_sme", "科技型中小企业"), rung("hnte", "国高")])
+            .expect("valid ladder")
+    }
+
+    #[test]
+    fn tiers_order_by_rank() {
+        let ladder = ladder();
+        let hnte = ladder.tier("hnte").expect("known");
+        let sme = ladder.tier("tech_sme").expect("known");
+        assert!(ladder.base() < sme && sme < hnte);
+        assert_eq!(ladder.rung(&hnte).label, "国高");
+    }
+
+    #[test]
+    fn unknown_tier_lists_the_ladder() {
+        let err = ladder().tier("unicorn").expect_err("unknown");
+        assert_eq!(err.to_string(), "unknown tier `unicorn`; the ladder is prospect, tech_sme, hnte");
+    }
+
+    #[test]
+    fn rejects_malformed_ladders() {
+        assert_eq!(Ladder::new(vec![rung("hnte", "国高")]), Err(LadderError::MissingBase));
+        assert_eq!(
+            Ladder::new(vec![rung("prospect", "未入库"), rung("prospect", "x")]),
+            Err(LadderError::Duplicate("prospect".into()))
+        );
+        assert_eq!(
+            Ladder::new(vec![rung("prospect", "未入库"), rung("Hnte", "国高")]),
+            Err(LadderError::BadCode("Hnte".into()))
+        );
+        assert_eq!(
+            Ladder::new(vec![rung("prospect", " ")]),
+            Err(LadderError::MissingLabel("prospect".into()))
+        );
+    }
+}

@@ -1,0 +1,61 @@
+//! Regions: district (区) → street (街道) → park (园区).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionKind {
+    /// 区
+    District,
+    /// 街道: the unit counselors are assigned to.
+    Street,
+    /// 园区
+    Park,
+}
+
+impl RegionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::District => "district",
+            Self::Street => "street",
+            Self::Park => "park",
+        }
+    }
+
+    /// The kind a region of this kind must hang under (`None`: it stands at the top).
+    pub fn parent_kind(self) -> Option<Self> {
+        match self {
+            Self::District => None,
+            Self::Street => Some(Self::District),
+            Self::Park => Some(Self::Street),
+        }
+    }
+}
+
+impl TryFrom<String> for RegionKind {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        match s.as_str() {
+            "district" => Ok(Self::District),
+            "street" => Ok(Self::Street),
+            "park" => Ok(Self::Park),
+            other => Err(format!("unknown region kind `{other}`")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_parents_follow_the_hierarchy() {
+        for kind in [RegionKind::District, RegionKind::Street, RegionKind::Park] {
+            assert_eq!(RegionKind::try_from(kind.as_str().to_owned()), Ok(kind));
+        }
+        assert_eq!(RegionKind::Park.parent_kind(), Some(RegionKind::Street));
+        assert_eq!(RegionKind::Street.parent_kind(), Some(RegionKind::District));
+        assert_eq!(RegionKind::District.parent_kind(), None);
+    }
+}

@@ -1,0 +1,490 @@
+//! `/api/v1/enterprises`: the enterprise register.
+
+use crate::config::Catalog;
+use crate::db::audit::{self, Change};
+use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter};
+use crate::db::regions;
+use crate::domain::{RegionKind, Uscc};
+use crate::error::{AppError, FieldError, Problem};
+use crate::http::extract::{IfMatch, Json, Query, etag};
+use crate::http::pagination::{Page, PageParams};
+use crate::http::{AppState, unit_of_work};
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::{Validate, ValidateArgs, ValidationError};
+
+const ENTITY: &str = "enterprise";
+
+/// The editable state of an enterprise, as taken by `POST` (and, merged with the
+/// current state, by `PATCH`): one set of rules for both.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[validate(context = Catalog)]
+pub struct EnterpriseBody {
+    /// 统一社会信用代码, 18 characters with a valid GB 32100 check character.
+    #[validate(custom(function = valid_uscc))]
+    #[schema(example = "91440300MA5FXX9X4B")]
+    pub uscc: String,
+    /// 企业名称.
+    #[validate(length(max = 200), custom(function = not_blank))]
+    #[schema(example = "深圳市星河智能装备有限公司")]
+    pub name: String,
+    /// The street (街道) the enterprise belongs to.
+    #[validate(required(message = "is required"))]
+    #[schema(required = true)]
+    pub street_id: Option<Uuid>,
+    /// A park (园区) within that street.
+    pub park_id: Option<Uuid>,
+    /// Industry cluster code (GET /api/v1/clusters).
+    #[validate(custom(function = known_cluster, use_context))]
+    pub cluster: Option<String>,
+    #[validate(custom(function = not_in_future))]
+    pub established_on: Option<NaiveDate>,
+    #[validate(length(max = 500))]
+    pub address: Option<String>,
+    #[validate(length(max = 100))]
+    pub contact_name: Option<String>,
+    #[validate(length(max = 40), custom(function = phone_number))]
+    pub contact_phone: Option<String>,
+    #[validate(range(min = 0, max = 10_000_000))]
+    pub employees: Option<i32>,
+    #[serde(default)]
+    #[validate(length(max = 20), custom(function = valid_tags))]
+    pub tags: Vec<String>,
+}
+
+fn valid_uscc(uscc: &str) -> Result<(), ValidationError> {
+    Uscc::parse(uscc).map(drop).map_err(|e| ValidationError::new("uscc").with_message(e.to_string().into()))
+}
+
+fn not_blank(text: &str) -> Result<(), ValidationError> {
+    if text.trim().is_empty() { Err(ValidationError::new("blank").with_message("must not be blank".into())) } else { Ok(()) }
+}
+
+fn known_cluster(code: &str, catalog: &Catalog) -> Result<(), ValidationError> {
+    catalog.clusters.get(code).map(drop).map_err(|e| ValidationError::new("cluster").with_message(e.to_string().into()))
+}
+
+fn not_in_future(date: &NaiveDate) -> Result<(), ValidationError> {
+    if *date > Utc::now().date_naive() {
+        Err(ValidationError::new("future").with_message("must not be in the future".into()))
+    } else {
+        Ok(())
+    }
+}
+
+fn phone_number(phone: &str) -> Result<(), ValidationError> {
+    let allowed = |c: char| c.is_ascii_digit() || " +-()".contains(c);
+    if phone.chars().all(allowed) && phone.chars().any(|c| c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("phone").with_message("may hold only digits, spaces and + - ( )".into()))
+    }
+}
+
+fn valid_tags(tags: &[String]) -> Result<(), ValidationError> {
+    match tags.iter().find(|t| t.trim().is_empty() || t.chars().count() > 30) {
+        Some(_) => Err(ValidationError::new("tags").with_message("each tag must have 1 to 30 characters".into())),
+        None => Ok(()),
+    }
+}
+
+/// Blank optional text means "none".
+fn cleaned(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+impl EnterpriseBody {
+    /// Checks every rule and returns the fields in their stored form, or a 422 listing
+    /// every bad field at once.
+    fn into_fields(self, catalog: &Catalog) -> Result<EnterpriseFields, AppError> {
+        self.validate_with_args(catalog)?;
+        let uscc = Uscc::parse(&self.uscc).map_err(|e| AppError::invalid("uscc", e))?;
+        let mut tags: Vec<String> = self.tags.iter().map(|t| t.trim().to_owned()).collect();
+        tags.dedup();
+        Ok(EnterpriseFields {
+            uscc: uscc.into_string(),
+            name: self.name.trim().to_owned(),
+            street_id: self.street_id,
+            park_id: self.park_id,
+            cluster: self.cluster,
+            established_on: self.established_on,
+            address: cleaned(self.address),
+            contact_name: cleaned(self.contact_name),
+            contact_phone: cleaned(self.contact_phone),
+            employees: self.employees,
+            tags,
+        })
+    }
+}
+
+impl From<EnterpriseFields> for EnterpriseBody {
+    fn from(f: EnterpriseFields) -> Self {
+        Self {
+            uscc: f.uscc,
+            name: f.name,
+            street_id: f.street_id,
+            park_id: f.park_id,
+            cluster: f.cluster,
+            established_on: f.established_on,
+            address: f.address,
+            contact_name: f.contact_name,
+            contact_phone: f.contact_phone,
+            employees: f.employees,
+            tags: f.tags,
+        }
+    }
+}
+
+/// A partial update: absent fields stay as they are; `null` clears an optional field.
+/// The tier is not here: it moves only by promotion and demotion.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnterprisePatch {
+    pub uscc: Option<String>,
+    pub name: Option<String>,
+    pub street_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub park_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub cluster: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub established_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub contact_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub contact_phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i32>)]
+    pub employees: Option<Option<i32>>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from an absent one (`None`).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl EnterprisePatch {
+    fn apply_to(self, body: EnterpriseBody) -> EnterpriseBody {
+        EnterpriseBody {
+            uscc: self.uscc.unwrap_or(body.uscc),
+            name: self.name.unwrap_or(body.name),
+            street_id: self.street_id.or(body.street_id),
+            park_id: self.park_id.unwrap_or(body.park_id),
+            cluster: self.cluster.unwrap_or(body.cluster),
+            established_on: self.established_on.unwrap_or(body.established_on),
+            address: self.address.unwrap_or(body.address),
+            contact_name: self.contact_name.unwrap_or(body.contact_name),
+            contact_phone: self.contact_phone.unwrap_or(body.contact_phone),
+            employees: self.employees.unwrap_or(body.employees),
+            tags: self.tags.unwrap_or(body.tags),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnterpriseResponse {
+    pub id: Uuid,
+    pub uscc: String,
+    pub name: String,
+    /// `null` for enterprises a registry feed created, awaiting assignment to a street.
+    pub street_id: Option<Uuid>,
+    pub park_id: Option<Uuid>,
+    pub cluster: Option<String>,
+    pub established_on: Option<NaiveDate>,
+    pub address: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub employees: Option<i32>,
+    pub tags: Vec<String>,
+    /// Tier code on the ladder (GET /api/v1/tiers), e.g. `hnte`.
+    pub tier: String,
+    /// Chinese name of the tier, e.g. 国家高新技术企业.
+    pub tier_label: String,
+    /// Optimistic-locking version; also the ETag. Send it as `If-Match` to update.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+impl EnterpriseResponse {
+    fn new(e: Enterprise, catalog: &Catalog) -> Self {
+        // A tier code dropped from the ladder configuration still shows, unlabelled.
+        let tier_label =
+            catalog.ladder.tier(&e.tier).map(|t| catalog.ladder.rung(&t).label.clone()).unwrap_or_default();
+        let f = e.fields;
+        Self {
+            id: e.id,
+            uscc: f.uscc,
+            name: f.name,
+            street_id: f.street_id,
+            park_id: f.park_id,
+            cluster: f.cluster,
+            established_on: f.established_on,
+            address: f.address,
+            contact_name: f.contact_name,
+            contact_phone: f.contact_phone,
+            employees: f.employees,
+            tags: f.tags,
+            tier: e.tier,
+            tier_label,
+            version: e.version,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            archived_at: e.archived_at,
+        }
+    }
+}
+
+fn respond(status: actix_web::http::StatusCode, enterprise: Enterprise, catalog: &Catalog) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::ETAG, etag(enterprise.version)));
+    if status == actix_web::http::StatusCode::CREATED {
+        response.insert_header((header::LOCATION, format!("/api/v1/enterprises/{}", enterprise.id)));
+    }
+    response.json(EnterpriseResponse::new(enterprise, catalog))
+}
+
+/// The street must be a street and the park a park of that street.
+fn check_placement(conn: &mut PgConnection, fields: &EnterpriseFields) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    let region = |conn: &mut PgConnection, id| match regions::find(conn, id) {
+        Err(diesel::result::Error::NotFound) => Ok(None),
+        other => other.map(Some),
+    };
+    if let Some(street_id) = fields.street_id {
+        if region(conn, street_id)?.is_none_or(|r| r.kind != RegionKind::Street) {
+            errors.push(FieldError::new("street_id", "is not a street"));
+        }
+    }
+    if let Some(park_id) = fields.park_id {
+        match region(conn, park_id)? {
+            Some(park) if park.kind == RegionKind::Park && park.parent_id == fields.street_id => {}
+            Some(park) if park.kind == RegionKind::Park => {
+                errors.push(FieldError::new("park_id", "lies in another street"));
+            }
+            _ => errors.push(FieldError::new("park_id", "is not a park")),
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+}
+
+fn not_found() -> AppError {
+    AppError::not_found(ENTITY)
+}
+
+/// Reads an enterprise, turning "no row" into this resource's 404.
+fn found<T>(result: diesel::QueryResult<T>) -> Result<T, AppError> {
+    result.map_err(|e| match e {
+        diesel::result::Error::NotFound => not_found(),
+        other => other.into(),
+    })
+}
+
+/// Register an enterprise. It starts at the bottom rung, `prospect`.
+#[utoipa::path(
+    tag = "enterprises",
+    request_body = EnterpriseBody,
+    responses(
+        (status = 201, description = "Registered", body = EnterpriseResponse,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "Not JSON, or a field of the wrong type", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The USCC is already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/enterprises")]
+pub async fn create(
+    state: web::Data<AppState>,
+    context: audit::Context,
+    Json(body): Json<EnterpriseBody>,
+) -> Result<HttpResponse, AppError> {
+    let fields = body.into_fields(&state.catalog)?;
+    let tier = state.catalog.ladder.base();
+    let created = unit_of_work(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            check_placement(conn, &fields)?;
+            let created = store::insert(conn, Uuid::now_v7(), &fields, tier.code())?;
+            let change = Change { entity: ENTITY, entity_id: created.id, action: "create", before: None, after: Some(&created) };
+            audit::record(conn, &context, change)?;
+            Ok(created)
+        })
+    })
+    .await?;
+    Ok(respond(actix_web::http::StatusCode::CREATED, created, &state.catalog))
+}
+
+/// One enterprise, archived or not; its version is in the `ETag` header.
+#[utoipa::path(
+    tag = "enterprises",
+    params(("id" = Uuid, Path, description = "Enterprise id")),
+    responses(
+        (status = 200, body = EnterpriseResponse, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/enterprises/{id}")]
+pub async fn read(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let enterprise = unit_of_work(&state.pool, move |conn| found(store::find(conn, id))).await?;
+    Ok(respond(actix_web::http::StatusCode::OK, enterprise, &state.catalog))
+}
+
+/// Change some fields. Requires `If-Match` with the current version.
+#[utoipa::path(
+    tag = "enterprises",
+    params(
+        ("id" = Uuid, Path, description = "Enterprise id"),
+        ("If-Match" = String, Header, description = "The ETag (version) the change is based on, e.g. \"3\""),
+    ),
+    request_body = EnterprisePatch,
+    responses(
+        (status = 200, body = EnterpriseResponse, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Archived, or the new USCC is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since that version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/enterprises/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    context: audit::Context,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    Json(patch): Json<EnterprisePatch>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let catalog = state.catalog.clone();
+    let updated = unit_of_work(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current = found(store::find_for_update(conn, id))?;
+            if current.archived_at.is_some() {
+                return Err(AppError::Conflict { detail: "the enterprise is archived".into(), errors: Vec::new() });
+            }
+            if_match.check(current.version)?;
+            let fields = patch.apply_to(current.fields.clone().into()).into_fields(&catalog)?;
+            if fields == current.fields {
+                return Ok(current);
+            }
+            check_placement(conn, &fields)?;
+            let updated = store::update(conn, id, &fields)?;
+            let change = Change { entity: ENTITY, entity_id: id, action: "update", before: Some(&current), after: Some(&updated) };
+            audit::record(conn, &context, change)?;
+            Ok(updated)
+        })
+    })
+    .await?;
+    Ok(respond(actix_web::http::StatusCode::OK, updated, &state.catalog))
+}
+
+/// Archive an enterprise: it leaves lists and analytics but keeps its history.
+/// Archiving an archived enterprise changes nothing.
+#[utoipa::path(
+    tag = "enterprises",
+    params(("id" = Uuid, Path, description = "Enterprise id")),
+    responses(
+        (status = 204, description = "Archived"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/enterprises/{id}")]
+pub async fn archive(
+    state: web::Data<AppState>,
+    context: audit::Context,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    unit_of_work(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current = found(store::find_for_update(conn, id))?;
+            if current.archived_at.is_none() {
+                let archived = store::archive(conn, id)?;
+                let change =
+                    Change { entity: ENTITY, entity_id: id, action: "archive", before: Some(&current), after: Some(&archived) };
+                audit::record(conn, &context, change)?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// A name fragment (中文 or Latin, any length) or the start of a USCC.
+    pub q: Option<String>,
+    /// Tier code.
+    pub tier: Option<String>,
+    pub street_id: Option<Uuid>,
+    /// Cluster code.
+    pub cluster: Option<String>,
+}
+
+impl ListParams {
+    fn into_filter(self, catalog: &Catalog) -> Result<ListFilter, AppError> {
+        let mut errors = Vec::new();
+        if let Some(tier) = &self.tier {
+            if let Err(e) = catalog.ladder.tier(tier) {
+                errors.push(FieldError::new("tier", e));
+            }
+        }
+        if let Some(cluster) = &self.cluster {
+            if let Err(e) = catalog.clusters.get(cluster) {
+                errors.push(FieldError::new("cluster", e));
+            }
+        }
+        let q = cleaned(self.q);
+        if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+            errors.push(FieldError::new("q", "must be at most 100 characters"));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        Ok(ListFilter { q, tier: self.tier, street_id: self.street_id, cluster: self.cluster })
+    }
+}
+
+/// Live (not archived) enterprises, newest first, filtered and keyset-paginated.
+#[utoipa::path(
+    tag = "enterprises",
+    params(ListParams, PageParams),
+    responses(
+        (status = 200, body = Page<EnterpriseResponse>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/enterprises")]
+pub async fn list(
+    state: web::Data<AppState>,
+    Query(params): Query<ListParams>,
+    Query(paging): Query<PageParams>,
+) -> Result<web::Json<Page<EnterpriseResponse>>, AppError> {
+    let filter = params.into_filter(&state.catalog)?;
+    let page = paging.parse::<Uuid>()?;
+    let fetch = page.fetch();
+    let after = page.after;
+    let rows = unit_of_work(&state.pool, move |conn| Ok(store::list(conn, &filter, after, fetch)?)).await?;
+    Ok(web::Json(page.page(rows, |e| e.id, |e| EnterpriseResponse::new(e, &state.catalog))))
+}

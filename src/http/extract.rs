@@ -1,0 +1,158 @@
+//! Extractors whose failures are problem+json naming the offending field, where actix's
+//! own would answer in plain text without saying which field was wrong.
+
+use crate::error::{AppError, FieldError};
+use crate::http::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::{LocalBoxFuture, Ready, ready};
+use serde::de::DeserializeOwned;
+
+/// A JSON body, read up to the configured size limit (413 beyond it).
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<web::Data<AppState>>().map_or(64 * 1024, |s| s.json_limit);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|length| length > limit) {
+                return Err(AppError::PayloadTooLarge { limit });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| AppError::BadRequest {
+                    detail: format!("could not read the request body: {e}"),
+                    errors: Vec::new(),
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.classify() != serde_json::error::Category::Data {
+            return AppError::BadRequest { detail: format!("the body is not valid JSON: {inner}"), errors: Vec::new() };
+        }
+        shape_error(&path, &inner.to_string())
+    })?;
+    deserializer.end().map_err(|e| AppError::BadRequest {
+        detail: format!("the body is not valid JSON: {e}"),
+        errors: Vec::new(),
+    })?;
+    Ok(value)
+}
+
+/// A value of the wrong type or an unknown field: 400; a missing field: 422. Both name
+/// the field.
+fn shape_error(path: &str, message: &str) -> AppError {
+    // serde reports a missing field at the level of the enclosing object, naming it in
+    // backticks: "missing field `uscc`"; likewise "unknown field `tier`, expected ...".
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let named = |prefix: &str| message.strip_prefix(prefix).and_then(|rest| rest.split('`').next());
+    let within = |name: &str| if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+    if let Some(name) = named("missing field `") {
+        return AppError::invalid(&within(name), "is required");
+    }
+    // An unknown key is already the last segment of the path, except at the top level.
+    let field = match named("unknown field `") {
+        Some(name) if path == "." => name.to_owned(),
+        _ => path.to_owned(),
+    };
+    AppError::BadRequest {
+        detail: format!("the body does not have the expected shape: {field}: {message}"),
+        errors: vec![FieldError::new(field, message)],
+    }
+}
+
+/// Query parameters, with the parameter named when one does not parse.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        let deserializer = serde_urlencoded::Deserializer::new(pairs);
+        ready(serde_path_to_error::deserialize(deserializer).map(Query).map_err(|e| {
+            let field = e.path().to_string();
+            let message = e.into_inner().to_string();
+            AppError::BadRequest {
+                detail: format!("query parameter {field}: {message}"),
+                errors: vec![FieldError::new(field, message)],
+            }
+        }))
+    }
+}
+
+/// The `If-Match` precondition of an update: the versions (ETags) the change is based on.
+pub struct IfMatch(String);
+
+impl IfMatch {
+    /// Passes when the header names `current` (or `*`); 412 otherwise.
+    pub fn check(&self, current: i32) -> Result<(), AppError> {
+        let wanted = etag(current);
+        let matches = self.0.split(',').map(str::trim).any(|tag| tag == "*" || tag == wanted);
+        if matches { Ok(()) } else { Err(AppError::PreconditionFailed { current }) }
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let value = req.headers().get(header::IF_MATCH).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        ready(value.map(IfMatch).ok_or(AppError::PreconditionRequired))
+    }
+}
+
+/// The strong entity tag of a version.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_accepts_the_current_version_or_star() {
+        assert!(IfMatch("\"3\"".into()).check(3).is_ok());
+        assert!(IfMatch("\"1\", \"3\"".into()).check(3).is_ok());
+        assert!(IfMatch("*".into()).check(7).is_ok());
+        assert!(matches!(IfMatch("\"2\"".into()).check(3), Err(AppError::PreconditionFailed { current: 3 })));
+        // Weak tags never match under If-Match's strong comparison.
+        assert!(IfMatch("W/\"3\"".into()).check(3).is_err());
+        assert!(IfMatch("3".into()).check(3).is_err());
+    }
+
+    #[test]
+    fn unknown_and_missing_fields_are_named() {
+        let error = shape_error("tier", "unknown field `tier`, expected one of `name` at line 1 column 9");
+        assert_eq!(error.problem().errors, vec![FieldError::new("tier", "unknown field `tier`, expected one of `name`")]);
+        let error = shape_error("items[2]", "missing field `uscc` at line 1 column 40");
+        assert_eq!(error.problem().status, 422);
+        assert_eq!(error.problem().errors, vec![FieldError::new("items[2].uscc", "is required")]);
+    }
+}

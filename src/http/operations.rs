@@ -1,0 +1,43 @@
+//! Probes for orchestration and the OpenAPI document.
+
+use crate::error::{AppError, Problem};
+use crate::http::{AppState, unit_of_work};
+use actix_web::{HttpResponse, get, web};
+use diesel::RunQueryDsl;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Status)))]
+#[get("/healthz")]
+pub async fn healthz() -> web::Json<Status> {
+    web::Json(Status { status: "ok" })
+}
+
+/// The database answers; 503 while it does not.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, body = Status),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, AppError> {
+    unit_of_work(&state.pool, |conn| {
+        diesel::sql_query("SELECT 1").execute(conn).map_err(|e| AppError::Unavailable(e.into()))
+    })
+    .await?;
+    Ok(web::Json(Status { status: "ready" }))
+}
+
+/// This document.
+#[get("/api/openapi.json")]
+pub async fn openapi(document: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(document.get_ref())
+}

@@ -1,0 +1,83 @@
+//! Putting the parts together: the database (external or private), the pool, the server.
+
+use crate::config::{Catalog, Settings};
+use crate::db::embedded::{self, EmbeddedCluster, Lifetime};
+use crate::db::{self, PgPool};
+use crate::http::{self, AppState};
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use std::net::TcpListener;
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+
+/// The database this process talks to. Holding it keeps a private cluster this process
+/// started alive; dropping it stops that cluster.
+pub struct Database {
+    pub url: String,
+    _cluster: Option<EmbeddedCluster>,
+}
+
+impl Database {
+    /// `DATABASE_URL` when set; otherwise the private cluster in the data directory,
+    /// started if it is not running yet.
+    pub fn open(settings: &Settings) -> anyhow::Result<Self> {
+        if !settings.database.url.is_empty() {
+            return Ok(Self { url: settings.database.url.clone(), _cluster: None });
+        }
+        let cluster = EmbeddedCluster::start(&settings.data_dir, Lifetime::Process)?;
+        Ok(Self { url: cluster.url(embedded::DATABASE), _cluster: Some(cluster) })
+    }
+}
+
+/// Opens the database, migrates it and builds the pool: what every command needs.
+pub fn prepare(settings: &Settings) -> anyhow::Result<(Database, PgPool)> {
+    let database = Database::open(settings)?;
+    let applied = db::migrate(&database.url)?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    let pool = db::build_pool(&database.url, &settings.database).context("connecting to PostgreSQL")?;
+    Ok((database, pool))
+}
+
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Binds the listener and builds the server; it runs once awaited.
+    pub fn build(settings: &Settings, pool: PgPool, catalog: Catalog) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState { pool, catalog, json_limit: settings.http.json_limit_bytes });
+        let document = web::Data::new(http::openapi());
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(document.clone())
+                .app_data(web::PathConfig::default().error_handler(http::path_error))
+                .into_utoipa_app()
+                .configure(http::routes)
+                .into_app()
+                .service(http::operations::openapi)
+                .default_service(web::to(http::no_route))
+        })
+        .listen(listener)?;
+        if settings.http.workers > 0 {
+            server = server.workers(settings.http.workers);
+        }
+        Ok(Self { server: server.run(), port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then drains requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,54 @@
+use crate::helpers::TestApp;
+use serde_json::Value;
+
+#[actix_web::test]
+async fn probes_answer() {
+    let app = TestApp::spawn().await;
+    let health: Value = app.get("/healthz").await.json().await.expect("json");
+    assert_eq!(health["status"], "ok");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<Value>().await.expect("json")["status"], "ready");
+}
+
+#[actix_web::test]
+async fn reference_data_comes_from_configuration() {
+    let app = TestApp::spawn().await;
+    let tiers: Value = app.get("/api/v1/tiers").await.json().await.expect("json");
+    let codes: Vec<_> = tiers.as_array().expect("array").iter().filter_map(|t| t["code"].as_str()).collect();
+    assert_eq!(codes, ["prospect", "tech_sme", "hnte_pool", "hnte", "srdi", "little_giant"]);
+    assert_eq!(tiers[3]["label"], "国家高新技术企业");
+    assert_eq!(tiers[3]["validity_years"], 3);
+    let clusters: Value = app.get("/api/v1/clusters").await.json().await.expect("json");
+    assert!(clusters.as_array().expect("array").iter().any(|c| c["code"] == "biomedicine" && c["name"] == "生物医药"));
+}
+
+#[actix_web::test]
+async fn the_openapi_document_describes_every_endpoint() {
+    let app = TestApp::spawn().await;
+    let document: Value = app.get("/api/openapi.json").await.json().await.expect("json");
+    assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    let paths = document["paths"].as_object().expect("paths");
+    let mut documented: Vec<String> = paths
+        .iter()
+        .flat_map(|(path, item)| item.as_object().into_iter().flat_map(move |ops| ops.keys().map(move |m| format!("{m} {path}"))))
+        .collect();
+    documented.sort();
+    assert_eq!(
+        documented,
+        [
+            "delete /api/v1/enterprises/{id}",
+            "get /api/v1/clusters",
+            "get /api/v1/enterprises",
+            "get /api/v1/enterprises/{id}",
+            "get /api/v1/regions",
+            "get /api/v1/tiers",
+            "get /healthz",
+            "get /readyz",
+            "patch /api/v1/enterprises/{id}",
+            "post /api/v1/enterprises",
+            "post /api/v1/regions",
+        ]
+    );
+    assert!(document["components"]["schemas"]["Problem"].is_object());
+}
