@@ -90,8 +90,7 @@ impl Settings {
             .build()
             .and_then(Config::try_deserialize)
             .map_err(|source| SettingsError::Tiers { path: path.clone(), source })?;
-        let ladder =
-            Ladder::new(tiers.tiers).map_err(|e| SettingsError::Invalid { path, message: e.to_string() })?;
+        let ladder = Ladder::new(tiers.tiers).map_err(|e| SettingsError::Invalid { path, message: e.to_string() })?;
         let clusters = Clusters::new(self.clusters.clone())
             .map_err(|e| SettingsError::Invalid { path: "clusters".into(), message: e.to_string() })?;
         Ok(Catalog { ladder, clusters })

@@ -92,7 +92,9 @@ impl AppError {
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         let errors = match self {
-            Self::BadRequest { errors, .. } | Self::Validation(errors) | Self::Conflict { errors, .. } => errors.clone(),
+            Self::BadRequest { errors, .. } | Self::Validation(errors) | Self::Conflict { errors, .. } => {
+                errors.clone()
+            }
             _ => Vec::new(),
         };
         Problem {
@@ -149,10 +151,9 @@ impl From<diesel::result::Error> for AppError {
         match error {
             E::NotFound => Self::NotFound("not found".into()),
             E::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => unique_violation(info.constraint_name()),
-            E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::Conflict {
-                detail: "a concurrent change got there first; try again".into(),
-                errors: Vec::new(),
-            },
+            E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::Conflict { detail: "a concurrent change got there first; try again".into(), errors: Vec::new() }
+            }
             E::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
                 Self::Unavailable(error.into())
             }

@@ -56,10 +56,7 @@ pub struct Change<'a, T> {
 
 pub fn record<T: serde::Serialize>(conn: &mut PgConnection, context: &Context, change: Change<T>) -> QueryResult<()> {
     let to_json = |value: Option<&T>| {
-        value
-            .map(serde_json::to_value)
-            .transpose()
-            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+        value.map(serde_json::to_value).transpose().map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
     };
     diesel::insert_into(audit_log::table)
         .values(NewEntry {

@@ -40,8 +40,8 @@ pub enum EmbeddedError {
     )]
     NoServiceAccount,
     #[error(
-        "the `{SERVICE_ACCOUNT}` account cannot write to {0}: set PEIYU_DATA_DIR to a directory it can \
-         reach (e.g. /var/lib/peiyu), or set DATABASE_URL"
+        "the `{SERVICE_ACCOUNT}` account can reach neither {0} nor /var/lib/peiyu: set PEIYU_DATA_DIR \
+         to a directory it can enter, or set DATABASE_URL"
     )]
     Unreachable(PathBuf),
     #[error("{command} failed: {detail}")]
@@ -79,14 +79,13 @@ impl EmbeddedCluster {
     /// Makes sure the cluster in `data_dir` exists and runs, creating and starting it if
     /// needed, and that the application database exists.
     pub fn start(data_dir: &Path, lifetime: Lifetime) -> Result<Self, EmbeddedError> {
-        let data_dir = std::path::absolute(data_dir).map_err(io_err(data_dir))?;
-        fs::create_dir_all(&data_dir).map_err(io_err(&data_dir))?;
+        let run_as = service_account()?;
+        let data_dir = cluster_home(&std::path::absolute(data_dir).map_err(io_err(data_dir))?, run_as.as_deref())?;
         let lock_path = data_dir.join("postgres.lock");
         let lock = File::create(&lock_path).map_err(io_err(&lock_path))?;
         // Two processes starting at once must not both run initdb or pg_ctl start.
         lock.lock().map_err(io_err(&lock_path))?;
 
-        let run_as = service_account()?;
         let mut cluster = Self {
             bin: find_binaries().ok_or(EmbeddedError::NoBinaries)?,
             pgdata: data_dir.join("postgres"),
@@ -160,10 +159,7 @@ impl EmbeddedCluster {
     /// Hands a path we created to the account that runs the server.
     fn give_to_service_account(&self, path: &Path) -> Result<(), EmbeddedError> {
         if let Some(account) = &self.run_as {
-            let user = nix::unistd::User::from_name(account)
-                .ok()
-                .flatten()
-                .ok_or(EmbeddedError::NoServiceAccount)?;
+            let user = nix::unistd::User::from_name(account).ok().flatten().ok_or(EmbeddedError::NoServiceAccount)?;
             chown(path, Some(user.uid.as_raw()), Some(user.gid.as_raw())).map_err(io_err(path))?;
         }
         Ok(())
@@ -193,16 +189,6 @@ impl EmbeddedCluster {
         fs::create_dir(pgdata).map_err(io_err(pgdata))?;
         fs::set_permissions(pgdata, fs::Permissions::from_mode(0o700)).map_err(io_err(pgdata))?;
         self.give_to_service_account(pgdata)?;
-        if let Some(account) = &self.run_as {
-            let reachable = Command::new("runuser")
-                .args(["-u", account, "--", "test", "-w"])
-                .arg(pgdata)
-                .status()
-                .is_ok_and(|s| s.success());
-            if !reachable {
-                return Err(EmbeddedError::Unreachable(pgdata.clone()));
-            }
-        }
         let mut initdb = self.command("initdb");
         initdb
             .arg("-D")
@@ -263,7 +249,11 @@ impl EmbeddedCluster {
         let tail: Vec<_> = tail.lines().rev().take(5).collect();
         Err(EmbeddedError::Command {
             command: "pg_ctl start".into(),
-            detail: format!("{}; server log: {}", last_error.map(|e| e.to_string()).unwrap_or_default(), tail.join(" | ")),
+            detail: format!(
+                "{}; server log: {}",
+                last_error.map(|e| e.to_string()).unwrap_or_default(),
+                tail.join(" | ")
+            ),
         })
     }
 
@@ -317,6 +307,36 @@ impl Drop for EmbeddedCluster {
             }
         }
     }
+}
+
+/// Where the cluster's files go: the data directory, unless the server's account cannot
+/// enter it (root's checkout under /root, say). Then a directory of its own under
+/// /var/lib/peiyu, one per data directory, so that `peiyu serve` still just works.
+fn cluster_home(data_dir: &Path, run_as: Option<&str>) -> Result<PathBuf, EmbeddedError> {
+    fs::create_dir_all(data_dir).map_err(io_err(data_dir))?;
+    let Some(account) = run_as else {
+        return Ok(data_dir.to_owned());
+    };
+    let reachable = |dir: &Path| {
+        Command::new("runuser").args(["-u", account, "--", "test", "-x"]).arg(dir).status().is_ok_and(|s| s.success())
+    };
+    if reachable(data_dir) {
+        return Ok(data_dir.to_owned());
+    }
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(data_dir, &mut hasher);
+    let home = Path::new("/var/lib/peiyu").join(format!("{:016x}", std::hash::Hasher::finish(&hasher)));
+    fs::create_dir_all(&home).map_err(io_err(&home))?;
+    fs::set_permissions("/var/lib/peiyu", fs::Permissions::from_mode(0o755)).map_err(io_err(&home))?;
+    if !reachable(&home) {
+        return Err(EmbeddedError::Unreachable(data_dir.to_owned()));
+    }
+    tracing::info!(
+        data_dir = %data_dir.display(),
+        cluster = %home.display(),
+        "the `{SERVICE_ACCOUNT}` account cannot enter the data directory; keeping the cluster here instead"
+    );
+    Ok(home)
 }
 
 fn service_account() -> Result<Option<String>, EmbeddedError> {

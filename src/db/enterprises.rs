@@ -112,7 +112,12 @@ pub fn archive(conn: &mut PgConnection, id: Uuid) -> QueryResult<Enterprise> {
 }
 
 /// Live enterprises newest first, the page after `after` (keyset on the time-ordered id).
-pub fn list(conn: &mut PgConnection, filter: &ListFilter, after: Option<Uuid>, limit: i64) -> QueryResult<Vec<Enterprise>> {
+pub fn list(
+    conn: &mut PgConnection,
+    filter: &ListFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Enterprise>> {
     let mut query = enterprises::table
         .filter(enterprises::archived_at.is_null())
         .select(Enterprise::as_select())

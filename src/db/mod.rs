@@ -19,7 +19,7 @@ pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Serialises migration runs across every instance sharing the database ("peiyu" in ASCII).
-const MIGRATION_LOCK: i64 = 0x7065_6979_75;
+const MIGRATION_LOCK: i64 = 0x0070_6569_7975;
 
 #[derive(Debug)]
 struct SessionSettings {
@@ -29,11 +29,8 @@ struct SessionSettings {
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
         // Every connection works in UTC and gives up on runaway statements.
-        conn.batch_execute(&format!(
-            "SET TIME ZONE 'UTC'; SET statement_timeout = {}",
-            self.statement_timeout_ms
-        ))
-        .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(&format!("SET TIME ZONE 'UTC'; SET statement_timeout = {}", self.statement_timeout_ms))
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 

@@ -54,9 +54,6 @@ mod tests {
         let clusters = Clusters::new(vec![cluster("biomedicine")]).expect("valid");
         assert_eq!(clusters.get("biomedicine").map(|c| c.name.as_str()), Ok("生物医药"));
         assert_eq!(clusters.get("x"), Err(ClusterError::Unknown("x".into())));
-        assert_eq!(
-            Clusters::new(vec![cluster("a"), cluster("a")]),
-            Err(ClusterError::Duplicate("a".into()))
-        );
+        assert_eq!(Clusters::new(vec![cluster("a"), cluster("a")]), Err(ClusterError::Duplicate("a".into())));
     }
 }

@@ -87,14 +87,12 @@ impl Ladder {
     }
 
     pub fn tier(&self, code: &str) -> Result<Tier, UnknownTier> {
-        self.rungs
-            .iter()
-            .position(|r| r.code == code)
-            .map(|rank| Tier { code: code.to_owned(), rank })
-            .ok_or_else(|| UnknownTier {
+        self.rungs.iter().position(|r| r.code == code).map(|rank| Tier { code: code.to_owned(), rank }).ok_or_else(
+            || UnknownTier {
                 code: code.to_owned(),
                 known: self.rungs.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", "),
-            })
+            },
+        )
     }
 
     pub fn rung(&self, tier: &Tier) -> &Rung {
@@ -160,9 +158,6 @@ mod tests {
             Ladder::new(vec![rung("prospect", "未入库"), rung("Hnte", "国高")]),
             Err(LadderError::BadCode("Hnte".into()))
         );
-        assert_eq!(
-            Ladder::new(vec![rung("prospect", " ")]),
-            Err(LadderError::MissingLabel("prospect".into()))
-        );
+        assert_eq!(Ladder::new(vec![rung("prospect", " ")]), Err(LadderError::MissingLabel("prospect".into())));
     }
 }

@@ -49,7 +49,9 @@ impl Uscc {
         if length != LENGTH {
             return Err(UsccError::Length(length));
         }
-        if let Some((index, found)) = code.chars().enumerate().find(|&(_, c)| !c.is_ascii() || value_of(c as u8).is_none()) {
+        if let Some((index, found)) =
+            code.chars().enumerate().find(|&(_, c)| !c.is_ascii() || value_of(c as u8).is_none())
+        {
             return Err(UsccError::Character { position: index + 1, found });
         }
         let bytes = code.as_bytes();
@@ -66,9 +68,7 @@ impl Uscc {
     /// only such input is worth an index probe on the code column.
     pub fn normalized_prefix(input: &str) -> Option<String> {
         let prefix = input.trim().to_ascii_uppercase();
-        let plausible = !prefix.is_empty()
-            && prefix.len() <= LENGTH
-            && prefix.bytes().all(|b| value_of(b).is_some());
+        let plausible = !prefix.is_empty() && prefix.len() <= LENGTH && prefix.bytes().all(|b| value_of(b).is_some());
         plausible.then_some(prefix)
     }
 
@@ -108,16 +108,10 @@ mod tests {
     #[test]
     fn names_what_is_wrong() {
         assert_eq!(Uscc::parse("9111010855138508"), Err(UsccError::Length(16)));
-        assert_eq!(
-            Uscc::parse("91110108551385082I"),
-            Err(UsccError::Character { position: 18, found: 'I' })
-        );
+        assert_eq!(Uscc::parse("91110108551385082I"), Err(UsccError::Character { position: 18, found: 'I' }));
         assert_eq!(Uscc::parse("911A0108551385082Q"), Err(UsccError::Division));
         assert_eq!(Uscc::parse("91110108551385082R"), Err(UsccError::CheckCharacter));
-        assert_eq!(
-            Uscc::parse("91110108551385082华"),
-            Err(UsccError::Character { position: 18, found: '华' })
-        );
+        assert_eq!(Uscc::parse("91110108551385082华"), Err(UsccError::Character { position: 18, found: '华' }));
     }
 
     #[test]
@@ -158,7 +152,7 @@ mod tests {
             replacement in proptest::char::any(),
         ) {
             let mut chars: Vec<char> = code.chars().collect();
-            prop_assume!(chars[position].to_ascii_uppercase() != replacement.to_ascii_uppercase());
+            prop_assume!(!chars[position].eq_ignore_ascii_case(&replacement));
             chars[position] = replacement;
             let corrupted: String = chars.into_iter().collect();
             prop_assert!(Uscc::parse(&corrupted).is_err(), "{} was accepted", corrupted);

@@ -63,7 +63,11 @@ fn valid_uscc(uscc: &str) -> Result<(), ValidationError> {
 }
 
 fn not_blank(text: &str) -> Result<(), ValidationError> {
-    if text.trim().is_empty() { Err(ValidationError::new("blank").with_message("must not be blank".into())) } else { Ok(()) }
+    if text.trim().is_empty() {
+        Err(ValidationError::new("blank").with_message("must not be blank".into()))
+    } else {
+        Ok(())
+    }
 }
 
 fn known_cluster(code: &str, catalog: &Catalog) -> Result<(), ValidationError> {
@@ -267,10 +271,10 @@ fn check_placement(conn: &mut PgConnection, fields: &EnterpriseFields) -> Result
         Err(diesel::result::Error::NotFound) => Ok(None),
         other => other.map(Some),
     };
-    if let Some(street_id) = fields.street_id {
-        if region(conn, street_id)?.is_none_or(|r| r.kind != RegionKind::Street) {
-            errors.push(FieldError::new("street_id", "is not a street"));
-        }
+    if let Some(street_id) = fields.street_id
+        && region(conn, street_id)?.is_none_or(|r| r.kind != RegionKind::Street)
+    {
+        errors.push(FieldError::new("street_id", "is not a street"));
     }
     if let Some(park_id) = fields.park_id {
         match region(conn, park_id)? {
@@ -321,7 +325,8 @@ pub async fn create(
         conn.transaction(|conn| {
             check_placement(conn, &fields)?;
             let created = store::insert(conn, Uuid::now_v7(), &fields, tier.code())?;
-            let change = Change { entity: ENTITY, entity_id: created.id, action: "create", before: None, after: Some(&created) };
+            let change =
+                Change { entity: ENTITY, entity_id: created.id, action: "create", before: None, after: Some(&created) };
             audit::record(conn, &context, change)?;
             Ok(created)
         })
@@ -387,7 +392,13 @@ pub async fn update(
             }
             check_placement(conn, &fields)?;
             let updated = store::update(conn, id, &fields)?;
-            let change = Change { entity: ENTITY, entity_id: id, action: "update", before: Some(&current), after: Some(&updated) };
+            let change = Change {
+                entity: ENTITY,
+                entity_id: id,
+                action: "update",
+                before: Some(&current),
+                after: Some(&updated),
+            };
             audit::record(conn, &context, change)?;
             Ok(updated)
         })
@@ -418,8 +429,13 @@ pub async fn archive(
             let current = found(store::find_for_update(conn, id))?;
             if current.archived_at.is_none() {
                 let archived = store::archive(conn, id)?;
-                let change =
-                    Change { entity: ENTITY, entity_id: id, action: "archive", before: Some(&current), after: Some(&archived) };
+                let change = Change {
+                    entity: ENTITY,
+                    entity_id: id,
+                    action: "archive",
+                    before: Some(&current),
+                    after: Some(&archived),
+                };
                 audit::record(conn, &context, change)?;
             }
             Ok(())
@@ -444,15 +460,11 @@ pub struct ListParams {
 impl ListParams {
     fn into_filter(self, catalog: &Catalog) -> Result<ListFilter, AppError> {
         let mut errors = Vec::new();
-        if let Some(tier) = &self.tier {
-            if let Err(e) = catalog.ladder.tier(tier) {
-                errors.push(FieldError::new("tier", e));
-            }
+        if let Some(Err(e)) = self.tier.as_deref().map(|t| catalog.ladder.tier(t)) {
+            errors.push(FieldError::new("tier", e));
         }
-        if let Some(cluster) = &self.cluster {
-            if let Err(e) = catalog.clusters.get(cluster) {
-                errors.push(FieldError::new("cluster", e));
-            }
+        if let Some(Err(e)) = self.cluster.as_deref().map(|c| catalog.clusters.get(c)) {
+            errors.push(FieldError::new("cluster", e));
         }
         let q = cleaned(self.q);
         if q.as_ref().is_some_and(|q| q.chars().count() > 100) {

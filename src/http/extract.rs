@@ -55,10 +55,9 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         }
         shape_error(&path, &inner.to_string())
     })?;
-    deserializer.end().map_err(|e| AppError::BadRequest {
-        detail: format!("the body is not valid JSON: {e}"),
-        errors: Vec::new(),
-    })?;
+    deserializer
+        .end()
+        .map_err(|e| AppError::BadRequest { detail: format!("the body is not valid JSON: {e}"), errors: Vec::new() })?;
     Ok(value)
 }
 
@@ -150,7 +149,10 @@ mod tests {
     #[test]
     fn unknown_and_missing_fields_are_named() {
         let error = shape_error("tier", "unknown field `tier`, expected one of `name` at line 1 column 9");
-        assert_eq!(error.problem().errors, vec![FieldError::new("tier", "unknown field `tier`, expected one of `name`")]);
+        assert_eq!(
+            error.problem().errors,
+            vec![FieldError::new("tier", "unknown field `tier`, expected one of `name`")]
+        );
         let error = shape_error("items[2]", "missing field `uscc` at line 1 column 40");
         assert_eq!(error.problem().status, 422);
         assert_eq!(error.problem().errors, vec![FieldError::new("items[2].uscc", "is required")]);

@@ -31,7 +31,12 @@ pub async fn tiers(state: web::Data<AppState>) -> web::Json<Vec<TierResponse>> {
     let rungs = state.catalog.ladder.rungs().iter().enumerate();
     web::Json(
         rungs
-            .map(|(rank, r)| TierResponse { code: r.code.clone(), label: r.label.clone(), rank, validity_years: r.validity_years })
+            .map(|(rank, r)| TierResponse {
+                code: r.code.clone(),
+                label: r.label.clone(),
+                rank,
+                validity_years: r.validity_years,
+            })
             .collect(),
     )
 }

@@ -106,7 +106,13 @@ pub async fn create(
                 parent_id: body.parent_id,
             };
             let created = store::insert(conn, &new)?;
-            let change = Change { entity: "region", entity_id: created.id, action: "create", before: None, after: Some(&created) };
+            let change = Change {
+                entity: "region",
+                entity_id: created.id,
+                action: "create",
+                before: None,
+                after: Some(&created),
+            };
             audit::record(conn, &context, change)?;
             Ok(created)
         })

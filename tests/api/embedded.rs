@@ -37,4 +37,3 @@ fn instances_starting_together_migrate_once() {
     assert_eq!(applied.iter().filter(|n| **n > 0).count(), 1, "{applied:?}");
     admin.batch_execute(&format!("DROP DATABASE {database} WITH (FORCE)")).expect("drop");
 }
-

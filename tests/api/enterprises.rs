@@ -59,7 +59,8 @@ async fn invalid_usccs_are_422_on_uscc() {
         (wrong_check.as_str(), "check character"),
         ("91440300MA5000O01X", "not allowed"),
     ] {
-        let response = app.post("/api/v1/enterprises", &json!({"uscc": bad, "name": "某公司", "street_id": street})).await;
+        let response =
+            app.post("/api/v1/enterprises", &json!({"uscc": bad, "name": "某公司", "street_id": street})).await;
         let problem = problem(response, 422).await;
         assert_eq!(fields(&problem), ["uscc"], "{bad}");
         assert!(problem["errors"][0]["message"].as_str().is_some_and(|m| m.contains(says)), "{problem}");
@@ -103,8 +104,9 @@ async fn every_invalid_field_is_named_at_once() {
     assert_eq!(fields(&all), ["cluster", "contact_phone", "employees", "established_on", "name", "tags"]);
 
     // A park outside the street, and a street id that is a park.
-    let response =
-        app.post("/api/v1/enterprises", &json!({"uscc": uscc(4), "name": "甲", "street_id": other, "park_id": park})).await;
+    let response = app
+        .post("/api/v1/enterprises", &json!({"uscc": uscc(4), "name": "甲", "street_id": other, "park_id": park}))
+        .await;
     assert_eq!(fields(&problem(response, 422).await), ["park_id"]);
     let response = app.post("/api/v1/enterprises", &json!({"uscc": uscc(4), "name": "甲", "street_id": park})).await;
     assert_eq!(fields(&problem(response, 422).await), ["street_id"]);
@@ -153,14 +155,16 @@ async fn malformed_requests_get_4xx_problems_never_500() {
 async fn updates_need_the_current_version() {
     let app = TestApp::spawn().await;
     let (street, other, _) = app.streets().await;
-    let created = app.enterprise(&json!({"uscc": uscc(6), "name": "甲公司", "street_id": street, "address": "旧址"})).await;
+    let created =
+        app.enterprise(&json!({"uscc": uscc(6), "name": "甲公司", "street_id": street, "address": "旧址"})).await;
     let path = format!("/api/v1/enterprises/{}", id_of(&created));
 
     problem(app.patch(&path, None, &json!({"name": "乙公司"})).await, 428).await;
     let stale = problem(app.patch(&path, Some("\"7\""), &json!({"name": "乙公司"})).await, 412).await;
     assert!(stale["detail"].as_str().is_some_and(|d| d.contains("current version 1")), "{stale}");
 
-    let response = app.patch(&path, Some("\"1\""), &json!({"name": "乙公司", "address": null, "street_id": other})).await;
+    let response =
+        app.patch(&path, Some("\"1\""), &json!({"name": "乙公司", "address": null, "street_id": other})).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["etag"], "\"2\"");
     let updated: Value = response.json().await.expect("json");
@@ -192,7 +196,8 @@ async fn racing_updates_of_one_version_have_one_winner() {
     let path = format!("/api/v1/enterprises/{}", id_of(&created));
     let bodies: Vec<Value> = (0..8).map(|i| json!({"employees": i})).collect();
     let attempts = bodies.iter().map(|body| app.patch(&path, Some("\"1\""), body));
-    let statuses: Vec<u16> = futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
+    let statuses: Vec<u16> =
+        futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 7, "{statuses:?}");
     let read: Value = app.get(&path).await.json().await.expect("json");
@@ -261,10 +266,14 @@ async fn lists_filter_by_name_fragment_uscc_prefix_tier_street_and_cluster() {
     let app = TestApp::spawn().await;
     let (street, other, _) = app.streets().await;
     let huawei = app
-        .enterprise(&json!({"uscc": uscc(201), "name": "华为技术有限公司", "street_id": street, "cluster": "next_gen_it"}))
+        .enterprise(
+            &json!({"uscc": uscc(201), "name": "华为技术有限公司", "street_id": street, "cluster": "next_gen_it"}),
+        )
         .await;
     let byd = app
-        .enterprise(&json!({"uscc": uscc(202), "name": "比亚迪股份有限公司", "street_id": other, "cluster": "new_energy"}))
+        .enterprise(
+            &json!({"uscc": uscc(202), "name": "比亚迪股份有限公司", "street_id": other, "cluster": "new_energy"}),
+        )
         .await;
     let dji = app
         .enterprise(&json!({"uscc": uscc(203), "name": "DJI 大疆创新 100%_Tech", "street_id": street, "cluster": "ai_robotics"}))
@@ -340,7 +349,11 @@ async fn every_change_is_audited_with_before_and_after() {
         rows.iter().map(|r| (r.action.as_str(), r.before_name.as_deref(), r.after_name.as_deref())).collect();
     assert_eq!(
         summary,
-        [("create", None, Some("甲公司")), ("update", Some("甲公司"), Some("乙公司")), ("archive", Some("乙公司"), Some("乙公司"))]
+        [
+            ("create", None, Some("甲公司")),
+            ("update", Some("甲公司"), Some("乙公司")),
+            ("archive", Some("乙公司"), Some("乙公司"))
+        ]
     );
     assert!(rows.iter().all(|r| r.actor_kind == "anonymous" && r.has_request_id), "{rows:?}");
 }

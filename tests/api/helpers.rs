@@ -49,15 +49,16 @@ pub fn server() -> &'static Server {
             Some(url) => (with_database(&url, "postgres"), None, None),
             None => {
                 // Outside the checkout (which may sit in a home directory the `postgres`
-                // account cannot enter), one directory per checkout.
+                // account cannot enter), one directory per checkout and user.
                 let mut hasher = DefaultHasher::new();
-                env!("CARGO_MANIFEST_DIR").hash(&mut hasher);
+                (env!("CARGO_MANIFEST_DIR"), nix::unistd::geteuid().as_raw()).hash(&mut hasher);
                 let data_dir = std::env::temp_dir().join(format!("peiyu-test-{:016x}", hasher.finish()));
                 // nextest runs each test in its own process: the first must not take the
                 // cluster down with it when it exits.
                 let lifetime =
                     if std::env::var_os("NEXTEST_RUN_ID").is_some() { Lifetime::Detached } else { Lifetime::Process };
-                let cluster = EmbeddedCluster::start(&data_dir, lifetime).expect("start the private PostgreSQL cluster");
+                let cluster =
+                    EmbeddedCluster::start(&data_dir, lifetime).expect("start the private PostgreSQL cluster");
                 (cluster.url("postgres"), Some(cluster), Some(data_dir))
             }
         };
@@ -85,12 +86,13 @@ fn prepare_template(admin_url: &str) -> String {
     let mut admin = PgConnection::establish(admin_url).expect("connect to the maintenance database");
     // Parallel test processes (nextest) build the template once.
     admin.batch_execute("SELECT pg_advisory_lock(4242)").expect("lock");
-    let existing: Vec<String> = diesel::sql_query("SELECT datname AS name FROM pg_database WHERE datname LIKE 'peiyu_template_%'")
-        .load::<Name>(&mut admin)
-        .expect("list templates")
-        .into_iter()
-        .map(|n| n.name)
-        .collect();
+    let existing: Vec<String> =
+        diesel::sql_query("SELECT datname AS name FROM pg_database WHERE datname LIKE 'peiyu_template_%'")
+            .load::<Name>(&mut admin)
+            .expect("list templates")
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
     for stale in existing.iter().filter(|name| **name != template) {
         execute(&mut admin, &format!("ALTER DATABASE {stale} IS_TEMPLATE false"));
         execute(&mut admin, &format!("DROP DATABASE {stale} WITH (FORCE)"));

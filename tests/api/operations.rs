@@ -31,7 +31,9 @@ async fn the_openapi_document_describes_every_endpoint() {
     let paths = document["paths"].as_object().expect("paths");
     let mut documented: Vec<String> = paths
         .iter()
-        .flat_map(|(path, item)| item.as_object().into_iter().flat_map(move |ops| ops.keys().map(move |m| format!("{m} {path}"))))
+        .flat_map(|(path, item)| {
+            item.as_object().into_iter().flat_map(move |ops| ops.keys().map(move |m| format!("{m} {path}")))
+        })
         .collect();
     documented.sort();
     assert_eq!(

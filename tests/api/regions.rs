@@ -12,7 +12,10 @@ async fn regions_form_a_tree_of_district_streets_and_parks() {
     let streets: Vec<_> = districts[0]["children"].as_array().expect("streets").iter().collect();
     let names: Vec<_> = streets.iter().map(|s| (id_of(s), s["code"].as_str().unwrap_or(""))).collect();
     assert_eq!(names, [(street.clone(), "xinan"), (other, "xixiang")]);
-    assert_eq!(streets[0]["children"], json!([{"id": park, "kind": "park", "code": "zhigu", "name": "宝安智谷", "children": []}]));
+    assert_eq!(
+        streets[0]["children"],
+        json!([{"id": park, "kind": "park", "code": "zhigu", "name": "宝安智谷", "children": []}])
+    );
 }
 
 #[actix_web::test]
