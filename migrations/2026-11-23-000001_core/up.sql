@@ -14,8 +14,12 @@ CREATE INDEX regions_parent_id_idx ON regions (parent_id);
 
 -- Name search must work for one- and two-character Chinese fragments (华为, 比亚迪 …).
 -- pg_trgm cannot index fragments shorter than three characters and falls back to a
--- sequential scan, so names are indexed by their unigrams and bigrams instead: a query
--- fragment's grams must all be present (GIN), then LIKE rechecks the exact substring.
+-- sequential scan, so names are indexed by their unigrams and bigrams instead. A search
+-- probes the fragment's bigrams (its one character, if that is all it has) through GIN,
+-- then strpos keeps the names holding the fragment in one piece. strpos rather than LIKE:
+-- the planner would multiply LIKE's guessed selectivity with the GIN estimate as if they
+-- were independent, expect a handful of rows for a common fragment such as 科技, and
+-- sort hundreds of thousands instead of walking the id index and stopping after a page.
 CREATE FUNCTION enterprise_name_grams(name text) RETURNS text[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
@@ -25,6 +29,16 @@ AS $$
         UNION
         SELECT substr(lower(name), i, 2) FROM generate_series(1, char_length(name) - 1) AS i
     ) AS grams
+$$;
+
+CREATE FUNCTION enterprise_search_grams(fragment text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT CASE
+        WHEN char_length(fragment) = 1 THEN ARRAY[lower(fragment)]
+        ELSE (SELECT coalesce(array_agg(DISTINCT substr(lower(fragment), i, 2)), '{}')
+              FROM generate_series(1, char_length(fragment) - 1) AS i)
+    END
 $$;
 
 CREATE TABLE enterprises (

@@ -2,15 +2,16 @@ use crate::db::schema::enterprises;
 use crate::domain::Uscc;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Nullable, Text};
+use diesel::sql_types::{Array, Integer, Nullable, Text};
 use serde::Serialize;
 use uuid::Uuid;
 
 diesel::define_sql_function! {
-    /// The unigrams and bigrams of a name (migration 2026-11-23-000001_core).
-    fn enterprise_name_grams(name: Text) -> Array<Nullable<Text>>;
+    /// The grams a name fragment is looked up by (migration 2026-11-23-000001_core).
+    fn enterprise_search_grams(fragment: Text) -> Array<Nullable<Text>>;
 }
 diesel::define_sql_function!(fn lower(text: Text) -> Text);
+diesel::define_sql_function!(fn strpos(text: Text, fragment: Text) -> Integer);
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = enterprises, check_for_backend(diesel::pg::Pg))]
@@ -137,27 +138,15 @@ pub fn list(
         query = query.filter(enterprises::cluster.eq(cluster.clone()));
     }
     if let Some(fragment) = &filter.q {
-        // The grams narrow the candidates through the GIN index; LIKE keeps only names
-        // that really contain the fragment in one piece.
+        // The grams narrow the candidates through the GIN index; strpos keeps only names
+        // that really contain the fragment in one piece (see the migration for why not LIKE).
         let by_name = enterprises::name_grams
-            .contains(enterprise_name_grams(fragment.clone()))
-            .and(lower(enterprises::name).like(format!("%{}%", escape_like(&fragment.to_lowercase()))));
+            .contains(enterprise_search_grams(fragment.clone()))
+            .and(strpos(lower(enterprises::name), lower(fragment.clone())).gt(0));
         query = match Uscc::normalized_prefix(fragment) {
             Some(prefix) => query.filter(by_name.or(enterprises::uscc.like(format!("{prefix}%")))),
             None => query.filter(by_name),
         };
     }
     query.load(conn)
-}
-
-fn escape_like(fragment: &str) -> String {
-    fragment.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn like_wildcards_are_taken_literally() {
-        assert_eq!(super::escape_like(r"50%_a\b"), r"50\%\_a\\b");
-    }
 }
