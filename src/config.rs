@@ -3,6 +3,8 @@
 //! Settings are loaded once and passed explicitly; there is no global.
 
 use crate::domain::{Cluster, Clusters, Ladder, Rung};
+use chrono::{NaiveDate, Utc};
+use chrono_tz::Tz;
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -14,6 +16,7 @@ const DEFAULT_TIERS: &str = include_str!("../config/tiers.toml");
 pub struct Settings {
     pub bind: String,
     pub data_dir: PathBuf,
+    pub time_zone: String,
     pub tiers_file: String,
     pub config_file: String,
     pub database: DatabaseSettings,
@@ -47,11 +50,19 @@ pub enum SettingsError {
     Invalid { path: String, message: String },
 }
 
-/// The reference data the rest of the program checks input against.
+/// The bureau's reference data and calendar, which input is checked against.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub ladder: Ladder,
     pub clusters: Clusters,
+    pub time_zone: Tz,
+}
+
+impl Catalog {
+    /// Today in the bureau's time zone.
+    pub fn today(&self) -> NaiveDate {
+        Utc::now().with_timezone(&self.time_zone).date_naive()
+    }
 }
 
 #[derive(Deserialize)]
@@ -93,7 +104,11 @@ impl Settings {
         let ladder = Ladder::new(tiers.tiers).map_err(|e| SettingsError::Invalid { path, message: e.to_string() })?;
         let clusters = Clusters::new(self.clusters.clone())
             .map_err(|e| SettingsError::Invalid { path: "clusters".into(), message: e.to_string() })?;
-        Ok(Catalog { ladder, clusters })
+        let time_zone = self.time_zone.parse().map_err(|_| SettingsError::Invalid {
+            path: "time_zone".into(),
+            message: format!("`{}` is not an IANA time zone such as Asia/Shanghai", self.time_zone),
+        })?;
+        Ok(Catalog { ladder, clusters, time_zone })
     }
 }
 
@@ -113,5 +128,6 @@ mod tests {
         let codes: Vec<_> = catalog.ladder.rungs().iter().map(|r| r.code.as_str()).collect();
         assert_eq!(codes, ["prospect", "tech_sme", "hnte_pool", "hnte", "srdi", "little_giant"]);
         assert_eq!(catalog.clusters.get("biomedicine").map(|c| c.name.as_str()), Ok("生物医药"));
+        assert_eq!(catalog.time_zone, chrono_tz::Asia::Shanghai);
     }
 }

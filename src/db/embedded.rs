@@ -95,7 +95,7 @@ impl EmbeddedCluster {
             owned: false,
         };
         let began = Instant::now();
-        cluster.password = cluster.password(&data_dir.join("postgres.password"))?;
+        cluster.password = cluster.load_or_create_password(&data_dir.join("postgres.password"))?;
         if !cluster.pgdata.join("PG_VERSION").exists() {
             cluster.initdb(&data_dir.join("postgres.password"))?;
         }
@@ -165,7 +165,7 @@ impl EmbeddedCluster {
         Ok(())
     }
 
-    fn password(&self, path: &Path) -> Result<String, EmbeddedError> {
+    fn load_or_create_password(&self, path: &Path) -> Result<String, EmbeddedError> {
         match fs::read_to_string(path) {
             Ok(password) => Ok(password.trim().to_owned()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {

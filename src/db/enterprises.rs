@@ -2,7 +2,7 @@ use crate::db::schema::enterprises;
 use crate::domain::Uscc;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Integer, Nullable, Text};
+use diesel::sql_types::{Array, Nullable, Text};
 use serde::Serialize;
 use uuid::Uuid;
 

@@ -10,7 +10,7 @@ use crate::http::extract::{IfMatch, Json, Query, etag};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::{AppState, unit_of_work};
 use actix_web::http::header;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -43,7 +43,7 @@ pub struct EnterpriseBody {
     /// Industry cluster code (GET /api/v1/clusters).
     #[validate(custom(function = known_cluster, use_context))]
     pub cluster: Option<String>,
-    #[validate(custom(function = not_in_future))]
+    #[validate(custom(function = not_in_future, use_context))]
     pub established_on: Option<NaiveDate>,
     #[validate(length(max = 500))]
     pub address: Option<String>,
@@ -74,8 +74,8 @@ fn known_cluster(code: &str, catalog: &Catalog) -> Result<(), ValidationError> {
     catalog.clusters.get(code).map(drop).map_err(|e| ValidationError::new("cluster").with_message(e.to_string().into()))
 }
 
-fn not_in_future(date: &NaiveDate) -> Result<(), ValidationError> {
-    if *date > Utc::now().date_naive() {
+fn not_in_future(date: &NaiveDate, catalog: &Catalog) -> Result<(), ValidationError> {
+    if *date > catalog.today() {
         Err(ValidationError::new("future").with_message("must not be in the future".into()))
     } else {
         Ok(())
@@ -109,8 +109,8 @@ impl EnterpriseBody {
     fn into_fields(self, catalog: &Catalog) -> Result<EnterpriseFields, AppError> {
         self.validate_with_args(catalog)?;
         let uscc = Uscc::parse(&self.uscc).map_err(|e| AppError::invalid("uscc", e))?;
-        let mut tags: Vec<String> = self.tags.iter().map(|t| t.trim().to_owned()).collect();
-        tags.dedup();
+        let mut seen = std::collections::HashSet::new();
+        let tags = self.tags.iter().map(|t| t.trim().to_owned()).filter(|t| seen.insert(t.clone())).collect();
         Ok(EnterpriseFields {
             uscc: uscc.into_string(),
             name: self.name.trim().to_owned(),
@@ -255,13 +255,8 @@ impl EnterpriseResponse {
     }
 }
 
-fn respond(status: actix_web::http::StatusCode, enterprise: Enterprise, catalog: &Catalog) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, etag(enterprise.version)));
-    if status == actix_web::http::StatusCode::CREATED {
-        response.insert_header((header::LOCATION, format!("/api/v1/enterprises/{}", enterprise.id)));
-    }
-    response.json(EnterpriseResponse::new(enterprise, catalog))
+fn respond(mut response: HttpResponseBuilder, enterprise: Enterprise, catalog: &Catalog) -> HttpResponse {
+    response.insert_header((header::ETAG, etag(enterprise.version))).json(EnterpriseResponse::new(enterprise, catalog))
 }
 
 /// The street must be a street and the park a park of that street.
@@ -332,7 +327,9 @@ pub async fn create(
         })
     })
     .await?;
-    Ok(respond(actix_web::http::StatusCode::CREATED, created, &state.catalog))
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, format!("/api/v1/enterprises/{}", created.id)));
+    Ok(respond(response, created, &state.catalog))
 }
 
 /// One enterprise, archived or not; its version is in the `ETag` header.
@@ -348,7 +345,7 @@ pub async fn create(
 pub async fn read(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let enterprise = unit_of_work(&state.pool, move |conn| found(store::find(conn, id))).await?;
-    Ok(respond(actix_web::http::StatusCode::OK, enterprise, &state.catalog))
+    Ok(respond(HttpResponse::Ok(), enterprise, &state.catalog))
 }
 
 /// Change some fields. Requires `If-Match` with the current version.
@@ -404,7 +401,7 @@ pub async fn update(
         })
     })
     .await?;
-    Ok(respond(actix_web::http::StatusCode::OK, updated, &state.catalog))
+    Ok(respond(HttpResponse::Ok(), updated, &state.catalog))
 }
 
 /// Archive an enterprise: it leaves lists and analytics but keeps its history.

@@ -23,7 +23,7 @@ async fn registering_returns_the_enterprise_with_location_and_etag() {
                 "contact_name": "李工",
                 "contact_phone": "+86 755-2777 0000",
                 "employees": 120,
-                "tags": ["重点企业", "上市后备"]
+                "tags": ["重点企业", "上市后备", " 重点企业"]
             }),
         )
         .await;
