@@ -19,8 +19,10 @@ pub struct Settings {
     pub time_zone: String,
     pub tiers_file: String,
     pub config_file: String,
+    pub jwt_secret: String,
     pub database: DatabaseSettings,
     pub http: HttpSettings,
+    pub auth: AuthSettings,
     pub clusters: Vec<Cluster>,
 }
 
@@ -36,6 +38,15 @@ pub struct DatabaseSettings {
 pub struct HttpSettings {
     pub json_limit_bytes: usize,
     pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub access_token_minutes: i64,
+    pub refresh_token_days: i64,
+    pub max_failed_logins_per_user: i32,
+    pub max_failed_logins_per_client: i32,
+    pub failed_login_window_minutes: i64,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -45,6 +45,12 @@ pub enum AppError {
     BadRequest { detail: String, errors: Vec<FieldError> },
     #[error("{}", summary(.0))]
     Validation(Vec<FieldError>),
+    /// No, expired, forged or revoked credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Authenticated, but the role or key may not do this at all.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{detail}")]
@@ -55,6 +61,8 @@ pub enum AppError {
     PreconditionRequired,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("too many failed sign-ins; try again in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
     #[error("the database is unavailable; try again shortly")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -79,11 +87,14 @@ impl AppError {
         match self {
             Self::BadRequest { .. } => "bad-request",
             Self::Validation(_) => "validation",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not-found",
             Self::Conflict { .. } => "conflict",
             Self::PreconditionFailed { .. } => "precondition-failed",
             Self::PreconditionRequired => "precondition-required",
             Self::PayloadTooLarge { .. } => "payload-too-large",
+            Self::TooManyRequests { .. } => "too-many-requests",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -112,11 +123,14 @@ impl ResponseError for AppError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -127,8 +141,14 @@ impl ResponseError for AppError {
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, Self::Unavailable(_)) {
-            response.insert_header(("Retry-After", "1"));
+        let header = match self {
+            Self::Unavailable(_) => Some(("Retry-After", "1".to_owned())),
+            Self::TooManyRequests { retry_after } => Some(("Retry-After", retry_after.to_string())),
+            Self::Unauthorized(_) => Some(("WWW-Authenticate", "Bearer".to_owned())),
+            _ => None,
+        };
+        if let Some(header) = header {
+            response.insert_header(header);
         }
         response.content_type(PROBLEM_JSON).json(self.problem())
     }
@@ -139,6 +159,7 @@ fn unique_violation(constraint: Option<&str>) -> AppError {
     let (field, detail) = match constraint {
         Some("enterprises_uscc_key") => ("uscc", "an enterprise with this USCC already exists"),
         Some("regions_code_key") => ("code", "a region with this code already exists"),
+        Some("users_username_key") => ("username", "this username is taken"),
         _ => ("", "this record already exists"),
     };
     let errors = if field.is_empty() { Vec::new() } else { vec![FieldError::new(field, detail)] };
@@ -159,6 +180,12 @@ impl From<diesel::result::Error> for AppError {
             }
             other => Self::Internal(other.into()),
         }
+    }
+}
+
+impl From<crate::domain::Forbidden> for AppError {
+    fn from(forbidden: crate::domain::Forbidden) -> Self {
+        Self::Forbidden(forbidden.0)
     }
 }
 

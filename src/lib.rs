@@ -3,6 +3,8 @@
 //!
 //! Layers point one way: `http` → `domain` + `db`; `db` → `domain`; `domain` → nothing.
 
+pub mod accounts;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use peiyu::config::Settings;
+use peiyu::domain::Role;
 use peiyu::startup::{self, Application};
 use tracing_subscriber::EnvFilter;
 
@@ -19,6 +20,31 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage accounts (the first admin, scripts).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// admin, manager, counselor or viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Code of a street the user works in (repeatable).
+        #[arg(long = "street")]
+        streets: Vec<String>,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn parse_role(role: &str) -> Result<Role, String> {
+    Role::try_from(role.to_owned())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,6 +62,15 @@ fn main() -> anyhow::Result<()> {
                 tracing::info!(url = format!("http://{}", settings.bind), docs = "/api/openapi.json", "serving");
                 application.run_until_stopped().await.context("server")
             })?;
+        }
+        Command::User(UserCommand::Create { username, role, streets, password_stdin: _ }) => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let (_database, pool) = startup::prepare(&settings)?;
+            let mut conn = pool.get()?;
+            let user = peiyu::accounts::create_user(&mut conn, &username, role, &streets, password)?;
+            println!("created {} ({}) with id {}", user.user.username, role.as_str(), user.user.id);
         }
         Command::Migrate => {
             let database = startup::Database::open(&settings)?;

@@ -1,5 +1,6 @@
 //! Putting the parts together: the database (external or private), the pool, the server.
 
+use crate::auth::{self, tokens::AccessTokens};
 use crate::config::{Catalog, Settings};
 use crate::db::embedded::{self, EmbeddedCluster, Lifetime};
 use crate::db::{self, PgPool};
@@ -51,12 +52,22 @@ impl Application {
     pub fn build(settings: &Settings, pool: PgPool, catalog: Catalog) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { pool, catalog, json_limit: settings.http.json_limit_bytes });
+        let access_tokens = web::Data::new(AccessTokens::new(
+            &auth::jwt_secret(settings)?,
+            chrono::Duration::minutes(settings.auth.access_token_minutes),
+        ));
+        let state = web::Data::new(AppState {
+            pool,
+            catalog,
+            json_limit: settings.http.json_limit_bytes,
+            auth: settings.auth.clone(),
+        });
         let document = web::Data::new(http::openapi());
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
+                .app_data(access_tokens.clone())
                 .app_data(document.clone())
                 .app_data(web::PathConfig::default().error_handler(http::path_error))
                 .into_utoipa_app()

@@ -1,28 +1,9 @@
 //! The audit log: one row per change, written in the transaction that makes the change.
 
 use crate::db::schema::audit_log;
+use crate::domain::Actor;
 use diesel::prelude::*;
 use uuid::Uuid;
-
-/// Who made a change. Until sign-in exists every caller is anonymous.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    Anonymous,
-}
-
-impl Actor {
-    fn kind(self) -> &'static str {
-        match self {
-            Self::Anonymous => "anonymous",
-        }
-    }
-
-    fn id(self) -> Option<Uuid> {
-        match self {
-            Self::Anonymous => None,
-        }
-    }
-}
 
 /// The context every change is recorded with.
 #[derive(Debug, Clone, Copy)]
@@ -72,4 +53,40 @@ pub fn record<T: serde::Serialize>(conn: &mut PgConnection, context: &Context, c
         })
         .execute(conn)
         .map(drop)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]
+pub struct Entry {
+    pub id: Uuid,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Uuid,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub request_id: Option<Uuid>,
+}
+
+/// Entries newest first, optionally of one kind of entity or one entity, before `before`.
+pub fn list(
+    conn: &mut PgConnection,
+    entity: Option<&str>,
+    entity_id: Option<Uuid>,
+    before: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Entry>> {
+    let mut query = audit_log::table.select(Entry::as_select()).order(audit_log::id.desc()).limit(limit).into_boxed();
+    if let Some(entity) = entity {
+        query = query.filter(audit_log::entity.eq(entity.to_owned()));
+    }
+    if let Some(entity_id) = entity_id {
+        query = query.filter(audit_log::entity_id.eq(entity_id));
+    }
+    if let Some(before) = before {
+        query = query.filter(audit_log::id.lt(before));
+    }
+    query.load(conn)
 }

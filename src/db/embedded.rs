@@ -206,21 +206,36 @@ impl EmbeddedCluster {
         fs::write(&conf, settings).map_err(io_err(&conf))
     }
 
-    /// The port of a postmaster already serving this data directory.
+    /// The port of a postmaster already serving this data directory. One that is still
+    /// starting is waited for; one that is shutting down (its owner just exited) is waited
+    /// out, and then there is none.
     fn running_port(&self) -> Result<Option<u16>, EmbeddedError> {
-        let mut status = self.command("pg_ctl");
-        status.arg("status").arg("-D").arg(&self.pgdata);
-        if self.run(status).is_err() {
-            return Ok(None);
+        for _ in 0..600 {
+            let mut status = self.command("pg_ctl");
+            status.arg("status").arg("-D").arg(&self.pgdata);
+            if self.run(status).is_err() {
+                return Ok(None);
+            }
+            // postmaster.pid: line 4 is the port, line 8 the server's state.
+            if self.postmaster_pid_line(7)?.as_deref() == Some("ready") {
+                return Ok(self.postmaster_pid_line(3)?.and_then(|p| p.parse().ok()));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        // postmaster.pid: line 1 is the PID, line 4 the port.
-        Ok(self.postmaster_pid_line(3)?.and_then(|p| p.parse().ok()))
+        Err(EmbeddedError::Command {
+            command: "pg_ctl status".into(),
+            detail: format!("the server in {} neither became ready nor stopped", self.pgdata.display()),
+        })
     }
 
     fn postmaster_pid_line(&self, index: usize) -> Result<Option<String>, EmbeddedError> {
         let path = self.pgdata.join("postmaster.pid");
-        let text = fs::read_to_string(&path).map_err(io_err(&path))?;
-        Ok(text.lines().nth(index).map(|l| l.trim().to_owned()))
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(text.lines().nth(index).map(|l| l.trim().to_owned())),
+            // Gone between `pg_ctl status` and here: the server has just stopped.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(&path)(e)),
+        }
     }
 
     fn start_server(&self) -> Result<u16, EmbeddedError> {
@@ -291,6 +306,17 @@ impl EmbeddedCluster {
         Ok(())
     }
 
+    /// Stops the cluster now if this process owns it (what dropping it does). For owners
+    /// that are never dropped, such as a test harness's static, at process exit.
+    pub fn stop_if_owner(&mut self) {
+        if std::mem::take(&mut self.owned) {
+            match self.stop() {
+                Ok(()) => tracing::info!("stopped private PostgreSQL cluster"),
+                Err(e) => tracing::warn!(error = %e, "could not stop private PostgreSQL cluster"),
+            }
+        }
+    }
+
     fn stop(&self) -> Result<(), EmbeddedError> {
         let mut stop = self.command("pg_ctl");
         stop.arg("stop").arg("-D").arg(&self.pgdata).args(["-m", "fast", "-w", "-t", "60"]);
@@ -300,12 +326,7 @@ impl EmbeddedCluster {
 
 impl Drop for EmbeddedCluster {
     fn drop(&mut self) {
-        if self.owned {
-            match self.stop() {
-                Ok(()) => tracing::info!("stopped private PostgreSQL cluster"),
-                Err(e) => tracing::warn!(error = %e, "could not stop private PostgreSQL cluster"),
-            }
-        }
+        self.stop_if_owner();
     }
 }
 

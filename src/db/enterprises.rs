@@ -1,8 +1,9 @@
 use crate::db::schema::enterprises;
-use crate::domain::Uscc;
+use crate::db::{TextArray, lower};
+use crate::domain::{StreetScope, Uscc};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Nullable, Text};
+use diesel::sql_types::Text;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -10,7 +11,6 @@ diesel::define_sql_function! {
     /// The grams a name fragment is looked up by (migration 2026-11-23-000001_core).
     fn enterprise_search_grams(fragment: Text) -> Array<Nullable<Text>>;
 }
-diesel::define_sql_function!(fn lower(text: Text) -> Text);
 diesel::define_sql_function!(fn strpos(text: Text, fragment: Text) -> Integer);
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -42,28 +42,8 @@ pub struct EnterpriseFields {
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
     pub employees: Option<i32>,
-    #[diesel(deserialize_as = Tags)]
+    #[diesel(deserialize_as = TextArray)]
     pub tags: Vec<String>,
-}
-
-/// PostgreSQL arrays may hold NULLs; ours never do (the API only writes strings).
-pub struct Tags(Vec<Option<String>>);
-
-impl<DB: diesel::backend::Backend> Queryable<Array<Nullable<Text>>, DB> for Tags
-where
-    Vec<Option<String>>: diesel::deserialize::FromSql<Array<Nullable<Text>>, DB>,
-{
-    type Row = Vec<Option<String>>;
-
-    fn build(row: Self::Row) -> diesel::deserialize::Result<Self> {
-        Ok(Self(row))
-    }
-}
-
-impl From<Tags> for Vec<String> {
-    fn from(tags: Tags) -> Self {
-        tags.0.into_iter().flatten().collect()
-    }
 }
 
 /// The filters of the enterprise list; every one is served by an index.
@@ -83,14 +63,19 @@ pub fn insert(conn: &mut PgConnection, id: Uuid, fields: &EnterpriseFields, tier
         .get_result(conn)
 }
 
-pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Enterprise> {
-    enterprises::table.find(id).select(Enterprise::as_select()).get_result(conn)
+/// What lies outside the caller's scope is not there, as far as the caller can tell.
+fn within(scope: &StreetScope, enterprise: Enterprise) -> QueryResult<Enterprise> {
+    if scope.allows(enterprise.fields.street_id) { Ok(enterprise) } else { Err(diesel::result::Error::NotFound) }
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Enterprise> {
+    within(scope, enterprises::table.find(id).select(Enterprise::as_select()).get_result(conn)?)
 }
 
 /// Reads and row-locks an enterprise for the rest of the transaction, so that concurrent
 /// changes to it queue up instead of overwriting each other.
-pub fn find_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<Enterprise> {
-    enterprises::table.find(id).select(Enterprise::as_select()).for_update().get_result(conn)
+pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Enterprise> {
+    within(scope, enterprises::table.find(id).select(Enterprise::as_select()).for_update().get_result(conn)?)
 }
 
 /// Writes new fields and moves the version on.
@@ -116,6 +101,7 @@ pub fn archive(conn: &mut PgConnection, id: Uuid) -> QueryResult<Enterprise> {
 pub fn list(
     conn: &mut PgConnection,
     filter: &ListFilter,
+    scope: &StreetScope,
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<Enterprise>> {
@@ -125,6 +111,9 @@ pub fn list(
         .order(enterprises::id.desc())
         .limit(limit)
         .into_boxed();
+    if let StreetScope::Streets(streets) = scope {
+        query = query.filter(enterprises::street_id.eq_any(streets.clone()));
+    }
     if let Some(after) = after {
         query = query.filter(enterprises::id.lt(after));
     }

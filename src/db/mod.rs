@@ -1,20 +1,48 @@
 //! PostgreSQL access: the pool, migrations, and query functions per aggregate. Query
 //! functions take `&mut PgConnection` so the caller decides the transaction.
 
+pub mod api_keys;
 pub mod audit;
 pub mod embedded;
 pub mod enterprises;
+pub mod login_failures;
+pub mod refresh_tokens;
 pub mod regions;
 pub mod schema;
+pub mod users;
 
 use crate::config::DatabaseSettings;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
-use diesel::{Connection, PgConnection};
+use diesel::sql_types::{Array, Nullable, Text};
+use diesel::{Connection, PgConnection, Queryable};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::time::Duration;
 
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+diesel::define_sql_function!(fn lower(text: Text) -> Text);
+
+/// A `text[]` column read as strings. PostgreSQL arrays may hold NULLs; ours never do
+/// (only the API writes them, and it writes strings).
+pub struct TextArray(Vec<Option<String>>);
+
+impl<DB: diesel::backend::Backend> Queryable<Array<Nullable<Text>>, DB> for TextArray
+where
+    Vec<Option<String>>: diesel::deserialize::FromSql<Array<Nullable<Text>>, DB>,
+{
+    type Row = Vec<Option<String>>;
+
+    fn build(row: Self::Row) -> diesel::deserialize::Result<Self> {
+        Ok(Self(row))
+    }
+}
+
+impl From<TextArray> for Vec<String> {
+    fn from(array: TextArray) -> Self {
+        array.0.into_iter().flatten().collect()
+    }
+}
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 

@@ -1,6 +1,7 @@
 //! Regions: district (区) → street (街道) → park (园区).
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -45,6 +46,23 @@ impl TryFrom<String> for RegionKind {
     }
 }
 
+/// The streets whose enterprises someone may see and change. Enterprises not yet
+/// assigned to a street (fresh from a registry feed) are visible only to `All`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreetScope {
+    All,
+    Streets(Vec<Uuid>),
+}
+
+impl StreetScope {
+    pub fn allows(&self, street_id: Option<Uuid>) -> bool {
+        match self {
+            Self::All => true,
+            Self::Streets(streets) => street_id.is_some_and(|id| streets.contains(&id)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +75,15 @@ mod tests {
         assert_eq!(RegionKind::Park.parent_kind(), Some(RegionKind::Street));
         assert_eq!(RegionKind::Street.parent_kind(), Some(RegionKind::District));
         assert_eq!(RegionKind::District.parent_kind(), None);
+    }
+
+    #[test]
+    fn street_scopes_hide_other_streets_and_unassigned_enterprises() {
+        let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
+        let scope = StreetScope::Streets(vec![mine]);
+        assert!(scope.allows(Some(mine)));
+        assert!(!scope.allows(Some(theirs)));
+        assert!(!scope.allows(None));
+        assert!(StreetScope::All.allows(None));
     }
 }

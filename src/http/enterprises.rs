@@ -1,14 +1,15 @@
 //! `/api/v1/enterprises`: the enterprise register.
 
+use crate::auth::Caller;
 use crate::config::Catalog;
 use crate::db::audit::{self, Change};
 use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter};
 use crate::db::regions;
-use crate::domain::{RegionKind, Uscc};
+use crate::domain::{Action, RegionKind, StreetScope, Uscc};
 use crate::error::{AppError, FieldError, Problem};
 use crate::http::extract::{IfMatch, Json, Query, etag};
 use crate::http::pagination::{Page, PageParams};
-use crate::http::{AppState, unit_of_work};
+use crate::http::{AppState, authorized};
 use actix_web::http::header;
 use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -259,8 +260,11 @@ fn respond(mut response: HttpResponseBuilder, enterprise: Enterprise, catalog: &
     response.insert_header((header::ETAG, etag(enterprise.version))).json(EnterpriseResponse::new(enterprise, catalog))
 }
 
-/// The street must be a street and the park a park of that street.
-fn check_placement(conn: &mut PgConnection, fields: &EnterpriseFields) -> Result<(), AppError> {
+/// The street must be one the caller works in (403), be a street, and hold the park.
+fn check_placement(conn: &mut PgConnection, fields: &EnterpriseFields, scope: &StreetScope) -> Result<(), AppError> {
+    if !scope.allows(fields.street_id) {
+        return Err(AppError::Forbidden("you may place enterprises only in your own streets".into()));
+    }
     let mut errors = Vec::new();
     let region = |conn: &mut PgConnection, id| match regions::find(conn, id) {
         Err(diesel::result::Error::NotFound) => Ok(None),
@@ -295,7 +299,8 @@ fn found<T>(result: diesel::QueryResult<T>) -> Result<T, AppError> {
     })
 }
 
-/// Register an enterprise. It starts at the bottom rung, `prospect`.
+/// Register an enterprise (counselors: in their own streets). It starts at the bottom
+/// rung, `prospect`.
 #[utoipa::path(
     tag = "enterprises",
     request_body = EnterpriseBody,
@@ -303,6 +308,8 @@ fn found<T>(result: diesel::QueryResult<T>) -> Result<T, AppError> {
         (status = 201, description = "Registered", body = EnterpriseResponse,
             headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Not JSON, or a field of the wrong type", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not your street, or your role may not register", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The USCC is already registered", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -311,18 +318,18 @@ fn found<T>(result: diesel::QueryResult<T>) -> Result<T, AppError> {
 #[post("/enterprises")]
 pub async fn create(
     state: web::Data<AppState>,
-    context: audit::Context,
+    caller: Caller,
     Json(body): Json<EnterpriseBody>,
 ) -> Result<HttpResponse, AppError> {
     let fields = body.into_fields(&state.catalog)?;
     let tier = state.catalog.ladder.base();
-    let created = unit_of_work(&state.pool, move |conn| {
+    let created = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
         conn.transaction(|conn| {
-            check_placement(conn, &fields)?;
+            check_placement(conn, &fields, &auth.principal.street_scope())?;
             let created = store::insert(conn, Uuid::now_v7(), &fields, tier.code())?;
             let change =
                 Change { entity: ENTITY, entity_id: created.id, action: "create", before: None, after: Some(&created) };
-            audit::record(conn, &context, change)?;
+            audit::record(conn, &auth.audit, change)?;
             Ok(created)
         })
     })
@@ -338,13 +345,17 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "Enterprise id")),
     responses(
         (status = 200, body = EnterpriseResponse, headers(("ETag" = String))),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such enterprise in your streets", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/enterprises/{id}")]
-pub async fn read(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let enterprise = unit_of_work(&state.pool, move |conn| found(store::find(conn, id))).await?;
+    let enterprise = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+        found(store::find(conn, id, &auth.principal.street_scope()))
+    })
+    .await?;
     Ok(respond(HttpResponse::Ok(), enterprise, &state.catalog))
 }
 
@@ -359,6 +370,8 @@ pub async fn read(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<Htt
     responses(
         (status = 200, body = EnterpriseResponse, headers(("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Moving it to a street that is not yours", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Archived, or the new USCC is taken", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since that version", body = Problem, content_type = "application/problem+json"),
@@ -369,16 +382,17 @@ pub async fn read(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<Htt
 #[patch("/enterprises/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
-    context: audit::Context,
+    caller: Caller,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     Json(patch): Json<EnterprisePatch>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let catalog = state.catalog.clone();
-    let updated = unit_of_work(&state.pool, move |conn| {
+    let updated = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
+        let scope = auth.principal.street_scope();
         conn.transaction(|conn| {
-            let current = found(store::find_for_update(conn, id))?;
+            let current = found(store::find_for_update(conn, id, &scope))?;
             if current.archived_at.is_some() {
                 return Err(AppError::Conflict { detail: "the enterprise is archived".into(), errors: Vec::new() });
             }
@@ -387,7 +401,7 @@ pub async fn update(
             if fields == current.fields {
                 return Ok(current);
             }
-            check_placement(conn, &fields)?;
+            check_placement(conn, &fields, &scope)?;
             let updated = store::update(conn, id, &fields)?;
             let change = Change {
                 entity: ENTITY,
@@ -396,7 +410,7 @@ pub async fn update(
                 before: Some(&current),
                 after: Some(&updated),
             };
-            audit::record(conn, &context, change)?;
+            audit::record(conn, &auth.audit, change)?;
             Ok(updated)
         })
     })
@@ -404,26 +418,29 @@ pub async fn update(
     Ok(respond(HttpResponse::Ok(), updated, &state.catalog))
 }
 
-/// Archive an enterprise: it leaves lists and analytics but keeps its history.
-/// Archiving an archived enterprise changes nothing.
+/// Archive an enterprise (manager, admin): it leaves lists and analytics but keeps its
+/// history. Archiving an archived enterprise changes nothing.
 #[utoipa::path(
     tag = "enterprises",
     params(("id" = Uuid, Path, description = "Enterprise id")),
     responses(
         (status = 204, description = "Archived"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/enterprises/{id}")]
 pub async fn archive(
     state: web::Data<AppState>,
-    context: audit::Context,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    unit_of_work(&state.pool, move |conn| {
+    authorized(&state, caller, Action::ArchiveEnterprises, move |conn, auth| {
+        let scope = auth.principal.street_scope();
         conn.transaction(|conn| {
-            let current = found(store::find_for_update(conn, id))?;
+            let current = found(store::find_for_update(conn, id, &scope))?;
             if current.archived_at.is_none() {
                 let archived = store::archive(conn, id)?;
                 let change = Change {
@@ -433,7 +450,7 @@ pub async fn archive(
                     before: Some(&current),
                     after: Some(&archived),
                 };
-                audit::record(conn, &context, change)?;
+                audit::record(conn, &auth.audit, change)?;
             }
             Ok(())
         })
@@ -474,7 +491,8 @@ impl ListParams {
     }
 }
 
-/// Live (not archived) enterprises, newest first, filtered and keyset-paginated.
+/// Live (not archived) enterprises in the caller's streets, newest first, filtered and
+/// keyset-paginated.
 #[utoipa::path(
     tag = "enterprises",
     params(ListParams, PageParams),
@@ -487,6 +505,7 @@ impl ListParams {
 #[get("/enterprises")]
 pub async fn list(
     state: web::Data<AppState>,
+    caller: Caller,
     Query(params): Query<ListParams>,
     Query(paging): Query<PageParams>,
 ) -> Result<web::Json<Page<EnterpriseResponse>>, AppError> {
@@ -494,6 +513,9 @@ pub async fn list(
     let page = paging.parse::<Uuid>()?;
     let fetch = page.fetch();
     let after = page.after;
-    let rows = unit_of_work(&state.pool, move |conn| Ok(store::list(conn, &filter, after, fetch)?)).await?;
+    let rows = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+        Ok(store::list(conn, &filter, &auth.principal.street_scope(), after, fetch)?)
+    })
+    .await?;
     Ok(web::Json(page.page(rows, |e| e.id, |e| EnterpriseResponse::new(e, &state.catalog))))
 }

@@ -3,22 +3,25 @@
 //! A handler (1) extracts, (2) validates and converts to domain types, (3) runs one
 //! [`unit_of_work`] on the blocking pool, (4) maps the result to a response DTO.
 
+pub mod api_keys;
+pub mod audit_log;
 pub mod enterprises;
 pub mod extract;
 pub mod operations;
 pub mod pagination;
 pub mod reference;
 pub mod regions;
+pub mod session;
+pub mod users;
 
-use crate::config::Catalog;
+use crate::auth::Caller;
+use crate::config::{AuthSettings, Catalog};
 use crate::db::PgPool;
-use crate::db::audit::{self, Actor};
+use crate::db::audit;
+use crate::domain::{Action, Principal};
 use crate::error::AppError;
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use diesel::PgConnection;
-use futures_util::future::{Ready, ready};
-use tracing_actix_web::RequestId;
 use utoipa::OpenApi;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -28,6 +31,7 @@ pub struct AppState {
     pub pool: PgPool,
     pub catalog: Catalog,
     pub json_limit: usize,
+    pub auth: AuthSettings,
 }
 
 /// Runs `work` with one pooled connection on the blocking thread pool: the connection is
@@ -46,19 +50,34 @@ where
     .await?
 }
 
-/// Who is making the change and under which request id, for the audit log.
-impl FromRequest for audit::Context {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
+/// An authorized request: who is asking, and how the changes it makes are audited.
+pub struct Authorized {
+    pub principal: Principal,
+    pub audit: audit::Context,
+}
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let request_id = RequestId::extract(req).into_inner().ok().map(Into::into);
-        ready(Ok(Self { actor: Actor::Anonymous, request_id }))
-    }
+/// The one gate of every protected handler: resolves the caller against the database
+/// (401), checks that it may do `action` at all (403), then runs `work` in the same unit
+/// of work. Street scope is applied by `work` through `principal.street_scope()`, so that
+/// what lies outside it is simply not found (404).
+pub async fn authorized<T, F>(state: &AppState, caller: Caller, action: Action, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection, &Authorized) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    unit_of_work(&state.pool, move |conn| {
+        let principal = caller.resolve(conn)?;
+        principal.require(action)?;
+        let audit = audit::Context { actor: principal.actor(), request_id: caller.request_id };
+        work(conn, &Authorized { principal, audit })
+    })
+    .await
 }
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&SecuritySchemes),
+    security(("bearer" = [])),
     info(
         title = "Peiyu (培育) API",
         description = "Cultivating enterprises up the ladder 科技型中小企业 → 国高培育库 → 国高 → 专精特新 → 小巨人.\n\n\
@@ -66,6 +85,10 @@ impl FromRequest for audit::Context {
             with `limit` and `cursor`."
     ),
     tags(
+        (name = "session", description = "Signing in: access and refresh tokens"),
+        (name = "users", description = "People, their roles and streets (admin)"),
+        (name = "api-keys", description = "Keys for integrations (admin)"),
+        (name = "audit", description = "Who changed what, when (manager, admin)"),
         (name = "enterprises", description = "The enterprise register"),
         (name = "regions", description = "District → street → park"),
         (name = "reference", description = "Configured reference data: the ladder, industry clusters"),
@@ -74,11 +97,35 @@ impl FromRequest for audit::Context {
 )]
 struct ApiDoc;
 
+/// Access tokens (JWT) and API keys (`pk_…`) both travel as bearer tokens.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.bearer_format = Some("JWT access token, or an API key pk_…".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    }
+}
+
 /// Every route, registered so that utoipa collects its documentation.
 pub fn routes(config: &mut ServiceConfig) {
     config
         .service(
             scope("/api/v1")
+                .service(session::login)
+                .service(session::refresh)
+                .service(session::logout)
+                .service(session::me)
+                .service(users::create)
+                .service(users::list)
+                .service(users::update)
+                .service(api_keys::create)
+                .service(api_keys::list)
+                .service(api_keys::revoke)
+                .service(audit_log::list)
                 .service(enterprises::create)
                 .service(enterprises::list)
                 .service(enterprises::read)

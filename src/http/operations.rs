@@ -13,7 +13,7 @@ pub struct Status {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Status)))]
+#[utoipa::path(tag = "operations", security(()), responses((status = 200, body = Status)))]
 #[get("/healthz")]
 pub async fn healthz() -> web::Json<Status> {
     web::Json(Status { status: "ok" })
@@ -22,6 +22,7 @@ pub async fn healthz() -> web::Json<Status> {
 /// The database answers; 503 while it does not.
 #[utoipa::path(
     tag = "operations",
+    security(()),
     responses(
         (status = 200, body = Status),
         (status = 503, body = Problem, content_type = "application/problem+json"),

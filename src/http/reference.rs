@@ -1,6 +1,9 @@
 //! Configured reference data: the ladder and the industry clusters.
 
-use crate::http::AppState;
+use crate::auth::Caller;
+use crate::domain::Action;
+use crate::error::AppError;
+use crate::http::{AppState, authorized};
 use actix_web::{get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -44,7 +47,8 @@ pub async fn tiers(state: web::Data<AppState>) -> web::Json<Vec<TierResponse>> {
 /// The industry clusters (产业集群) an enterprise can belong to.
 #[utoipa::path(tag = "reference", responses((status = 200, body = Vec<ClusterResponse>)))]
 #[get("/clusters")]
-pub async fn clusters(state: web::Data<AppState>) -> web::Json<Vec<ClusterResponse>> {
+pub async fn clusters(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<ClusterResponse>>, AppError> {
+    authorized(&state, caller, Action::ReadReference, |_, _| Ok(())).await?;
     let clusters = state.catalog.clusters.all().iter();
-    web::Json(clusters.map(|c| ClusterResponse { code: c.code.clone(), name: c.name.clone() }).collect())
+    Ok(web::Json(clusters.map(|c| ClusterResponse { code: c.code.clone(), name: c.name.clone() }).collect()))
 }

@@ -1,11 +1,12 @@
 //! `/api/v1/regions`: district → street → park.
 
+use crate::auth::Caller;
 use crate::db::audit::{self, Change};
 use crate::db::regions::{self as store, NewRegion, Region};
-use crate::domain::RegionKind;
+use crate::domain::{Action, RegionKind};
 use crate::error::{AppError, Problem};
 use crate::http::extract::Json;
-use crate::http::{AppState, unit_of_work};
+use crate::http::{AppState, authorized};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use diesel::Connection;
@@ -65,12 +66,14 @@ pub struct RegionNode {
     pub children: Vec<RegionNode>,
 }
 
-/// Add a district, a street under a district, or a park under a street.
+/// Add a district, a street under a district, or a park under a street (admin).
 #[utoipa::path(
     tag = "regions",
     request_body = CreateRegion,
     responses(
         (status = 201, body = RegionResponse, headers(("Location" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -78,11 +81,11 @@ pub struct RegionNode {
 #[post("/regions")]
 pub async fn create(
     state: web::Data<AppState>,
-    context: audit::Context,
+    caller: Caller,
     Json(body): Json<CreateRegion>,
 ) -> Result<HttpResponse, AppError> {
     body.validate()?;
-    let created = unit_of_work(&state.pool, move |conn| {
+    let created = authorized(&state, caller, Action::ManageRegions, move |conn, auth| {
         conn.transaction(|conn| {
             match (body.kind.parent_kind(), body.parent_id) {
                 (None, None) => {}
@@ -113,7 +116,7 @@ pub async fn create(
                 before: None,
                 after: Some(&created),
             };
-            audit::record(conn, &context, change)?;
+            audit::record(conn, &auth.audit, change)?;
             Ok(created)
         })
     })
@@ -126,8 +129,8 @@ pub async fn create(
 /// Every region as a tree: districts, their streets, the streets' parks.
 #[utoipa::path(tag = "regions", responses((status = 200, body = Vec<RegionNode>)))]
 #[get("/regions")]
-pub async fn tree(state: web::Data<AppState>) -> Result<web::Json<Vec<RegionNode>>, AppError> {
-    let regions = unit_of_work(&state.pool, |conn| Ok(store::all(conn)?)).await?;
+pub async fn tree(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<RegionNode>>, AppError> {
+    let regions = authorized(&state, caller, Action::ReadReference, |conn, _| Ok(store::all(conn)?)).await?;
     Ok(web::Json(build_tree(regions)))
 }
 

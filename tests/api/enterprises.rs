@@ -120,7 +120,11 @@ async fn malformed_requests_get_4xx_problems_never_500() {
     let app = TestApp::spawn().await;
     let (street, ..) = app.streets().await;
     let send = |body: String| {
-        app.client.post(app.url("/api/v1/enterprises")).header("content-type", "application/json").body(body).send()
+        app.admin()
+            .request(reqwest::Method::POST, "/api/v1/enterprises")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
     };
 
     let not_json = problem(send("{\"uscc\": ".into()).await.expect("request"), 400).await;
@@ -144,7 +148,7 @@ async fn malformed_requests_get_4xx_problems_never_500() {
     problem(app.get(&format!("/api/v1/enterprises/{}", uuid::Uuid::now_v7())).await, 404).await;
     problem(app.get("/api/v1/no-such-thing").await, 404).await;
     // A method a path does not have falls through to "no such route".
-    let put = app.client.put(app.url("/api/v1/regions")).send().await.expect("request");
+    let put = app.admin().request(reqwest::Method::PUT, "/api/v1/regions").send().await.expect("request");
     problem(put, 404).await;
 
     let stored: Vec<Count> = query(&app, "SELECT count(*) AS n FROM enterprises");
@@ -355,5 +359,5 @@ async fn every_change_is_audited_with_before_and_after() {
             ("archive", Some("乙公司"), Some("乙公司"))
         ]
     );
-    assert!(rows.iter().all(|r| r.actor_kind == "anonymous" && r.has_request_id), "{rows:?}");
+    assert!(rows.iter().all(|r| r.actor_kind == "user" && r.has_request_id), "{rows:?}");
 }

@@ -7,22 +7,24 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use peiyu::config::Settings;
 use peiyu::db::embedded::{EmbeddedCluster, Lifetime};
 use peiyu::db::{self, PgPool};
+use peiyu::domain::Role;
 use peiyu::domain::uscc::check_character;
 use peiyu::startup::Application;
 use serde_json::{Value, json};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use uuid::Uuid;
 
 pub struct Server {
-    /// Superuser-ish URL of the maintenance database `postgres`.
+    /// URL of the maintenance database `postgres`.
     admin_url: String,
     template: String,
-    /// Kept alive for the whole run; `None` with `DATABASE_URL`.
-    pub cluster: Option<EmbeddedCluster>,
+    /// The private cluster, when there is no `DATABASE_URL`: its data directory, and the
+    /// handle that stops it when the run ends.
     pub data_dir: Option<PathBuf>,
+    cluster: Mutex<Option<EmbeddedCluster>>,
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -63,8 +65,22 @@ pub fn server() -> &'static Server {
             }
         };
         let template = prepare_template(&admin_url);
-        Server { admin_url, template, cluster, data_dir }
+        // A static is never dropped: stop the cluster when the test process exits, so that
+        // the next run starts a fresh one instead of meeting this one shutting down.
+        // (If the process is killed instead, the cluster's watchdog stops it.)
+        // SAFETY: `stop_cluster` is a plain function that does not unwind.
+        unsafe { libc::atexit(stop_cluster) };
+        Server { admin_url, template, data_dir, cluster: Mutex::new(cluster) }
     })
+}
+
+extern "C" fn stop_cluster() {
+    let cluster = SERVER.get().map(|server| server.cluster.lock());
+    if let Some(Ok(mut cluster)) = cluster
+        && let Some(cluster) = cluster.as_mut()
+    {
+        cluster.stop_if_owner();
+    }
 }
 
 /// A template database migrated to the current migrations, built once and reused by
@@ -122,12 +138,55 @@ struct Name {
     name: String,
 }
 
+pub const ADMIN_PASSWORD: &str = "bureau-keys-2026!";
+/// Every test user's password.
+pub const PASSWORD: &str = "street-work-2026!";
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     /// Straight to this test's database, for assertions on what was stored.
     pub pool: PgPool,
+    /// The access token of the admin every test app starts with.
+    pub admin: String,
+    pub admin_id: String,
     database: String,
+}
+
+/// Requests on behalf of one caller (`None`: no credentials at all).
+pub struct As<'a> {
+    app: &'a TestApp,
+    token: Option<String>,
+}
+
+impl As<'_> {
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.app.client.request(method, self.app.url(path));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path).send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path).json(body).send().await.expect("request")
+    }
+
+    pub async fn patch(&self, path: &str, if_match: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self.request(reqwest::Method::PATCH, path).json(body);
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::DELETE, path).send().await.expect("request")
+    }
 }
 
 impl TestApp {
@@ -138,39 +197,82 @@ impl TestApp {
         execute(&mut admin, &format!("CREATE DATABASE {database} TEMPLATE {}", server.template));
         let mut settings = Settings::load().expect("settings");
         settings.bind = "127.0.0.1:0".into();
+        settings.jwt_secret = "a test secret that is long enough to sign with".into();
         settings.database.url = with_database(&server.admin_url, &database);
         settings.database.pool_size = 3;
         settings.http.workers = 1;
         let catalog = settings.catalog().expect("catalog");
         let pool = db::build_pool(&settings.database.url, &settings.database).expect("pool");
+        {
+            let mut conn = pool.get().expect("connection");
+            peiyu::accounts::create_user(&mut conn, "admin", Role::Admin, &[], ADMIN_PASSWORD).expect("first admin");
+        }
         let application = Application::build(&settings, pool.clone(), catalog).expect("build the application");
         let address = format!("http://127.0.0.1:{}", application.port());
         actix_web::rt::spawn(application.run_until_stopped());
-        Self { address, client: reqwest::Client::new(), pool, database }
+        let mut app = Self {
+            address,
+            client: reqwest::Client::new(),
+            pool,
+            admin: String::new(),
+            admin_id: String::new(),
+            database,
+        };
+        let session = app.login("admin", ADMIN_PASSWORD).await;
+        app.admin = session["access_token"].as_str().expect("token").to_owned();
+        app.admin_id = id_of(&session["user"]);
+        app
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
 
+    /// Requests as the admin.
+    pub fn admin(&self) -> As<'_> {
+        As { app: self, token: Some(self.admin.clone()) }
+    }
+
+    pub fn with_token(&self, token: &str) -> As<'_> {
+        As { app: self, token: Some(token.to_owned()) }
+    }
+
+    pub fn anonymous(&self) -> As<'_> {
+        As { app: self, token: None }
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.admin().get(path).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("request")
+        self.admin().post(path, body).await
     }
 
     pub async fn patch(&self, path: &str, if_match: Option<&str>, body: &Value) -> reqwest::Response {
-        let mut request = self.client.patch(self.url(path)).json(body);
-        if let Some(tag) = if_match {
-            request = request.header("If-Match", tag);
-        }
-        request.send().await.expect("request")
+        self.admin().patch(path, if_match, body).await
     }
 
     pub async fn delete(&self, path: &str) -> reqwest::Response {
-        self.client.delete(self.url(path)).send().await.expect("request")
+        self.admin().delete(path).await
+    }
+
+    /// Signs in; the whole token response.
+    pub async fn login(&self, username: &str, password: &str) -> Value {
+        let response =
+            self.anonymous().post("/api/v1/auth/login", &json!({"username": username, "password": password})).await;
+        assert_eq!(response.status(), 200, "signing in as {username}");
+        response.json().await.expect("json")
+    }
+
+    /// A new user of `role` in `streets`, signed in: (id, access token).
+    pub async fn user(&self, username: &str, role: &str, streets: &[&str]) -> (String, String) {
+        let body = json!({"username": username, "display_name": username, "password": PASSWORD, "role": role, "street_ids": streets});
+        let response = self.post("/api/v1/users", &body).await;
+        assert_eq!(response.status(), 201, "creating {username}");
+        let id = id_of(&response.json::<Value>().await.expect("json"));
+        let session = self.login(username, PASSWORD).await;
+        (id, session["access_token"].as_str().expect("token").to_owned())
     }
 
     /// A district with two streets, the first with a park: (street, other street, park).

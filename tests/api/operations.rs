@@ -39,18 +39,33 @@ async fn the_openapi_document_describes_every_endpoint() {
     assert_eq!(
         documented,
         [
+            "delete /api/v1/api-keys/{id}",
             "delete /api/v1/enterprises/{id}",
+            "get /api/v1/api-keys",
+            "get /api/v1/audit",
             "get /api/v1/clusters",
             "get /api/v1/enterprises",
             "get /api/v1/enterprises/{id}",
+            "get /api/v1/me",
             "get /api/v1/regions",
             "get /api/v1/tiers",
+            "get /api/v1/users",
             "get /healthz",
             "get /readyz",
             "patch /api/v1/enterprises/{id}",
+            "patch /api/v1/users/{id}",
+            "post /api/v1/api-keys",
+            "post /api/v1/auth/login",
+            "post /api/v1/auth/logout",
+            "post /api/v1/auth/refresh",
             "post /api/v1/enterprises",
             "post /api/v1/regions",
+            "post /api/v1/users",
         ]
     );
     assert!(document["components"]["schemas"]["Problem"].is_object());
+    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    // Public endpoints say so; everything else requires the bearer scheme.
+    assert_eq!(document["paths"]["/api/v1/auth/login"]["post"]["security"], serde_json::json!([{}]));
+    assert_eq!(document["security"], serde_json::json!([{"bearer": []}]));
 }

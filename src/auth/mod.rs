@@ -1,0 +1,125 @@
+//! Authentication mechanics: passwords, access tokens, API keys, and the extractor that
+//! turns a request's credentials into a [`Principal`] checked against the database.
+//! What a principal may then do is decided in `domain::access`.
+
+pub mod password;
+pub mod tokens;
+
+use crate::config::Settings;
+use crate::db::{api_keys, users};
+use crate::domain::{ApiScope, Principal};
+use crate::error::AppError;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use diesel::PgConnection;
+use futures_util::future::{Ready, ready};
+use std::os::unix::fs::PermissionsExt;
+use tokens::{AccessTokens, Claims};
+use tracing_actix_web::RequestId;
+use uuid::Uuid;
+
+/// API keys carry this prefix, which tells them apart from access tokens.
+pub const API_KEY_PREFIX: &str = "pk_";
+const MIN_SECRET_LENGTH: usize = 32;
+
+/// The JWT signing secret: `PEIYU_JWT_SECRET`, else one generated once and kept in the
+/// data directory. Several instances sharing a database must share the variable.
+pub fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if !settings.jwt_secret.is_empty() {
+        anyhow::ensure!(
+            settings.jwt_secret.len() >= MIN_SECRET_LENGTH,
+            "PEIYU_JWT_SECRET must have at least {MIN_SECRET_LENGTH} characters"
+        );
+        return Ok(settings.jwt_secret.as_bytes().to_vec());
+    }
+    let path = settings.data_dir.join("jwt.secret");
+    match std::fs::read_to_string(&path) {
+        Ok(secret) if secret.trim().len() >= MIN_SECRET_LENGTH => Ok(secret.trim().as_bytes().to_vec()),
+        Ok(_) => anyhow::bail!("{} holds too short a secret; delete it to have a new one made", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&settings.data_dir)?;
+            let secret = tokens::random_secret("")?;
+            std::fs::write(&path, &secret)?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            Ok(secret.into_bytes())
+        }
+        Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
+    }
+}
+
+/// What a request presents: a verified access token's claims or an API key still to be
+/// looked up. Missing, malformed, forged or expired credentials fail extraction (401).
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    User(Claims),
+    ApiKey(String),
+}
+
+/// The credentials of a request and its id, before the database has had its say.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    credentials: Credentials,
+    pub request_id: Option<Uuid>,
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request_id = RequestId::extract(req).into_inner().ok().map(Into::into);
+        ready(credentials(req).map(|credentials| Self { credentials, request_id }))
+    }
+}
+
+fn credentials(req: &HttpRequest) -> Result<Credentials, AppError> {
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| AppError::Unauthorized("sign in: send Authorization: Bearer <token>".into()))?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or_else(|| AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
+    if token.starts_with(API_KEY_PREFIX) {
+        return Ok(Credentials::ApiKey(token.to_owned()));
+    }
+    let tokens = req
+        .app_data::<web::Data<AccessTokens>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("access tokens are not configured")))?;
+    tokens
+        .verify(token)
+        .map(Credentials::User)
+        .map_err(|e| AppError::Unauthorized(format!("the access token is not valid: {e}")))
+}
+
+impl Caller {
+    /// Checks the credentials against the database as of now, so that deactivating a
+    /// user, changing a role or revoking a key takes effect on the very next request.
+    pub fn resolve(&self, conn: &mut PgConnection) -> Result<Principal, AppError> {
+        match &self.credentials {
+            Credentials::User(claims) => {
+                let user = match users::find(conn, claims.sub) {
+                    Ok(user) if user.active => user,
+                    Ok(_) | Err(diesel::result::Error::NotFound) => {
+                        return Err(AppError::Unauthorized("this account is not active".into()));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let streets = users::streets_of(conn, user.id)?;
+                Ok(Principal::User { id: user.id, role: user.role, streets })
+            }
+            Credentials::ApiKey(key) => {
+                let key = api_keys::find_active(conn, &tokens::fingerprint(key))?
+                    .ok_or_else(|| AppError::Unauthorized("unknown or revoked API key".into()))?;
+                api_keys::touch(conn, key.id)?;
+                let scopes = key.scopes.iter().filter_map(|s| ApiScope::parse(s)).collect();
+                Ok(Principal::ApiKey { id: key.id, scopes })
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+use crate::db::lower;
+use crate::db::schema::{user_streets, users};
+use crate::domain::Role;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    /// Never leaves the database layer: not in responses, not in the audit log.
+    #[serde(skip)]
+    pub password_hash: String,
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub id: Uuid,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+}
+
+/// Fields a PATCH may change; `None` leaves a field as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub display_name: Option<String>,
+    pub password_hash: Option<String>,
+    pub role: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// A user with the streets they are assigned to, as audited and shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserRecord {
+    #[serde(flatten)]
+    pub user: User,
+    pub street_ids: Vec<Uuid>,
+}
+
+pub fn insert(conn: &mut PgConnection, user: &NewUser) -> QueryResult<User> {
+    diesel::insert_into(users::table).values(user).returning(User::as_returning()).get_result(conn)
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<User> {
+    users::table.find(id).select(User::as_select()).get_result(conn)
+}
+
+pub fn find_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<User> {
+    users::table.find(id).select(User::as_select()).for_update().get_result(conn)
+}
+
+/// Case-insensitive, as the unique index is.
+pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(lower(users::username).eq(username.to_lowercase()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn update(conn: &mut PgConnection, id: Uuid, changes: &UserChanges) -> QueryResult<User> {
+    diesel::update(users::table.find(id))
+        .set((changes, users::updated_at.eq(diesel::dsl::now)))
+        .returning(User::as_returning())
+        .get_result(conn)
+}
+
+/// Users in id order after `after`.
+pub fn list(conn: &mut PgConnection, after: Option<Uuid>, limit: i64) -> QueryResult<Vec<User>> {
+    let mut query = users::table.select(User::as_select()).order(users::id).limit(limit).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(users::id.gt(after));
+    }
+    query.load(conn)
+}
+
+pub fn streets_of(conn: &mut PgConnection, user: Uuid) -> QueryResult<Vec<Uuid>> {
+    user_streets::table
+        .filter(user_streets::user_id.eq(user))
+        .select(user_streets::street_id)
+        .order(user_streets::street_id)
+        .load(conn)
+}
+
+/// The streets of several users in one query.
+pub fn streets_of_all(conn: &mut PgConnection, users: &[Uuid]) -> QueryResult<HashMap<Uuid, Vec<Uuid>>> {
+    let pairs: Vec<(Uuid, Uuid)> = user_streets::table
+        .filter(user_streets::user_id.eq_any(users))
+        .select((user_streets::user_id, user_streets::street_id))
+        .order((user_streets::user_id, user_streets::street_id))
+        .load(conn)?;
+    let mut streets: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (user, street) in pairs {
+        streets.entry(user).or_default().push(street);
+    }
+    Ok(streets)
+}
+
+pub fn set_streets(conn: &mut PgConnection, user: Uuid, streets: &[Uuid]) -> QueryResult<()> {
+    diesel::delete(user_streets::table.filter(user_streets::user_id.eq(user))).execute(conn)?;
+    let rows: Vec<_> =
+        streets.iter().map(|street| (user_streets::user_id.eq(user), user_streets::street_id.eq(*street))).collect();
+    diesel::insert_into(user_streets::table).values(rows).on_conflict_do_nothing().execute(conn).map(drop)
+}
+
+pub fn record(conn: &mut PgConnection, user: User) -> QueryResult<UserRecord> {
+    let street_ids = streets_of(conn, user.id)?;
+    Ok(UserRecord { user, street_ids })
+}
+
+pub fn active_admins(conn: &mut PgConnection) -> QueryResult<i64> {
+    users::table.filter(users::role.eq(Role::Admin.as_str())).filter(users::active.eq(true)).count().get_result(conn)
+}

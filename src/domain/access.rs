@@ -1,0 +1,226 @@
+//! Who may do what: the single place where roles, API-key scopes and street scope turn
+//! into decisions. Handlers name the action; they never re-derive the rules.
+
+use crate::domain::StreetScope;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including users, regions and API keys.
+    Admin,
+    /// 区科技局: every enterprise, analytics, exports, the audit log.
+    Manager,
+    /// 街道辅导员: enterprises in their own streets only.
+    Counselor,
+    /// Read-only, within assigned streets (or everywhere, if none are assigned).
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Manager => "manager",
+            Self::Counselor => "counselor",
+            Self::Viewer => "viewer",
+        }
+    }
+}
+
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    fn try_from(role: String) -> Result<Self, Self::Error> {
+        match role.as_str() {
+            "admin" => Ok(Self::Admin),
+            "manager" => Ok(Self::Manager),
+            "counselor" => Ok(Self::Counselor),
+            "viewer" => Ok(Self::Viewer),
+            other => Err(format!("unknown role `{other}`")),
+        }
+    }
+}
+
+/// What an integration's API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum ApiScope {
+    /// Read enterprises and reference data, district-wide.
+    #[serde(rename = "enterprises:read")]
+    EnterprisesRead,
+    /// Feed certification lists in (registry integration).
+    #[serde(rename = "registry:write")]
+    RegistryWrite,
+}
+
+impl ApiScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EnterprisesRead => "enterprises:read",
+            Self::RegistryWrite => "registry:write",
+        }
+    }
+
+    pub fn parse(scope: &str) -> Option<Self> {
+        [Self::EnterprisesRead, Self::RegistryWrite].into_iter().find(|s| s.as_str() == scope)
+    }
+}
+
+/// What a request wants to do, as far as permission goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Regions, the ladder, clusters.
+    ReadReference,
+    ReadEnterprises,
+    /// Register and edit enterprises (within the street scope).
+    WriteEnterprises,
+    ArchiveEnterprises,
+    ManageRegions,
+    ManageUsers,
+    ManageApiKeys,
+    ReadAudit,
+    /// Read one's own account.
+    ReadSelf,
+}
+
+/// Who made a change, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    User(Uuid),
+    ApiKey(Uuid),
+    /// The command line and scheduled jobs.
+    System,
+}
+
+impl Actor {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::User(_) => "user",
+            Self::ApiKey(_) => "api_key",
+            Self::System => "system",
+        }
+    }
+
+    pub fn id(self) -> Option<Uuid> {
+        match self {
+            Self::User(id) | Self::ApiKey(id) => Some(id),
+            Self::System => None,
+        }
+    }
+}
+
+/// Someone whose credentials checked out against the database just now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    User { id: Uuid, role: Role, streets: Vec<Uuid> },
+    ApiKey { id: Uuid, scopes: Vec<ApiScope> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Forbidden(pub String);
+
+impl Principal {
+    pub fn may(&self, action: Action) -> bool {
+        use Action::*;
+        match self {
+            Self::User { role: Role::Admin, .. } => true,
+            Self::User { role: Role::Manager, .. } => !matches!(action, ManageRegions | ManageUsers | ManageApiKeys),
+            Self::User { role: Role::Counselor, .. } => {
+                matches!(action, ReadReference | ReadEnterprises | WriteEnterprises | ReadSelf)
+            }
+            Self::User { role: Role::Viewer, .. } => matches!(action, ReadReference | ReadEnterprises | ReadSelf),
+            Self::ApiKey { scopes, .. } => {
+                matches!(action, ReadReference | ReadEnterprises) && scopes.contains(&ApiScope::EnterprisesRead)
+            }
+        }
+    }
+
+    pub fn require(&self, action: Action) -> Result<(), Forbidden> {
+        if self.may(action) {
+            Ok(())
+        } else {
+            let who = match self {
+                Self::User { role, .. } => format!("the {} role", role.as_str()),
+                Self::ApiKey { .. } => "this API key".to_owned(),
+            };
+            Err(Forbidden(format!("{who} may not do this")))
+        }
+    }
+
+    /// The enterprises this principal may see and change (if it may change any).
+    pub fn street_scope(&self) -> StreetScope {
+        match self {
+            Self::User { role: Role::Admin | Role::Manager, .. } | Self::ApiKey { .. } => StreetScope::All,
+            Self::User { role: Role::Viewer, streets, .. } if streets.is_empty() => StreetScope::All,
+            Self::User { streets, .. } => StreetScope::Streets(streets.clone()),
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        match self {
+            Self::User { id, .. } => Actor::User(*id),
+            Self::ApiKey { id, .. } => Actor::ApiKey(*id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+
+    const ALL: [Action; 9] = [
+        ReadReference,
+        ReadEnterprises,
+        WriteEnterprises,
+        ArchiveEnterprises,
+        ManageRegions,
+        ManageUsers,
+        ManageApiKeys,
+        ReadAudit,
+        ReadSelf,
+    ];
+
+    fn user(role: Role, streets: Vec<Uuid>) -> Principal {
+        Principal::User { id: Uuid::now_v7(), role, streets }
+    }
+
+    fn allowed(principal: &Principal) -> Vec<Action> {
+        ALL.into_iter().filter(|a| principal.may(*a)).collect()
+    }
+
+    #[test]
+    fn each_role_may_do_exactly_its_part() {
+        assert_eq!(allowed(&user(Role::Admin, vec![])), ALL);
+        assert_eq!(
+            allowed(&user(Role::Manager, vec![])),
+            [ReadReference, ReadEnterprises, WriteEnterprises, ArchiveEnterprises, ReadAudit, ReadSelf]
+        );
+        assert_eq!(
+            allowed(&user(Role::Counselor, vec![])),
+            [ReadReference, ReadEnterprises, WriteEnterprises, ReadSelf]
+        );
+        assert_eq!(allowed(&user(Role::Viewer, vec![])), [ReadReference, ReadEnterprises, ReadSelf]);
+        let reader = Principal::ApiKey { id: Uuid::now_v7(), scopes: vec![ApiScope::EnterprisesRead] };
+        assert_eq!(allowed(&reader), [ReadReference, ReadEnterprises]);
+        let feeder = Principal::ApiKey { id: Uuid::now_v7(), scopes: vec![ApiScope::RegistryWrite] };
+        assert_eq!(allowed(&feeder), []);
+        assert_eq!(
+            user(Role::Viewer, vec![]).require(ManageUsers),
+            Err(Forbidden("the viewer role may not do this".into()))
+        );
+    }
+
+    #[test]
+    fn counselors_see_their_streets_viewers_theirs_or_all() {
+        let street = Uuid::now_v7();
+        assert_eq!(user(Role::Counselor, vec![street]).street_scope(), StreetScope::Streets(vec![street]));
+        assert_eq!(user(Role::Counselor, vec![]).street_scope(), StreetScope::Streets(vec![]));
+        assert_eq!(user(Role::Viewer, vec![street]).street_scope(), StreetScope::Streets(vec![street]));
+        assert_eq!(user(Role::Viewer, vec![]).street_scope(), StreetScope::All);
+        assert_eq!(user(Role::Manager, vec![street]).street_scope(), StreetScope::All);
+    }
+}
