@@ -150,6 +150,7 @@ pub struct TestApp {
     /// The access token of the admin every test app starts with.
     pub admin: String,
     pub admin_id: String,
+    pub database_url: String,
     database: String,
 }
 
@@ -216,6 +217,7 @@ impl TestApp {
             pool,
             admin: String::new(),
             admin_id: String::new(),
+            database_url: settings.database.url.clone(),
             database,
         };
         let session = app.login("admin", ADMIN_PASSWORD).await;

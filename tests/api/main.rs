@@ -1,5 +1,6 @@
 //! Peiyu's one integration test binary: real HTTP against real PostgreSQL.
 
+mod access;
 mod embedded;
 mod enterprises;
 mod helpers;
