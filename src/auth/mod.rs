@@ -7,7 +7,7 @@ pub mod tokens;
 
 use crate::config::Settings;
 use crate::db::{api_keys, users};
-use crate::domain::{ApiScope, Principal};
+use crate::domain::{ApiScope, Principal, Role};
 use crate::error::AppError;
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -102,17 +102,13 @@ impl Caller {
     /// user, changing a role or revoking a key takes effect on the very next request.
     pub fn resolve(&self, conn: &mut PgConnection) -> Result<Principal, AppError> {
         match &self.credentials {
-            Credentials::User(claims) => {
-                let user = match users::find(conn, claims.sub) {
-                    Ok(user) if user.active => user,
-                    Ok(_) | Err(diesel::result::Error::NotFound) => {
-                        return Err(AppError::Unauthorized("this account is not active".into()));
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                let streets = users::streets_of(conn, user.id)?;
-                Ok(Principal::User { id: user.id, role: user.role, streets })
-            }
+            Credentials::User(claims) => match users::access(conn, claims.sub)? {
+                Some(access) if access.active => {
+                    let role = Role::try_from(access.role).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+                    Ok(Principal::User { id: claims.sub, role, streets: access.streets })
+                }
+                _ => Err(AppError::Unauthorized("this account is not active".into())),
+            },
             Credentials::ApiKey(key) => {
                 let key = api_keys::find_active(conn, &tokens::fingerprint(key))?
                     .ok_or_else(|| AppError::Unauthorized("unknown or revoked API key".into()))?;

@@ -88,6 +88,29 @@ pub fn list(conn: &mut PgConnection, after: Option<Uuid>, limit: i64) -> QueryRe
     query.load(conn)
 }
 
+/// What a request needs to know about its user, in one round trip.
+#[derive(Debug, QueryableByName)]
+pub struct Access {
+    /// A role code; the table's CHECK constraint keeps it one of [`Role`]'s.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub role: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub active: bool,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Uuid>)]
+    pub streets: Vec<Uuid>,
+}
+
+pub fn access(conn: &mut PgConnection, user: Uuid) -> QueryResult<Option<Access>> {
+    diesel::sql_query(
+        "SELECT role, active,
+                ARRAY(SELECT street_id FROM user_streets WHERE user_id = users.id ORDER BY street_id) AS streets
+         FROM users WHERE id = $1",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(user)
+    .get_result(conn)
+    .optional()
+}
+
 pub fn streets_of(conn: &mut PgConnection, user: Uuid) -> QueryResult<Vec<Uuid>> {
     user_streets::table
         .filter(user_streets::user_id.eq(user))

@@ -30,9 +30,10 @@ pub struct ClusterResponse {
 /// The ladder, lowest rung first (config/tiers.toml).
 #[utoipa::path(tag = "reference", responses((status = 200, body = Vec<TierResponse>)))]
 #[get("/tiers")]
-pub async fn tiers(state: web::Data<AppState>) -> web::Json<Vec<TierResponse>> {
+pub async fn tiers(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<TierResponse>>, AppError> {
+    authorized(&state, caller, Action::ReadReference, |_, _| Ok(())).await?;
     let rungs = state.catalog.ladder.rungs().iter().enumerate();
-    web::Json(
+    Ok(web::Json(
         rungs
             .map(|(rank, r)| TierResponse {
                 code: r.code.clone(),
@@ -41,7 +42,7 @@ pub async fn tiers(state: web::Data<AppState>) -> web::Json<Vec<TierResponse>> {
                 validity_years: r.validity_years,
             })
             .collect(),
-    )
+    ))
 }
 
 /// The industry clusters (产业集群) an enterprise can belong to.

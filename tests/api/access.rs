@@ -407,3 +407,26 @@ async fn the_cli_creates_the_first_admin() {
     assert_eq!(session["user"]["role"], "counselor");
     assert_eq!(session["user"]["street_ids"].as_array().map(Vec::len), Some(1));
 }
+
+/// Every documented operation not marked public refuses a request without credentials,
+/// so a route that forgets the gate fails here.
+#[actix_web::test]
+async fn every_route_but_the_public_ones_requires_credentials() {
+    let app = TestApp::spawn().await;
+    let document: Value = app.anonymous().get("/api/openapi.json").await.json().await.expect("json");
+    let mut checked = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            if operation["security"] == json!([{}]) {
+                continue;
+            }
+            let path = path.replace("{id}", &uuid::Uuid::now_v7().to_string());
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let response =
+                app.anonymous().request(method.clone(), &path).json(&json!({})).send().await.expect("request");
+            unauthorized(response).await;
+            checked.push(format!("{method} {path}"));
+        }
+    }
+    assert!(checked.len() >= 17, "the walk found too few routes: {checked:?}");
+}
