@@ -7,7 +7,7 @@ pub mod tokens;
 
 use crate::config::Settings;
 use crate::db::{api_keys, users};
-use crate::domain::{ApiScope, Principal, Role};
+use crate::domain::{ApiScope, Principal};
 use crate::error::AppError;
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -104,8 +104,7 @@ impl Caller {
         match &self.credentials {
             Credentials::User(claims) => match users::access(conn, claims.sub)? {
                 Some(access) if access.active => {
-                    let role = Role::try_from(access.role).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-                    Ok(Principal::User { id: claims.sub, role, streets: access.streets })
+                    Ok(Principal::User { id: claims.sub, role: access.role, streets: access.streets })
                 }
                 _ => Err(AppError::Unauthorized("this account is not active".into())),
             },

@@ -89,26 +89,35 @@ pub fn list(conn: &mut PgConnection, after: Option<Uuid>, limit: i64) -> QueryRe
 }
 
 /// What a request needs to know about its user, in one round trip.
-#[derive(Debug, QueryableByName)]
+#[derive(Debug)]
 pub struct Access {
-    /// A role code; the table's CHECK constraint keeps it one of [`Role`]'s.
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    pub role: String,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub role: Role,
     pub active: bool,
-    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Uuid>)]
     pub streets: Vec<Uuid>,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+struct Standing {
+    #[diesel(deserialize_as = String)]
+    role: Role,
+    active: bool,
+}
+
+/// One row per assigned street (one row with no street if there is none). A static
+/// query, so diesel prepares it once per connection: this runs on every request.
 pub fn access(conn: &mut PgConnection, user: Uuid) -> QueryResult<Option<Access>> {
-    diesel::sql_query(
-        "SELECT role, active,
-                ARRAY(SELECT street_id FROM user_streets WHERE user_id = users.id ORDER BY street_id) AS streets
-         FROM users WHERE id = $1",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(user)
-    .get_result(conn)
-    .optional()
+    let rows: Vec<(Standing, Option<Uuid>)> = users::table
+        .left_join(user_streets::table)
+        .filter(users::id.eq(user))
+        .select((Standing::as_select(), user_streets::street_id.nullable()))
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    Ok(rows.next().map(|(standing, first)| Access {
+        role: standing.role,
+        active: standing.active,
+        streets: first.into_iter().chain(rows.filter_map(|(_, street)| street)).collect(),
+    }))
 }
 
 pub fn streets_of(conn: &mut PgConnection, user: Uuid) -> QueryResult<Vec<Uuid>> {
