@@ -37,7 +37,7 @@ enterprise=$(post enterprises "{\"uscc\":\"91110108551385082Q\",\"name\":\"Â∞èÁ±
 
 printf '%-28s %12s %10s %10s\n' endpoint requests/s p50 p99
 for path in /healthz /readyz /api/v1/tiers "/api/v1/enterprises/$enterprise"; do
-  out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "$auth" "$base$path")
+  out=$(wrk -t"$(( connections < 2 ? 1 : 2 ))" -c"$connections" -d"${seconds}s" --latency -H "$auth" "$base$path")
   if grep -q "Non-2xx" <<<"$out"; then echo "$path: $(grep Non-2xx <<<"$out")" >&2; curl -s -H "$auth" "$base$path" | head -c 300 >&2; echo >&2; fi
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
