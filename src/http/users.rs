@@ -134,6 +134,8 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     body.validate()?;
     password_problem(&body.password, &body.username)?;
+    // Only for someone who may: hashing is deliberately expensive.
+    authorized(&state, caller.clone(), Action::ManageUsers, |_, _| Ok(())).await?;
     let password_hash = hash(body.password.clone()).await?;
     let created = authorized(&state, caller, Action::ManageUsers, move |conn, auth| {
         conn.transaction(|conn| {
@@ -222,7 +224,11 @@ pub async fn update(
     body.validate()?;
     let id = id.into_inner();
     let password_hash = match &body.password {
-        Some(password) => Some(hash(password.clone()).await?),
+        Some(password) => {
+            // Only for someone who may: hashing is deliberately expensive.
+            authorized(&state, caller.clone(), Action::ManageUsers, |_, _| Ok(())).await?;
+            Some(hash(password.clone()).await?)
+        }
         None => None,
     };
     let updated = authorized(&state, caller, Action::ManageUsers, move |conn, auth| {
