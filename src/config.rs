@@ -2,7 +2,8 @@
 //! `PEIYU_CONFIG_FILE`, then `PEIYU_*` environment variables (and `DATABASE_URL`).
 //! Settings are loaded once and passed explicitly; there is no global.
 
-use crate::domain::{Cluster, Clusters, Ladder, Rung};
+use crate::domain::sla::SlaSettings;
+use crate::domain::{Cluster, Clusters, Ladder, Rung, Sla};
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use config::{Config, Environment, File, FileFormat};
@@ -23,6 +24,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub http: HttpSettings,
     pub auth: AuthSettings,
+    pub sla: SlaSettings,
     pub clusters: Vec<Cluster>,
 }
 
@@ -67,6 +69,7 @@ pub struct Catalog {
     pub ladder: Ladder,
     pub clusters: Clusters,
     pub time_zone: Tz,
+    pub sla: Sla,
 }
 
 impl Catalog {
@@ -119,7 +122,9 @@ impl Settings {
             path: "time_zone".into(),
             message: format!("`{}` is not an IANA time zone such as Asia/Shanghai", self.time_zone),
         })?;
-        Ok(Catalog { ladder, clusters, time_zone })
+        let sla = Sla::new(self.sla.clone())
+            .map_err(|e| SettingsError::Invalid { path: "config/default.toml".into(), message: e.to_string() })?;
+        Ok(Catalog { ladder, clusters, time_zone, sla })
     }
 }
 
@@ -140,5 +145,8 @@ mod tests {
         assert_eq!(codes, ["prospect", "tech_sme", "hnte_pool", "hnte", "srdi", "little_giant"]);
         assert_eq!(catalog.clusters.get("biomedicine").map(|c| c.name.as_str()), Ok("生物医药"));
         assert_eq!(catalog.time_zone, chrono_tz::Asia::Shanghai);
+        use crate::domain::service_request::{Category, Priority};
+        assert_eq!(catalog.sla.hours(Category::Policy, Priority::Urgent), 8);
+        assert_eq!(catalog.sla.hours(Category::Market, Priority::Normal), 168);
     }
 }

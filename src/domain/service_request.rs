@@ -1,0 +1,248 @@
+//! 诉求: demands an enterprise raises, worked to resolution against a deadline.
+//!
+//! The workflow is a state machine: `open → assigned → in_progress → resolved → closed`,
+//! with `reject`, `escalate` (to the bureau) and `reopen` on the side. It is pure, so that
+//! every status × action pair is tested here, apart from storage and HTTP.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// 用地用房
+    Space,
+    /// 人才引进
+    Talent,
+    /// 人才住房
+    Housing,
+    /// 子女教育
+    Education,
+    /// 融资
+    Finance,
+    /// 政策咨询
+    Policy,
+    /// 知识产权
+    Ip,
+    /// 资质申报辅导
+    Certification,
+    /// 市场拓展
+    Market,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Self; 10] = [
+        Self::Space,
+        Self::Talent,
+        Self::Housing,
+        Self::Education,
+        Self::Finance,
+        Self::Policy,
+        Self::Ip,
+        Self::Certification,
+        Self::Market,
+        Self::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Space => "space",
+            Self::Talent => "talent",
+            Self::Housing => "housing",
+            Self::Education => "education",
+            Self::Finance => "finance",
+            Self::Policy => "policy",
+            Self::Ip => "ip",
+            Self::Certification => "certification",
+            Self::Market => "market",
+            Self::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Self; 4] = [Self::Low, Self::Normal, Self::High, Self::Urgent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Normal => "normal",
+            Self::High => "high",
+            Self::Urgent => "urgent",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Open,
+    Assigned,
+    InProgress,
+    Resolved,
+    Closed,
+    Rejected,
+    /// Handed up to the bureau.
+    Escalated,
+}
+
+impl Status {
+    pub const ALL: [Self; 7] =
+        [Self::Open, Self::Assigned, Self::InProgress, Self::Resolved, Self::Closed, Self::Rejected, Self::Escalated];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Assigned => "assigned",
+            Self::InProgress => "in_progress",
+            Self::Resolved => "resolved",
+            Self::Closed => "closed",
+            Self::Rejected => "rejected",
+            Self::Escalated => "escalated",
+        }
+    }
+
+    /// Whether the request still waits for someone to act, so its deadline matters.
+    pub fn is_pending(self) -> bool {
+        matches!(self, Self::Open | Self::Assigned | Self::InProgress | Self::Escalated)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Give it to someone (again): from open, assigned or escalated.
+    Assign,
+    /// The assignee begins work.
+    Start,
+    Resolve,
+    /// The enterprise confirms, with its satisfaction (1–5).
+    Close,
+    /// Decline it, with a reason.
+    Reject,
+    /// Hand it up to the bureau.
+    Escalate,
+    /// Take up a finished or declined request again.
+    Reopen,
+}
+
+impl Action {
+    pub const ALL: [Self; 7] =
+        [Self::Assign, Self::Start, Self::Resolve, Self::Close, Self::Reject, Self::Escalate, Self::Reopen];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Assign => "assign",
+            Self::Start => "start",
+            Self::Resolve => "resolve",
+            Self::Close => "close",
+            Self::Reject => "reject",
+            Self::Escalate => "escalate",
+            Self::Reopen => "reopen",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {} a request that is {}; allowed now: {}", .action.as_str(), .status.as_str(), allowed_list(.allowed))]
+pub struct IllegalTransition {
+    pub status: Status,
+    pub action: Action,
+    pub allowed: Vec<Action>,
+}
+
+fn allowed_list(actions: &[Action]) -> String {
+    if actions.is_empty() {
+        return "nothing".into();
+    }
+    actions.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Where `action` takes a request that is `status`, if anywhere.
+fn target(status: Status, action: Action) -> Option<Status> {
+    use Action as A;
+    use Status as S;
+    match (status, action) {
+        (S::Open | S::Assigned | S::Escalated, A::Assign) => Some(S::Assigned),
+        (S::Assigned, A::Start) => Some(S::InProgress),
+        (S::Assigned | S::InProgress, A::Resolve) => Some(S::Resolved),
+        (S::Resolved, A::Close) => Some(S::Closed),
+        (S::Open | S::Assigned | S::InProgress | S::Escalated, A::Reject) => Some(S::Rejected),
+        (S::Open | S::Assigned | S::InProgress, A::Escalate) => Some(S::Escalated),
+        (S::Resolved | S::Closed | S::Rejected, A::Reopen) => Some(S::Open),
+        _ => None,
+    }
+}
+
+/// The actions a request that is `status` allows, in a fixed order.
+pub fn allowed_actions(status: Status) -> Vec<Action> {
+    Action::ALL.into_iter().filter(|a| target(status, *a).is_some()).collect()
+}
+
+/// The status `action` moves a `status` request to, or why it cannot.
+pub fn transition(status: Status, action: Action) -> Result<Status, IllegalTransition> {
+    target(status, action).ok_or_else(|| IllegalTransition { status, action, allowed: allowed_actions(status) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action as A;
+    use Status as S;
+
+    /// The whole table, every status × action: `None` where the action is illegal.
+    #[test]
+    fn every_status_and_action() {
+        let expected: [(Status, [Option<Status>; 7]); 7] = [
+            //             assign           start             resolve          close          reject           escalate          reopen
+            (S::Open, [Some(S::Assigned), None, None, None, Some(S::Rejected), Some(S::Escalated), None]),
+            (
+                S::Assigned,
+                [
+                    Some(S::Assigned),
+                    Some(S::InProgress),
+                    Some(S::Resolved),
+                    None,
+                    Some(S::Rejected),
+                    Some(S::Escalated),
+                    None,
+                ],
+            ),
+            (S::InProgress, [None, None, Some(S::Resolved), None, Some(S::Rejected), Some(S::Escalated), None]),
+            (S::Resolved, [None, None, None, Some(S::Closed), None, None, Some(S::Open)]),
+            (S::Closed, [None, None, None, None, None, None, Some(S::Open)]),
+            (S::Rejected, [None, None, None, None, None, None, Some(S::Open)]),
+            (S::Escalated, [Some(S::Assigned), None, None, None, Some(S::Rejected), None, None]),
+        ];
+        assert_eq!(expected.map(|(s, _)| s), S::ALL);
+        for (status, row) in expected {
+            for (action, want) in A::ALL.into_iter().zip(row) {
+                assert_eq!(transition(status, action).ok(), want, "{} × {}", status.as_str(), action.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn illegal_moves_name_the_status_and_what_is_allowed() {
+        let error = transition(S::Closed, A::Start).expect_err("illegal");
+        assert_eq!(error.allowed, [A::Reopen]);
+        assert_eq!(error.to_string(), "cannot start a request that is closed; allowed now: reopen");
+        assert_eq!(allowed_actions(S::Open), [A::Assign, A::Reject, A::Escalate]);
+    }
+
+    #[test]
+    fn only_unfinished_requests_are_pending() {
+        let pending: Vec<_> = S::ALL.into_iter().filter(|s| s.is_pending()).collect();
+        assert_eq!(pending, [S::Open, S::Assigned, S::InProgress, S::Escalated]);
+    }
+}
