@@ -24,6 +24,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub http: HttpSettings,
     pub auth: AuthSettings,
+    pub visits: VisitSettings,
     pub sla: SlaSettings,
     pub clusters: Vec<Cluster>,
 }
@@ -49,6 +50,11 @@ pub struct AuthSettings {
     pub max_failed_logins_per_user: i32,
     pub max_failed_logins_per_client: i32,
     pub failed_login_window_minutes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct VisitSettings {
+    pub edit_days: i64,
 }
 
 #[derive(Debug, thiserror::Error)]

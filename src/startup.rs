@@ -61,6 +61,7 @@ impl Application {
             catalog,
             json_limit: settings.http.json_limit_bytes,
             auth: settings.auth.clone(),
+            visits: settings.visits.clone(),
         });
         let document = web::Data::new(http::openapi());
         let mut server = HttpServer::new(move || {

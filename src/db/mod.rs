@@ -9,7 +9,9 @@ pub mod login_failures;
 pub mod refresh_tokens;
 pub mod regions;
 pub mod schema;
+pub mod service_requests;
 pub mod users;
+pub mod visits;
 
 use crate::config::DatabaseSettings;
 use diesel::connection::SimpleConnection;

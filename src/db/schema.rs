@@ -85,6 +85,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    request_transitions (id) {
+        id -> Uuid,
+        request_id -> Uuid,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Uuid,
+        note -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    service_requests (id) {
+        id -> Uuid,
+        enterprise_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        visit_id -> Nullable<Uuid>,
+        category -> Text,
+        priority -> Text,
+        title -> Text,
+        description -> Text,
+        status -> Text,
+        assignee_id -> Nullable<Uuid>,
+        raised_by -> Uuid,
+        due_at -> Timestamptz,
+        resolved_at -> Nullable<Timestamptz>,
+        closed_at -> Nullable<Timestamptz>,
+        satisfaction -> Nullable<Int2>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     user_streets (user_id, street_id) {
         user_id -> Uuid,
         street_id -> Uuid,
@@ -104,10 +140,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    visits (id) {
+        id -> Uuid,
+        enterprise_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        counselor_id -> Uuid,
+        visited_at -> Timestamptz,
+        channel -> Text,
+        purposes -> Array<Nullable<Text>>,
+        participants -> Nullable<Text>,
+        summary -> Text,
+        findings -> Nullable<Text>,
+        next_steps -> Nullable<Text>,
+        follow_up_on -> Nullable<Date>,
+        latitude -> Nullable<Float8>,
+        longitude -> Nullable<Float8>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(request_transitions -> service_requests (request_id));
+diesel::joinable!(request_transitions -> users (actor_id));
+diesel::joinable!(service_requests -> enterprises (enterprise_id));
+diesel::joinable!(service_requests -> regions (street_id));
+diesel::joinable!(service_requests -> visits (visit_id));
 diesel::joinable!(user_streets -> regions (street_id));
 diesel::joinable!(user_streets -> users (user_id));
+diesel::joinable!(visits -> enterprises (enterprise_id));
+diesel::joinable!(visits -> regions (street_id));
+diesel::joinable!(visits -> users (counselor_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
@@ -116,6 +182,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     refresh_tokens,
     regions,
+    request_transitions,
+    service_requests,
     user_streets,
     users,
+    visits,
 );

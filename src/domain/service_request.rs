@@ -153,6 +153,8 @@ impl Action {
     }
 }
 
+from_code!(Category, Priority, Status, Action);
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot {} a request that is {}; allowed now: {}", .action.as_str(), .status.as_str(), allowed_list(.allowed))]
 pub struct IllegalTransition {
@@ -238,6 +240,15 @@ mod tests {
         assert_eq!(error.allowed, [A::Reopen]);
         assert_eq!(error.to_string(), "cannot start a request that is closed; allowed now: reopen");
         assert_eq!(allowed_actions(S::Open), [A::Assign, A::Reject, A::Escalate]);
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for status in S::ALL {
+            assert_eq!(Status::try_from(status.as_str().to_owned()), Ok(status));
+        }
+        assert_eq!(Category::try_from("ip".to_owned()), Ok(Category::Ip));
+        assert!(Priority::try_from("whenever".to_owned()).is_err());
     }
 
     #[test]

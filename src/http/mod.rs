@@ -11,11 +11,13 @@ pub mod operations;
 pub mod pagination;
 pub mod reference;
 pub mod regions;
+pub mod requests;
 pub mod session;
 pub mod users;
+pub mod visits;
 
 use crate::auth::Caller;
-use crate::config::{AuthSettings, Catalog};
+use crate::config::{AuthSettings, Catalog, VisitSettings};
 use crate::db::PgPool;
 use crate::db::audit;
 use crate::domain::{Action, Principal};
@@ -32,6 +34,7 @@ pub struct AppState {
     pub catalog: Catalog,
     pub json_limit: usize,
     pub auth: AuthSettings,
+    pub visits: VisitSettings,
 }
 
 /// Runs `work` with one pooled connection on the blocking thread pool: the connection is
@@ -90,6 +93,7 @@ where
         (name = "api-keys", description = "Keys for integrations (admin)"),
         (name = "audit", description = "Who changed what, when (manager, admin)"),
         (name = "enterprises", description = "The enterprise register"),
+        (name = "field work", description = "Visits (走访) and service requests (诉求)"),
         (name = "regions", description = "District → street → park"),
         (name = "reference", description = "Configured reference data: the ladder, industry clusters"),
         (name = "operations", description = "Probes and this document"),
@@ -131,6 +135,14 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(enterprises::read)
                 .service(enterprises::update)
                 .service(enterprises::archive)
+                .service(visits::create)
+                .service(visits::of_enterprise)
+                .service(visits::list)
+                .service(visits::update)
+                .service(requests::create)
+                .service(requests::list)
+                .service(requests::read)
+                .service(requests::transition)
                 .service(regions::create)
                 .service(regions::tree)
                 .service(reference::tiers)

@@ -194,6 +194,19 @@ fn scoped_routes() -> Vec<(Method, &'static str, Value, u16)> {
         (Method::PATCH, "/api/v1/enterprises/{id}", json!({"name": "改名"}), 404),
         // Archiving is for managers and admins, who see every street: 403 before scope.
         (Method::DELETE, "/api/v1/enterprises/{id}", Value::Null, 403),
+        (Method::GET, "/api/v1/enterprises/{id}/visits", Value::Null, 404),
+        (
+            Method::POST,
+            "/api/v1/enterprises/{id}/visits",
+            json!({"visited_at": "2026-01-05T10:00:00+08:00", "channel": "phone", "purposes": ["follow_up"], "summary": "回访"}),
+            404,
+        ),
+        (
+            Method::POST,
+            "/api/v1/enterprises/{id}/requests",
+            json!({"category": "space", "priority": "low", "title": "用房", "description": "d"}),
+            404,
+        ),
     ]
 }
 

@@ -3,6 +3,7 @@
 mod access;
 mod embedded;
 mod enterprises;
+mod field_work;
 mod helpers;
 mod operations;
 mod regions;

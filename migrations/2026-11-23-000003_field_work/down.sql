@@ -1,0 +1,3 @@
+DROP TABLE request_transitions;
+DROP TABLE service_requests;
+DROP TABLE visits;

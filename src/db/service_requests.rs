@@ -1,0 +1,183 @@
+use crate::db::schema::{request_transitions, service_requests};
+use crate::domain::StreetScope;
+use crate::domain::service_request::{Category, Priority, Status};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = service_requests, check_for_backend(diesel::pg::Pg))]
+pub struct ServiceRequest {
+    pub id: Uuid,
+    pub enterprise_id: Uuid,
+    pub street_id: Option<Uuid>,
+    pub visit_id: Option<Uuid>,
+    #[diesel(deserialize_as = String)]
+    pub category: Category,
+    #[diesel(deserialize_as = String)]
+    pub priority: Priority,
+    pub title: String,
+    pub description: String,
+    #[diesel(deserialize_as = String)]
+    pub status: Status,
+    pub assignee_id: Option<Uuid>,
+    pub raised_by: Uuid,
+    pub due_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub satisfaction: Option<i16>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = service_requests)]
+pub struct NewServiceRequest<'a> {
+    pub id: Uuid,
+    pub enterprise_id: Uuid,
+    pub street_id: Option<Uuid>,
+    pub visit_id: Option<Uuid>,
+    pub category: &'a str,
+    pub priority: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub status: &'a str,
+    pub raised_by: Uuid,
+    pub due_at: DateTime<Utc>,
+}
+
+/// What a transition changes on the request itself.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = service_requests)]
+pub struct Move<'a> {
+    pub status: &'a str,
+    pub assignee_id: Option<Uuid>,
+    pub resolved_at: Option<Option<DateTime<Utc>>>,
+    pub closed_at: Option<Option<DateTime<Utc>>>,
+    pub satisfaction: Option<Option<i16>>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = request_transitions, check_for_backend(diesel::pg::Pg))]
+pub struct Transition {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_id: Uuid,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = request_transitions)]
+pub struct NewTransition<'a> {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub action: &'a str,
+    pub from_status: Option<&'a str>,
+    pub to_status: &'a str,
+    pub actor_id: Uuid,
+    pub note: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    pub status: Option<Status>,
+    /// Still pending and past due now.
+    pub overdue: bool,
+    pub assignee_id: Option<Uuid>,
+    pub street_id: Option<Uuid>,
+    pub category: Option<Category>,
+    pub enterprise_id: Option<Uuid>,
+}
+
+pub fn insert(conn: &mut PgConnection, request: &NewServiceRequest) -> QueryResult<ServiceRequest> {
+    diesel::insert_into(service_requests::table)
+        .values(request)
+        .returning(ServiceRequest::as_returning())
+        .get_result(conn)
+}
+
+pub fn record_transition(conn: &mut PgConnection, transition: &NewTransition) -> QueryResult<Transition> {
+    diesel::insert_into(request_transitions::table)
+        .values(transition)
+        .returning(Transition::as_returning())
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<ServiceRequest> {
+    let request = service_requests::table.find(id).select(ServiceRequest::as_select()).get_result(conn)?;
+    if scope.allows(request.street_id) { Ok(request) } else { Err(diesel::result::Error::NotFound) }
+}
+
+/// A request, locked so that racing transitions queue up and the second sees the first's
+/// result; outside `scope` it is not there.
+pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<ServiceRequest> {
+    let request = service_requests::table.find(id).select(ServiceRequest::as_select()).for_update().get_result(conn)?;
+    if scope.allows(request.street_id) { Ok(request) } else { Err(diesel::result::Error::NotFound) }
+}
+
+pub fn apply(conn: &mut PgConnection, id: Uuid, change: &Move) -> QueryResult<ServiceRequest> {
+    diesel::update(service_requests::table.find(id))
+        .set((
+            change,
+            service_requests::version.eq(service_requests::version + 1),
+            service_requests::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(ServiceRequest::as_returning())
+        .get_result(conn)
+}
+
+pub fn transitions_of(conn: &mut PgConnection, request: Uuid) -> QueryResult<Vec<Transition>> {
+    request_transitions::table
+        .filter(request_transitions::request_id.eq(request))
+        .order(request_transitions::id)
+        .select(Transition::as_select())
+        .load(conn)
+}
+
+const PENDING: [&str; 4] = ["open", "assigned", "in_progress", "escalated"];
+
+/// Requests newest first, after `after`.
+pub fn list(
+    conn: &mut PgConnection,
+    filter: &RequestFilter,
+    scope: &StreetScope,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<ServiceRequest>> {
+    let mut query = service_requests::table
+        .select(ServiceRequest::as_select())
+        .order(service_requests::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let StreetScope::Streets(streets) = scope {
+        query = query.filter(service_requests::street_id.eq_any(streets.clone()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(service_requests::status.eq(status.as_str()));
+    }
+    if filter.overdue {
+        query = query.filter(service_requests::status.eq_any(PENDING)).filter(service_requests::due_at.lt(Utc::now()));
+    }
+    if let Some(assignee) = filter.assignee_id {
+        query = query.filter(service_requests::assignee_id.eq(assignee));
+    }
+    if let Some(street) = filter.street_id {
+        query = query.filter(service_requests::street_id.eq(street));
+    }
+    if let Some(category) = filter.category {
+        query = query.filter(service_requests::category.eq(category.as_str()));
+    }
+    if let Some(enterprise) = filter.enterprise_id {
+        query = query.filter(service_requests::enterprise_id.eq(enterprise));
+    }
+    if let Some(after) = after {
+        query = query.filter(service_requests::id.lt(after));
+    }
+    query.load(conn)
+}

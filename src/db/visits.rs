@@ -1,0 +1,119 @@
+use crate::db::TextArray;
+use crate::db::schema::visits;
+use crate::domain::StreetScope;
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = visits, check_for_backend(diesel::pg::Pg))]
+pub struct Visit {
+    pub id: Uuid,
+    pub enterprise_id: Uuid,
+    pub street_id: Option<Uuid>,
+    pub counselor_id: Uuid,
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub record: VisitRecord,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What the counselor records about a visit, and may correct later.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
+#[diesel(table_name = visits, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
+pub struct VisitRecord {
+    pub visited_at: DateTime<Utc>,
+    pub channel: String,
+    #[diesel(deserialize_as = TextArray)]
+    pub purposes: Vec<String>,
+    pub participants: Option<String>,
+    pub summary: String,
+    pub findings: Option<String>,
+    pub next_steps: Option<String>,
+    pub follow_up_on: Option<NaiveDate>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// The filters of the visit lists; each is served by an index ending in (visited_at, id).
+#[derive(Debug, Clone, Default)]
+pub struct VisitFilter {
+    pub enterprise_id: Option<Uuid>,
+    pub counselor_id: Option<Uuid>,
+    pub street_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+pub fn insert(
+    conn: &mut PgConnection,
+    id: Uuid,
+    enterprise_id: Uuid,
+    street_id: Option<Uuid>,
+    counselor_id: Uuid,
+    record: &VisitRecord,
+) -> QueryResult<Visit> {
+    diesel::insert_into(visits::table)
+        .values((
+            visits::id.eq(id),
+            visits::enterprise_id.eq(enterprise_id),
+            visits::street_id.eq(street_id),
+            visits::counselor_id.eq(counselor_id),
+            record,
+        ))
+        .returning(Visit::as_returning())
+        .get_result(conn)
+}
+
+/// A visit, locked for the rest of the transaction; outside `scope` it is not there.
+pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Visit> {
+    let visit = visits::table.find(id).select(Visit::as_select()).for_update().get_result(conn)?;
+    if scope.allows(visit.street_id) { Ok(visit) } else { Err(diesel::result::Error::NotFound) }
+}
+
+pub fn update(conn: &mut PgConnection, id: Uuid, record: &VisitRecord) -> QueryResult<Visit> {
+    diesel::update(visits::table.find(id))
+        .set((record, visits::version.eq(visits::version + 1), visits::updated_at.eq(diesel::dsl::now)))
+        .returning(Visit::as_returning())
+        .get_result(conn)
+}
+
+/// Newest visit first, after the `(visited_at, id)` of the previous page.
+pub fn list(
+    conn: &mut PgConnection,
+    filter: &VisitFilter,
+    scope: &StreetScope,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<Visit>> {
+    let mut query = visits::table
+        .select(Visit::as_select())
+        .order((visits::visited_at.desc(), visits::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let StreetScope::Streets(streets) = scope {
+        query = query.filter(visits::street_id.eq_any(streets.clone()));
+    }
+    if let Some(enterprise) = filter.enterprise_id {
+        query = query.filter(visits::enterprise_id.eq(enterprise));
+    }
+    if let Some(counselor) = filter.counselor_id {
+        query = query.filter(visits::counselor_id.eq(counselor));
+    }
+    if let Some(street) = filter.street_id {
+        query = query.filter(visits::street_id.eq(street));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(visits::visited_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(visits::visited_at.lt(to));
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(visits::visited_at.lt(at).or(visits::visited_at.eq(at).and(visits::id.lt(id))));
+    }
+    query.load(conn)
+}
