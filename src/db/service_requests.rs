@@ -89,6 +89,8 @@ pub struct RequestFilter {
     pub status: Option<Status>,
     /// Still pending and past due now.
     pub overdue: bool,
+    /// Still waiting for someone (open, assigned, in progress, escalated).
+    pub pending: bool,
     pub assignee_id: Option<Uuid>,
     pub street_id: Option<Uuid>,
     pub category: Option<Category>,
@@ -161,8 +163,11 @@ pub fn list(
     if let Some(status) = filter.status {
         query = query.filter(service_requests::status.eq(status.as_str()));
     }
+    if filter.pending || filter.overdue {
+        query = query.filter(service_requests::status.eq_any(PENDING));
+    }
     if filter.overdue {
-        query = query.filter(service_requests::status.eq_any(PENDING)).filter(service_requests::due_at.lt(Utc::now()));
+        query = query.filter(service_requests::due_at.lt(Utc::now()));
     }
     if let Some(assignee) = filter.assignee_id {
         query = query.filter(service_requests::assignee_id.eq(assignee));
@@ -178,6 +183,44 @@ pub fn list(
     }
     if let Some(after) = after {
         query = query.filter(service_requests::id.lt(after));
+    }
+    query.load(conn)
+}
+
+/// A request's move, with the request's title, for an enterprise's timeline.
+#[derive(Debug, Clone, Queryable)]
+pub struct TimelineMove {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub title: String,
+    pub action: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The moves of an enterprise's requests, newest first, before `(at, id)`.
+pub fn moves_of_enterprise(
+    conn: &mut PgConnection,
+    enterprise: Uuid,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<TimelineMove>> {
+    let mut query = request_transitions::table
+        .inner_join(service_requests::table)
+        .filter(service_requests::enterprise_id.eq(enterprise))
+        .select((
+            request_transitions::id,
+            request_transitions::request_id,
+            service_requests::title,
+            request_transitions::action,
+            request_transitions::at,
+        ))
+        .order((request_transitions::at.desc(), request_transitions::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = before {
+        query = query.filter(
+            request_transitions::at.lt(at).or(request_transitions::at.eq(at).and(request_transitions::id.lt(id))),
+        );
     }
     query.load(conn)
 }

@@ -117,3 +117,78 @@ pub fn list(
     }
     query.load(conn)
 }
+
+/// A follow-up a counselor promised.
+#[derive(Debug, Clone, Queryable)]
+pub struct FollowUp {
+    pub visit_id: Uuid,
+    pub enterprise_id: Uuid,
+    pub enterprise_name: String,
+    pub follow_up_on: NaiveDate,
+    pub summary: String,
+}
+
+/// Follow-ups due between `from` and `to` (inclusive) for live enterprises in `scope`.
+pub fn follow_ups(
+    conn: &mut PgConnection,
+    scope: &StreetScope,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+) -> QueryResult<Vec<FollowUp>> {
+    use crate::db::schema::enterprises;
+    let mut query = visits::table
+        .inner_join(enterprises::table)
+        .filter(visits::follow_up_on.between(from, to))
+        .filter(enterprises::archived_at.is_null())
+        .select((
+            visits::id,
+            visits::enterprise_id,
+            enterprises::name,
+            visits::follow_up_on.assume_not_null(),
+            visits::summary,
+        ))
+        .order((visits::follow_up_on, visits::id))
+        .limit(limit)
+        .into_boxed();
+    if let StreetScope::Streets(streets) = scope {
+        query = query.filter(visits::street_id.eq_any(streets.clone()));
+    }
+    query.load(conn)
+}
+
+/// A live enterprise nobody has visited for a while.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Unvisited {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub tier: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    pub last_visited_at: Option<DateTime<Utc>>,
+}
+
+/// Live enterprises in `scope` not visited for `days` days, never-visited first, then
+/// the longest unvisited. One probe of (enterprise_id, visited_at) per enterprise.
+pub fn not_visited(conn: &mut PgConnection, scope: &StreetScope, days: i32, limit: i64) -> QueryResult<Vec<Unvisited>> {
+    let streets = match scope {
+        StreetScope::All => None,
+        StreetScope::Streets(streets) => Some(streets.clone()),
+    };
+    diesel::sql_query(
+        "SELECT e.id, e.name, e.tier, last.at AS last_visited_at
+         FROM enterprises e
+         LEFT JOIN LATERAL (SELECT max(v.visited_at) AS at FROM visits v WHERE v.enterprise_id = e.id) AS last ON true
+         WHERE e.archived_at IS NULL
+           AND ($1::uuid[] IS NULL OR e.street_id = ANY($1))
+           AND (last.at IS NULL OR last.at < now() - make_interval(days => $2))
+         ORDER BY last.at NULLS FIRST, e.id
+         LIMIT $3",
+    )
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Uuid>>, _>(streets)
+    .bind::<diesel::sql_types::Integer, _>(days)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+}

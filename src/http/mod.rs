@@ -3,6 +3,7 @@
 //! A handler (1) extracts, (2) validates and converts to domain types, (3) runs one
 //! [`unit_of_work`] on the blocking pool, (4) maps the result to a response DTO.
 
+pub mod agenda;
 pub mod api_keys;
 pub mod audit_log;
 pub mod enterprises;
@@ -13,6 +14,7 @@ pub mod reference;
 pub mod regions;
 pub mod requests;
 pub mod session;
+pub mod timeline;
 pub mod users;
 pub mod visits;
 
@@ -123,6 +125,7 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(session::refresh)
                 .service(session::logout)
                 .service(session::me)
+                .service(agenda::agenda)
                 .service(users::create)
                 .service(users::list)
                 .service(users::update)
@@ -143,6 +146,7 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(requests::list)
                 .service(requests::read)
                 .service(requests::transition)
+                .service(timeline::timeline)
                 .service(regions::create)
                 .service(regions::tree)
                 .service(reference::tiers)

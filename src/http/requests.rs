@@ -387,6 +387,7 @@ pub async fn list(
     let filter = RequestFilter {
         status: params.status,
         overdue: params.overdue,
+        pending: false,
         assignee_id: params.assignee_id,
         street_id: params.street_id,
         category: params.category,

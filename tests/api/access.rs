@@ -195,6 +195,7 @@ fn scoped_routes() -> Vec<(Method, &'static str, Value, u16)> {
         // Archiving is for managers and admins, who see every street: 403 before scope.
         (Method::DELETE, "/api/v1/enterprises/{id}", Value::Null, 403),
         (Method::GET, "/api/v1/enterprises/{id}/visits", Value::Null, 404),
+        (Method::GET, "/api/v1/enterprises/{id}/timeline", Value::Null, 404),
         (
             Method::POST,
             "/api/v1/enterprises/{id}/visits",

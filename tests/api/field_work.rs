@@ -296,3 +296,98 @@ async fn visits_can_be_corrected_by_their_counselor_for_a_week_then_by_managers(
     );
     assert_eq!(audited[0].n, 3);
 }
+
+#[actix_web::test]
+async fn the_timeline_merges_visits_and_request_moves_newest_first() {
+    let app = TestApp::spawn().await;
+    let (_, counselor, enterprise) = setting(&app).await;
+    let me = app.with_token(&counselor).get("/api/v1/me").await.json::<Value>().await.expect("json");
+    let as_counselor = app.with_token(&counselor);
+    let mut body = visit(Utc::now() - Duration::hours(3));
+    body["requests"] = json!([{"category": "space", "priority": "high", "title": "研发楼扩租", "description": "d"}]);
+    let logged: Value =
+        as_counselor.post(&format!("/api/v1/enterprises/{enterprise}/visits"), &body).await.json().await.expect("json");
+    let request = id_of(&logged["requests"][0]);
+    let assign = json!({"action": "assign", "assignee_id": me["id"]});
+    assert_eq!(as_counselor.post(&format!("/api/v1/requests/{request}/transitions"), &assign).await.status(), 200);
+
+    let path = format!("/api/v1/enterprises/{enterprise}/timeline");
+    let first: Value = as_counselor.get(&format!("{path}?limit=2")).await.json().await.expect("json");
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second: Value = as_counselor.get(&format!("{path}?limit=2&cursor={cursor}")).await.json().await.expect("json");
+    assert!(second["next_cursor"].is_null());
+    let events: Vec<(String, String, String)> = [first, second]
+        .iter()
+        .flat_map(|page| page["items"].as_array().cloned().unwrap_or_default())
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap_or("").to_owned(),
+                e["summary"].as_str().unwrap_or("").to_owned(),
+                id_of(&json!({"id": e["ref_id"]})),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("request".to_owned(), "诉求「研发楼扩租」分派".to_owned(), request.clone()),
+            ("request".to_owned(), "诉求「研发楼扩租」提出".to_owned(), request.clone()),
+            ("visit".to_owned(), "上门走访：了解扩产计划，宣讲高企认定政策".to_owned(), id_of(&logged)),
+        ]
+    );
+}
+
+#[actix_web::test]
+async fn the_agenda_shows_what_is_due_in_my_streets() {
+    let app = TestApp::spawn().await;
+    let (street, other, _) = app.streets().await;
+    let (_, counselor) = app.user("li.xinan", "counselor", &[&street]).await;
+    let me = app.with_token(&counselor).get("/api/v1/me").await.json::<Value>().await.expect("json");
+    let as_counselor = app.with_token(&counselor);
+    let app = &app;
+    let register = |n: u32, name: &str, street: &str| {
+        let body = json!({"uscc": uscc(n), "name": name, "street_id": street});
+        async move { id_of(&app.enterprise(&body).await) }
+    };
+    let recent = register(11, "近期走访", &street).await;
+    let never = register(12, "从未走访", &street).await;
+    let long_ago = register(13, "久未走访", &street).await;
+    let elsewhere = register(14, "别的街道", &other).await;
+
+    let mut soon = visit(Utc::now() - Duration::hours(3));
+    soon["follow_up_on"] = json!((Utc::now() + Duration::days(3)).date_naive().to_string());
+    soon["requests"] = json!([
+        {"category": "talent", "priority": "normal", "title": "逾期", "description": "d"},
+        {"category": "talent", "priority": "normal", "title": "分给我", "description": "d"}
+    ]);
+    let logged: Value =
+        as_counselor.post(&format!("/api/v1/enterprises/{recent}/visits"), &soon).await.json().await.expect("json");
+    let mut old = visit(Utc::now() - Duration::days(100));
+    old["follow_up_on"] = Value::Null;
+    assert_eq!(as_counselor.post(&format!("/api/v1/enterprises/{long_ago}/visits"), &old).await.status(), 201);
+    let mine = id_of(&logged["requests"][1]);
+    let assign = json!({"action": "assign", "assignee_id": me["id"]});
+    assert_eq!(as_counselor.post(&format!("/api/v1/requests/{mine}/transitions"), &assign).await.status(), 200);
+    query::<Count>(
+        app,
+        "WITH moved AS (UPDATE service_requests SET due_at = now() - interval '1 hour' WHERE title = '逾期' RETURNING 1) SELECT count(*) AS n FROM moved",
+    );
+
+    let agenda: Value = as_counselor.get("/api/v1/me/agenda?not_visited_days=30").await.json().await.expect("json");
+    let follow_ups: Vec<_> =
+        agenda["follow_ups"].as_array().expect("follow_ups").iter().map(|f| f["enterprise_name"].as_str()).collect();
+    assert_eq!(follow_ups, [Some("近期走访")]);
+    let titles = |key: &str| -> Vec<String> {
+        agenda[key].as_array().expect(key).iter().filter_map(|r| r["title"].as_str().map(str::to_owned)).collect()
+    };
+    assert_eq!(titles("overdue_requests"), ["逾期"]);
+    assert_eq!(titles("assigned_to_me"), ["分给我"]);
+    let unvisited: Vec<_> = agenda["not_visited"]
+        .as_array()
+        .expect("not_visited")
+        .iter()
+        .map(|u| (id_of(&json!({"id": u["enterprise_id"]})), u["last_visited_at"].is_null()))
+        .collect();
+    assert_eq!(unvisited, [(never, true), (long_ago, false)]);
+    assert!(!agenda.to_string().contains(&elsewhere));
+}

@@ -1,0 +1,115 @@
+//! `/api/v1/enterprises/{id}/timeline`: everything that happened to an enterprise, newest
+//! first. One query per source (visits, request moves; promotions and applications join
+//! as they arrive), each already in order and cut to a page, merged here.
+
+use crate::auth::Caller;
+use crate::db::{enterprises, service_requests, visits};
+use crate::domain::Action;
+use crate::domain::visit::Channel;
+use crate::error::{AppError, Problem};
+use crate::http::extract::Query;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::{AppState, authorized};
+use actix_web::{get, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// 走访; `ref_id` is the visit.
+    Visit,
+    /// A move of a service request (raised, assigned, …); `ref_id` is the request.
+    Request,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEvent {
+    pub at: DateTime<Utc>,
+    pub kind: EventKind,
+    /// One line for people, e.g. 上门走访：了解扩产计划.
+    pub summary: String,
+    pub ref_id: Uuid,
+    /// The event's own id (the cursor's tie-breaker).
+    #[serde(skip)]
+    id: Uuid,
+}
+
+fn channel_label(channel: &str) -> &'static str {
+    match Channel::try_from(channel.to_owned()) {
+        Ok(Channel::Onsite) => "上门走访",
+        Ok(Channel::Phone) => "电话走访",
+        Ok(Channel::Video) => "视频走访",
+        Ok(Channel::Event) => "活动走访",
+        Err(_) => "走访",
+    }
+}
+
+fn action_label(action: &str) -> &'static str {
+    match action {
+        "raise" => "提出",
+        "assign" => "分派",
+        "start" => "开始办理",
+        "resolve" => "办结",
+        "close" => "关闭",
+        "reject" => "驳回",
+        "escalate" => "上报区局",
+        "reopen" => "重新打开",
+        _ => "更新",
+    }
+}
+
+/// At most this many characters of a visit's summary in its line.
+const SUMMARY_CHARS: usize = 60;
+
+/// Everything that happened to the enterprise, newest first.
+#[utoipa::path(
+    tag = "field work",
+    params(("id" = Uuid, Path, description = "Enterprise id"), PageParams),
+    responses((status = 200, body = Page<TimelineEvent>), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/enterprises/{id}/timeline")]
+pub async fn timeline(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Query(paging): Query<PageParams>,
+) -> Result<web::Json<Page<TimelineEvent>>, AppError> {
+    let enterprise_id = id.into_inner();
+    let page = paging.parse::<(DateTime<Utc>, Uuid)>()?;
+    let (fetch, before) = (page.fetch(), page.after);
+    let mut events = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+        let scope = auth.principal.street_scope();
+        enterprises::find(conn, enterprise_id, &scope).map_err(|e| match e {
+            diesel::result::Error::NotFound => AppError::not_found("enterprise"),
+            other => other.into(),
+        })?;
+        let filter = visits::VisitFilter { enterprise_id: Some(enterprise_id), ..Default::default() };
+        let visits = visits::list(conn, &filter, &scope, before, fetch)?.into_iter().map(|v| TimelineEvent {
+            at: v.record.visited_at,
+            kind: EventKind::Visit,
+            summary: format!(
+                "{}：{}",
+                channel_label(&v.record.channel),
+                v.record.summary.chars().take(SUMMARY_CHARS).collect::<String>()
+            ),
+            ref_id: v.id,
+            id: v.id,
+        });
+        let moves = service_requests::moves_of_enterprise(conn, enterprise_id, before, fetch)?.into_iter().map(|m| {
+            TimelineEvent {
+                at: m.at,
+                kind: EventKind::Request,
+                summary: format!("诉求「{}」{}", m.title, action_label(&m.action)),
+                ref_id: m.request_id,
+                id: m.id,
+            }
+        });
+        Ok(visits.chain(moves).collect::<Vec<_>>())
+    })
+    .await?;
+    events.sort_by(|a, b| (b.at, b.id).cmp(&(a.at, a.id)));
+    Ok(web::Json(page.page(events, |e| (e.at, e.id), |e| e)))
+}
