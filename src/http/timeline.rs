@@ -110,6 +110,6 @@ pub async fn timeline(
         Ok(visits.chain(moves).collect::<Vec<_>>())
     })
     .await?;
-    events.sort_by(|a, b| (b.at, b.id).cmp(&(a.at, a.id)));
+    events.sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
     Ok(web::Json(page.page(events, |e| (e.at, e.id), |e| e)))
 }
