@@ -61,8 +61,8 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
-/// A value of the wrong type or an unknown field: 400; a missing field: 422. Both name
-/// the field.
+/// A value of the wrong type or an unknown field: 400. A missing field, or a string that
+/// is not one of the allowed values: 422. Both name the field.
 fn shape_error(path: &str, message: &str) -> AppError {
     // serde reports a missing field at the level of the enclosing object, naming it in
     // backticks: "missing field `uscc`"; likewise "unknown field `tier`, expected ...".
@@ -77,8 +77,17 @@ fn shape_error(path: &str, message: &str) -> AppError {
         Some(name) if path == "." => name.to_owned(),
         _ => path.to_owned(),
     };
+    value_error(field, message)
+}
+
+/// A field that did not deserialize: 422 when its value is not one of an enumeration's
+/// (the type was right, the value is not allowed), 400 otherwise.
+fn value_error(field: String, message: &str) -> AppError {
+    if message.starts_with("unknown variant") {
+        return AppError::Validation(vec![FieldError::new(field, message)]);
+    }
     AppError::BadRequest {
-        detail: format!("the body does not have the expected shape: {field}: {message}"),
+        detail: format!("the request does not have the expected shape: {field}: {message}"),
         errors: vec![FieldError::new(field, message)],
     }
 }
@@ -95,11 +104,7 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
         let deserializer = serde_urlencoded::Deserializer::new(pairs);
         ready(serde_path_to_error::deserialize(deserializer).map(Query).map_err(|e| {
             let field = e.path().to_string();
-            let message = e.into_inner().to_string();
-            AppError::BadRequest {
-                detail: format!("query parameter {field}: {message}"),
-                errors: vec![FieldError::new(field, message)],
-            }
+            value_error(field, &e.into_inner().to_string())
         }))
     }
 }
@@ -156,5 +161,10 @@ mod tests {
         let error = shape_error("items[2]", "missing field `uscc` at line 1 column 40");
         assert_eq!(error.problem().status, 422);
         assert_eq!(error.problem().errors, vec![FieldError::new("items[2].uscc", "is required")]);
+        let error =
+            shape_error("channel", "unknown variant `pigeon`, expected one of `onsite`, `phone` at line 1 column 20");
+        assert_eq!(error.problem().status, 422);
+        assert_eq!(error.problem().errors[0].field, "channel");
+        assert_eq!(shape_error("employees", "invalid type: string \"many\", expected i32").problem().status, 400);
     }
 }

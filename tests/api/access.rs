@@ -325,7 +325,7 @@ async fn api_keys_are_shown_once_and_limited_to_their_scopes() {
     assert_eq!(app.delete(&format!("/api/v1/api-keys/{}", id_of(&created))).await.status(), 204);
     unauthorized(reader.get("/api/v1/enterprises").await).await;
     let bad = app.post("/api/v1/api-keys", &json!({"name": "x", "scopes": ["everything"]})).await;
-    assert_eq!(crate::helpers::fields(&problem(bad, 400).await), ["scopes[0]"]);
+    assert_eq!(crate::helpers::fields(&problem(bad, 422).await), ["scopes[0]"]);
 }
 
 #[actix_web::test]

@@ -80,13 +80,16 @@ async fn visits_are_checked_field_by_field() {
     assert_eq!(fields(&problem(as_counselor.post(&path, &no_purpose).await, 422).await), ["purposes"]);
     let mut channel = visit(Utc::now());
     channel["channel"] = json!("pigeon");
-    assert_eq!(fields(&problem(as_counselor.post(&path, &channel).await, 400).await), ["channel"]);
+    assert_eq!(fields(&problem(as_counselor.post(&path, &channel).await, 422).await), ["channel"]);
     let mut purpose = visit(Utc::now());
     purpose["purposes"] = json!(["lunch"]);
-    assert_eq!(fields(&problem(as_counselor.post(&path, &purpose).await, 400).await), ["purposes[0]"]);
+    assert_eq!(fields(&problem(as_counselor.post(&path, &purpose).await, 422).await), ["purposes[0]"]);
     let mut category = visit(Utc::now());
     category["requests"] = json!([{"category": "parking", "priority": "low", "title": "t", "description": "d"}]);
-    assert_eq!(fields(&problem(as_counselor.post(&path, &category).await, 400).await), ["requests[0].category"]);
+    assert_eq!(fields(&problem(as_counselor.post(&path, &category).await, 422).await), ["requests[0].category"]);
+    let mut wrong_type = visit(Utc::now());
+    wrong_type["purposes"] = json!("policy_briefing");
+    assert_eq!(fields(&problem(as_counselor.post(&path, &wrong_type).await, 400).await), ["purposes"]);
     let visits: Vec<Count> = query(&app, "SELECT count(*) AS n FROM visits");
     assert_eq!(visits[0].n, 0);
 }
@@ -247,7 +250,7 @@ async fn lists_of_visits_and_requests_filter_page_and_stay_in_scope() {
         404,
     )
     .await;
-    problem(as_counselor.get("/api/v1/requests?status=lost").await, 400).await;
+    assert_eq!(fields(&problem(as_counselor.get("/api/v1/requests?status=lost").await, 422).await), ["status"]);
 }
 
 #[actix_web::test]

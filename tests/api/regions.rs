@@ -36,7 +36,7 @@ async fn regions_must_hang_under_the_right_kind_of_parent() {
     let bad_code = json!({"name": "某园", "code": "Not OK", "kind": "park", "parent_id": street});
     assert_eq!(fields(&problem(create(bad_code).await, 422).await), ["code"]);
     let bad_kind = json!({"name": "某园", "code": "ok", "kind": "village", "parent_id": street});
-    assert_eq!(fields(&problem(create(bad_kind).await, 400).await), ["kind"]);
+    assert_eq!(fields(&problem(create(bad_kind).await, 422).await), ["kind"]);
 
     let taken = json!({"name": "另一个新安", "code": "xinan", "kind": "park", "parent_id": street});
     assert_eq!(fields(&problem(create(taken).await, 409).await), ["code"]);
