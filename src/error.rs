@@ -183,6 +183,21 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+/// A query for one row, where "no row" is this resource's 404 (and, under street scope,
+/// also what lies outside the caller's streets).
+pub trait OrNotFound<T> {
+    fn or_not_found(self, what: &str) -> Result<T, AppError>;
+}
+
+impl<T> OrNotFound<T> for diesel::QueryResult<T> {
+    fn or_not_found(self, what: &str) -> Result<T, AppError> {
+        self.map_err(|e| match e {
+            diesel::result::Error::NotFound => AppError::not_found(what),
+            other => other.into(),
+        })
+    }
+}
+
 impl From<crate::domain::Forbidden> for AppError {
     fn from(forbidden: crate::domain::Forbidden) -> Self {
         Self::Forbidden(forbidden.0)

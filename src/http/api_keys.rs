@@ -4,7 +4,7 @@ use crate::auth::{API_KEY_PREFIX, Caller, tokens};
 use crate::db::api_keys::{self as store, ApiKey, NewApiKey};
 use crate::db::audit::{self, Change};
 use crate::domain::{Action, ApiScope};
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, OrNotFound, Problem};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
@@ -145,10 +145,7 @@ pub async fn revoke(state: web::Data<AppState>, caller: Caller, id: web::Path<Uu
     let id = id.into_inner();
     authorized(&state, caller, Action::ManageApiKeys, move |conn, auth| {
         conn.transaction(|conn| {
-            let current = match store::find_for_update(conn, id) {
-                Err(diesel::result::Error::NotFound) => return Err(AppError::not_found("API key")),
-                other => other?,
-            };
+            let current = store::find_for_update(conn, id).or_not_found("API key")?;
             if current.revoked_at.is_none() {
                 let revoked = store::revoke(conn, id)?;
                 let change = Change {

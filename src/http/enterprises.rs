@@ -6,15 +6,15 @@ use crate::db::audit::{self, Change};
 use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter};
 use crate::db::regions;
 use crate::domain::{Action, RegionKind, StreetScope, Uscc};
-use crate::error::{AppError, FieldError, Problem};
-use crate::http::extract::{IfMatch, Json, Query, etag};
+use crate::error::{AppError, FieldError, OrNotFound, Problem};
+use crate::http::extract::{IfMatch, Json, Query, cleaned, etag, not_blank, present};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
 use actix_web::http::header;
 use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidateArgs, ValidationError};
@@ -63,14 +63,6 @@ fn valid_uscc(uscc: &str) -> Result<(), ValidationError> {
     Uscc::parse(uscc).map(drop).map_err(|e| ValidationError::new("uscc").with_message(e.to_string().into()))
 }
 
-fn not_blank(text: &str) -> Result<(), ValidationError> {
-    if text.trim().is_empty() {
-        Err(ValidationError::new("blank").with_message("must not be blank".into()))
-    } else {
-        Ok(())
-    }
-}
-
 fn known_cluster(code: &str, catalog: &Catalog) -> Result<(), ValidationError> {
     catalog.clusters.get(code).map(drop).map_err(|e| ValidationError::new("cluster").with_message(e.to_string().into()))
 }
@@ -97,11 +89,6 @@ fn valid_tags(tags: &[String]) -> Result<(), ValidationError> {
         Some(_) => Err(ValidationError::new("tags").with_message("each tag must have 1 to 30 characters".into())),
         None => Ok(()),
     }
-}
-
-/// Blank optional text means "none".
-fn cleaned(text: Option<String>) -> Option<String> {
-    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 impl EnterpriseBody {
@@ -176,11 +163,6 @@ pub struct EnterprisePatch {
     #[schema(value_type = Option<i32>)]
     pub employees: Option<Option<i32>>,
     pub tags: Option<Vec<String>>,
-}
-
-/// Tells a field given as `null` (`Some(None)`) from an absent one (`None`).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 impl EnterprisePatch {
@@ -287,18 +269,6 @@ fn check_placement(conn: &mut PgConnection, fields: &EnterpriseFields, scope: &S
     if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
 }
 
-fn not_found() -> AppError {
-    AppError::not_found(ENTITY)
-}
-
-/// Reads an enterprise, turning "no row" into this resource's 404.
-fn found<T>(result: diesel::QueryResult<T>) -> Result<T, AppError> {
-    result.map_err(|e| match e {
-        diesel::result::Error::NotFound => not_found(),
-        other => other.into(),
-    })
-}
-
 /// Register an enterprise (counselors: in their own streets). It starts at the bottom
 /// rung, `prospect`.
 #[utoipa::path(
@@ -353,7 +323,7 @@ pub async fn create(
 pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let enterprise = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
-        found(store::find(conn, id, &auth.principal.street_scope()))
+        store::find(conn, id, &auth.principal.street_scope()).or_not_found(ENTITY)
     })
     .await?;
     Ok(respond(HttpResponse::Ok(), enterprise, &state.catalog))
@@ -392,7 +362,7 @@ pub async fn update(
     let updated = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
         let scope = auth.principal.street_scope();
         conn.transaction(|conn| {
-            let current = found(store::find_for_update(conn, id, &scope))?;
+            let current = store::find_for_update(conn, id, &scope).or_not_found(ENTITY)?;
             if current.archived_at.is_some() {
                 return Err(AppError::Conflict { detail: "the enterprise is archived".into(), errors: Vec::new() });
             }
@@ -440,7 +410,7 @@ pub async fn archive(
     authorized(&state, caller, Action::ArchiveEnterprises, move |conn, auth| {
         let scope = auth.principal.street_scope();
         conn.transaction(|conn| {
-            let current = found(store::find_for_update(conn, id, &scope))?;
+            let current = store::find_for_update(conn, id, &scope).or_not_found(ENTITY)?;
             if current.archived_at.is_none() {
                 let archived = store::archive(conn, id)?;
                 let change = Change {

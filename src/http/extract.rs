@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::StreamExt;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 
 /// A JSON body, read up to the configured size limit (413 beyond it).
 pub struct Json<T>(pub T);
@@ -128,6 +129,26 @@ impl FromRequest for IfMatch {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let value = req.headers().get(header::IF_MATCH).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         ready(value.map(IfMatch).ok_or(AppError::PreconditionRequired))
+    }
+}
+
+/// Tells a field given as `null` (`Some(None)`) from an absent one (`None`), for
+/// partial updates: `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Blank optional text means "none".
+pub fn cleaned(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// A validator for text that must say something.
+pub fn not_blank(text: &str) -> Result<(), validator::ValidationError> {
+    if text.trim().is_empty() {
+        Err(validator::ValidationError::new("blank").with_message("must not be blank".into()))
+    } else {
+        Ok(())
     }
 }
 

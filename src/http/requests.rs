@@ -9,7 +9,7 @@ use crate::db::service_requests::{
 use crate::db::{enterprises, users};
 use crate::domain::service_request::{self, Action as RequestAction, Category, Priority, Status};
 use crate::domain::{Action, Role};
-use crate::error::{AppError, FieldError, Problem};
+use crate::error::{AppError, FieldError, OrNotFound, Problem};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::{AppState, Authorized, authorized};
@@ -174,10 +174,6 @@ pub fn raise(
     Ok(request)
 }
 
-fn not_found() -> AppError {
-    AppError::not_found("service request")
-}
-
 /// Record a demand the enterprise raised. It starts `open`, with `due_at` from the SLA.
 #[utoipa::path(
     tag = "field work",
@@ -203,10 +199,7 @@ pub async fn create(
     let request = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
         conn.transaction(|conn| {
             let enterprise =
-                enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).map_err(|e| match e {
-                    diesel::result::Error::NotFound => AppError::not_found("enterprise"),
-                    other => other.into(),
-                })?;
+                enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
             raise(conn, auth, &catalog, &enterprise, &body)
         })
     })
@@ -267,10 +260,8 @@ pub async fn transition(
     let (request, transitions) = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
         let actor = acting_user(auth)?;
         conn.transaction(|conn| {
-            let current = store::find_for_update(conn, id, &auth.principal.street_scope()).map_err(|e| match e {
-                diesel::result::Error::NotFound => not_found(),
-                other => other.into(),
-            })?;
+            let current =
+                store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found("service request")?;
             let next = service_request::transition(current.status, body.action)
                 .map_err(|e| AppError::Conflict { detail: e.to_string(), errors: Vec::new() })?;
             if let Some(assignee) = body.assignee_id {
@@ -346,10 +337,7 @@ pub async fn read(
 ) -> Result<web::Json<RequestResponse>, AppError> {
     let id = id.into_inner();
     let (request, transitions) = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
-        let request = store::find(conn, id, &auth.principal.street_scope()).map_err(|e| match e {
-            diesel::result::Error::NotFound => not_found(),
-            other => other.into(),
-        })?;
+        let request = store::find(conn, id, &auth.principal.street_scope()).or_not_found("service request")?;
         Ok((request, store::transitions_of(conn, id)?))
     })
     .await?;

@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::db::{enterprises, service_requests, visits};
 use crate::domain::Action;
 use crate::domain::visit::Channel;
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, OrNotFound, Problem};
 use crate::http::extract::Query;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
@@ -82,10 +82,7 @@ pub async fn timeline(
     let (fetch, before) = (page.fetch(), page.after);
     let mut events = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
         let scope = auth.principal.street_scope();
-        enterprises::find(conn, enterprise_id, &scope).map_err(|e| match e {
-            diesel::result::Error::NotFound => AppError::not_found("enterprise"),
-            other => other.into(),
-        })?;
+        enterprises::find(conn, enterprise_id, &scope).or_not_found("enterprise")?;
         let filter = visits::VisitFilter { enterprise_id: Some(enterprise_id), ..Default::default() };
         let visits = visits::list(conn, &filter, &scope, before, fetch)?.into_iter().map(|v| TimelineEvent {
             at: v.record.visited_at,

@@ -5,7 +5,7 @@ use crate::db::audit::{self, Change};
 use crate::db::users::{self as store, NewUser, UserChanges, UserRecord};
 use crate::db::{refresh_tokens, regions};
 use crate::domain::{Action, RegionKind, Role};
-use crate::error::{AppError, FieldError, Problem};
+use crate::error::{AppError, FieldError, OrNotFound, Problem};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
@@ -233,10 +233,8 @@ pub async fn update(
     };
     let updated = authorized(&state, caller, Action::ManageUsers, move |conn, auth| {
         conn.transaction(|conn| {
-            let current = match store::find_for_update(conn, id) {
-                Err(diesel::result::Error::NotFound) => return Err(AppError::not_found(ENTITY)),
-                other => store::record(conn, other?)?,
-            };
+            let user = store::find_for_update(conn, id).or_not_found(ENTITY)?;
+            let current = store::record(conn, user)?;
             if let Some(password) = &body.password {
                 password_problem(password, &current.user.username)?;
             }

@@ -7,8 +7,8 @@ use crate::db::enterprises;
 use crate::db::visits::{self as store, Visit, VisitFilter, VisitRecord};
 use crate::domain::visit::{Channel, Purpose};
 use crate::domain::{Action, Principal, Role};
-use crate::error::{AppError, FieldError, Problem};
-use crate::http::extract::{IfMatch, Json, Query, etag};
+use crate::error::{AppError, FieldError, OrNotFound, Problem};
+use crate::http::extract::{IfMatch, Json, Query, cleaned, etag, not_blank, present};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::requests::{RequestBody, RequestResponse, acting_user, raise};
 use crate::http::{AppState, authorized};
@@ -16,22 +16,14 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::Connection;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
 const ENTITY: &str = "visit";
 /// Phones' clocks run a little fast; a visit "in the future" by less than this is now.
 const CLOCK_SKEW: Duration = Duration::minutes(5);
-
-fn not_blank(text: &str) -> Result<(), ValidationError> {
-    if text.trim().is_empty() {
-        Err(ValidationError::new("blank").with_message("must not be blank".into()))
-    } else {
-        Ok(())
-    }
-}
 
 /// What is recorded about a visit (and, merged with the stored visit, what a correction
 /// leaves): one set of rules for both.
@@ -62,10 +54,6 @@ pub struct VisitBody {
     #[serde(default)]
     #[validate(nested, length(max = 20))]
     pub requests: Vec<RequestBody>,
-}
-
-fn cleaned(text: Option<String>) -> Option<String> {
-    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 impl VisitBody {
@@ -124,10 +112,6 @@ pub struct VisitPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<NaiveDate>)]
     pub follow_up_on: Option<Option<NaiveDate>>,
-}
-
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -209,10 +193,7 @@ pub async fn create(
         let counselor = acting_user(auth)?;
         conn.transaction(|conn| {
             let enterprise =
-                enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).map_err(|e| match e {
-                    diesel::result::Error::NotFound => AppError::not_found("enterprise"),
-                    other => other.into(),
-                })?;
+                enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
             let visit =
                 store::insert(conn, Uuid::now_v7(), enterprise.id, enterprise.fields.street_id, counselor, &record)?;
             audit::record(
@@ -265,10 +246,7 @@ pub async fn update(
     let window = Duration::days(state.visits.edit_days);
     let updated = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
         conn.transaction(|conn| {
-            let current = store::find_for_update(conn, id, &auth.principal.street_scope()).map_err(|e| match e {
-                diesel::result::Error::NotFound => AppError::not_found("visit"),
-                other => other.into(),
-            })?;
+            let current = store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found("visit")?;
             let may_always = matches!(auth.principal, Principal::User { role: Role::Admin | Role::Manager, .. });
             let author_in_time =
                 auth.audit.actor.id() == Some(current.counselor_id) && Utc::now() < current.created_at + window;
@@ -345,10 +323,7 @@ pub async fn of_enterprise(
     let (fetch, after) = (page.fetch(), page.after);
     let visits = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
         let scope = auth.principal.street_scope();
-        enterprises::find(conn, enterprise_id, &scope).map_err(|e| match e {
-            diesel::result::Error::NotFound => AppError::not_found("enterprise"),
-            other => other.into(),
-        })?;
+        enterprises::find(conn, enterprise_id, &scope).or_not_found("enterprise")?;
         let filter = VisitFilter { enterprise_id: Some(enterprise_id), ..VisitFilter::default() };
         Ok(store::list(conn, &filter, &scope, after, fetch)?)
     })
