@@ -2,6 +2,7 @@
 //! `PEIYU_CONFIG_FILE`, then `PEIYU_*` environment variables (and `DATABASE_URL`).
 //! Settings are loaded once and passed explicitly; there is no global.
 
+use crate::domain::eligibility::{self, RuleSet};
 use crate::domain::sla::SlaSettings;
 use crate::domain::{Cluster, Clusters, Ladder, Rung, Sla};
 use chrono::{NaiveDate, Utc};
@@ -76,6 +77,8 @@ pub struct Catalog {
     pub clusters: Clusters,
     pub time_zone: Tz,
     pub sla: Sla,
+    /// Eligibility rule sets per tier, each tagged with its policy document and date.
+    pub rule_sets: Vec<RuleSet>,
 }
 
 impl Catalog {
@@ -89,6 +92,8 @@ impl Catalog {
 #[serde(deny_unknown_fields)]
 struct TiersFile {
     tiers: Vec<Rung>,
+    #[serde(default)]
+    rule_sets: Vec<RuleSet>,
 }
 
 impl Settings {
@@ -121,7 +126,11 @@ impl Settings {
             .build()
             .and_then(Config::try_deserialize)
             .map_err(|source| SettingsError::Tiers { path: path.clone(), source })?;
-        let ladder = Ladder::new(tiers.tiers).map_err(|e| SettingsError::Invalid { path, message: e.to_string() })?;
+        let ladder = Ladder::new(tiers.tiers)
+            .map_err(|e| SettingsError::Invalid { path: path.clone(), message: e.to_string() })?;
+        let codes: Vec<&str> = ladder.rungs().iter().map(|r| r.code.as_str()).collect();
+        eligibility::validate(&tiers.rule_sets, &codes)
+            .map_err(|e| SettingsError::Invalid { path, message: e.to_string() })?;
         let clusters = Clusters::new(self.clusters.clone())
             .map_err(|e| SettingsError::Invalid { path: "clusters".into(), message: e.to_string() })?;
         let time_zone = self.time_zone.parse().map_err(|_| SettingsError::Invalid {
@@ -130,7 +139,7 @@ impl Settings {
         })?;
         let sla = Sla::new(self.sla.clone())
             .map_err(|e| SettingsError::Invalid { path: "config/default.toml".into(), message: e.to_string() })?;
-        Ok(Catalog { ladder, clusters, time_zone, sla })
+        Ok(Catalog { ladder, clusters, time_zone, sla, rule_sets: tiers.rule_sets })
     }
 }
 
@@ -154,5 +163,76 @@ mod tests {
         use crate::domain::service_request::{Category, Priority};
         assert_eq!(catalog.sla.hours(Category::Policy, Priority::Urgent), 8);
         assert_eq!(catalog.sla.hours(Category::Market, Priority::Normal), 168);
+    }
+
+    #[test]
+    fn a_bad_rule_file_names_what_is_wrong() {
+        let mut settings: Settings = Config::builder()
+            .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
+            .build()
+            .and_then(Config::try_deserialize)
+            .expect("defaults deserialize");
+        let dir = std::env::temp_dir().join(format!("peiyu-tiers-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let ladder = "[[tiers]]\ncode = \"prospect\"\nlabel = \"未入库\"\n";
+        let cases = [
+            ("metric = \"vibes\"\nmin = 1", "vibes"),
+            ("metric = \"staff\"\nminimum = 1", "minimum"),
+            ("metric = \"staff\"", "needs `min`, `max` or `bands`"),
+        ];
+        for (criterion, named) in cases {
+            let path = dir.join("tiers.toml");
+            let rules = format!(
+                "{ladder}[[rule_sets]]\ntier = \"prospect\"\ndocument = \"x\"\neffective_from = 2026-01-01\n\
+                 [[rule_sets.criteria]]\ncode = \"c\"\ndescription = \"d\"\n{criterion}\n"
+            );
+            std::fs::write(&path, rules).expect("write");
+            settings.tiers_file = path.display().to_string();
+            let error = settings.catalog().expect_err("invalid").to_string();
+            assert!(error.contains(named), "{error}");
+        }
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// The encoded 国高 rule set on the issue's worked example: revenue ¥30m a year with
+    /// R&D ¥0.9m fails the 5% rule; ¥1.8m passes.
+    #[test]
+    fn the_encoded_hnte_rules_judge_the_worked_example() {
+        use crate::domain::eligibility::{Enterprise, Indicators, evaluate, in_force};
+        use std::collections::BTreeMap;
+        let settings: Settings = Config::builder()
+            .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
+            .build()
+            .and_then(Config::try_deserialize)
+            .expect("defaults deserialize");
+        let catalog = settings.catalog().expect("built-in catalog is valid");
+        let on = NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
+        let rules = in_force(&catalog.rule_sets, "hnte", on).expect("a 国高 rule set");
+        assert_eq!(rules.document, "国科发火〔2016〕32号");
+        let figures = |rd: i64| -> BTreeMap<i32, Indicators> {
+            (2023..=2025)
+                .map(|year| {
+                    let year_figures = Indicators {
+                        revenue: Some(30_000_000),
+                        rd_expense: Some(rd),
+                        rd_expense_domestic: Some(rd),
+                        ..Indicators::default()
+                    };
+                    (year, year_figures)
+                })
+                .collect()
+        };
+        let verdict = |rd: i64| {
+            let figures = figures(rd);
+            let enterprise = Enterprise { established_on: NaiveDate::from_ymd_opt(2018, 3, 1), figures: &figures };
+            evaluate(rules, &enterprise, on).into_iter().map(|r| (r.code, r.met)).collect::<Vec<_>>()
+        };
+        let short = verdict(900_000);
+        assert!(short.contains(&("rd_ratio".to_owned(), Some(false))), "{short:?}");
+        let enough = verdict(1_800_000);
+        assert!(enough.contains(&("rd_ratio".to_owned(), Some(true))), "{enough:?}");
+        // What was not reported stays unknown: a to-do list, not a verdict.
+        assert!(enough.contains(&("high_tech_income_share".to_owned(), None)), "{enough:?}");
+        assert!(enough.contains(&("registered_years".to_owned(), Some(true))), "{enough:?}");
     }
 }

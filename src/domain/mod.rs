@@ -15,6 +15,7 @@ macro_rules! from_code {
 
 pub mod access;
 pub mod cluster;
+pub mod eligibility;
 pub mod ladder;
 pub mod region;
 pub mod service_request;

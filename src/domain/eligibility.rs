@@ -1,0 +1,441 @@
+//! Eligibility: does an enterprise meet a tier's rule set, criterion by criterion?
+//!
+//! Rule sets are policy, so they are data (`config/tiers.toml`): each names its policy
+//! document and the date it takes effect, and lists criteria over a fixed vocabulary of
+//! metrics computed from the enterprise's yearly figures (年度指标). The answer lists every
+//! criterion with what is required, what the figures show, and whether it is met; a
+//! figure that is missing makes the criterion unknown, never met, so that a counselor reads
+//! the answer as a to-do list.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// One year's figures. Money in yuan; shares and ratios in percent. All optional: a
+/// figure not reported is unknown.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Indicators {
+    /// 销售收入 / 营业收入
+    pub revenue: Option<i64>,
+    /// 总收入 (the base of the high-tech income share)
+    pub total_income: Option<i64>,
+    /// 研发费用
+    pub rd_expense: Option<i64>,
+    /// 在中国境内发生的研发费用
+    pub rd_expense_domestic: Option<i64>,
+    /// 职工总数
+    pub staff: Option<i32>,
+    /// 科技人员
+    pub tech_staff: Option<i32>,
+    /// 高新技术产品（服务）收入
+    pub high_tech_revenue: Option<i64>,
+    /// 资产总额
+    pub total_assets: Option<i64>,
+    /// 资产负债率, percent
+    pub debt_ratio: Option<f64>,
+    /// 主营业务收入占营业收入比重, percent
+    pub main_business_share: Option<f64>,
+    /// Ⅰ类知识产权 (invention patents, …)
+    pub ip_class1: Option<i32>,
+    /// Ⅱ类知识产权 (utility models, software copyrights, …)
+    pub ip_class2: Option<i32>,
+    /// 从事特定细分市场年限
+    pub years_in_niche: Option<i32>,
+    /// The score of the tier's own assessment (创新能力评价, 专精特新评分 …)
+    pub assessment_score: Option<f64>,
+    /// 近一年发生重大安全、重大质量事故或严重环境违法行为
+    pub major_incident: Option<bool>,
+}
+
+/// What a criterion measures. Each is computed from the figures of the year before the
+/// evaluation ("the last year") and, for `years > 1`, the years before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Years since the enterprise was established, on the evaluation date.
+    RegisteredYears,
+    Staff,
+    /// Revenue of the last year, yuan.
+    Revenue,
+    TotalAssets,
+    /// Tech staff ÷ staff, last year, percent.
+    TechStaffShare,
+    /// Σ R&D expense ÷ Σ revenue over `years`, percent.
+    RdRatio,
+    /// Σ domestic R&D ÷ Σ R&D over `years`, percent.
+    RdDomesticShare,
+    /// R&D expense, yuan: the smallest of the `years` (each year must reach it).
+    RdExpenseEachYear,
+    /// High-tech revenue ÷ total income, last year, percent.
+    HighTechIncomeShare,
+    IpClass1,
+    /// Class I and class II IP together.
+    IpTotal,
+    DebtRatio,
+    MainBusinessShare,
+    YearsInNiche,
+    AssessmentScore,
+    /// 1 when no major incident was reported for the last year, 0 when one was.
+    NoMajorIncident,
+}
+
+/// A threshold that depends on the size of the enterprise (last year's revenue).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    /// Applies while revenue is at most this (yuan); the last band has none.
+    pub revenue_at_most: Option<i64>,
+    pub min: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    pub code: String,
+    /// The policy's wording, for people.
+    pub description: String,
+    pub metric: Metric,
+    /// How many years the metric looks back over.
+    #[serde(default = "one")]
+    pub years: u8,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Thresholds by revenue band, instead of `min`.
+    #[serde(default)]
+    pub bands: Vec<Band>,
+    /// Strictly greater than `min` (e.g. 国高's innovation score ">70").
+    #[serde(default)]
+    pub exclusive: bool,
+}
+
+fn one() -> u8 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSet {
+    pub tier: String,
+    /// The policy document, e.g. 国科发火〔2016〕32号.
+    pub document: String,
+    pub effective_from: NaiveDate,
+    pub criteria: Vec<Criterion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CriterionResult {
+    pub code: String,
+    pub description: String,
+    /// What the rule asks, e.g. "≥ 5%".
+    pub required: String,
+    /// What the figures show; `null` when a figure is missing.
+    pub actual: Option<String>,
+    /// `null`: unknown, because a figure is missing.
+    pub met: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("rule set {0}: criterion `{1}` needs `min`, `max` or `bands`")]
+    NoThreshold(usize, String),
+    #[error("rule set {0}: criterion `{1}` looks back over 1 to 5 years")]
+    Years(usize, String),
+    #[error("rule set {0}: criterion code `{1}` appears twice")]
+    Duplicate(usize, String),
+    #[error("rule set {0}: tier `{1}` is not on the ladder")]
+    UnknownTier(usize, String),
+}
+
+/// Checks the rule sets against the ladder's tier codes.
+pub fn validate(rule_sets: &[RuleSet], tiers: &[&str]) -> Result<(), RuleError> {
+    for (index, set) in rule_sets.iter().enumerate() {
+        if !tiers.contains(&set.tier.as_str()) {
+            return Err(RuleError::UnknownTier(index, set.tier.clone()));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for criterion in &set.criteria {
+            let code = criterion.code.clone();
+            if !seen.insert(code.clone()) {
+                return Err(RuleError::Duplicate(index, code));
+            }
+            if criterion.min.is_none() && criterion.max.is_none() && criterion.bands.is_empty() {
+                return Err(RuleError::NoThreshold(index, code));
+            }
+            if !(1..=5).contains(&criterion.years) {
+                return Err(RuleError::Years(index, code));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The rule set for `tier` in force on `on`: the latest that has taken effect.
+pub fn in_force<'a>(rule_sets: &'a [RuleSet], tier: &str, on: NaiveDate) -> Option<&'a RuleSet> {
+    rule_sets.iter().filter(|s| s.tier == tier && s.effective_from <= on).max_by_key(|s| s.effective_from)
+}
+
+/// What an evaluation looks at: the yearly figures and the founding date.
+pub struct Enterprise<'a> {
+    pub established_on: Option<NaiveDate>,
+    pub figures: &'a BTreeMap<i32, Indicators>,
+}
+
+/// Evaluates every criterion of `rules` on `on`, looking at the years before `on`'s year.
+pub fn evaluate(rules: &RuleSet, enterprise: &Enterprise, on: NaiveDate) -> Vec<CriterionResult> {
+    rules.criteria.iter().map(|c| evaluate_one(c, enterprise, on)).collect()
+}
+
+fn ratio(part: f64, whole: f64) -> Option<f64> {
+    (whole > 0.0).then(|| part / whole * 100.0)
+}
+
+/// The figures of the `years` years before `on`'s year, newest first; `None` if any
+/// year is missing.
+fn years_before(figures: &BTreeMap<i32, Indicators>, on: NaiveDate, years: u8) -> Option<Vec<&Indicators>> {
+    (1..=i32::from(years)).map(|back| figures.get(&(on.year() - back))).collect()
+}
+
+/// Σ of a figure over the years; `None` if any is missing.
+fn total(years: &[&Indicators], figure: impl Fn(&Indicators) -> Option<i64>) -> Option<f64> {
+    years.iter().map(|y| figure(y).map(|v| v as f64)).sum()
+}
+
+fn measure(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -> Option<f64> {
+    if criterion.metric == Metric::RegisteredYears {
+        return Some(f64::from(on.years_since(enterprise.established_on?)?));
+    }
+    let years = years_before(enterprise.figures, on, criterion.years)?;
+    let last = years.first()?;
+    match criterion.metric {
+        Metric::RegisteredYears => None,
+        Metric::Staff => last.staff.map(f64::from),
+        Metric::Revenue => last.revenue.map(|v| v as f64),
+        Metric::TotalAssets => last.total_assets.map(|v| v as f64),
+        Metric::TechStaffShare => ratio(f64::from(last.tech_staff?), f64::from(last.staff?)),
+        Metric::RdRatio => ratio(total(&years, |y| y.rd_expense)?, total(&years, |y| y.revenue)?),
+        Metric::RdDomesticShare => ratio(total(&years, |y| y.rd_expense_domestic)?, total(&years, |y| y.rd_expense)?),
+        Metric::RdExpenseEachYear => years
+            .iter()
+            .map(|y| y.rd_expense.map(|v| v as f64))
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .reduce(f64::min),
+        Metric::HighTechIncomeShare => ratio(last.high_tech_revenue? as f64, last.total_income? as f64),
+        Metric::IpClass1 => last.ip_class1.map(f64::from),
+        Metric::IpTotal => Some(f64::from(last.ip_class1? + last.ip_class2?)),
+        Metric::DebtRatio => last.debt_ratio,
+        Metric::MainBusinessShare => last.main_business_share,
+        Metric::YearsInNiche => last.years_in_niche.map(f64::from),
+        Metric::AssessmentScore => last.assessment_score,
+        Metric::NoMajorIncident => last.major_incident.map(|incident| if incident { 0.0 } else { 1.0 }),
+    }
+}
+
+/// The lower bound that applies: a band's by last year's revenue, else `min`. Unknown
+/// when bands depend on a revenue not reported.
+fn lower_bound(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -> Result<Option<f64>, ()> {
+    if criterion.bands.is_empty() {
+        return Ok(criterion.min);
+    }
+    let revenue = years_before(enterprise.figures, on, 1).and_then(|y| y.first().and_then(|l| l.revenue)).ok_or(())?;
+    Ok(criterion.bands.iter().find(|b| b.revenue_at_most.is_none_or(|most| revenue <= most)).map(|b| b.min))
+}
+
+fn is_percent(metric: Metric) -> bool {
+    matches!(
+        metric,
+        Metric::TechStaffShare
+            | Metric::RdRatio
+            | Metric::RdDomesticShare
+            | Metric::HighTechIncomeShare
+            | Metric::DebtRatio
+            | Metric::MainBusinessShare
+    )
+}
+
+fn show(metric: Metric, value: f64) -> String {
+    match metric {
+        _ if is_percent(metric) => format!("{:.2}%", value),
+        Metric::Revenue | Metric::TotalAssets | Metric::RdExpenseEachYear => format!("¥{:.2}万", value / 10_000.0),
+        Metric::NoMajorIncident => (if value > 0.0 { "无" } else { "有" }).to_owned(),
+        _ => format!("{value}"),
+    }
+}
+
+fn required(criterion: &Criterion, lower: Option<f64>) -> String {
+    let metric = criterion.metric;
+    if metric == Metric::NoMajorIncident {
+        return "无".to_owned();
+    }
+    let mut parts = Vec::new();
+    if let Some(min) = lower {
+        parts.push(format!("{} {}", if criterion.exclusive { ">" } else { "≥" }, show(metric, min)));
+    }
+    if let Some(max) = criterion.max {
+        parts.push(format!("≤ {}", show(metric, max)));
+    }
+    if !criterion.bands.is_empty() && lower.is_none() {
+        parts.push("by revenue band (revenue unknown)".to_owned());
+    }
+    parts.join(" and ")
+}
+
+fn evaluate_one(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -> CriterionResult {
+    let lower = lower_bound(criterion, enterprise, on).ok().flatten();
+    let actual = measure(criterion, enterprise, on);
+    let met = actual.and_then(|value| {
+        let above = match (criterion.bands.is_empty(), lower) {
+            (false, None) => return None,
+            (_, Some(min)) => {
+                if criterion.exclusive {
+                    value > min
+                } else {
+                    value >= min
+                }
+            }
+            (true, None) => true,
+        };
+        Some(above && criterion.max.is_none_or(|max| value <= max))
+    });
+    CriterionResult {
+        code: criterion.code.clone(),
+        description: criterion.description.clone(),
+        required: required(criterion, lower),
+        actual: actual.map(|v| show(criterion.metric, v)),
+        met,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 国高's R&D intensity rule (国科发火〔2016〕32号): 5% / 4% / 3% by revenue band.
+    fn rd_rule() -> Criterion {
+        Criterion {
+            code: "rd_ratio".into(),
+            description: "近三年研发费用占同期销售收入比例".into(),
+            metric: Metric::RdRatio,
+            years: 3,
+            min: None,
+            max: None,
+            bands: vec![
+                Band { revenue_at_most: Some(50_000_000), min: 5.0 },
+                Band { revenue_at_most: Some(200_000_000), min: 4.0 },
+                Band { revenue_at_most: None, min: 3.0 },
+            ],
+            exclusive: false,
+        }
+    }
+
+    fn rules(criteria: Vec<Criterion>) -> RuleSet {
+        RuleSet {
+            tier: "hnte".into(),
+            document: "国科发火〔2016〕32号".into(),
+            effective_from: NaiveDate::from_ymd_opt(2016, 1, 29).expect("date"),
+            criteria,
+        }
+    }
+
+    fn three_years(revenue: i64, rd: i64) -> BTreeMap<i32, Indicators> {
+        (2023..=2025)
+            .map(|year| (year, Indicators { revenue: Some(revenue), rd_expense: Some(rd), ..Indicators::default() }))
+            .collect()
+    }
+
+    fn on() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 6, 1).expect("date")
+    }
+
+    #[test]
+    fn rd_intensity_follows_the_revenue_band() {
+        // Revenue ¥30m a year: the 5% band. ¥0.9m of R&D is 3%, short; ¥1.8m is 6%.
+        let short = three_years(30_000_000, 900_000);
+        let result = &evaluate(&rules(vec![rd_rule()]), &Enterprise { established_on: None, figures: &short }, on())[0];
+        assert_eq!(
+            (result.required.as_str(), result.actual.as_deref(), result.met),
+            ("≥ 5.00%", Some("3.00%"), Some(false))
+        );
+        let enough = three_years(30_000_000, 1_800_000);
+        let result =
+            &evaluate(&rules(vec![rd_rule()]), &Enterprise { established_on: None, figures: &enough }, on())[0];
+        assert_eq!((result.actual.as_deref(), result.met), (Some("6.00%"), Some(true)));
+        // ¥100m a year: the 4% band, which 4.5% meets.
+        let mid = three_years(100_000_000, 4_500_000);
+        let result = &evaluate(&rules(vec![rd_rule()]), &Enterprise { established_on: None, figures: &mid }, on())[0];
+        assert_eq!((result.required.as_str(), result.met), ("≥ 4.00%", Some(true)));
+    }
+
+    #[test]
+    fn a_missing_year_or_figure_is_unknown_not_met() {
+        let mut figures = three_years(30_000_000, 1_800_000);
+        figures.remove(&2023);
+        let result =
+            &evaluate(&rules(vec![rd_rule()]), &Enterprise { established_on: None, figures: &figures }, on())[0];
+        assert_eq!((result.actual.clone(), result.met), (None, None));
+        let staff = Criterion {
+            code: "tech_staff_share".into(),
+            description: "科技人员占职工总数比例".into(),
+            metric: Metric::TechStaffShare,
+            years: 1,
+            min: Some(10.0),
+            max: None,
+            bands: vec![],
+            exclusive: false,
+        };
+        let result = &evaluate(&rules(vec![staff]), &Enterprise { established_on: None, figures: &figures }, on())[0];
+        assert_eq!(result.met, None, "staff figures were never reported");
+    }
+
+    #[test]
+    fn registered_years_scores_and_incidents() {
+        let figures: BTreeMap<i32, Indicators> = BTreeMap::from([(
+            2025,
+            Indicators { assessment_score: Some(70.0), major_incident: Some(false), ..Indicators::default() },
+        )]);
+        let criterion = |code: &str, metric, min, exclusive| Criterion {
+            code: code.into(),
+            description: code.into(),
+            metric,
+            years: 1,
+            min: Some(min),
+            max: None,
+            bands: vec![],
+            exclusive,
+        };
+        let set = rules(vec![
+            criterion("registered", Metric::RegisteredYears, 1.0, false),
+            criterion("score", Metric::AssessmentScore, 70.0, true),
+            criterion("incident", Metric::NoMajorIncident, 1.0, false),
+        ]);
+        let young = Enterprise { established_on: NaiveDate::from_ymd_opt(2025, 9, 1), figures: &figures };
+        let met: Vec<_> = evaluate(&set, &young, on()).into_iter().map(|r| r.met).collect();
+        // Nine months old; a score of exactly 70 is not "above 70"; no incident.
+        assert_eq!(met, [Some(false), Some(false), Some(true)]);
+        // Age needs no yearly figures at all.
+        let none = BTreeMap::new();
+        let old = Enterprise { established_on: NaiveDate::from_ymd_opt(2020, 1, 1), figures: &none };
+        assert_eq!(evaluate(&set, &old, on())[0].met, Some(true));
+    }
+
+    #[test]
+    fn the_latest_rule_set_in_force_applies_and_bad_sets_are_named() {
+        let old =
+            RuleSet { effective_from: NaiveDate::from_ymd_opt(2022, 6, 1).expect("date"), ..rules(vec![rd_rule()]) };
+        let new =
+            RuleSet { effective_from: NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"), ..rules(vec![rd_rule()]) };
+        let sets = [old.clone(), new.clone()];
+        assert_eq!(in_force(&sets, "hnte", NaiveDate::from_ymd_opt(2026, 3, 31).expect("date")), Some(&old));
+        assert_eq!(in_force(&sets, "hnte", NaiveDate::from_ymd_opt(2026, 4, 1).expect("date")), Some(&new));
+        assert_eq!(in_force(&sets, "srdi", on()), None);
+
+        assert_eq!(validate(&sets, &["prospect", "hnte"]), Ok(()));
+        assert_eq!(validate(&sets, &["prospect"]), Err(RuleError::UnknownTier(0, "hnte".into())));
+        let twice = rules(vec![rd_rule(), rd_rule()]);
+        assert_eq!(validate(&[twice], &["hnte"]), Err(RuleError::Duplicate(0, "rd_ratio".into())));
+        let bare = Criterion { bands: vec![], ..rd_rule() };
+        assert_eq!(validate(&[rules(vec![bare])], &["hnte"]), Err(RuleError::NoThreshold(0, "rd_ratio".into())));
+    }
+}
