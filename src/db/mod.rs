@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod embedded;
 pub mod enterprises;
+pub mod indicators;
 pub mod login_failures;
 pub mod refresh_tokens;
 pub mod regions;

@@ -30,6 +30,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    enterprise_indicators (enterprise_id, year) {
+        enterprise_id -> Uuid,
+        year -> Int4,
+        figures -> Jsonb,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     enterprises (id) {
         id -> Uuid,
         uscc -> Text,
@@ -163,6 +173,7 @@ diesel::table! {
 }
 
 diesel::joinable!(api_keys -> users (created_by));
+diesel::joinable!(enterprise_indicators -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(request_transitions -> service_requests (request_id));
 diesel::joinable!(request_transitions -> users (actor_id));
@@ -178,6 +189,7 @@ diesel::joinable!(visits -> users (counselor_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_log,
+    enterprise_indicators,
     enterprises,
     login_failures,
     refresh_tokens,

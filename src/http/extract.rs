@@ -104,8 +104,8 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
         let pairs = form_urlencoded::parse(req.query_string().as_bytes());
         let deserializer = serde_urlencoded::Deserializer::new(pairs);
         ready(serde_path_to_error::deserialize(deserializer).map(Query).map_err(|e| {
-            let field = e.path().to_string();
-            value_error(field, &e.into_inner().to_string())
+            let path = e.path().to_string();
+            shape_error(&path, &e.into_inner().to_string())
         }))
     }
 }

@@ -6,6 +6,7 @@
 pub mod agenda;
 pub mod api_keys;
 pub mod audit_log;
+pub mod eligibility;
 pub mod enterprises;
 pub mod extract;
 pub mod operations;
@@ -96,6 +97,7 @@ where
         (name = "audit", description = "Who changed what, when (manager, admin)"),
         (name = "enterprises", description = "The enterprise register"),
         (name = "field work", description = "Visits (走访) and service requests (诉求)"),
+        (name = "ladder", description = "Yearly figures (年度指标) and eligibility for each tier"),
         (name = "regions", description = "District → street → park"),
         (name = "reference", description = "Configured reference data: the ladder, industry clusters"),
         (name = "operations", description = "Probes and this document"),
@@ -147,6 +149,9 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(requests::read)
                 .service(requests::transition)
                 .service(timeline::timeline)
+                .service(eligibility::put_year)
+                .service(eligibility::years)
+                .service(eligibility::evaluate_tier)
                 .service(regions::create)
                 .service(regions::tree)
                 .service(reference::tiers)

@@ -196,6 +196,9 @@ fn scoped_routes() -> Vec<(Method, &'static str, Value, u16)> {
         (Method::DELETE, "/api/v1/enterprises/{id}", Value::Null, 403),
         (Method::GET, "/api/v1/enterprises/{id}/visits", Value::Null, 404),
         (Method::GET, "/api/v1/enterprises/{id}/timeline", Value::Null, 404),
+        (Method::GET, "/api/v1/enterprises/{id}/indicators", Value::Null, 404),
+        (Method::PUT, "/api/v1/enterprises/{id}/indicators/{year}", json!({"revenue": 1}), 404),
+        (Method::GET, "/api/v1/enterprises/{id}/eligibility", Value::Null, 404),
         (
             Method::POST,
             "/api/v1/enterprises/{id}/visits",
@@ -237,7 +240,10 @@ async fn counselors_never_see_or_touch_another_streets_enterprises() {
         }
     }
     for (method, template, body, status) in scoped_routes() {
-        let path = template.replace("{id}", &id);
+        let mut path = template.replace("{id}", &id).replace("{year}", "2025");
+        if path.ends_with("/eligibility") {
+            path.push_str("?tier=hnte");
+        }
         let mut request = app.with_token(&theirs).request(method.clone(), &path).header("If-Match", "\"1\"");
         if !body.is_null() {
             request = request.json(&body);

@@ -5,5 +5,6 @@ mod embedded;
 mod enterprises;
 mod field_work;
 mod helpers;
+mod ladder;
 mod operations;
 mod regions;

@@ -46,6 +46,8 @@ async fn the_openapi_document_describes_every_endpoint() {
             "get /api/v1/clusters",
             "get /api/v1/enterprises",
             "get /api/v1/enterprises/{id}",
+            "get /api/v1/enterprises/{id}/eligibility",
+            "get /api/v1/enterprises/{id}/indicators",
             "get /api/v1/enterprises/{id}/timeline",
             "get /api/v1/enterprises/{id}/visits",
             "get /api/v1/me",
@@ -71,6 +73,7 @@ async fn the_openapi_document_describes_every_endpoint() {
             "post /api/v1/regions",
             "post /api/v1/requests/{id}/transitions",
             "post /api/v1/users",
+            "put /api/v1/enterprises/{id}/indicators/{year}",
         ]
     );
     assert!(document["components"]["schemas"]["Problem"].is_object());
