@@ -51,8 +51,7 @@ pub fn create_user(
         users::set_streets(conn, user.id, &streets)?;
         let record = users::record(conn, user)?;
         let context = Context { actor: Actor::System, request_id: None };
-        let change =
-            Change { entity: "user", entity_id: record.user.id, action: "create", before: None, after: Some(&record) };
+        let change = Change::created("user", record.user.id, &record);
         audit::record(conn, &context, change)?;
         Ok(record)
     })

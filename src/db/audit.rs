@@ -35,6 +35,18 @@ pub struct Change<'a, T> {
     pub after: Option<&'a T>,
 }
 
+impl<'a, T> Change<'a, T> {
+    /// A new entity, as created.
+    pub fn created(entity: &'a str, entity_id: Uuid, after: &'a T) -> Self {
+        Self { entity, entity_id, action: "create", before: None, after: Some(after) }
+    }
+
+    /// An `action` that took an entity from `before` to `after`.
+    pub fn changed(entity: &'a str, entity_id: Uuid, action: &'a str, before: &'a T, after: &'a T) -> Self {
+        Self { entity, entity_id, action, before: Some(before), after: Some(after) }
+    }
+}
+
 pub fn record<T: serde::Serialize>(conn: &mut PgConnection, context: &Context, change: Change<T>) -> QueryResult<()> {
     let to_json = |value: Option<&T>| {
         value.map(serde_json::to_value).transpose().map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))

@@ -100,8 +100,7 @@ pub async fn create(
                     created_by: creator,
                 },
             )?;
-            let change =
-                Change { entity: ENTITY, entity_id: created.id, action: "create", before: None, after: Some(&created) };
+            let change = Change::created(ENTITY, created.id, &created);
             audit::record(conn, &auth.audit, change)?;
             Ok((created, key))
         })
@@ -148,13 +147,7 @@ pub async fn revoke(state: web::Data<AppState>, caller: Caller, id: web::Path<Uu
             let current = store::find_for_update(conn, id).or_not_found("API key")?;
             if current.revoked_at.is_none() {
                 let revoked = store::revoke(conn, id)?;
-                let change = Change {
-                    entity: ENTITY,
-                    entity_id: id,
-                    action: "revoke",
-                    before: Some(&current),
-                    after: Some(&revoked),
-                };
+                let change = Change::changed(ENTITY, id, "revoke", &current, &revoked);
                 audit::record(conn, &auth.audit, change)?;
             }
             Ok(())

@@ -297,8 +297,7 @@ pub async fn create(
         conn.transaction(|conn| {
             check_placement(conn, &fields, &auth.principal.street_scope())?;
             let created = store::insert(conn, Uuid::now_v7(), &fields, tier.code())?;
-            let change =
-                Change { entity: ENTITY, entity_id: created.id, action: "create", before: None, after: Some(&created) };
+            let change = Change::created(ENTITY, created.id, &created);
             audit::record(conn, &auth.audit, change)?;
             Ok(created)
         })
@@ -373,13 +372,7 @@ pub async fn update(
             }
             check_placement(conn, &fields, &scope)?;
             let updated = store::update(conn, id, &fields)?;
-            let change = Change {
-                entity: ENTITY,
-                entity_id: id,
-                action: "update",
-                before: Some(&current),
-                after: Some(&updated),
-            };
+            let change = Change::changed(ENTITY, id, "update", &current, &updated);
             audit::record(conn, &auth.audit, change)?;
             Ok(updated)
         })
@@ -413,13 +406,7 @@ pub async fn archive(
             let current = store::find_for_update(conn, id, &scope).or_not_found(ENTITY)?;
             if current.archived_at.is_none() {
                 let archived = store::archive(conn, id)?;
-                let change = Change {
-                    entity: ENTITY,
-                    entity_id: id,
-                    action: "archive",
-                    before: Some(&current),
-                    after: Some(&archived),
-                };
+                let change = Change::changed(ENTITY, id, "archive", &current, &archived);
                 audit::record(conn, &auth.audit, change)?;
             }
             Ok(())

@@ -109,13 +109,7 @@ pub async fn create(
                 parent_id: body.parent_id,
             };
             let created = store::insert(conn, &new)?;
-            let change = Change {
-                entity: "region",
-                entity_id: created.id,
-                action: "create",
-                before: None,
-                after: Some(&created),
-            };
+            let change = Change::created("region", created.id, &created);
             audit::record(conn, &auth.audit, change)?;
             Ok(created)
         })

@@ -166,11 +166,7 @@ pub fn raise(
             note: None,
         },
     )?;
-    audit::record(
-        conn,
-        &auth.audit,
-        Change { entity: ENTITY, entity_id: request.id, action: "create", before: None, after: Some(&request) },
-    )?;
+    audit::record(conn, &auth.audit, Change::created(ENTITY, request.id, &request))?;
     Ok(request)
 }
 
@@ -307,13 +303,7 @@ pub async fn transition(
                     note: note.as_deref(),
                 },
             )?;
-            let audited = Change {
-                entity: ENTITY,
-                entity_id: id,
-                action: body.action.as_str(),
-                before: Some(&current),
-                after: Some(&updated),
-            };
+            let audited = Change::changed(ENTITY, id, body.action.as_str(), &current, &updated);
             audit::record(conn, &auth.audit, audited)?;
             let transitions = store::transitions_of(conn, id)?;
             Ok((updated, transitions))

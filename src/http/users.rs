@@ -152,13 +152,7 @@ pub async fn create(
             )?;
             store::set_streets(conn, user.id, &body.street_ids)?;
             let created = store::record(conn, user)?;
-            let change = Change {
-                entity: ENTITY,
-                entity_id: created.user.id,
-                action: "create",
-                before: None,
-                after: Some(&created),
-            };
+            let change = Change::created(ENTITY, created.user.id, &created);
             audit::record(conn, &auth.audit, change)?;
             Ok(created)
         })
@@ -262,13 +256,7 @@ pub async fn update(
                 refresh_tokens::revoke_user(conn, id)?;
             }
             let updated = store::record(conn, user)?;
-            let change = Change {
-                entity: ENTITY,
-                entity_id: id,
-                action: "update",
-                before: Some(&current),
-                after: Some(&updated),
-            };
+            let change = Change::changed(ENTITY, id, "update", &current, &updated);
             audit::record(conn, &auth.audit, change)?;
             Ok(updated)
         })

@@ -196,11 +196,7 @@ pub async fn create(
                 enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
             let visit =
                 store::insert(conn, Uuid::now_v7(), enterprise.id, enterprise.fields.street_id, counselor, &record)?;
-            audit::record(
-                conn,
-                &auth.audit,
-                Change { entity: ENTITY, entity_id: visit.id, action: "create", before: None, after: Some(&visit) },
-            )?;
+            audit::record(conn, &auth.audit, Change::created(ENTITY, visit.id, &visit))?;
             let mut raised = Vec::new();
             for body in requests {
                 let body = RequestBody { visit_id: Some(visit.id), ..body };
@@ -287,17 +283,7 @@ pub async fn update(
                 return Ok(current);
             }
             let updated = store::update(conn, id, &record)?;
-            audit::record(
-                conn,
-                &auth.audit,
-                Change {
-                    entity: ENTITY,
-                    entity_id: id,
-                    action: "update",
-                    before: Some(&current),
-                    after: Some(&updated),
-                },
-            )?;
+            audit::record(conn, &auth.audit, Change::changed(ENTITY, id, "update", &current, &updated))?;
             Ok(updated)
         })
     })
