@@ -18,12 +18,13 @@ command -v jq >/dev/null || { echo "jq is needed: apt-get install jq" >&2; exit 
 cargo build --release --quiet
 dir=$(mktemp -d /tmp/peiyu-bench-XXXXXX)
 chmod 755 "$dir"
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$dir"' EXIT
 export PEIYU_DATA_DIR=$dir PEIYU_BIND=127.0.0.1:18080 RUST_LOG=warn
 unset DATABASE_URL
 echo 'loopback-only-2026' | target/release/peiyu user create --username bench --role admin --password-stdin >/dev/null
 target/release/peiyu serve &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
 base=http://$PEIYU_BIND
 for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; done
 
