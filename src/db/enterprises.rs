@@ -1,5 +1,5 @@
 use crate::db::schema::enterprises;
-use crate::db::{TextArray, lower};
+use crate::db::{TextArray, lower, within_scope};
 use crate::domain::{StreetScope, Uscc};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -63,19 +63,16 @@ pub fn insert(conn: &mut PgConnection, id: Uuid, fields: &EnterpriseFields, tier
         .get_result(conn)
 }
 
-/// What lies outside the caller's scope is not there, as far as the caller can tell.
-fn within(scope: &StreetScope, enterprise: Enterprise) -> QueryResult<Enterprise> {
-    if scope.allows(enterprise.fields.street_id) { Ok(enterprise) } else { Err(diesel::result::Error::NotFound) }
-}
-
 pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Enterprise> {
-    within(scope, enterprises::table.find(id).select(Enterprise::as_select()).get_result(conn)?)
+    let enterprise = enterprises::table.find(id).select(Enterprise::as_select()).get_result(conn)?;
+    within_scope(scope, enterprise.fields.street_id, enterprise)
 }
 
 /// Reads and row-locks an enterprise for the rest of the transaction, so that concurrent
 /// changes to it queue up instead of overwriting each other.
 pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Enterprise> {
-    within(scope, enterprises::table.find(id).select(Enterprise::as_select()).for_update().get_result(conn)?)
+    let enterprise = enterprises::table.find(id).select(Enterprise::as_select()).for_update().get_result(conn)?;
+    within_scope(scope, enterprise.fields.street_id, enterprise)
 }
 
 /// Writes new fields and moves the version on.

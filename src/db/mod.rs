@@ -15,14 +15,22 @@ pub mod users;
 pub mod visits;
 
 use crate::config::DatabaseSettings;
+use crate::domain::StreetScope;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sql_types::{Array, Nullable, Text};
 use diesel::{Connection, PgConnection, Queryable};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::time::Duration;
+use uuid::Uuid;
 
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// A row read by id, kept only if its street lies within `scope`: outside it the row is
+/// not there (diesel's `NotFound`, the caller's 404), as if it did not exist.
+pub(crate) fn within_scope<T>(scope: &StreetScope, street_id: Option<Uuid>, row: T) -> diesel::QueryResult<T> {
+    if scope.allows(street_id) { Ok(row) } else { Err(diesel::result::Error::NotFound) }
+}
 
 diesel::define_sql_function!(fn lower(text: Text) -> Text);
 

@@ -1,4 +1,5 @@
 use crate::db::schema::{request_transitions, service_requests};
+use crate::db::within_scope;
 use crate::domain::StreetScope;
 use crate::domain::service_request::{Category, Priority, Status};
 use chrono::{DateTime, Utc};
@@ -113,14 +114,14 @@ pub fn record_transition(conn: &mut PgConnection, transition: &NewTransition) ->
 
 pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<ServiceRequest> {
     let request = service_requests::table.find(id).select(ServiceRequest::as_select()).get_result(conn)?;
-    if scope.allows(request.street_id) { Ok(request) } else { Err(diesel::result::Error::NotFound) }
+    within_scope(scope, request.street_id, request)
 }
 
 /// A request, locked so that racing transitions queue up and the second sees the first's
 /// result; outside `scope` it is not there.
 pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<ServiceRequest> {
     let request = service_requests::table.find(id).select(ServiceRequest::as_select()).for_update().get_result(conn)?;
-    if scope.allows(request.street_id) { Ok(request) } else { Err(diesel::result::Error::NotFound) }
+    within_scope(scope, request.street_id, request)
 }
 
 pub fn apply(conn: &mut PgConnection, id: Uuid, change: &Move) -> QueryResult<ServiceRequest> {

@@ -1,5 +1,6 @@
 use crate::db::TextArray;
 use crate::db::schema::visits;
+use crate::db::within_scope;
 use crate::domain::StreetScope;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -71,7 +72,7 @@ pub fn insert(
 /// A visit, locked for the rest of the transaction; outside `scope` it is not there.
 pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Visit> {
     let visit = visits::table.find(id).select(Visit::as_select()).for_update().get_result(conn)?;
-    if scope.allows(visit.street_id) { Ok(visit) } else { Err(diesel::result::Error::NotFound) }
+    within_scope(scope, visit.street_id, visit)
 }
 
 pub fn update(conn: &mut PgConnection, id: Uuid, record: &VisitRecord) -> QueryResult<Visit> {

@@ -10,6 +10,7 @@ use crate::http::extract::{Json, Query};
 use crate::http::{AppState, authorized};
 use actix_web::{get, put, web};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -54,7 +55,7 @@ pub async fn put_year(
         return Err(AppError::invalid("year", format!("must be between 1990 and {this_year}")));
     }
     let stored = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
-        diesel::Connection::transaction(conn, |conn| {
+        conn.transaction(|conn| {
             enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
             let before = indicators::find_for_update(conn, enterprise_id, year)?;
             let after = indicators::put(conn, enterprise_id, year, &figures)?;
