@@ -26,6 +26,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub auth: AuthSettings,
     pub visits: VisitSettings,
+    pub ladder: LadderSettings,
     pub sla: SlaSettings,
     pub clusters: Vec<Cluster>,
 }
@@ -51,6 +52,12 @@ pub struct AuthSettings {
     pub max_failed_logins_per_user: i32,
     pub max_failed_logins_per_client: i32,
     pub failed_login_window_minutes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LadderSettings {
+    /// How often `peiyu serve` looks for lapsed certificates; 0: never (use `peiyu expire`).
+    pub expiry_check_minutes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

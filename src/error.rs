@@ -160,6 +160,9 @@ fn unique_violation(constraint: Option<&str>) -> AppError {
         Some("enterprises_uscc_key") => ("uscc", "an enterprise with this USCC already exists"),
         Some("regions_code_key") => ("code", "a region with this code already exists"),
         Some("users_username_key") => ("username", "this username is taken"),
+        Some("applications_in_flight_key") => {
+            ("tier", "the enterprise already has an application for this tier and batch year in progress")
+        }
         _ => ("", "this record already exists"),
     };
     let errors = if field.is_empty() { Vec::new() } else { vec![FieldError::new(field, detail)] };

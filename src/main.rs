@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use peiyu::config::Settings;
 use peiyu::domain::Role;
 use peiyu::startup::{self, Application};
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -20,6 +21,9 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// End lapsed certificates and demote their holders, once (for cron; `serve` also
+    /// does it every `ladder.expiry_check_minutes`).
+    Expire,
     /// Manage accounts (the first admin, scripts).
     #[command(subcommand)]
     User(UserCommand),
@@ -58,6 +62,10 @@ fn main() -> anyhow::Result<()> {
         Command::Serve => {
             let (_database, pool) = startup::prepare(&settings)?;
             actix_web::rt::System::new().block_on(async {
+                let minutes = settings.ladder.expiry_check_minutes;
+                if minutes > 0 {
+                    startup::schedule_expiry(pool.clone(), catalog.clone(), Duration::from_secs(minutes * 60));
+                }
                 let application = Application::build(&settings, pool, catalog)?;
                 tracing::info!(url = format!("http://{}", settings.bind), docs = "/api/openapi.json", "serving");
                 application.run_until_stopped().await.context("server")
@@ -71,6 +79,17 @@ fn main() -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             let user = peiyu::accounts::create_user(&mut conn, &username, role, &streets, password)?;
             println!("created {} ({}) with id {}", user.user.username, role.as_str(), user.user.id);
+        }
+        Command::Expire => {
+            let (_database, pool) = startup::prepare(&settings)?;
+            let mut conn = pool.get()?;
+            match peiyu::certification::expire(&mut conn, &catalog, catalog.today())? {
+                Some(run) => println!(
+                    "{} enterprise(s) held lapsed certificates; {} dropped a rung",
+                    run.enterprises, run.demoted
+                ),
+                None => println!("another instance is running the expiry; nothing done"),
+            }
         }
         Command::Migrate => {
             let database = startup::Database::open(&settings)?;

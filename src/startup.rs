@@ -93,3 +93,27 @@ impl Application {
         self.server.await
     }
 }
+
+/// Runs the expiry (see [`crate::certification::expire`]) now and then every `every`,
+/// on the blocking pool, for as long as the server runs. A failed run is logged and
+/// retried at the next tick.
+pub fn schedule_expiry(pool: PgPool, catalog: Catalog, every: std::time::Duration) {
+    actix_web::rt::spawn(async move {
+        let mut ticks = actix_web::rt::time::interval(every);
+        loop {
+            ticks.tick().await;
+            let (pool, catalog) = (pool.clone(), catalog.clone());
+            let run = web::block(move || {
+                let mut conn = pool.get()?;
+                crate::certification::expire(&mut conn, &catalog, catalog.today())
+            })
+            .await;
+            match run {
+                Ok(Ok(Some(run))) => tracing::info!(enterprises = run.enterprises, demoted = run.demoted, "expiry run"),
+                Ok(Ok(None)) => tracing::debug!("expiry run skipped: another instance is at it"),
+                Ok(Err(error)) => tracing::warn!(error = format!("{error:#}"), "expiry run failed"),
+                Err(error) => tracing::warn!(%error, "expiry run failed"),
+            }
+        }
+    });
+}

@@ -1,7 +1,8 @@
-use crate::db::schema::enterprises;
+use crate::db::schema::{certificates, enterprises, visits};
 use crate::db::{TextArray, lower, within_scope};
 use crate::domain::{StreetScope, Uscc};
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde::Serialize;
@@ -54,6 +55,10 @@ pub struct ListFilter {
     pub tier: Option<String>,
     pub street_id: Option<Uuid>,
     pub cluster: Option<String>,
+    /// Holds a certificate whose last valid day falls in this window.
+    pub expiring: Option<(NaiveDate, NaiveDate)>,
+    /// Has no visit since this moment.
+    pub not_visited_since: Option<DateTime<Utc>>,
 }
 
 pub fn insert(conn: &mut PgConnection, id: Uuid, fields: &EnterpriseFields, tier: &str) -> QueryResult<Enterprise> {
@@ -68,6 +73,11 @@ pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResu
     within_scope(scope, enterprise.fields.street_id, enterprise)
 }
 
+/// An enterprise's name, for answers that mention it.
+pub fn name_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<String> {
+    enterprises::table.find(id).select(enterprises::name).get_result(conn)
+}
+
 /// Reads and row-locks an enterprise for the rest of the transaction, so that concurrent
 /// changes to it queue up instead of overwriting each other.
 pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Enterprise> {
@@ -79,6 +89,19 @@ pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -
 pub fn update(conn: &mut PgConnection, id: Uuid, fields: &EnterpriseFields) -> QueryResult<Enterprise> {
     diesel::update(enterprises::table.find(id))
         .set((fields, enterprises::version.eq(enterprises::version + 1), enterprises::updated_at.eq(diesel::dsl::now)))
+        .returning(Enterprise::as_returning())
+        .get_result(conn)
+}
+
+/// Moves the enterprise to `tier` (only promotions, demotions and expiry do) and the
+/// version on, so that edits based on the old tier must re-read it.
+pub fn set_tier(conn: &mut PgConnection, id: Uuid, tier: &str) -> QueryResult<Enterprise> {
+    diesel::update(enterprises::table.find(id))
+        .set((
+            enterprises::tier.eq(tier),
+            enterprises::version.eq(enterprises::version + 1),
+            enterprises::updated_at.eq(diesel::dsl::now),
+        ))
         .returning(Enterprise::as_returning())
         .get_result(conn)
 }
@@ -122,6 +145,21 @@ pub fn list(
     }
     if let Some(cluster) = &filter.cluster {
         query = query.filter(enterprises::cluster.eq(cluster.clone()));
+    }
+    if let Some((from, until)) = filter.expiring {
+        query = query.filter(exists(
+            certificates::table.filter(
+                certificates::enterprise_id
+                    .eq(enterprises::id)
+                    .and(certificates::ended_on.is_null())
+                    .and(certificates::valid_until.between(from, until)),
+            ),
+        ));
+    }
+    if let Some(since) = filter.not_visited_since {
+        query = query.filter(not(exists(
+            visits::table.filter(visits::enterprise_id.eq(enterprises::id).and(visits::visited_at.ge(since))),
+        )));
     }
     if let Some(fragment) = &filter.q {
         // The grams narrow the candidates through the GIN index; strpos keeps only names

@@ -2,7 +2,9 @@
 //! functions take `&mut PgConnection` so the caller decides the transaction.
 
 pub mod api_keys;
+pub mod applications;
 pub mod audit;
+pub mod certificates;
 pub mod embedded;
 pub mod enterprises;
 pub mod indicators;

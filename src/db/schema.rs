@@ -15,6 +15,36 @@ diesel::table! {
 }
 
 diesel::table! {
+    application_transitions (id) {
+        id -> Uuid,
+        application_id -> Uuid,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Uuid,
+        note -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> Uuid,
+        enterprise_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        tier -> Text,
+        batch_year -> Int4,
+        status -> Text,
+        created_by -> Uuid,
+        outcome_note -> Nullable<Text>,
+        decided_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Uuid,
         at -> Timestamptz,
@@ -26,6 +56,22 @@ diesel::table! {
         before -> Nullable<Jsonb>,
         after -> Nullable<Jsonb>,
         request_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> Uuid,
+        enterprise_id -> Uuid,
+        tier -> Text,
+        certificate_no -> Nullable<Text>,
+        effective_on -> Date,
+        valid_until -> Nullable<Date>,
+        batch -> Nullable<Text>,
+        source -> Text,
+        ended_on -> Nullable<Date>,
+        end_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -131,6 +177,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    tier_changes (id) {
+        id -> Uuid,
+        enterprise_id -> Uuid,
+        kind -> Text,
+        from_tier -> Text,
+        to_tier -> Text,
+        effective_on -> Date,
+        certificate_id -> Nullable<Uuid>,
+        reason -> Nullable<Text>,
+        note -> Nullable<Text>,
+        source -> Text,
+        actor_kind -> Text,
+        actor_id -> Nullable<Uuid>,
+        rule_set -> Nullable<Text>,
+        application_id -> Nullable<Uuid>,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     user_streets (user_id, street_id) {
         user_id -> Uuid,
         street_id -> Uuid,
@@ -173,6 +239,12 @@ diesel::table! {
 }
 
 diesel::joinable!(api_keys -> users (created_by));
+diesel::joinable!(application_transitions -> applications (application_id));
+diesel::joinable!(application_transitions -> users (actor_id));
+diesel::joinable!(applications -> enterprises (enterprise_id));
+diesel::joinable!(applications -> regions (street_id));
+diesel::joinable!(applications -> users (created_by));
+diesel::joinable!(certificates -> enterprises (enterprise_id));
 diesel::joinable!(enterprise_indicators -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(request_transitions -> service_requests (request_id));
@@ -180,6 +252,9 @@ diesel::joinable!(request_transitions -> users (actor_id));
 diesel::joinable!(service_requests -> enterprises (enterprise_id));
 diesel::joinable!(service_requests -> regions (street_id));
 diesel::joinable!(service_requests -> visits (visit_id));
+diesel::joinable!(tier_changes -> applications (application_id));
+diesel::joinable!(tier_changes -> certificates (certificate_id));
+diesel::joinable!(tier_changes -> enterprises (enterprise_id));
 diesel::joinable!(user_streets -> regions (street_id));
 diesel::joinable!(user_streets -> users (user_id));
 diesel::joinable!(visits -> enterprises (enterprise_id));
@@ -188,7 +263,10 @@ diesel::joinable!(visits -> users (counselor_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
+    application_transitions,
+    applications,
     audit_log,
+    certificates,
     enterprise_indicators,
     enterprises,
     login_failures,
@@ -196,6 +274,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     regions,
     request_transitions,
     service_requests,
+    tier_changes,
     user_streets,
     users,
     visits,

@@ -77,6 +77,11 @@ pub enum Action {
     /// Register and edit enterprises (within the street scope).
     WriteEnterprises,
     ArchiveEnterprises,
+    /// Record promotions, demotions and the outcome of applications: the bureau's
+    /// official figures, so the bureau's to record.
+    CertifyEnterprises,
+    /// Pipeline views (within the street scope).
+    ReadPipeline,
     ManageRegions,
     ManageUsers,
     ManageApiKeys,
@@ -129,9 +134,11 @@ impl Principal {
             Self::User { role: Role::Admin, .. } => true,
             Self::User { role: Role::Manager, .. } => !matches!(action, ManageRegions | ManageUsers | ManageApiKeys),
             Self::User { role: Role::Counselor, .. } => {
-                matches!(action, ReadReference | ReadEnterprises | WriteEnterprises | ReadSelf)
+                matches!(action, ReadReference | ReadEnterprises | WriteEnterprises | ReadPipeline | ReadSelf)
             }
-            Self::User { role: Role::Viewer, .. } => matches!(action, ReadReference | ReadEnterprises | ReadSelf),
+            Self::User { role: Role::Viewer, .. } => {
+                matches!(action, ReadReference | ReadEnterprises | ReadPipeline | ReadSelf)
+            }
             Self::ApiKey { scopes, .. } => {
                 matches!(action, ReadReference | ReadEnterprises) && scopes.contains(&ApiScope::EnterprisesRead)
             }
@@ -172,11 +179,13 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ALL: [Action; 9] = [
+    const ALL: [Action; 11] = [
         ReadReference,
         ReadEnterprises,
         WriteEnterprises,
         ArchiveEnterprises,
+        CertifyEnterprises,
+        ReadPipeline,
         ManageRegions,
         ManageUsers,
         ManageApiKeys,
@@ -197,13 +206,22 @@ mod tests {
         assert_eq!(allowed(&user(Role::Admin, vec![])), ALL);
         assert_eq!(
             allowed(&user(Role::Manager, vec![])),
-            [ReadReference, ReadEnterprises, WriteEnterprises, ArchiveEnterprises, ReadAudit, ReadSelf]
+            [
+                ReadReference,
+                ReadEnterprises,
+                WriteEnterprises,
+                ArchiveEnterprises,
+                CertifyEnterprises,
+                ReadPipeline,
+                ReadAudit,
+                ReadSelf
+            ]
         );
         assert_eq!(
             allowed(&user(Role::Counselor, vec![])),
-            [ReadReference, ReadEnterprises, WriteEnterprises, ReadSelf]
+            [ReadReference, ReadEnterprises, WriteEnterprises, ReadPipeline, ReadSelf]
         );
-        assert_eq!(allowed(&user(Role::Viewer, vec![])), [ReadReference, ReadEnterprises, ReadSelf]);
+        assert_eq!(allowed(&user(Role::Viewer, vec![])), [ReadReference, ReadEnterprises, ReadPipeline, ReadSelf]);
         let reader = Principal::ApiKey { id: Uuid::now_v7(), scopes: vec![ApiScope::EnterprisesRead] };
         assert_eq!(allowed(&reader), [ReadReference, ReadEnterprises]);
         let feeder = Principal::ApiKey { id: Uuid::now_v7(), scopes: vec![ApiScope::RegistryWrite] };

@@ -61,6 +61,9 @@ pub struct Indicators {
     pub assessment_score: Option<f64>,
     /// 近一年发生重大安全、重大质量事故或严重环境违法行为
     pub major_incident: Option<bool>,
+    /// 主导产品国内市场占有率, percent
+    #[validate(range(min = 0.0, max = 100.0))]
+    pub market_share: Option<f64>,
 }
 
 /// What a criterion measures. Each is computed from the figures of the year before the
@@ -80,8 +83,17 @@ pub enum Metric {
     RdRatio,
     /// Σ domestic R&D ÷ Σ R&D over `years`, percent.
     RdDomesticShare,
+    /// R&D expense ÷ revenue, percent: the smallest of the `years` (each year must reach it).
+    RdRatioEachYear,
     /// R&D expense, yuan: the smallest of the `years` (each year must reach it).
     RdExpenseEachYear,
+    /// Σ R&D expense over `years`, yuan.
+    RdExpenseTotal,
+    /// Average yearly revenue growth over `years` years (compound), percent; needs the
+    /// revenue of the year before them too.
+    RevenueGrowth,
+    /// Domestic market share of the main product, last year, percent.
+    MarketShare,
     /// High-tech revenue ÷ total income, last year, percent.
     HighTechIncomeShare,
     IpClass1,
@@ -216,26 +228,34 @@ fn total(years: &[&Indicators], figure: impl Fn(&Indicators) -> Option<i64>) -> 
     years.iter().map(|y| figure(y).map(|v| v as f64)).sum()
 }
 
+/// The smallest of a figure over the years; `None` if any is missing.
+fn smallest(years: &[&Indicators], figure: impl Fn(&Indicators) -> Option<f64>) -> Option<f64> {
+    years.iter().map(|y| figure(y)).collect::<Option<Vec<_>>>()?.into_iter().reduce(f64::min)
+}
+
 fn measure(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -> Option<f64> {
     if criterion.metric == Metric::RegisteredYears {
         return Some(f64::from(on.years_since(enterprise.established_on?)?));
     }
+    if criterion.metric == Metric::RevenueGrowth {
+        let years = years_before(enterprise.figures, on, criterion.years.checked_add(1)?)?;
+        let (last, first) = (years.first()?.revenue? as f64, years.last()?.revenue? as f64);
+        return (first > 0.0).then(|| ((last / first).powf(1.0 / f64::from(criterion.years)) - 1.0) * 100.0);
+    }
     let years = years_before(enterprise.figures, on, criterion.years)?;
     let last = years.first()?;
     match criterion.metric {
-        Metric::RegisteredYears => None,
+        Metric::RegisteredYears | Metric::RevenueGrowth => None,
         Metric::Staff => last.staff.map(f64::from),
         Metric::Revenue => last.revenue.map(|v| v as f64),
         Metric::TotalAssets => last.total_assets.map(|v| v as f64),
         Metric::TechStaffShare => ratio(f64::from(last.tech_staff?), f64::from(last.staff?)),
         Metric::RdRatio => ratio(total(&years, |y| y.rd_expense)?, total(&years, |y| y.revenue)?),
         Metric::RdDomesticShare => ratio(total(&years, |y| y.rd_expense_domestic)?, total(&years, |y| y.rd_expense)?),
-        Metric::RdExpenseEachYear => years
-            .iter()
-            .map(|y| y.rd_expense.map(|v| v as f64))
-            .collect::<Option<Vec<_>>>()?
-            .into_iter()
-            .reduce(f64::min),
+        Metric::RdRatioEachYear => smallest(&years, |y| ratio(y.rd_expense? as f64, y.revenue? as f64)),
+        Metric::RdExpenseEachYear => smallest(&years, |y| y.rd_expense.map(|v| v as f64)),
+        Metric::RdExpenseTotal => total(&years, |y| y.rd_expense),
+        Metric::MarketShare => last.market_share,
         Metric::HighTechIncomeShare => ratio(last.high_tech_revenue? as f64, last.total_income? as f64),
         Metric::IpClass1 => last.ip_class1.map(f64::from),
         Metric::IpTotal => Some(f64::from(last.ip_class1? + last.ip_class2?)),
@@ -262,6 +282,9 @@ fn is_percent(metric: Metric) -> bool {
         metric,
         Metric::TechStaffShare
             | Metric::RdRatio
+            | Metric::RdRatioEachYear
+            | Metric::RevenueGrowth
+            | Metric::MarketShare
             | Metric::RdDomesticShare
             | Metric::HighTechIncomeShare
             | Metric::DebtRatio
@@ -272,7 +295,9 @@ fn is_percent(metric: Metric) -> bool {
 fn show(metric: Metric, value: f64) -> String {
     match metric {
         _ if is_percent(metric) => format!("{:.2}%", value),
-        Metric::Revenue | Metric::TotalAssets | Metric::RdExpenseEachYear => format!("¥{:.2}万", value / 10_000.0),
+        Metric::Revenue | Metric::TotalAssets | Metric::RdExpenseEachYear | Metric::RdExpenseTotal => {
+            format!("¥{:.2}万", value / 10_000.0)
+        }
         Metric::NoMajorIncident => (if value > 0.0 { "无" } else { "有" }).to_owned(),
         _ => format!("{value}"),
     }
@@ -432,6 +457,44 @@ mod tests {
         let none = BTreeMap::new();
         let old = Enterprise { established_on: NaiveDate::from_ymd_opt(2020, 1, 1), figures: &none };
         assert_eq!(evaluate(&set, &old, on())[0].met, Some(true));
+    }
+
+    #[test]
+    fn growth_totals_and_each_year_rules() {
+        let year = |revenue: i64, rd: i64| Indicators {
+            revenue: Some(revenue),
+            rd_expense: Some(rd),
+            ..Indicators::default()
+        };
+        // Revenue ¥50m → ¥55m → ¥60.5m: 10% a year. R&D 4% then 2.5% of revenue.
+        let figures = BTreeMap::from([
+            (2023, year(50_000_000, 0)),
+            (2024, year(55_000_000, 2_200_000)),
+            (2025, year(60_500_000, 1_512_500)),
+        ]);
+        let criterion = |metric, min| Criterion {
+            code: "c".into(),
+            description: "c".into(),
+            metric,
+            years: 2,
+            min: Some(min),
+            max: None,
+            bands: vec![],
+            exclusive: false,
+        };
+        let enterprise = Enterprise { established_on: None, figures: &figures };
+        let result = |metric, min| evaluate(&rules(vec![criterion(metric, min)]), &enterprise, on()).remove(0);
+        let growth = result(Metric::RevenueGrowth, 5.0);
+        assert_eq!((growth.actual.as_deref(), growth.met), (Some("10.00%"), Some(true)));
+        let each = result(Metric::RdRatioEachYear, 3.0);
+        assert_eq!((each.actual.as_deref(), each.met), (Some("2.50%"), Some(false)), "the weaker year decides");
+        let sum = result(Metric::RdExpenseTotal, 12_000_000.0);
+        assert_eq!((sum.actual.as_deref(), sum.met), (Some("¥371.25万"), Some(false)));
+        // Growth over 2 years needs 3 years of revenue.
+        let short = BTreeMap::from([(2024, year(55_000_000, 0)), (2025, year(60_500_000, 0))]);
+        let enterprise = Enterprise { established_on: None, figures: &short };
+        let growth = evaluate(&rules(vec![criterion(Metric::RevenueGrowth, 5.0)]), &enterprise, on()).remove(0);
+        assert_eq!(growth.met, None);
     }
 
     #[test]

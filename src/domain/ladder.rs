@@ -2,6 +2,7 @@
 //! not code: a bureau may add rungs such as 单项冠军 without a release, so a tier is a
 //! code checked against the configured ladder rather than a closed Rust enum.
 
+use chrono::{Datelike, Months, NaiveDate};
 use serde::Deserialize;
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -98,6 +99,23 @@ impl Ladder {
     pub fn rung(&self, tier: &Tier) -> &Rung {
         &self.rungs[tier.rank]
     }
+
+    /// Where an enterprise stands: the highest rung among the certificates it holds, or
+    /// the base. A code no longer on the ladder (a rung a bureau removed) counts for nothing.
+    pub fn standing<'a>(&self, held: impl IntoIterator<Item = &'a str>) -> Tier {
+        held.into_iter().filter_map(|code| self.tier(code).ok()).max().unwrap_or_else(|| self.base())
+    }
+
+    /// The last day a certificate for `tier` issued on `effective_on` is valid, by the
+    /// rung's term: a 3-year 国高 certificate from 2023-12-12 holds through 2026-12-11.
+    /// `None` for rungs without a term.
+    pub fn term_end(&self, tier: &Tier, effective_on: NaiveDate) -> Option<NaiveDate> {
+        let years = self.rung(tier).validity_years?;
+        let anniversary = effective_on.checked_add_months(Months::new(years.checked_mul(12)?))?;
+        // From 29 February the months land on the 28th, the last day of a month whose
+        // anniversary is really 1 March: that day is still valid.
+        if anniversary.day() == effective_on.day() { anniversary.pred_opt() } else { Some(anniversary) }
+    }
 }
 
 impl Tier {
@@ -139,6 +157,28 @@ mod tests {
         let sme = ladder.tier("tech_sme").expect("known");
         assert!(ladder.base() < sme && sme < hnte);
         assert_eq!(ladder.rung(&hnte).label, "国高");
+    }
+
+    #[test]
+    fn standing_is_the_highest_rung_held() {
+        let ladder = ladder();
+        assert_eq!(ladder.standing(["tech_sme", "hnte"]).code(), "hnte");
+        assert_eq!(ladder.standing(["hnte", "tech_sme"]).code(), "hnte");
+        assert_eq!(ladder.standing([]).code(), "prospect");
+        assert_eq!(ladder.standing(["unicorn", "tech_sme"]).code(), "tech_sme", "removed rungs count for nothing");
+    }
+
+    #[test]
+    fn a_term_ends_the_day_before_its_anniversary() {
+        let ladder =
+            Ladder::new(vec![rung("prospect", "未入库"), Rung { validity_years: Some(3), ..rung("hnte", "国高") }])
+                .expect("valid ladder");
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        let hnte = ladder.tier("hnte").expect("known");
+        assert_eq!(ladder.term_end(&hnte, day(2023, 12, 12)), Some(day(2026, 12, 11)));
+        assert_eq!(ladder.term_end(&hnte, day(2024, 2, 29)), Some(day(2027, 2, 28)), "no 29th in 2027");
+        assert_eq!(ladder.term_end(&hnte, day(2021, 3, 1)), Some(day(2024, 2, 29)));
+        assert_eq!(ladder.term_end(&ladder.base(), day(2023, 12, 12)), None);
     }
 
     #[test]

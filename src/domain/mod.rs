@@ -14,6 +14,8 @@ macro_rules! from_code {
 }
 
 pub mod access;
+pub mod application;
+pub mod certification;
 pub mod cluster;
 pub mod eligibility;
 pub mod ladder;

@@ -12,7 +12,7 @@ use crate::http::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
 use actix_web::http::header;
 use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -426,6 +426,10 @@ pub struct ListParams {
     pub street_id: Option<Uuid>,
     /// Cluster code.
     pub cluster: Option<String>,
+    /// Only enterprises holding a certificate that lapses within this many days (1–1095).
+    pub expiring_within_days: Option<u32>,
+    /// Only enterprises nobody has visited for this many days (1–3650).
+    pub not_visited_days: Option<u32>,
 }
 
 impl ListParams {
@@ -441,10 +445,34 @@ impl ListParams {
         if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
             errors.push(FieldError::new("q", "must be at most 100 characters"));
         }
+        let today = catalog.today();
+        let expiring = match self.expiring_within_days {
+            Some(days @ 1..=1095) => Some((today, today + Days::new(u64::from(days)))),
+            Some(_) => {
+                errors.push(FieldError::new("expiring_within_days", "must be between 1 and 1095"));
+                None
+            }
+            None => None,
+        };
+        let not_visited_since = match self.not_visited_days {
+            Some(days @ 1..=3650) => Some(Utc::now() - chrono::Duration::days(i64::from(days))),
+            Some(_) => {
+                errors.push(FieldError::new("not_visited_days", "must be between 1 and 3650"));
+                None
+            }
+            None => None,
+        };
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        Ok(ListFilter { q, tier: self.tier, street_id: self.street_id, cluster: self.cluster })
+        Ok(ListFilter {
+            q,
+            tier: self.tier,
+            street_id: self.street_id,
+            cluster: self.cluster,
+            expiring,
+            not_visited_since,
+        })
     }
 }
 

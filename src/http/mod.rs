@@ -5,12 +5,15 @@
 
 pub mod agenda;
 pub mod api_keys;
+pub mod applications;
 pub mod audit_log;
 pub mod eligibility;
 pub mod enterprises;
 pub mod extract;
 pub mod operations;
 pub mod pagination;
+pub mod pipeline;
+pub mod promotions;
 pub mod reference;
 pub mod regions;
 pub mod requests;
@@ -97,7 +100,8 @@ where
         (name = "audit", description = "Who changed what, when (manager, admin)"),
         (name = "enterprises", description = "The enterprise register"),
         (name = "field work", description = "Visits (走访) and service requests (诉求)"),
-        (name = "ladder", description = "Yearly figures (年度指标) and eligibility for each tier"),
+        (name = "ladder", description = "Promotions (晋级), demotions (降级), certificates, applications (申报), yearly figures (年度指标) and eligibility"),
+        (name = "pipeline", description = "The bureau's views across enterprises (counselors: their streets)"),
         (name = "regions", description = "District → street → park"),
         (name = "reference", description = "Configured reference data: the ladder, industry clusters"),
         (name = "operations", description = "Probes and this document"),
@@ -152,6 +156,15 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(eligibility::put_year)
                 .service(eligibility::years)
                 .service(eligibility::evaluate_tier)
+                .service(promotions::promote)
+                .service(promotions::demote)
+                .service(promotions::history)
+                .service(promotions::of_enterprise)
+                .service(applications::create)
+                .service(applications::list)
+                .service(applications::read)
+                .service(applications::transition)
+                .service(pipeline::expiring)
                 .service(regions::create)
                 .service(regions::tree)
                 .service(reference::tiers)

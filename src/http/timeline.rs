@@ -1,10 +1,12 @@
 //! `/api/v1/enterprises/{id}/timeline`: everything that happened to an enterprise, newest
-//! first. One query per source (visits, request moves; promotions and applications join
-//! as they arrive), each already in order and cut to a page, merged here.
+//! first. One query per source (visits, request moves, moves on the ladder, application
+//! moves), each already in order and cut to a page, merged here.
 
 use crate::auth::Caller;
-use crate::db::{enterprises, service_requests, visits};
+use crate::config::Catalog;
+use crate::db::{applications, certificates, enterprises, service_requests, visits};
 use crate::domain::Action;
+use crate::domain::certification::ChangeKind;
 use crate::domain::visit::Channel;
 use crate::error::{AppError, OrNotFound, Problem};
 use crate::http::extract::Query;
@@ -23,6 +25,14 @@ pub enum EventKind {
     Visit,
     /// A move of a service request (raised, assigned, …); `ref_id` is the request.
     Request,
+    /// 晋级; `ref_id` is the history row (see `/promotions`).
+    Promotion,
+    /// 降级, by hand or on expiry; `ref_id` is the history row.
+    Demotion,
+    /// A certificate granted without moving the tier (e.g. 国高 certified again).
+    Certification,
+    /// A move of an application (申报); `ref_id` is the application.
+    Application,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,6 +71,43 @@ fn action_label(action: &str) -> &'static str {
     }
 }
 
+/// A tier's Chinese name; its code if the rung is no longer on the ladder.
+fn label_of(catalog: &Catalog, code: &str) -> String {
+    catalog.ladder.tier(code).map_or_else(|_| code.to_owned(), |t| catalog.ladder.rung(&t).label.clone())
+}
+
+fn application_label(action: &str) -> &'static str {
+    match action {
+        "create" => "启动",
+        "pre_review" => "材料预审通过",
+        "submit" => "已提交",
+        "approve" => "获批",
+        "reject" => "未通过",
+        "withdraw" => "撤回",
+        _ => "更新",
+    }
+}
+
+/// A move on the ladder in one line, e.g. 晋级：科技型中小企业 → 国家高新技术企业（证书 GR2025…）.
+fn change_event(catalog: &Catalog, change: certificates::TierChange) -> TimelineEvent {
+    let label = |code: &str| label_of(catalog, code);
+    let (kind, line) = match change.kind {
+        ChangeKind::Promotion => {
+            (EventKind::Promotion, format!("晋级：{} → {}", label(&change.from_tier), label(&change.to_tier)))
+        }
+        ChangeKind::Demotion => {
+            (EventKind::Demotion, format!("降级：{} → {}", label(&change.from_tier), label(&change.to_tier)))
+        }
+        ChangeKind::Certification => (EventKind::Certification, format!("认定：{}", label(&change.to_tier))),
+    };
+    let detail = match (change.reason.as_deref(), change.note.as_deref()) {
+        (Some("expired"), _) => "（证书到期）".to_owned(),
+        (_, Some(note)) => format!("（{}）", note.chars().take(SUMMARY_CHARS).collect::<String>()),
+        _ => String::new(),
+    };
+    TimelineEvent { at: change.recorded_at, kind, summary: format!("{line}{detail}"), ref_id: change.id, id: change.id }
+}
+
 /// At most this many characters of a visit's summary in its line.
 const SUMMARY_CHARS: usize = 60;
 
@@ -80,6 +127,7 @@ pub async fn timeline(
     let enterprise_id = id.into_inner();
     let page = paging.parse::<(DateTime<Utc>, Uuid)>()?;
     let (fetch, before) = (page.fetch(), page.after);
+    let catalog = state.catalog.clone();
     let mut events = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
         let scope = auth.principal.street_scope();
         enterprises::find(conn, enterprise_id, &scope).or_not_found("enterprise")?;
@@ -104,7 +152,23 @@ pub async fn timeline(
                 id: m.id,
             }
         });
-        Ok(visits.chain(moves).collect::<Vec<_>>())
+        let changes = certificates::recent_changes(conn, enterprise_id, before, fetch)?
+            .into_iter()
+            .map(|change| change_event(&catalog, change));
+        let applications =
+            applications::moves_of_enterprise(conn, enterprise_id, before, fetch)?.into_iter().map(|m| TimelineEvent {
+                at: m.at,
+                kind: EventKind::Application,
+                summary: format!(
+                    "{}年{}申报{}",
+                    m.batch_year,
+                    label_of(&catalog, &m.tier),
+                    application_label(&m.action)
+                ),
+                ref_id: m.application_id,
+                id: m.id,
+            });
+        Ok(visits.chain(moves).chain(changes).chain(applications).collect::<Vec<_>>())
     })
     .await?;
     events.sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));

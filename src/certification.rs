@@ -1,0 +1,318 @@
+//! Moving enterprises on the ladder: granting certificates, demoting, and the expiry run.
+//!
+//! Each move works inside the caller's transaction on an enterprise the caller has locked
+//! (`enterprises::find_for_update`): racing moves of one enterprise queue up on the row
+//! lock, and the second sees where the first left it (so of two racing promotions to
+//! the same rung, exactly one wins and the other gets 409).
+
+use crate::config::Catalog;
+use crate::db::audit::{self, Change, Context};
+use crate::db::certificates::{self, Certificate, NewCertificate, NewTierChange, TierChange};
+use crate::db::enterprises::{self, Enterprise};
+use crate::domain::certification::{self, ChangeKind, DemotionReason, MoveError, Source};
+use crate::domain::eligibility::in_force;
+use crate::domain::{Actor, StreetScope, Tier};
+use crate::error::AppError;
+use chrono::NaiveDate;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+/// A certificate to record.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub tier: Tier,
+    pub effective_on: NaiveDate,
+    /// `None`: the rung's term from `effective_on` (see [`crate::domain::Ladder::term_end`]).
+    pub valid_until: Option<NaiveDate>,
+    pub certificate_no: Option<String>,
+    pub batch: Option<String>,
+    pub note: Option<String>,
+    pub source: Source,
+    pub application_id: Option<Uuid>,
+}
+
+/// A demotion to record.
+#[derive(Debug, Clone)]
+pub struct Demotion {
+    pub tier: Tier,
+    pub reason: DemotionReason,
+    pub effective_on: NaiveDate,
+    pub note: Option<String>,
+    pub source: Source,
+}
+
+/// What a move did.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub change: TierChange,
+    /// The certificate granted, if any.
+    pub certificate: Option<Certificate>,
+    pub enterprise: Enterprise,
+}
+
+fn conflict(error: MoveError) -> AppError {
+    match error {
+        MoveError::NotHeld { .. } => AppError::invalid("to_tier", error),
+        MoveError::NotUpward { .. } | MoveError::NotDownward { .. } => {
+            AppError::Conflict { detail: error.to_string(), errors: Vec::new() }
+        }
+    }
+}
+
+/// One move, as the history records it.
+struct Step<'a> {
+    kind: ChangeKind,
+    from: &'a Tier,
+    to: &'a Tier,
+    effective_on: NaiveDate,
+    certificate_id: Option<Uuid>,
+    reason: Option<DemotionReason>,
+    note: Option<&'a str>,
+    source: Source,
+    application_id: Option<Uuid>,
+}
+
+/// Appends a move to the enterprise's history, with who made it and the rule set in
+/// force for the rung it went to, and audits it.
+fn record(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    context: &Context,
+    enterprise: &Enterprise,
+    step: Step,
+) -> Result<TierChange, AppError> {
+    let change = certificates::record_change(
+        conn,
+        &NewTierChange {
+            id: Uuid::now_v7(),
+            enterprise_id: enterprise.id,
+            kind: step.kind.as_str(),
+            from_tier: step.from.code(),
+            to_tier: step.to.code(),
+            effective_on: step.effective_on,
+            certificate_id: step.certificate_id,
+            reason: step.reason.map(DemotionReason::as_str),
+            note: step.note,
+            source: step.source.as_str(),
+            actor_kind: context.actor.kind(),
+            actor_id: context.actor.id(),
+            rule_set: in_force(&catalog.rule_sets, step.to.code(), step.effective_on).map(|r| r.document.as_str()),
+            application_id: step.application_id,
+        },
+    )?;
+    audit::record(conn, context, Change::created("tier_change", change.id, &change))?;
+    Ok(change)
+}
+
+/// Moves the enterprise's tier, audited as the move's kind.
+fn move_tier(
+    conn: &mut PgConnection,
+    context: &Context,
+    enterprise: &Enterprise,
+    kind: ChangeKind,
+    tier: &Tier,
+) -> Result<Enterprise, AppError> {
+    let moved = enterprises::set_tier(conn, enterprise.id, tier.code())?;
+    audit::record(conn, context, Change::changed("enterprise", enterprise.id, kind.as_str(), enterprise, &moved))?;
+    Ok(moved)
+}
+
+/// Grants `enterprise` (locked by the caller) a certificate: a promotion when it goes
+/// above the current tier; otherwise, for applications and registries, a certification
+/// that leaves the tier where it is. By hand, a grant that does not promote is 409.
+pub fn grant(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    context: &Context,
+    enterprise: &Enterprise,
+    grant: &Grant,
+) -> Result<Moved, AppError> {
+    let current = catalog.ladder.standing([enterprise.tier.as_str()]);
+    let kind = certification::grant(&current, &grant.tier, grant.source).map_err(conflict)?;
+    let valid_until = grant.valid_until.or_else(|| catalog.ladder.term_end(&grant.tier, grant.effective_on));
+    if let Some(until) = valid_until {
+        if until < grant.effective_on {
+            return Err(AppError::invalid("valid_until", "must not be before effective_on"));
+        }
+        if until < catalog.today() {
+            return Err(AppError::invalid("valid_until", format!("{until} has passed: the certificate has lapsed")));
+        }
+    }
+    let certificate = certificates::insert(
+        conn,
+        &NewCertificate {
+            id: Uuid::now_v7(),
+            enterprise_id: enterprise.id,
+            tier: grant.tier.code(),
+            certificate_no: grant.certificate_no.as_deref(),
+            effective_on: grant.effective_on,
+            valid_until,
+            batch: grant.batch.as_deref(),
+            source: grant.source.as_str(),
+        },
+    )?;
+    audit::record(conn, context, Change::created("certificate", certificate.id, &certificate))?;
+    let to = if kind == ChangeKind::Promotion { &grant.tier } else { &current };
+    let change = record(
+        conn,
+        catalog,
+        context,
+        enterprise,
+        Step {
+            kind,
+            from: &current,
+            to,
+            effective_on: grant.effective_on,
+            certificate_id: Some(certificate.id),
+            reason: None,
+            note: grant.note.as_deref(),
+            source: grant.source,
+            application_id: grant.application_id,
+        },
+    )?;
+    let enterprise = if kind == ChangeKind::Promotion {
+        move_tier(conn, context, enterprise, kind, to)?
+    } else {
+        enterprise.clone()
+    };
+    Ok(Moved { change, certificate: Some(certificate), enterprise })
+}
+
+/// Demotes `enterprise` (locked by the caller): every certificate above the new rung
+/// ends on `effective_on`, and the new rung must be one it still holds (or the base).
+pub fn demote(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    context: &Context,
+    enterprise: &Enterprise,
+    demotion: &Demotion,
+) -> Result<Moved, AppError> {
+    let ladder = &catalog.ladder;
+    let current = ladder.standing([enterprise.tier.as_str()]);
+    let held = certificates::held(conn, enterprise.id)?;
+    certification::demotion(ladder, &current, &demotion.tier, held.iter().map(|c| c.tier.as_str()))
+        .map_err(conflict)?;
+    let above: Vec<Uuid> =
+        held.iter().filter(|c| ladder.tier(&c.tier).is_ok_and(|t| t > demotion.tier)).map(|c| c.id).collect();
+    end_certificates(conn, context, &held, &above, demotion.effective_on, demotion.reason)?;
+    moved_down(conn, catalog, context, enterprise, &current, demotion)
+}
+
+/// Ends `ids` among `held`, auditing each.
+fn end_certificates(
+    conn: &mut PgConnection,
+    context: &Context,
+    held: &[Certificate],
+    ids: &[Uuid],
+    on: NaiveDate,
+    reason: DemotionReason,
+) -> Result<(), AppError> {
+    for ended in certificates::end(conn, ids, on, reason)? {
+        if let Some(before) = held.iter().find(|c| c.id == ended.id) {
+            audit::record(conn, context, Change::changed("certificate", ended.id, "end", before, &ended))?;
+        }
+    }
+    Ok(())
+}
+
+fn moved_down(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    context: &Context,
+    enterprise: &Enterprise,
+    current: &Tier,
+    demotion: &Demotion,
+) -> Result<Moved, AppError> {
+    let change = record(
+        conn,
+        catalog,
+        context,
+        enterprise,
+        Step {
+            kind: ChangeKind::Demotion,
+            from: current,
+            to: &demotion.tier,
+            effective_on: demotion.effective_on,
+            certificate_id: None,
+            reason: Some(demotion.reason),
+            note: demotion.note.as_deref(),
+            source: demotion.source,
+            application_id: None,
+        },
+    )?;
+    let enterprise = move_tier(conn, context, enterprise, ChangeKind::Demotion, &demotion.tier)?;
+    Ok(Moved { change, certificate: None, enterprise })
+}
+
+/// Ends the certificates of one enterprise that lapsed before `today` and, if it no
+/// longer holds its rung, drops it to the highest it still holds (source `expiry`).
+fn expire_enterprise(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    context: &Context,
+    id: Uuid,
+    today: NaiveDate,
+) -> Result<Option<TierChange>, AppError> {
+    let enterprise = enterprises::find_for_update(conn, id, &StreetScope::All)?;
+    let held = certificates::held(conn, id)?;
+    let (lapsed, kept): (Vec<&Certificate>, Vec<&Certificate>) =
+        held.iter().partition(|c| c.valid_until.is_some_and(|until| until < today));
+    // A certificate is valid through its last day and lapses the day after.
+    let lapsed_on = |c: &Certificate| c.valid_until.and_then(|until| until.succ_opt()).unwrap_or(today);
+    for certificate in &lapsed {
+        end_certificates(conn, context, &held, &[certificate.id], lapsed_on(certificate), DemotionReason::Expired)?;
+    }
+    let current = catalog.ladder.standing([enterprise.tier.as_str()]);
+    let standing = catalog.ladder.standing(kept.iter().map(|c| c.tier.as_str()));
+    if standing >= current {
+        return Ok(None);
+    }
+    let effective_on = lapsed.iter().map(|c| lapsed_on(c)).max().unwrap_or(today);
+    let demotion =
+        Demotion { tier: standing, reason: DemotionReason::Expired, effective_on, note: None, source: Source::Expiry };
+    Ok(Some(moved_down(conn, catalog, context, &enterprise, &current, &demotion)?.change))
+}
+
+/// What an expiry run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpiryRun {
+    /// Enterprises that held a lapsed certificate.
+    pub enterprises: usize,
+    /// Those of them that dropped a rung.
+    pub demoted: usize,
+}
+
+/// Serialises expiry runs across instances ("expire" in ASCII).
+const EXPIRY_LOCK: i64 = 0x0000_6578_7069_7265;
+
+/// Batches of enterprises, each enterprise in a transaction of its own.
+const BATCH: i64 = 500;
+
+diesel::define_sql_function!(fn pg_try_advisory_lock(key: diesel::sql_types::BigInt) -> Bool);
+
+/// Ends every certificate that lapsed before `today` and demotes whoever it leaves
+/// below their rung. Only one instance runs it at a time (an advisory lock); `None`
+/// when another holds it.
+pub fn expire(conn: &mut PgConnection, catalog: &Catalog, today: NaiveDate) -> Result<Option<ExpiryRun>, AppError> {
+    if !diesel::select(pg_try_advisory_lock(EXPIRY_LOCK)).get_result::<bool>(conn)? {
+        return Ok(None);
+    }
+    let context = Context { actor: Actor::System, request_id: None };
+    let mut run = ExpiryRun::default();
+    let outcome = (|| {
+        loop {
+            let holders = certificates::lapsed_holders(conn, today, BATCH)?;
+            if holders.is_empty() {
+                return Ok(run);
+            }
+            for id in holders {
+                let demoted = conn.transaction(|conn| expire_enterprise(conn, catalog, &context, id, today))?;
+                run.enterprises += 1;
+                run.demoted += usize::from(demoted.is_some());
+            }
+        }
+    })();
+    conn.batch_execute(&format!("SELECT pg_advisory_unlock({EXPIRY_LOCK})"))?;
+    outcome.map(Some)
+}
