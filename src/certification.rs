@@ -284,7 +284,7 @@ pub struct ExpiryRun {
 }
 
 /// Serialises expiry runs across instances ("expire" in ASCII).
-const EXPIRY_LOCK: i64 = 0x0000_6578_7069_7265;
+pub const EXPIRY_LOCK: i64 = 0x0000_6578_7069_7265;
 
 /// Batches of enterprises, each enterprise in a transaction of its own.
 const BATCH: i64 = 500;

@@ -242,4 +242,24 @@ mod tests {
         assert!(enough.contains(&("high_tech_income_share".to_owned(), None)), "{enough:?}");
         assert!(enough.contains(&("registered_years".to_owned(), Some(true))), "{enough:?}");
     }
+
+    /// 专精特新 changed rules on 2026-04-01; 小巨人 is encoded from then on only.
+    #[test]
+    fn the_rule_set_in_force_follows_the_date() {
+        use crate::domain::eligibility::in_force;
+        let settings: Settings = Config::builder()
+            .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
+            .build()
+            .and_then(Config::try_deserialize)
+            .expect("defaults deserialize");
+        let catalog = settings.catalog().expect("built-in catalog is valid");
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        let document = |tier, on| in_force(&catalog.rule_sets, tier, on).map(|r| r.document.as_str());
+        assert_eq!(document("srdi", date(2026, 3, 31)), Some("工信部企业〔2022〕63号"));
+        assert_eq!(document("srdi", date(2026, 4, 1)), Some("工信部企业〔2026〕2号"));
+        assert_eq!(document("little_giant", date(2026, 3, 31)), None);
+        assert_eq!(document("little_giant", date(2026, 4, 1)), Some("工信部企业〔2026〕2号"));
+        assert_eq!(document("tech_sme", date(2026, 4, 1)), Some("国科发政〔2017〕115号"));
+        assert_eq!(document("hnte_pool", date(2026, 4, 1)), None, "a district adds its own");
+    }
 }

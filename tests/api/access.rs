@@ -199,6 +199,22 @@ fn scoped_routes() -> Vec<(Method, &'static str, Value, u16)> {
         (Method::GET, "/api/v1/enterprises/{id}/indicators", Value::Null, 404),
         (Method::PUT, "/api/v1/enterprises/{id}/indicators/{year}", json!({"revenue": 1}), 404),
         (Method::GET, "/api/v1/enterprises/{id}/eligibility", Value::Null, 404),
+        (Method::GET, "/api/v1/enterprises/{id}/promotions", Value::Null, 404),
+        (Method::GET, "/api/v1/enterprises/{id}/certificates", Value::Null, 404),
+        // Certificates are the bureau's to record, in every street: 403 before scope.
+        (
+            Method::POST,
+            "/api/v1/enterprises/{id}/promotions",
+            json!({"to_tier": "hnte", "effective_on": "2026-01-05"}),
+            403,
+        ),
+        (
+            Method::POST,
+            "/api/v1/enterprises/{id}/demotions",
+            json!({"to_tier": "prospect", "reason": "other", "effective_on": "2026-01-05"}),
+            403,
+        ),
+        (Method::POST, "/api/v1/enterprises/{id}/applications", json!({"tier": "hnte", "batch_year": 2026}), 404),
         (
             Method::POST,
             "/api/v1/enterprises/{id}/visits",

@@ -102,7 +102,11 @@ async fn figures_and_questions_are_checked() {
         async move { app.get(&path).await }
     };
     assert_eq!(fields(&problem(ask("tier=unicorn").await, 422).await), ["tier"]);
-    assert_eq!(fields(&problem(ask("tier=srdi").await, 422).await), ["tier"], "no 专精特新 rule set is encoded yet");
+    assert_eq!(
+        fields(&problem(ask("tier=srdi&on=2022-05-31").await, 422).await),
+        ["tier"],
+        "63号 dates from 2022-06-01"
+    );
     assert_eq!(fields(&problem(ask("tier=hnte&on=2015-12-31").await, 422).await), ["tier"], "32号 took effect in 2016");
     assert_eq!(fields(&problem(ask("").await, 422).await), ["tier"]);
 }
