@@ -299,6 +299,14 @@ async fn an_application_moves_from_preparing_to_a_decision_and_approval_promotes
     problem(step(&counselor, json!({"action": "approve"})).await, 403).await;
     assert_eq!(fields(&problem(step(&manager, json!({"action": "reject"})).await, 422).await), ["note"]);
 
+    // An approval that cannot record its certificate changes nothing at all.
+    let lapsed = json!({"action": "approve", "effective_on": days_ago(10), "valid_until": days_ago(1)});
+    assert_eq!(fields(&problem(step(&manager, lapsed).await, 422).await), ["valid_until"]);
+    let unchanged =
+        json_of(app.with_token(&counselor).get(&format!("/api/v1/applications/{}", id_of(&created))).await, 200).await;
+    assert_eq!(unchanged["status"], "submitted");
+    assert_eq!(tier_of(&app, &id).await, "prospect");
+
     let approved = json_of(
         step(
             &manager,

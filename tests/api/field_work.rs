@@ -394,3 +394,29 @@ async fn the_agenda_shows_what_is_due_in_my_streets() {
     assert_eq!(unvisited, [(never, true), (long_ago, false)]);
     assert!(!agenda.to_string().contains(&elsewhere));
 }
+
+#[actix_web::test]
+async fn the_enterprise_list_finds_those_not_visited_for_a_while() {
+    let app = TestApp::spawn().await;
+    let (street, counselor, visited) = setting(&app).await;
+    let quiet = id_of(&app.enterprise(&json!({"uscc": uscc(2), "name": "冷门科技", "street_id": street})).await);
+    let path = format!("/api/v1/enterprises/{visited}/visits");
+    assert_eq!(app.with_token(&counselor).post(&path, &visit(Utc::now() - Duration::days(40))).await.status(), 201);
+    let ids = |days: u32| {
+        let (app, counselor) = (&app, counselor.clone());
+        async move {
+            let page: Value = app
+                .with_token(&counselor)
+                .get(&format!("/api/v1/enterprises?not_visited_days={days}"))
+                .await
+                .json()
+                .await
+                .expect("json");
+            page["items"].as_array().expect("items").iter().map(id_of).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids(30).await, [quiet.clone(), visited.clone()], "visited 40 days ago, or never");
+    assert_eq!(ids(60).await, [quiet], "the visit 40 days ago counts within 60");
+    let bad = problem(app.get("/api/v1/enterprises?not_visited_days=0").await, 422).await;
+    assert_eq!(fields(&bad), ["not_visited_days"]);
+}
