@@ -2,6 +2,7 @@
 //! counselor. `preparing → pre_reviewed (材料预审) → submitted → approved | rejected`, and
 //! `withdrawn` while it is still open. Pure, so every status × action pair is tested here.
 
+use crate::domain::workflow::{self, Workflow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -79,42 +80,48 @@ impl Action {
 
 from_code!(Status, Action);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {} an application that is {}; allowed now: {}", .action.as_str(), .status.as_str(), allowed_list(.allowed))]
-pub struct IllegalTransition {
-    pub status: Status,
-    pub action: Action,
-    pub allowed: Vec<Action>,
+/// The application workflow, for [`workflow`](crate::domain::workflow).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applications;
+
+impl Workflow for Applications {
+    type Status = Status;
+    type Action = Action;
+    const SUBJECT: &'static str = "an application";
+    const ACTIONS: &'static [Action] = &Action::ALL;
+
+    fn target(status: Status, action: Action) -> Option<Status> {
+        use Action as A;
+        use Status as S;
+        match (status, action) {
+            (S::Preparing, A::PreReview) => Some(S::PreReviewed),
+            (S::PreReviewed, A::Submit) => Some(S::Submitted),
+            (S::Submitted, A::Approve) => Some(S::Approved),
+            (S::Submitted, A::Reject) => Some(S::Rejected),
+            (S::Preparing | S::PreReviewed | S::Submitted, A::Withdraw) => Some(S::Withdrawn),
+            _ => None,
+        }
+    }
+
+    fn status_code(status: Status) -> &'static str {
+        status.as_str()
+    }
+
+    fn action_code(action: Action) -> &'static str {
+        action.as_str()
+    }
 }
 
-fn allowed_list(actions: &[Action]) -> String {
-    if actions.is_empty() {
-        return "nothing".into();
-    }
-    actions.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
-}
-
-fn target(status: Status, action: Action) -> Option<Status> {
-    use Action as A;
-    use Status as S;
-    match (status, action) {
-        (S::Preparing, A::PreReview) => Some(S::PreReviewed),
-        (S::PreReviewed, A::Submit) => Some(S::Submitted),
-        (S::Submitted, A::Approve) => Some(S::Approved),
-        (S::Submitted, A::Reject) => Some(S::Rejected),
-        (S::Preparing | S::PreReviewed | S::Submitted, A::Withdraw) => Some(S::Withdrawn),
-        _ => None,
-    }
-}
+pub type IllegalTransition = workflow::IllegalTransition<Applications>;
 
 /// The actions an application that is `status` allows, in a fixed order.
 pub fn allowed_actions(status: Status) -> Vec<Action> {
-    Action::ALL.into_iter().filter(|a| target(status, *a).is_some()).collect()
+    workflow::allowed_actions::<Applications>(status)
 }
 
 /// The status `action` moves a `status` application to, or why it cannot.
 pub fn transition(status: Status, action: Action) -> Result<Status, IllegalTransition> {
-    target(status, action).ok_or_else(|| IllegalTransition { status, action, allowed: allowed_actions(status) })
+    workflow::transition::<Applications>(status, action)
 }
 
 #[cfg(test)]

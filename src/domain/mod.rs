@@ -24,6 +24,7 @@ pub mod service_request;
 pub mod sla;
 pub mod uscc;
 pub mod visit;
+pub mod workflow;
 
 pub use access::{Action, Actor, ApiScope, Forbidden, Principal, Role};
 pub use cluster::{Cluster, Clusters};

@@ -4,6 +4,7 @@
 //! with `reject`, `escalate` (to the bureau) and `reopen` on the side. It is pure, so that
 //! every status × action pair is tested here, apart from storage and HTTP.
 
+use crate::domain::workflow::{self, Workflow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -155,45 +156,50 @@ impl Action {
 
 from_code!(Category, Priority, Status, Action);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {} a request that is {}; allowed now: {}", .action.as_str(), .status.as_str(), allowed_list(.allowed))]
-pub struct IllegalTransition {
-    pub status: Status,
-    pub action: Action,
-    pub allowed: Vec<Action>,
+/// The service-request workflow, for [`workflow`](crate::domain::workflow).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requests;
+
+impl Workflow for Requests {
+    type Status = Status;
+    type Action = Action;
+    const SUBJECT: &'static str = "a request";
+    const ACTIONS: &'static [Action] = &Action::ALL;
+
+    fn target(status: Status, action: Action) -> Option<Status> {
+        use Action as A;
+        use Status as S;
+        match (status, action) {
+            (S::Open | S::Assigned | S::Escalated, A::Assign) => Some(S::Assigned),
+            (S::Assigned, A::Start) => Some(S::InProgress),
+            (S::Assigned | S::InProgress, A::Resolve) => Some(S::Resolved),
+            (S::Resolved, A::Close) => Some(S::Closed),
+            (S::Open | S::Assigned | S::InProgress | S::Escalated, A::Reject) => Some(S::Rejected),
+            (S::Open | S::Assigned | S::InProgress, A::Escalate) => Some(S::Escalated),
+            (S::Resolved | S::Closed | S::Rejected, A::Reopen) => Some(S::Open),
+            _ => None,
+        }
+    }
+
+    fn status_code(status: Status) -> &'static str {
+        status.as_str()
+    }
+
+    fn action_code(action: Action) -> &'static str {
+        action.as_str()
+    }
 }
 
-fn allowed_list(actions: &[Action]) -> String {
-    if actions.is_empty() {
-        return "nothing".into();
-    }
-    actions.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
-}
-
-/// Where `action` takes a request that is `status`, if anywhere.
-fn target(status: Status, action: Action) -> Option<Status> {
-    use Action as A;
-    use Status as S;
-    match (status, action) {
-        (S::Open | S::Assigned | S::Escalated, A::Assign) => Some(S::Assigned),
-        (S::Assigned, A::Start) => Some(S::InProgress),
-        (S::Assigned | S::InProgress, A::Resolve) => Some(S::Resolved),
-        (S::Resolved, A::Close) => Some(S::Closed),
-        (S::Open | S::Assigned | S::InProgress | S::Escalated, A::Reject) => Some(S::Rejected),
-        (S::Open | S::Assigned | S::InProgress, A::Escalate) => Some(S::Escalated),
-        (S::Resolved | S::Closed | S::Rejected, A::Reopen) => Some(S::Open),
-        _ => None,
-    }
-}
+pub type IllegalTransition = workflow::IllegalTransition<Requests>;
 
 /// The actions a request that is `status` allows, in a fixed order.
 pub fn allowed_actions(status: Status) -> Vec<Action> {
-    Action::ALL.into_iter().filter(|a| target(status, *a).is_some()).collect()
+    workflow::allowed_actions::<Requests>(status)
 }
 
 /// The status `action` moves a `status` request to, or why it cannot.
 pub fn transition(status: Status, action: Action) -> Result<Status, IllegalTransition> {
-    target(status, action).ok_or_else(|| IllegalTransition { status, action, allowed: allowed_actions(status) })
+    workflow::transition::<Requests>(status, action)
 }
 
 #[cfg(test)]

@@ -5,18 +5,18 @@ use crate::auth::Caller;
 use crate::certification::{self, Demotion, Grant, Moved};
 use crate::config::Catalog;
 use crate::db::certificates::{self, Certificate, TierChange};
-use crate::db::enterprises;
+use crate::db::enterprises::{self, Enterprise};
 use crate::domain::Action;
 use crate::domain::certification::{ChangeKind, DemotionReason, Source};
 use crate::domain::{Ladder, Tier};
 use crate::error::{AppError, OrNotFound, Problem};
 use crate::http::extract::{Json, Query, cleaned};
 use crate::http::pagination::{Page, PageParams};
-use crate::http::{AppState, authorized};
+use crate::http::{AppState, Authorized, authorized};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::Connection;
+use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -154,9 +154,28 @@ pub struct DemotionBody {
     pub note: Option<String>,
 }
 
-/// The Location of an enterprise's history.
-fn history_of(enterprise_id: Uuid) -> String {
-    format!("/api/v1/enterprises/{enterprise_id}/promotions")
+/// Makes a move by hand (manager, admin) on the enterprise, locked for the transaction,
+/// and answers 201 with the history row, located in the enterprise's history.
+async fn record_move<F>(
+    state: &AppState,
+    caller: Caller,
+    enterprise_id: Uuid,
+    make: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(&mut PgConnection, &Authorized, &Enterprise) -> Result<Moved, AppError> + Send + 'static,
+{
+    let moved = authorized(state, caller, Action::CertifyEnterprises, move |conn, auth| {
+        conn.transaction(|conn| {
+            let enterprise = enterprises::find_for_update(conn, enterprise_id, &auth.principal.street_scope())
+                .or_not_found("enterprise")?;
+            make(conn, auth, &enterprise)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/enterprises/{enterprise_id}/promotions")))
+        .json(TierChangeResponse::from(moved)))
 }
 
 /// Record a promotion by hand (manager, admin), with the certificate it rests on.
@@ -193,17 +212,10 @@ pub async fn promote(
         source: Source::Manual,
         application_id: None,
     };
-    let moved = authorized(&state, caller, Action::CertifyEnterprises, move |conn, auth| {
-        conn.transaction(|conn| {
-            let enterprise = enterprises::find_for_update(conn, enterprise_id, &auth.principal.street_scope())
-                .or_not_found("enterprise")?;
-            certification::grant(conn, &catalog, &auth.audit, &enterprise, &grant)
-        })
+    record_move(&state, caller, enterprise_id, move |conn, auth, enterprise| {
+        certification::grant(conn, &catalog, &auth.audit, enterprise, &grant)
     })
-    .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, history_of(enterprise_id)))
-        .json(TierChangeResponse::from(moved)))
+    .await
 }
 
 /// Record a demotion (manager, admin): every certificate above the new rung ends.
@@ -236,17 +248,10 @@ pub async fn demote(
         note: cleaned(body.note),
         source: Source::Manual,
     };
-    let moved = authorized(&state, caller, Action::CertifyEnterprises, move |conn, auth| {
-        conn.transaction(|conn| {
-            let enterprise = enterprises::find_for_update(conn, enterprise_id, &auth.principal.street_scope())
-                .or_not_found("enterprise")?;
-            certification::demote(conn, &catalog, &auth.audit, &enterprise, &demotion)
-        })
+    record_move(&state, caller, enterprise_id, move |conn, auth, enterprise| {
+        certification::demote(conn, &catalog, &auth.audit, enterprise, &demotion)
     })
-    .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, history_of(enterprise_id)))
-        .json(TierChangeResponse::from(moved)))
+    .await
 }
 
 /// The enterprise's whole history on the ladder, oldest first: promotions, demotions
