@@ -9,6 +9,7 @@ pub mod embedded;
 pub mod enterprises;
 pub mod indicators;
 pub mod login_failures;
+pub mod pipeline;
 pub mod refresh_tokens;
 pub mod regions;
 pub mod schema;

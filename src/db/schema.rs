@@ -76,6 +76,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    enterprise_counts (street_id, park_id, cluster, tier) {
+        street_id -> Uuid,
+        park_id -> Uuid,
+        cluster -> Text,
+        tier -> Text,
+        n -> Int8,
+    }
+}
+
+diesel::table! {
     enterprise_indicators (enterprise_id, year) {
         enterprise_id -> Uuid,
         year -> Int4,
@@ -267,6 +277,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     applications,
     audit_log,
     certificates,
+    enterprise_counts,
     enterprise_indicators,
     enterprises,
     login_failures,

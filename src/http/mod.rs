@@ -165,6 +165,7 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(applications::read)
                 .service(applications::transition)
                 .service(pipeline::expiring)
+                .service(pipeline::summary)
                 .service(regions::create)
                 .service(regions::tree)
                 .service(reference::tiers)

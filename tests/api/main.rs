@@ -8,4 +8,5 @@ mod field_work;
 mod helpers;
 mod ladder;
 mod operations;
+mod pipeline;
 mod regions;

@@ -57,6 +57,7 @@ async fn the_openapi_document_describes_every_endpoint() {
             "get /api/v1/me",
             "get /api/v1/me/agenda",
             "get /api/v1/pipeline/expiring",
+            "get /api/v1/pipeline/summary",
             "get /api/v1/regions",
             "get /api/v1/requests",
             "get /api/v1/requests/{id}",
