@@ -2,7 +2,7 @@
 //! counselor. `preparing → pre_reviewed (材料预审) → submitted → approved | rejected`, and
 //! `withdrawn` while it is still open. Pure, so every status × action pair is tested here.
 
-use crate::domain::workflow::{self, Workflow};
+use crate::domain::workflow::Workflow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -102,26 +102,6 @@ impl Workflow for Applications {
             _ => None,
         }
     }
-
-    fn status_code(status: Status) -> &'static str {
-        status.as_str()
-    }
-
-    fn action_code(action: Action) -> &'static str {
-        action.as_str()
-    }
-}
-
-pub type IllegalTransition = workflow::IllegalTransition<Applications>;
-
-/// The actions an application that is `status` allows, in a fixed order.
-pub fn allowed_actions(status: Status) -> Vec<Action> {
-    workflow::allowed_actions::<Applications>(status)
-}
-
-/// The status `action` moves a `status` application to, or why it cannot.
-pub fn transition(status: Status, action: Action) -> Result<Status, IllegalTransition> {
-    workflow::transition::<Applications>(status, action)
 }
 
 #[cfg(test)]
@@ -144,19 +124,25 @@ mod tests {
         assert_eq!(expected.map(|(s, _)| s), S::ALL);
         for (status, row) in expected {
             for (action, want) in A::ALL.into_iter().zip(row) {
-                assert_eq!(transition(status, action).ok(), want, "{} × {}", status.as_str(), action.as_str());
+                assert_eq!(
+                    Applications::transition(status, action).ok(),
+                    want,
+                    "{} × {}",
+                    status.as_str(),
+                    action.as_str()
+                );
             }
         }
     }
 
     #[test]
     fn illegal_moves_name_the_status_and_what_is_allowed() {
-        let error = transition(S::Preparing, A::Approve).expect_err("illegal");
+        let error = Applications::transition(S::Preparing, A::Approve).expect_err("illegal");
         assert_eq!(
             error.to_string(),
             "cannot approve an application that is preparing; allowed now: pre_review, withdraw"
         );
-        assert_eq!(transition(S::Approved, A::Withdraw).expect_err("final").allowed, []);
+        assert_eq!(Applications::transition(S::Approved, A::Withdraw).expect_err("final").allowed, []);
     }
 
     #[test]

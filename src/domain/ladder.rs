@@ -100,6 +100,11 @@ impl Ladder {
         &self.rungs[tier.rank]
     }
 
+    /// The Chinese name of a tier code; `None` for a code no longer on the ladder.
+    pub fn label(&self, code: &str) -> Option<&str> {
+        self.rungs.iter().find(|r| r.code == code).map(|r| r.label.as_str())
+    }
+
     /// Where an enterprise stands: the highest rung among the certificates it holds, or
     /// the base. A code no longer on the ladder (a rung a bureau removed) counts for nothing.
     pub fn standing<'a>(&self, held: impl IntoIterator<Item = &'a str>) -> Tier {
@@ -157,6 +162,7 @@ mod tests {
         let sme = ladder.tier("tech_sme").expect("known");
         assert!(ladder.base() < sme && sme < hnte);
         assert_eq!(ladder.rung(&hnte).label, "国高");
+        assert_eq!((ladder.label("hnte"), ladder.label("unicorn")), (Some("国高"), None));
     }
 
     #[test]

@@ -1,8 +1,19 @@
 //! Pure types and rules of the domain: no actix, no diesel.
 
+/// A value with a stable code, as stored and as the API spells it.
+pub trait Code: Copy {
+    fn code(self) -> &'static str;
+}
+
 /// Stored codes back to values, for enums that list `ALL` and name themselves `as_str`.
 macro_rules! from_code {
     ($($kind:ty),*) => {$(
+        impl $crate::domain::Code for $kind {
+            fn code(self) -> &'static str {
+                self.as_str()
+            }
+        }
+
         impl TryFrom<String> for $kind {
             type Error = String;
 

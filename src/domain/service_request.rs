@@ -4,7 +4,7 @@
 //! with `reject`, `escalate` (to the bureau) and `reopen` on the side. It is pure, so that
 //! every status × action pair is tested here, apart from storage and HTTP.
 
-use crate::domain::workflow::{self, Workflow};
+use crate::domain::workflow::Workflow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -180,26 +180,6 @@ impl Workflow for Requests {
             _ => None,
         }
     }
-
-    fn status_code(status: Status) -> &'static str {
-        status.as_str()
-    }
-
-    fn action_code(action: Action) -> &'static str {
-        action.as_str()
-    }
-}
-
-pub type IllegalTransition = workflow::IllegalTransition<Requests>;
-
-/// The actions a request that is `status` allows, in a fixed order.
-pub fn allowed_actions(status: Status) -> Vec<Action> {
-    workflow::allowed_actions::<Requests>(status)
-}
-
-/// The status `action` moves a `status` request to, or why it cannot.
-pub fn transition(status: Status, action: Action) -> Result<Status, IllegalTransition> {
-    workflow::transition::<Requests>(status, action)
 }
 
 #[cfg(test)]
@@ -235,17 +215,23 @@ mod tests {
         assert_eq!(expected.map(|(s, _)| s), S::ALL);
         for (status, row) in expected {
             for (action, want) in A::ALL.into_iter().zip(row) {
-                assert_eq!(transition(status, action).ok(), want, "{} × {}", status.as_str(), action.as_str());
+                assert_eq!(
+                    Requests::transition(status, action).ok(),
+                    want,
+                    "{} × {}",
+                    status.as_str(),
+                    action.as_str()
+                );
             }
         }
     }
 
     #[test]
     fn illegal_moves_name_the_status_and_what_is_allowed() {
-        let error = transition(S::Closed, A::Start).expect_err("illegal");
+        let error = Requests::transition(S::Closed, A::Start).expect_err("illegal");
         assert_eq!(error.allowed, [A::Reopen]);
         assert_eq!(error.to_string(), "cannot start a request that is closed; allowed now: reopen");
-        assert_eq!(allowed_actions(S::Open), [A::Assign, A::Reject, A::Escalate]);
+        assert_eq!(Requests::allowed_actions(S::Open), [A::Assign, A::Reject, A::Escalate]);
     }
 
     #[test]

@@ -6,8 +6,9 @@ use crate::db::applications::{self as store, Application, ApplicationFilter, Mov
 use crate::db::audit::{self, Change};
 use crate::db::enterprises;
 use crate::domain::Action;
-use crate::domain::application::{self, Action as ApplicationAction, Status};
+use crate::domain::application::{Action as ApplicationAction, Applications, Status};
 use crate::domain::certification::Source;
+use crate::domain::workflow::Workflow;
 use crate::error::{AppError, FieldError, OrNotFound, Problem};
 use crate::http::extract::{Json, Query, cleaned};
 use crate::http::pagination::{Page, PageParams};
@@ -68,7 +69,7 @@ impl From<store::Transition> for TransitionResponse {
 impl ApplicationResponse {
     fn new(a: Application, enterprise_name: String, transitions: Option<Vec<store::Transition>>) -> Self {
         Self {
-            allowed_actions: application::allowed_actions(a.status),
+            allowed_actions: Applications::allowed_actions(a.status),
             id: a.id,
             enterprise_id: a.enterprise_id,
             enterprise_name,
@@ -252,7 +253,7 @@ pub async fn transition(
         let scope = auth.principal.street_scope();
         conn.transaction(|conn| {
             let current = store::find_for_update(conn, id, &scope).or_not_found("application")?;
-            let next = application::transition(current.status, action)
+            let next = Applications::transition(current.status, action)
                 .map_err(|e| AppError::Conflict { detail: e.to_string(), errors: Vec::new() })?;
             let promotion = if action == ApplicationAction::Approve {
                 let enterprise =

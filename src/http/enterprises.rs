@@ -212,8 +212,7 @@ pub struct EnterpriseResponse {
 impl EnterpriseResponse {
     fn new(e: Enterprise, catalog: &Catalog) -> Self {
         // A tier code dropped from the ladder configuration still shows, unlabelled.
-        let tier_label =
-            catalog.ladder.tier(&e.tier).map(|t| catalog.ladder.rung(&t).label.clone()).unwrap_or_default();
+        let tier_label = catalog.ladder.label(&e.tier).unwrap_or_default().to_owned();
         let f = e.fields;
         Self {
             id: e.id,

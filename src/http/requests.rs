@@ -7,7 +7,8 @@ use crate::db::service_requests::{
     self as store, Move, NewServiceRequest, NewTransition, RequestFilter, ServiceRequest, Transition,
 };
 use crate::db::{enterprises, users};
-use crate::domain::service_request::{self, Action as RequestAction, Category, Priority, Status};
+use crate::domain::service_request::{Action as RequestAction, Category, Priority, Requests, Status};
+use crate::domain::workflow::Workflow;
 use crate::domain::{Action, Role};
 use crate::error::{AppError, FieldError, OrNotFound, Problem};
 use crate::http::extract::{Json, Query};
@@ -96,7 +97,7 @@ impl RequestResponse {
     pub fn new(r: ServiceRequest, transitions: Option<Vec<Transition>>) -> Self {
         Self {
             overdue: r.status.is_pending() && r.due_at < Utc::now(),
-            allowed_actions: service_request::allowed_actions(r.status),
+            allowed_actions: Requests::allowed_actions(r.status),
             id: r.id,
             enterprise_id: r.enterprise_id,
             street_id: r.street_id,
@@ -258,7 +259,7 @@ pub async fn transition(
         conn.transaction(|conn| {
             let current =
                 store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found("service request")?;
-            let next = service_request::transition(current.status, body.action)
+            let next = Requests::transition(current.status, body.action)
                 .map_err(|e| AppError::Conflict { detail: e.to_string(), errors: Vec::new() })?;
             if let Some(assignee) = body.assignee_id {
                 let assignable = match users::find(conn, assignee) {

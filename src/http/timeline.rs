@@ -72,8 +72,8 @@ fn action_label(action: &str) -> &'static str {
 }
 
 /// A tier's Chinese name; its code if the rung is no longer on the ladder.
-fn label_of(catalog: &Catalog, code: &str) -> String {
-    catalog.ladder.tier(code).map_or_else(|_| code.to_owned(), |t| catalog.ladder.rung(&t).label.clone())
+fn label_of<'a>(catalog: &'a Catalog, code: &'a str) -> &'a str {
+    catalog.ladder.label(code).unwrap_or(code)
 }
 
 fn application_label(action: &str) -> &'static str {
@@ -88,17 +88,13 @@ fn application_label(action: &str) -> &'static str {
     }
 }
 
-/// A move on the ladder in one line, e.g. 晋级：科技型中小企业 → 国家高新技术企业（证书 GR2025…）.
+/// A move on the ladder in one line, e.g. 晋级：科技型中小企业 → 国家高新技术企业（首次认定）.
 fn change_event(catalog: &Catalog, change: certificates::TierChange) -> TimelineEvent {
-    let label = |code: &str| label_of(catalog, code);
+    let (from, to) = (label_of(catalog, &change.from_tier), label_of(catalog, &change.to_tier));
     let (kind, line) = match change.kind {
-        ChangeKind::Promotion => {
-            (EventKind::Promotion, format!("晋级：{} → {}", label(&change.from_tier), label(&change.to_tier)))
-        }
-        ChangeKind::Demotion => {
-            (EventKind::Demotion, format!("降级：{} → {}", label(&change.from_tier), label(&change.to_tier)))
-        }
-        ChangeKind::Certification => (EventKind::Certification, format!("认定：{}", label(&change.to_tier))),
+        ChangeKind::Promotion => (EventKind::Promotion, format!("晋级：{from} → {to}")),
+        ChangeKind::Demotion => (EventKind::Demotion, format!("降级：{from} → {to}")),
+        ChangeKind::Certification => (EventKind::Certification, format!("认定：{to}")),
     };
     let detail = match (change.reason.as_deref(), change.note.as_deref()) {
         (Some("expired"), _) => "（证书到期）".to_owned(),
