@@ -5,7 +5,7 @@
 use crate::domain::eligibility::{self, RuleSet};
 use crate::domain::sla::SlaSettings;
 use crate::domain::{Cluster, Clusters, Ladder, Rung, Sla};
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
@@ -92,6 +92,16 @@ impl Catalog {
     /// Today in the bureau's time zone.
     pub fn today(&self) -> NaiveDate {
         Utc::now().with_timezone(&self.time_zone).date_naive()
+    }
+
+    /// The moment a day of the bureau's calendar begins.
+    pub fn start_of(&self, day: NaiveDate) -> DateTime<Utc> {
+        let midnight = day.and_time(NaiveTime::MIN);
+        // A zone that skips midnight (a DST change) starts the day at the gap's end.
+        self.time_zone
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map_or_else(|| midnight.and_utc(), |start| start.with_timezone(&Utc))
     }
 }
 

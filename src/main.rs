@@ -60,7 +60,7 @@ fn main() -> anyhow::Result<()> {
     let catalog = settings.catalog()?;
     match cli.command {
         Command::Serve => {
-            let (_database, pool) = startup::prepare(&settings)?;
+            let (_database, pool) = startup::prepare(&settings, &catalog)?;
             actix_web::rt::System::new().block_on(async {
                 let minutes = settings.ladder.expiry_check_minutes;
                 if minutes > 0 {
@@ -75,13 +75,13 @@ fn main() -> anyhow::Result<()> {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let (_database, pool) = startup::prepare(&settings)?;
+            let (_database, pool) = startup::prepare(&settings, &catalog)?;
             let mut conn = pool.get()?;
             let user = peiyu::accounts::create_user(&mut conn, &username, role, &streets, password)?;
             println!("created {} ({}) with id {}", user.user.username, role.as_str(), user.user.id);
         }
         Command::Expire => {
-            let (_database, pool) = startup::prepare(&settings)?;
+            let (_database, pool) = startup::prepare(&settings, &catalog)?;
             let mut conn = pool.get()?;
             match peiyu::certification::expire(&mut conn, &catalog, catalog.today())? {
                 Some(run) => println!(

@@ -32,13 +32,14 @@ impl Database {
 }
 
 /// Opens the database, migrates it and builds the pool: what every command needs.
-pub fn prepare(settings: &Settings) -> anyhow::Result<(Database, PgPool)> {
+pub fn prepare(settings: &Settings, catalog: &Catalog) -> anyhow::Result<(Database, PgPool)> {
     let database = Database::open(settings)?;
     let applied = db::migrate(&database.url)?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
-    let pool = db::build_pool(&database.url, &settings.database).context("connecting to PostgreSQL")?;
+    let pool =
+        db::build_pool(&database.url, &settings.database, catalog.time_zone).context("connecting to PostgreSQL")?;
     Ok((database, pool))
 }
 

@@ -1,8 +1,8 @@
-use crate::db::schema::{certificates, enterprises, visits};
+use crate::db::schema::{certificates, enterprises};
 use crate::db::{TextArray, lower, within_scope};
 use crate::domain::{StreetScope, Uscc};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::{exists, not};
+use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde::Serialize;
@@ -157,9 +157,7 @@ pub fn list(
         ));
     }
     if let Some(since) = filter.not_visited_since {
-        query = query.filter(not(exists(
-            visits::table.filter(visits::enterprise_id.eq(enterprises::id).and(visits::visited_at.ge(since))),
-        )));
+        query = query.filter(enterprises::last_visited_at.is_null().or(enterprises::last_visited_at.lt(since)));
     }
     if let Some(fragment) = &filter.q {
         // The grams narrow the candidates through the GIN index; strpos keeps only names

@@ -14,11 +14,13 @@ pub mod refresh_tokens;
 pub mod regions;
 pub mod schema;
 pub mod service_requests;
+pub mod targets;
 pub mod users;
 pub mod visits;
 
 use crate::config::DatabaseSettings;
 use crate::domain::StreetScope;
+use chrono_tz::Tz;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sql_types::{Array, Nullable, Text};
@@ -66,19 +68,25 @@ const MIGRATION_LOCK: i64 = 0x0070_6569_7975;
 #[derive(Debug)]
 struct SessionSettings {
     statement_timeout_ms: u64,
+    bureau_time_zone: String,
 }
 
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        // Every connection works in UTC and gives up on runaway statements.
-        conn.batch_execute(&format!("SET TIME ZONE 'UTC'; SET statement_timeout = {}", self.statement_timeout_ms))
-            .map_err(diesel::r2d2::Error::QueryError)
+        // Every connection works in UTC, knows the bureau's calendar (the `bureau_date`
+        // SQL function buckets last visits by it) and gives up on runaway statements.
+        // The zone was validated as an IANA name when the settings were loaded.
+        conn.batch_execute(&format!(
+            "SET TIME ZONE 'UTC'; SET peiyu.time_zone = '{}'; SET statement_timeout = {}",
+            self.bureau_time_zone, self.statement_timeout_ms
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
 /// Builds the pool once, opening every connection up front so the first requests do not
 /// pay for connecting and a wrong URL fails at start-up rather than on a request.
-pub fn build_pool(url: &str, settings: &DatabaseSettings) -> Result<PgPool, r2d2::Error> {
+pub fn build_pool(url: &str, settings: &DatabaseSettings, time_zone: Tz) -> Result<PgPool, r2d2::Error> {
     Pool::builder()
         .max_size(settings.pool_size)
         // No `SELECT 1` before every checkout: that was a round trip on every request.
@@ -87,7 +95,10 @@ pub fn build_pool(url: &str, settings: &DatabaseSettings) -> Result<PgPool, r2d2
         .test_on_check_out(false)
         .min_idle(Some(settings.pool_size))
         .connection_timeout(Duration::from_millis(settings.connection_timeout_ms))
-        .connection_customizer(Box::new(SessionSettings { statement_timeout_ms: settings.statement_timeout_ms }))
+        .connection_customizer(Box::new(SessionSettings {
+            statement_timeout_ms: settings.statement_timeout_ms,
+            bureau_time_zone: time_zone.name().to_owned(),
+        }))
         .build(ConnectionManager::new(url))
 }
 

@@ -15,6 +15,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    application_counts (batch_year, street_id, tier, status) {
+        batch_year -> Int4,
+        street_id -> Uuid,
+        tier -> Text,
+        status -> Text,
+        n -> Int8,
+    }
+}
+
+diesel::table! {
     application_transitions (id) {
         id -> Uuid,
         application_id -> Uuid,
@@ -76,6 +86,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    coverage_counts (last_visited_on, street_id, tier) {
+        last_visited_on -> Date,
+        street_id -> Uuid,
+        tier -> Text,
+        n -> Int8,
+    }
+}
+
+diesel::table! {
     enterprise_counts (street_id, park_id, cluster, tier) {
         street_id -> Uuid,
         park_id -> Uuid,
@@ -115,6 +134,21 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         archived_at -> Nullable<Timestamptz>,
+        last_visited_at -> Nullable<Timestamptz>,
+        last_visited_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    funnel_counts (entry_year, street_id, from_tier, tier) {
+        entry_year -> Int4,
+        street_id -> Uuid,
+        from_tier -> Text,
+        tier -> Text,
+        entrants -> Int8,
+        within_1y -> Int8,
+        within_2y -> Int8,
+        within_3y -> Int8,
     }
 }
 
@@ -164,6 +198,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    rung_entries (id) {
+        id -> Uuid,
+        enterprise_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        from_tier -> Text,
+        tier -> Text,
+        entered_on -> Date,
+        reached_next_on -> Nullable<Date>,
+        left_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
     service_requests (id) {
         id -> Uuid,
         enterprise_id -> Uuid,
@@ -183,6 +230,17 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    targets (year, region_id, tier) {
+        year -> Int4,
+        region_id -> Uuid,
+        tier -> Text,
+        target -> Int4,
+        set_by -> Uuid,
+        set_at -> Timestamptz,
     }
 }
 
@@ -259,9 +317,13 @@ diesel::joinable!(enterprise_indicators -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(request_transitions -> service_requests (request_id));
 diesel::joinable!(request_transitions -> users (actor_id));
+diesel::joinable!(rung_entries -> enterprises (enterprise_id));
+diesel::joinable!(rung_entries -> tier_changes (id));
 diesel::joinable!(service_requests -> enterprises (enterprise_id));
 diesel::joinable!(service_requests -> regions (street_id));
 diesel::joinable!(service_requests -> visits (visit_id));
+diesel::joinable!(targets -> regions (region_id));
+diesel::joinable!(targets -> users (set_by));
 diesel::joinable!(tier_changes -> applications (application_id));
 diesel::joinable!(tier_changes -> certificates (certificate_id));
 diesel::joinable!(tier_changes -> enterprises (enterprise_id));
@@ -273,18 +335,23 @@ diesel::joinable!(visits -> users (counselor_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
+    application_counts,
     application_transitions,
     applications,
     audit_log,
     certificates,
+    coverage_counts,
     enterprise_counts,
     enterprise_indicators,
     enterprises,
+    funnel_counts,
     login_failures,
     refresh_tokens,
     regions,
     request_transitions,
+    rung_entries,
     service_requests,
+    targets,
     tier_changes,
     user_streets,
     users,

@@ -167,29 +167,36 @@ pub struct Unvisited {
     pub name: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub tier: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    pub street_id: Option<Uuid>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
     pub last_visited_at: Option<DateTime<Utc>>,
 }
 
-/// Live enterprises in `scope` not visited for `days` days, never-visited first, then
-/// the longest unvisited. One probe of (enterprise_id, visited_at) per enterprise.
-pub fn not_visited(conn: &mut PgConnection, scope: &StreetScope, days: i32, limit: i64) -> QueryResult<Vec<Unvisited>> {
+/// Live enterprises in `scope` not visited since the day `since` (the bureau's calendar),
+/// never-visited first, then the longest unvisited: a walk along the last-visit index
+/// (kept by a trigger on visits).
+pub fn not_visited(
+    conn: &mut PgConnection,
+    scope: &StreetScope,
+    since: NaiveDate,
+    limit: i64,
+) -> QueryResult<Vec<Unvisited>> {
     let streets = match scope {
         StreetScope::All => None,
         StreetScope::Streets(streets) => Some(streets.clone()),
     };
     diesel::sql_query(
-        "SELECT e.id, e.name, e.tier, last.at AS last_visited_at
+        "SELECT e.id, e.name, e.tier, e.street_id, e.last_visited_at
          FROM enterprises e
-         LEFT JOIN LATERAL (SELECT max(v.visited_at) AS at FROM visits v WHERE v.enterprise_id = e.id) AS last ON true
          WHERE e.archived_at IS NULL
            AND ($1::uuid[] IS NULL OR e.street_id = ANY($1))
-           AND (last.at IS NULL OR last.at < now() - make_interval(days => $2))
-         ORDER BY last.at NULLS FIRST, e.id
+           AND (e.last_visited_on IS NULL OR e.last_visited_on < $2)
+         ORDER BY e.last_visited_at NULLS FIRST, e.id
          LIMIT $3",
     )
     .bind::<diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Uuid>>, _>(streets)
-    .bind::<diesel::sql_types::Integer, _>(days)
+    .bind::<diesel::sql_types::Date, _>(since)
     .bind::<diesel::sql_types::BigInt, _>(limit)
     .load(conn)
 }

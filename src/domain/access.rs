@@ -82,6 +82,8 @@ pub enum Action {
     CertifyEnterprises,
     /// Pipeline views (within the street scope).
     ReadPipeline,
+    /// Set the year's targets (年度目标): the bureau's commitments.
+    SetTargets,
     ManageRegions,
     ManageUsers,
     ManageApiKeys,

@@ -100,6 +100,12 @@ impl Ladder {
         &self.rungs[tier.rank]
     }
 
+    /// Where a tier code sorts in reports, lowest rung first; codes no longer on the
+    /// ladder sort last.
+    pub fn rank(&self, code: &str) -> usize {
+        self.rungs.iter().position(|r| r.code == code).unwrap_or(usize::MAX)
+    }
+
     /// The Chinese name of a tier code; `None` for a code no longer on the ladder.
     pub fn label(&self, code: &str) -> Option<&str> {
         self.rungs.iter().find(|r| r.code == code).map(|r| r.label.as_str())

@@ -60,6 +60,22 @@ impl Category {
             Self::Other => "other",
         }
     }
+
+    /// The name the bureau's reports use.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Space => "用地用房",
+            Self::Talent => "人才引进",
+            Self::Housing => "人才住房",
+            Self::Education => "子女教育",
+            Self::Finance => "融资",
+            Self::Policy => "政策咨询",
+            Self::Ip => "知识产权",
+            Self::Certification => "资质申报辅导",
+            Self::Market => "市场拓展",
+            Self::Other => "其他",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]

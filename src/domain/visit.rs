@@ -1,5 +1,6 @@
 //! 走访: how a counselor reached the enterprise and what the contact was for.
 
+use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -66,3 +67,23 @@ impl Purpose {
 }
 
 from_code!(Channel, Purpose);
+
+/// The first day of "the last `days` days" in the bureau's calendar: today and the
+/// `days - 1` days before it. An enterprise counts as visited in that window (全覆盖) when
+/// its last visit fell on or after this day.
+pub fn window_start(today: NaiveDate, days: u32) -> NaiveDate {
+    today - Days::new(u64::from(days.saturating_sub(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_n_days_end_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(window_start(today, 1), today);
+        assert_eq!(window_start(today, 30), NaiveDate::from_ymd_opt(2026, 1, 31).unwrap());
+        assert_eq!(window_start(today, 0), today);
+    }
+}

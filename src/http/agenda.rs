@@ -4,6 +4,7 @@ use crate::auth::Caller;
 use crate::db::service_requests::{self, RequestFilter};
 use crate::db::visits;
 use crate::domain::Action;
+use crate::domain::visit;
 use crate::error::{AppError, Problem};
 use crate::http::extract::Query;
 use crate::http::requests::{RequestResponse, acting_user};
@@ -71,7 +72,7 @@ pub async fn agenda(
 ) -> Result<web::Json<Agenda>, AppError> {
     let today = state.catalog.today();
     let horizon = today.checked_add_days(Days::new(FOLLOW_UP_DAYS - 1)).unwrap_or(today);
-    let days = i32::from(params.not_visited_days.unwrap_or(90));
+    let unvisited_since = visit::window_start(today, u32::from(params.not_visited_days.unwrap_or(90)));
     let agenda = authorized(&state, caller, Action::ReadSelf, move |conn, auth| {
         let me = acting_user(auth)?;
         let scope = auth.principal.street_scope();
@@ -80,7 +81,7 @@ pub async fn agenda(
         let overdue_requests = service_requests::list(conn, &overdue, &scope, None, ITEMS)?;
         let mine = RequestFilter { assignee_id: Some(me), pending: true, ..RequestFilter::default() };
         let assigned_to_me = service_requests::list(conn, &mine, &scope, None, ITEMS)?;
-        let not_visited = visits::not_visited(conn, &scope, days, ITEMS)?;
+        let not_visited = visits::not_visited(conn, &scope, unvisited_since, ITEMS)?;
         Ok(Agenda {
             follow_ups: follow_ups
                 .into_iter()

@@ -7,17 +7,21 @@ pub mod agenda;
 pub mod api_keys;
 pub mod applications;
 pub mod audit_log;
+pub mod coverage;
 pub mod eligibility;
 pub mod enterprises;
 pub mod extract;
+pub mod funnel;
 pub mod operations;
 pub mod pagination;
 pub mod pipeline;
 pub mod promotions;
 pub mod reference;
 pub mod regions;
+pub mod request_report;
 pub mod requests;
 pub mod session;
+pub mod targets;
 pub mod timeline;
 pub mod users;
 pub mod visits;
@@ -166,6 +170,11 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(applications::transition)
                 .service(pipeline::expiring)
                 .service(pipeline::summary)
+                .service(funnel::funnel)
+                .service(coverage::coverage)
+                .service(request_report::requests)
+                .service(targets::set)
+                .service(targets::list)
                 .service(regions::create)
                 .service(regions::tree)
                 .service(reference::tiers)

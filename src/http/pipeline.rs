@@ -14,8 +14,9 @@ use crate::http::promotions::tier_field;
 use crate::http::{AppState, authorized};
 use actix_web::{get, web};
 use chrono::{Days, NaiveDate};
+use diesel::{PgConnection, QueryResult};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -216,7 +217,7 @@ fn summarize(
         .collect();
     let (unassigned, counts) = tally(&|c| c.street_id.is_none());
     if unassigned_in_view && unassigned > 0 {
-        by_street.push(StreetCounts { street_id: None, name: "未分配街道".into(), total: unassigned, counts });
+        by_street.push(StreetCounts { street_id: None, name: UNASSIGNED_STREET.into(), total: unassigned, counts });
     }
     let mut by_cluster: Vec<ClusterCounts> = catalog
         .clusters
@@ -246,4 +247,26 @@ fn summarize(
         by_street,
         by_cluster,
     }
+}
+
+/// What reports call enterprises without a street (registry feeds land them unassigned).
+pub const UNASSIGNED_STREET: &str = "未分配街道";
+
+/// Street names for report rows, read once per report.
+pub struct StreetNames(HashMap<Uuid, String>);
+
+impl StreetNames {
+    pub fn load(conn: &mut PgConnection) -> QueryResult<Self> {
+        let streets = regions::all(conn)?.into_iter().filter(|r| r.kind == RegionKind::Street);
+        Ok(Self(streets.map(|s| (s.id, s.name)).collect()))
+    }
+
+    pub fn name(&self, street_id: Option<Uuid>) -> String {
+        street_id.and_then(|id| self.0.get(&id)).map_or_else(|| UNASSIGNED_STREET.to_owned(), Clone::clone)
+    }
+}
+
+/// `part ÷ whole`, rounded to four places; `None` when there is no whole.
+pub fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
 }

@@ -203,7 +203,7 @@ impl TestApp {
         settings.database.pool_size = 3;
         settings.http.workers = 1;
         let catalog = settings.catalog().expect("catalog");
-        let pool = db::build_pool(&settings.database.url, &settings.database).expect("pool");
+        let pool = db::build_pool(&settings.database.url, &settings.database, catalog.time_zone).expect("pool");
         {
             let mut conn = pool.get().expect("connection");
             peiyu::accounts::create_user(&mut conn, "admin", Role::Admin, &[], ADMIN_PASSWORD).expect("first admin");
@@ -346,4 +346,10 @@ pub fn fields(problem: &Value) -> Vec<String> {
 pub fn query<T: diesel::QueryableByName<diesel::pg::Pg> + 'static>(app: &TestApp, sql: &str) -> Vec<T> {
     let mut conn = app.pool.get().expect("connection");
     diesel::sql_query(sql).load(&mut conn).expect("query")
+}
+
+/// Runs SQL statements against the test's own database: for shaping history the API
+/// rightly refuses to write (timestamps in the past).
+pub fn run_sql(app: &TestApp, statements: &str) {
+    execute(&mut app.pool.get().expect("connection"), statements);
 }

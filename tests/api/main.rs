@@ -1,6 +1,7 @@
 //! Peiyu's one integration test binary: real HTTP against real PostgreSQL.
 
 mod access;
+mod analytics;
 mod certification;
 mod embedded;
 mod enterprises;

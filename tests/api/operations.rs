@@ -56,11 +56,15 @@ async fn the_openapi_document_describes_every_endpoint() {
             "get /api/v1/enterprises/{id}/visits",
             "get /api/v1/me",
             "get /api/v1/me/agenda",
+            "get /api/v1/pipeline/coverage",
             "get /api/v1/pipeline/expiring",
+            "get /api/v1/pipeline/funnel",
+            "get /api/v1/pipeline/requests",
             "get /api/v1/pipeline/summary",
             "get /api/v1/regions",
             "get /api/v1/requests",
             "get /api/v1/requests/{id}",
+            "get /api/v1/targets",
             "get /api/v1/tiers",
             "get /api/v1/users",
             "get /api/v1/visits",
@@ -84,6 +88,7 @@ async fn the_openapi_document_describes_every_endpoint() {
             "post /api/v1/requests/{id}/transitions",
             "post /api/v1/users",
             "put /api/v1/enterprises/{id}/indicators/{year}",
+            "put /api/v1/targets/{year}",
         ]
     );
     assert!(document["components"]["schemas"]["Problem"].is_object());

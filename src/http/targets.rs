@@ -1,0 +1,286 @@
+//! 年度目标: `PUT /api/v1/targets/{year}` (manager, admin) sets how many enterprises
+//! should newly reach each rung per district or street; `GET /api/v1/targets?year=`
+//! shows them with progress and a projection at the current pace.
+
+use crate::auth::Caller;
+use crate::config::Catalog;
+use crate::db::audit::{self, Change};
+use crate::db::pipeline::{self, FunnelCount};
+use crate::db::regions::{self, Region};
+use crate::db::targets::{self, Target};
+use crate::domain::{Action, RegionKind, StreetScope};
+use crate::error::{AppError, FieldError, Problem};
+use crate::http::extract::{Json, Query};
+use crate::http::pipeline::ratio;
+use crate::http::{AppState, authorized};
+use actix_web::{get, put, web};
+use chrono::{Datelike, NaiveDate, Utc};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetTargets {
+    /// The year's whole set: targets not listed are removed.
+    pub targets: Vec<TargetInput>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetInput {
+    /// A rung above the base of the ladder.
+    pub tier: String,
+    /// A district or a street.
+    pub region_id: Uuid,
+    /// How many enterprises should newly reach `tier` in the year (1–1,000,000).
+    pub target: i32,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TargetParams {
+    /// Default: this year.
+    pub year: Option<i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TargetProgress {
+    pub tier: String,
+    pub label: String,
+    pub region_id: Uuid,
+    pub region_name: String,
+    pub target: i32,
+    /// Enterprises promoted onto `tier` in the year so far, within the region.
+    pub achieved: i64,
+    /// achieved ÷ target.
+    pub progress: Option<f64>,
+    /// Where the year ends at the pace so far (the whole year's figure once it is over);
+    /// `null` for a year not yet begun.
+    pub projected: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Targets {
+    pub year: i32,
+    /// Share of the year elapsed (the bureau's calendar).
+    pub elapsed: f64,
+    pub items: Vec<TargetProgress>,
+}
+
+fn year_field(year: i32) -> Result<i32, AppError> {
+    if (2000..=2100).contains(&year) {
+        Ok(year)
+    } else {
+        Err(AppError::invalid("year", "must be between 2000 and 2100"))
+    }
+}
+
+/// Set the year's targets, replacing the whole set (manager, admin).
+#[utoipa::path(
+    tag = "pipeline",
+    params(("year" = i32, Path, description = "The target year")),
+    request_body = SetTargets,
+    responses(
+        (status = 200, body = Targets),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/targets/{year}")]
+pub async fn set(
+    state: web::Data<AppState>,
+    caller: Caller,
+    year: web::Path<i32>,
+    Json(body): Json<SetTargets>,
+) -> Result<web::Json<Targets>, AppError> {
+    let year = year_field(year.into_inner())?;
+    let ladder = state.catalog.ladder.clone();
+    let today = state.catalog.today();
+    let targets = authorized(&state, caller, Action::SetTargets, move |conn, auth| {
+        conn.transaction(|conn| {
+            let regions = regions::all(conn)?;
+            let set_by = auth.principal.actor().id().ok_or_else(|| AppError::invalid("targets", "set by a person"))?;
+            let new = validated(&ladder, &regions, year, set_by, body.targets)?;
+            let old = targets::replace_year(conn, year, &new)?;
+            for target in &new {
+                let before = old.iter().find(|t| (t.region_id, &t.tier) == (target.region_id, &target.tier));
+                let change = match before {
+                    Some(before) => Change::changed("target", target.region_id, "updated", before, target),
+                    None => Change::created("target", target.region_id, target),
+                };
+                audit::record(conn, &auth.audit, change)?;
+            }
+            for gone in old.iter().filter(|t| !new.iter().any(|n| (n.region_id, &n.tier) == (t.region_id, &t.tier))) {
+                let change = Change {
+                    entity: "target",
+                    entity_id: gone.region_id,
+                    action: "deleted",
+                    before: Some(gone),
+                    after: None,
+                };
+                audit::record(conn, &auth.audit, change)?;
+            }
+            progress(conn, &auth.principal.street_scope(), &regions, year)
+        })
+    })
+    .await?;
+    Ok(web::Json(report(&state.catalog, year, today, targets)))
+}
+
+/// The year's targets within the caller's streets, with progress and projection.
+#[utoipa::path(
+    tag = "pipeline",
+    params(TargetParams),
+    responses(
+        (status = 200, body = Targets),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/targets")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Query(params): Query<TargetParams>,
+) -> Result<web::Json<Targets>, AppError> {
+    let today = state.catalog.today();
+    let year = year_field(params.year.unwrap_or(today.year()))?;
+    let targets = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
+        let regions = regions::all(conn)?;
+        progress(conn, &auth.principal.street_scope(), &regions, year)
+    })
+    .await?;
+    Ok(web::Json(report(&state.catalog, year, today, targets)))
+}
+
+/// The inputs as rows, or every field that is wrong.
+fn validated(
+    ladder: &crate::domain::Ladder,
+    regions: &[Region],
+    year: i32,
+    set_by: Uuid,
+    inputs: Vec<TargetInput>,
+) -> Result<Vec<Target>, AppError> {
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    let set_at = Utc::now();
+    let rows = inputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let field = |name: &str| format!("targets[{i}].{name}");
+            match ladder.tier(&input.tier) {
+                Ok(tier) if tier == ladder.base() => {
+                    errors.push(FieldError::new(field("tier"), "the base of the ladder has no target"))
+                }
+                Ok(_) => {}
+                Err(e) => errors.push(FieldError::new(field("tier"), e)),
+            }
+            match regions.iter().find(|r| r.id == input.region_id) {
+                Some(r) if r.kind != RegionKind::Park => {}
+                Some(_) => errors.push(FieldError::new(field("region_id"), "must be a district or a street")),
+                None => errors.push(FieldError::new(field("region_id"), "no such region")),
+            }
+            if !(1..=1_000_000).contains(&input.target) {
+                errors.push(FieldError::new(field("target"), "must be between 1 and 1000000"));
+            }
+            if !seen.insert((input.region_id, input.tier.clone())) {
+                errors.push(FieldError::new(field("tier"), "this region and tier are listed twice"));
+            }
+            Target { year, region_id: input.region_id, tier: input.tier, target: input.target, set_by, set_at }
+        })
+        .collect();
+    if errors.is_empty() { Ok(rows) } else { Err(AppError::Validation(errors)) }
+}
+
+/// A target with its region's name and what was achieved towards it.
+struct Measured {
+    target: Target,
+    region_name: String,
+    achieved: i64,
+}
+
+/// The year's targets in `scope` (a counselor sees the targets of their own streets),
+/// each with the promotions onto its rung in its streets so far.
+fn progress(
+    conn: &mut diesel::PgConnection,
+    scope: &StreetScope,
+    regions: &[Region],
+    year: i32,
+) -> Result<Vec<Measured>, AppError> {
+    let entries = pipeline::funnel(conn, scope, (year, year))?;
+    Ok(targets::of_year(conn, year)?
+        .into_iter()
+        .filter_map(|target| {
+            let region = regions.iter().find(|r| r.id == target.region_id)?;
+            let streets: Vec<Uuid> = match region.kind {
+                RegionKind::Street => vec![region.id],
+                _ => regions.iter().filter(|r| r.parent_id == Some(region.id)).map(|r| r.id).collect(),
+            };
+            // A district's target speaks for streets beyond a counselor's own.
+            let visible = match scope {
+                StreetScope::All => true,
+                StreetScope::Streets(mine) => region.kind == RegionKind::Street && mine.contains(&region.id),
+            };
+            if !visible {
+                return None;
+            }
+            let achieved = entries
+                .iter()
+                .filter(|e: &&FunnelCount| e.tier == target.tier && e.street_id().is_some_and(|s| streets.contains(&s)))
+                .map(|e| e.entrants)
+                .sum();
+            Some(Measured { region_name: region.name.clone(), achieved, target })
+        })
+        .collect())
+}
+
+fn report(catalog: &Catalog, year: i32, today: NaiveDate, measured: Vec<Measured>) -> Targets {
+    let elapsed = elapsed_share(year, today);
+    let mut items: Vec<TargetProgress> = measured
+        .into_iter()
+        .map(|m| TargetProgress {
+            label: catalog.ladder.label(&m.target.tier).unwrap_or(&m.target.tier).to_owned(),
+            tier: m.target.tier,
+            region_id: m.target.region_id,
+            region_name: m.region_name,
+            target: m.target.target,
+            achieved: m.achieved,
+            progress: ratio(m.achieved, i64::from(m.target.target)),
+            projected: (elapsed > 0.0).then(|| (m.achieved as f64 / elapsed).round() as i64),
+        })
+        .collect();
+    items.sort_by(|a, b| {
+        (&a.region_name, catalog.ladder.rank(&a.tier)).cmp(&(&b.region_name, catalog.ladder.rank(&b.tier)))
+    });
+    Targets { year, elapsed: (elapsed * 10_000.0).round() / 10_000.0, items }
+}
+
+/// How much of `year` has passed by the end of `today`: 0 before it, 1 after it.
+fn elapsed_share(year: i32, today: NaiveDate) -> f64 {
+    match today.year().cmp(&year) {
+        std::cmp::Ordering::Less => 0.0,
+        std::cmp::Ordering::Greater => 1.0,
+        std::cmp::Ordering::Equal => {
+            let days_in_year = if today.leap_year() { 366.0 } else { 365.0 };
+            f64::from(today.ordinal()) / days_in_year
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pace_counts_today_as_passed() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        assert_eq!(elapsed_share(2027, day(6, 1)), 0.0);
+        assert_eq!(elapsed_share(2025, day(6, 1)), 1.0);
+        assert_eq!(elapsed_share(2026, day(12, 31)), 1.0);
+        assert!((elapsed_share(2026, day(7, 2)) - 183.0 / 365.0).abs() < 1e-12);
+    }
+}
