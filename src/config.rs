@@ -5,7 +5,7 @@
 use crate::domain::eligibility::{self, RuleSet};
 use crate::domain::sla::SlaSettings;
 use crate::domain::{Cluster, Clusters, Ladder, Rung, Sla};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
@@ -92,6 +92,11 @@ impl Catalog {
     /// Today in the bureau's time zone.
     pub fn today(&self) -> NaiveDate {
         Utc::now().with_timezone(&self.time_zone).date_naive()
+    }
+
+    /// A moment on the bureau's wall clock.
+    pub fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
+        at.with_timezone(&self.time_zone).naive_local()
     }
 
     /// The moment a day of the bureau's calendar begins.

@@ -26,6 +26,8 @@ pub struct Enterprise {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
+    /// Kept by a trigger on visits.
+    pub last_visited_at: Option<DateTime<Utc>>,
 }
 
 /// What people edit about an enterprise. Its tier is not here: it moves only by

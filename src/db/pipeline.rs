@@ -266,7 +266,7 @@ pub fn request_stats(
                AND ($3::uuid[] IS NULL OR street_id = ANY($3)))
          SELECT category, street_key,
                 GROUPING(category, street_key) AS grouping,
-                sum(pending)::bigint AS pending, sum(overdue)::bigint AS overdue,
+                coalesce(sum(pending), 0)::bigint AS pending, coalesce(sum(overdue), 0)::bigint AS overdue,
                 count(hours) AS resolved, avg(hours) AS mean_hours,
                 percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) AS p90_hours,
                 count(rating) AS rated, avg(rating)::float8 AS satisfaction

@@ -3,14 +3,17 @@
 //! unvisited longest.
 
 use crate::auth::Caller;
+use crate::config::Catalog;
 use crate::db::pipeline::{self, CoverageCount};
 use crate::db::visits;
 use crate::domain::{Action, visit};
 use crate::error::{AppError, Problem};
+use crate::export::Kind;
+use crate::http::exports::{ExportParams, Table, heading, report};
 use crate::http::extract::Query;
 use crate::http::pipeline::{StreetNames, ratio};
 use crate::http::{AppState, authorized};
-use actix_web::{get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -89,9 +92,13 @@ pub struct Coverage {
 /// last visits kept by triggers: the cost does not grow with the number of visits.
 #[utoipa::path(
     tag = "pipeline",
-    params(CoverageParams),
+    params(CoverageParams, ExportParams),
     responses(
-        (status = 200, body = Coverage),
+        (status = 200, content(
+            (Coverage = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -100,8 +107,11 @@ pub struct Coverage {
 pub async fn coverage(
     state: web::Data<AppState>,
     caller: Caller,
+    request: HttpRequest,
     Query(params): Query<CoverageParams>,
-) -> Result<web::Json<Coverage>, AppError> {
+    Query(export): Query<ExportParams>,
+) -> Result<HttpResponse, AppError> {
+    let format = export.format(&request)?;
     let days = params.days.unwrap_or(90);
     if !(1..=3650).contains(&days) {
         return Err(AppError::invalid("days", "must be between 1 and 3650"));
@@ -140,7 +150,7 @@ pub async fn coverage(
         }
         by_street.entry((names.name(count.street_id()), count.street_id())).or_default().add(count);
     }
-    Ok(web::Json(Coverage {
+    let coverage = Coverage {
         days,
         since,
         overall,
@@ -159,5 +169,45 @@ pub async fn coverage(
                 last_visited_at: u.last_visited_at,
             })
             .collect(),
-    }))
+    };
+    Ok(match format {
+        None => HttpResponse::Ok().json(coverage),
+        Some(format) => {
+            let heading = heading(&state.catalog, &request, "走访覆盖", "coverage");
+            report(format, heading, coverage.tables(&state.catalog, &names))
+        }
+    })
+}
+
+impl Coverage {
+    fn tables(self, catalog: &Catalog, names: &StreetNames) -> Vec<Table> {
+        use Kind::{DateTime, Integer, Share, Text};
+        let covered = |first: &'static str| {
+            [(first, Text, 18.0), ("企业数", Integer, 10.0), ("已走访", Integer, 10.0), ("覆盖率", Share, 10.0)]
+        };
+        let row = |name: String, c: &Covered| vec![name.into(), c.enterprises.into(), c.visited.into(), c.share.into()];
+        let by_tier = self.by_tier.iter().map(|t| row(t.label.clone(), &t.covered)).collect();
+        let by_street = self.by_street.iter().map(|s| row(s.name.clone(), &s.covered)).collect();
+        let unvisited = self
+            .longest_unvisited
+            .into_iter()
+            .map(|u| {
+                vec![
+                    u.name.into(),
+                    catalog.ladder.label(&u.tier).unwrap_or(&u.tier).into(),
+                    names.name(u.street_id).into(),
+                    u.last_visited_at.map(|at| catalog.local(at)).into(),
+                ]
+            })
+            .collect();
+        vec![
+            Table::new("按梯队", &covered("梯队"), by_tier),
+            Table::new("按街道", &covered("街道"), by_street),
+            Table::new(
+                "久未走访",
+                &[("企业名称", Text, 36.0), ("梯队", Text, 18.0), ("街道", Text, 12.0), ("最近走访", DateTime, 17.0)],
+                unvisited,
+            ),
+        ]
+    }
 }

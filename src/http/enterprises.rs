@@ -4,14 +4,17 @@ use crate::auth::Caller;
 use crate::config::Catalog;
 use crate::db::audit::{self, Change};
 use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter};
-use crate::db::regions;
+use crate::db::{PgPool, regions};
 use crate::domain::{Action, RegionKind, StreetScope, Uscc};
 use crate::error::{AppError, FieldError, OrNotFound, Problem};
+use crate::export::{self, Kind, Sheet, Sink};
+use crate::http::exports::{ExportParams, heading};
 use crate::http::extract::{IfMatch, Json, Query, cleaned, etag, not_blank, present};
 use crate::http::pagination::{Page, PageParams};
+use crate::http::pipeline::StreetNames;
 use crate::http::{AppState, authorized};
 use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
@@ -207,6 +210,8 @@ pub struct EnterpriseResponse {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
+    /// The latest visit's time; `null`: never visited.
+    pub last_visited_at: Option<DateTime<Utc>>,
 }
 
 impl EnterpriseResponse {
@@ -233,6 +238,7 @@ impl EnterpriseResponse {
             created_at: e.created_at,
             updated_at: e.updated_at,
             archived_at: e.archived_at,
+            last_visited_at: e.last_visited_at,
         }
     }
 }
@@ -476,12 +482,16 @@ impl ListParams {
 }
 
 /// Live (not archived) enterprises in the caller's streets, newest first, filtered and
-/// keyset-paginated.
+/// keyset-paginated; or all of them as CSV or XLSX (企业名录).
 #[utoipa::path(
     tag = "enterprises",
-    params(ListParams, PageParams),
+    params(ListParams, PageParams, ExportParams),
     responses(
-        (status = 200, body = Page<EnterpriseResponse>),
+        (status = 200, content(
+            (Page<EnterpriseResponse> = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -490,10 +500,21 @@ impl ListParams {
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
+    request: HttpRequest,
     Query(params): Query<ListParams>,
     Query(paging): Query<PageParams>,
-) -> Result<web::Json<Page<EnterpriseResponse>>, AppError> {
+    Query(export): Query<ExportParams>,
+) -> Result<HttpResponse, AppError> {
     let filter = params.into_filter(&state.catalog)?;
+    if let Some(format) = export.format(&request)? {
+        let scope =
+            authorized(&state, caller, Action::ReadEnterprises, |_, auth| Ok(auth.principal.street_scope())).await?;
+        let heading = heading(&state.catalog, &request, "企业名录", "enterprises");
+        let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
+        return Ok(export::respond(format, heading, move |sink| {
+            export_enterprises(sink, &pool, &catalog, &filter, &scope)
+        }));
+    }
     let page = paging.parse::<Uuid>()?;
     let fetch = page.fetch();
     let after = page.after;
@@ -501,5 +522,58 @@ pub async fn list(
         Ok(store::list(conn, &filter, &auth.principal.street_scope(), after, fetch)?)
     })
     .await?;
-    Ok(web::Json(page.page(rows, |e| e.id, |e| EnterpriseResponse::new(e, &state.catalog))))
+    Ok(HttpResponse::Ok().json(page.page(rows, |e| e.id, |e| EnterpriseResponse::new(e, &state.catalog))))
+}
+
+/// Every enterprise the list would page through, a page of rows in memory at a time.
+fn export_enterprises(
+    sink: &mut dyn Sink,
+    pool: &PgPool,
+    catalog: &Catalog,
+    filter: &ListFilter,
+    scope: &StreetScope,
+) -> anyhow::Result<()> {
+    const PAGE: i64 = 2_000;
+    use Kind::{Date, DateTime, Integer, Text};
+    let columns = [
+        ("统一社会信用代码", Text, 22.0),
+        ("企业名称", Text, 36.0),
+        ("梯队", Text, 18.0),
+        ("街道", Text, 12.0),
+        ("产业集群", Text, 14.0),
+        ("成立日期", Date, 12.0),
+        ("员工人数", Integer, 10.0),
+        ("联系人", Text, 10.0),
+        ("联系电话", Text, 14.0),
+        ("最近走访", DateTime, 17.0),
+        ("登记时间", DateTime, 17.0),
+    ];
+    sink.sheet(&Sheet::new("企业名录", &columns))?;
+    let mut conn = pool.get()?;
+    let streets = StreetNames::load(&mut conn)?;
+    let mut after = None;
+    loop {
+        let rows = store::list(&mut conn, filter, scope, after, PAGE)?;
+        for e in &rows {
+            let f = &e.fields;
+            let cluster = f.cluster.as_deref().map(|c| catalog.clusters.get(c).map_or(c, |c| c.name.as_str()));
+            sink.row(&[
+                f.uscc.as_str().into(),
+                f.name.as_str().into(),
+                catalog.ladder.label(&e.tier).unwrap_or(&e.tier).into(),
+                streets.name(f.street_id).into(),
+                cluster.into(),
+                f.established_on.into(),
+                f.employees.into(),
+                f.contact_name.as_deref().into(),
+                f.contact_phone.as_deref().into(),
+                e.last_visited_at.map(|at| catalog.local(at)).into(),
+                catalog.local(e.created_at).into(),
+            ])?;
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == PAGE => after = Some(last.id),
+            _ => return Ok(()),
+        }
+    }
 }

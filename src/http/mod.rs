@@ -10,6 +10,7 @@ pub mod audit_log;
 pub mod coverage;
 pub mod eligibility;
 pub mod enterprises;
+pub mod exports;
 pub mod extract;
 pub mod funnel;
 pub mod operations;

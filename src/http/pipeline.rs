@@ -2,17 +2,21 @@
 //! `/api/v1/pipeline/...`.
 
 use crate::auth::Caller;
+use crate::config::Catalog;
+use crate::db::PgPool;
 use crate::db::certificates::{self, ExpiringFilter};
 use crate::db::pipeline::{self, CountFilter};
 use crate::db::regions;
 use crate::domain::Action;
 use crate::domain::{RegionKind, StreetScope};
 use crate::error::{AppError, Problem};
+use crate::export::{self, Cell, Kind, Sheet, Sink};
+use crate::http::exports::{ExportParams, Table, heading, report};
 use crate::http::extract::Query;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::promotions::tier_field;
 use crate::http::{AppState, authorized};
-use actix_web::{get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{Days, NaiveDate};
 use diesel::{PgConnection, QueryResult};
 use serde::{Deserialize, Serialize};
@@ -48,9 +52,13 @@ pub struct ExpiringItem {
 /// Certificates lapsing within the window, soonest first: whom to coach into a renewal.
 #[utoipa::path(
     tag = "pipeline",
-    params(ExpiringParams, PageParams),
+    params(ExpiringParams, PageParams, ExportParams),
     responses(
-        (status = 200, body = Page<ExpiringItem>),
+        (status = 200, content(
+            (Page<ExpiringItem> = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -59,9 +67,12 @@ pub struct ExpiringItem {
 pub async fn expiring(
     state: web::Data<AppState>,
     caller: Caller,
+    request: HttpRequest,
     Query(params): Query<ExpiringParams>,
     Query(paging): Query<PageParams>,
-) -> Result<web::Json<Page<ExpiringItem>>, AppError> {
+    Query(export): Query<ExportParams>,
+) -> Result<HttpResponse, AppError> {
+    let format = export.format(&request)?;
     let days = params.within_days.unwrap_or(90);
     if !(1..=1095).contains(&days) {
         return Err(AppError::invalid("within_days", "must be between 1 and 1095"));
@@ -71,14 +82,23 @@ pub async fn expiring(
     }
     let today = state.catalog.today();
     let window = (today, today + Days::new(u64::from(days)));
+    let filter = ExpiringFilter { tier: params.tier, street_id: params.street_id };
+    if let Some(format) = format {
+        let scope =
+            authorized(&state, caller, Action::ReadPipeline, |_, auth| Ok(auth.principal.street_scope())).await?;
+        let heading = heading(&state.catalog, &request, "证书到期提醒", "expiring");
+        let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
+        return Ok(export::respond(format, heading, move |sink| {
+            export_expiring(sink, &pool, &catalog, &scope, &filter, window)
+        }));
+    }
     let page = paging.parse::<(NaiveDate, Uuid)>()?;
     let (fetch, after) = (page.fetch(), page.after);
-    let filter = ExpiringFilter { tier: params.tier, street_id: params.street_id };
     let rows = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
         Ok(certificates::expiring(conn, &auth.principal.street_scope(), &filter, window, after, fetch)?)
     })
     .await?;
-    Ok(web::Json(page.page(
+    Ok(HttpResponse::Ok().json(page.page(
         rows,
         |row| (row.valid_until, row.certificate_id),
         |row| ExpiringItem {
@@ -92,6 +112,48 @@ pub async fn expiring(
             valid_until: row.valid_until,
         },
     )))
+}
+
+/// Every certificate the list would page through, soonest first.
+fn export_expiring(
+    sink: &mut dyn Sink,
+    pool: &PgPool,
+    catalog: &Catalog,
+    scope: &StreetScope,
+    filter: &ExpiringFilter,
+    window: (NaiveDate, NaiveDate),
+) -> anyhow::Result<()> {
+    const PAGE: i64 = 2_000;
+    use Kind::{Date, Integer, Text};
+    let columns = [
+        ("企业名称", Text, 36.0),
+        ("街道", Text, 12.0),
+        ("梯队", Text, 18.0),
+        ("证书编号", Text, 18.0),
+        ("有效期至", Date, 12.0),
+        ("剩余天数", Integer, 10.0),
+    ];
+    sink.sheet(&Sheet::new("证书到期", &columns))?;
+    let mut conn = pool.get()?;
+    let streets = StreetNames::load(&mut conn)?;
+    let mut after = None;
+    loop {
+        let rows = certificates::expiring(&mut conn, scope, filter, window, after, PAGE)?;
+        for row in &rows {
+            sink.row(&[
+                row.name.as_str().into(),
+                streets.name(row.street_id).into(),
+                catalog.ladder.label(&row.tier).unwrap_or(&row.tier).into(),
+                row.certificate_no.as_deref().into(),
+                row.valid_until.into(),
+                (row.valid_until - window.0).num_days().into(),
+            ])?;
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == PAGE => after = Some((last.valid_until, last.certificate_id)),
+            _ => return Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -148,9 +210,13 @@ pub struct Summary {
 /// million enterprises as at a thousand.
 #[utoipa::path(
     tag = "pipeline",
-    params(SummaryParams),
+    params(SummaryParams, ExportParams),
     responses(
-        (status = 200, body = Summary),
+        (status = 200, content(
+            (Summary = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -159,8 +225,11 @@ pub struct Summary {
 pub async fn summary(
     state: web::Data<AppState>,
     caller: Caller,
+    request: HttpRequest,
     Query(params): Query<SummaryParams>,
-) -> Result<web::Json<Summary>, AppError> {
+    Query(export): Query<ExportParams>,
+) -> Result<HttpResponse, AppError> {
+    let format = export.format(&request)?;
     if let Some(Err(e)) = params.cluster.as_deref().map(|c| state.catalog.clusters.get(c)) {
         return Err(AppError::invalid("cluster", e));
     }
@@ -190,12 +259,44 @@ pub async fn summary(
         Ok((pipeline::counts(conn, &scope, &filter)?, (named, unassigned_in_view)))
     })
     .await?;
-    Ok(web::Json(summarize(&state.catalog, &counts, streets)))
+    let summary = summarize(&state.catalog, &counts, streets);
+    Ok(match format {
+        None => HttpResponse::Ok().json(summary),
+        Some(format) => {
+            let heading = heading(&state.catalog, &request, "梯队分布", "pipeline-summary");
+            report(format, heading, summary.tables(&state.catalog))
+        }
+    })
+}
+
+impl Summary {
+    /// Per street and per cluster: one column per tier, then the total.
+    fn tables(self, catalog: &Catalog) -> Vec<Table> {
+        let rungs = catalog.ladder.rungs();
+        let columns = |first: &'static str| {
+            let mut columns: Vec<(&str, Kind, f64)> = vec![(first, Kind::Text, 16.0)];
+            columns.extend(rungs.iter().map(|r| (r.label.as_str(), Kind::Integer, 12.0)));
+            columns.push(("合计", Kind::Integer, 10.0));
+            columns
+        };
+        let row = |name: String, counts: &TierCounts, total: i64| {
+            let mut row: Vec<Cell> = vec![name.into()];
+            row.extend(rungs.iter().map(|r| Cell::from(counts.get(&r.code).copied().unwrap_or(0))));
+            row.push(total.into());
+            row
+        };
+        let by_street = self.by_street.iter().map(|s| row(s.name.clone(), &s.counts, s.total)).collect();
+        let by_cluster = self.by_cluster.iter().map(|c| row(c.name.clone(), &c.counts, c.total)).collect();
+        vec![
+            Table::new("按街道", &columns("街道"), by_street),
+            Table::new("按产业集群", &columns("产业集群"), by_cluster),
+        ]
+    }
 }
 
 /// Turns counters into the summary: every tier, street and cluster present, zeros included.
 fn summarize(
-    catalog: &crate::config::Catalog,
+    catalog: &Catalog,
     counts: &[pipeline::Count],
     (streets, unassigned_in_view): (Vec<(Option<Uuid>, String)>, bool),
 ) -> Summary {

@@ -7,10 +7,12 @@ use crate::db::pipeline::{self, RequestGroup, RequestStats};
 use crate::domain::Action;
 use crate::domain::service_request::Category;
 use crate::error::{AppError, Problem};
+use crate::export::Kind;
+use crate::http::exports::{ExportParams, Table, heading, report};
 use crate::http::extract::Query;
 use crate::http::pipeline::StreetNames;
 use crate::http::{AppState, authorized};
-use actix_web::{get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -101,9 +103,13 @@ pub struct RequestReport {
 /// 诉求 handling: the backlog, time to resolve (mean and 90th percentile) and satisfaction.
 #[utoipa::path(
     tag = "pipeline",
-    params(RequestReportParams),
+    params(RequestReportParams, ExportParams),
     responses(
-        (status = 200, body = RequestReport),
+        (status = 200, content(
+            (RequestReport = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -112,8 +118,11 @@ pub struct RequestReport {
 pub async fn requests(
     state: web::Data<AppState>,
     caller: Caller,
+    request: HttpRequest,
     Query(params): Query<RequestReportParams>,
-) -> Result<web::Json<RequestReport>, AppError> {
+    Query(export): Query<ExportParams>,
+) -> Result<HttpResponse, AppError> {
+    let format = export.format(&request)?;
     let to = params.to.unwrap_or_else(|| state.catalog.today());
     let from = params.from.unwrap_or(to - Days::new(364));
     if from > to {
@@ -150,5 +159,45 @@ pub async fn requests(
         })
         .collect();
     by_street.sort_by(|a, b| (&a.name, a.street_id).cmp(&(&b.name, b.street_id)));
-    Ok(web::Json(RequestReport { from, to, overall, by_category, by_street }))
+    let requests = RequestReport { from, to, overall, by_category, by_street };
+    Ok(match format {
+        None => HttpResponse::Ok().json(requests),
+        Some(format) => {
+            let heading = heading(&state.catalog, &request, "诉求办理", "requests");
+            report(format, heading, requests.tables())
+        }
+    })
+}
+
+impl RequestReport {
+    fn tables(self) -> Vec<Table> {
+        use Kind::{Decimal, Integer, Text};
+        let columns = |first: &'static str| {
+            [
+                (first, Text, 14.0),
+                ("在办", Integer, 8.0),
+                ("超期", Integer, 8.0),
+                ("已办结", Integer, 8.0),
+                ("平均办结小时", Decimal, 12.0),
+                ("P90办结小时", Decimal, 12.0),
+                ("评价数", Integer, 8.0),
+                ("满意度", Decimal, 8.0),
+            ]
+        };
+        let row = |name: String, f: &Figures| {
+            vec![
+                name.into(),
+                f.pending.into(),
+                f.overdue.into(),
+                f.resolved.into(),
+                f.mean_hours_to_resolve.into(),
+                f.p90_hours_to_resolve.into(),
+                f.rated.into(),
+                f.satisfaction.into(),
+            ]
+        };
+        let by_category = self.by_category.iter().map(|c| row(c.label.clone(), &c.figures)).collect();
+        let by_street = self.by_street.iter().map(|s| row(s.name.clone(), &s.figures)).collect();
+        vec![Table::new("按类别", &columns("类别"), by_category), Table::new("按街道", &columns("街道"), by_street)]
+    }
 }

@@ -10,10 +10,12 @@ use crate::db::regions::{self, Region};
 use crate::db::targets::{self, Target};
 use crate::domain::{Action, RegionKind, StreetScope};
 use crate::error::{AppError, FieldError, Problem};
+use crate::export::Kind;
+use crate::http::exports::{self, ExportParams, Table, heading};
 use crate::http::extract::{Json, Query};
 use crate::http::pipeline::ratio;
 use crate::http::{AppState, authorized};
-use actix_web::{get, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use chrono::{Datelike, NaiveDate, Utc};
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
@@ -133,9 +135,13 @@ pub async fn set(
 /// The year's targets within the caller's streets, with progress and projection.
 #[utoipa::path(
     tag = "pipeline",
-    params(TargetParams),
+    params(TargetParams, ExportParams),
     responses(
-        (status = 200, body = Targets),
+        (status = 200, content(
+            (Targets = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -144,8 +150,11 @@ pub async fn set(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
+    request: HttpRequest,
     Query(params): Query<TargetParams>,
-) -> Result<web::Json<Targets>, AppError> {
+    Query(export): Query<ExportParams>,
+) -> Result<HttpResponse, AppError> {
+    let format = export.format(&request)?;
     let today = state.catalog.today();
     let year = year_field(params.year.unwrap_or(today.year()))?;
     let targets = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
@@ -153,7 +162,43 @@ pub async fn list(
         progress(conn, &auth.principal.street_scope(), &regions, year)
     })
     .await?;
-    Ok(web::Json(report(&state.catalog, year, today, targets)))
+    let targets = report(&state.catalog, year, today, targets);
+    Ok(match format {
+        None => HttpResponse::Ok().json(targets),
+        Some(format) => {
+            let heading = heading(&state.catalog, &request, &format!("{year}年度目标"), "targets");
+            exports::report(format, heading, vec![targets.table()])
+        }
+    })
+}
+
+impl Targets {
+    fn table(self) -> Table {
+        use Kind::{Integer, Share, Text};
+        let rows = self
+            .items
+            .into_iter()
+            .map(|t| {
+                vec![
+                    t.region_name.into(),
+                    t.label.into(),
+                    t.target.into(),
+                    t.achieved.into(),
+                    t.progress.into(),
+                    t.projected.into(),
+                ]
+            })
+            .collect();
+        let columns = [
+            ("区域", Text, 14.0),
+            ("梯队", Text, 18.0),
+            ("目标", Integer, 8.0),
+            ("已完成", Integer, 8.0),
+            ("完成率", Share, 8.0),
+            ("预计全年", Integer, 10.0),
+        ];
+        Table::new("年度目标", &columns, rows)
+    }
 }
 
 /// The inputs as rows, or every field that is wrong.

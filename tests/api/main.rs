@@ -5,6 +5,7 @@ mod analytics;
 mod certification;
 mod embedded;
 mod enterprises;
+mod exports;
 mod field_work;
 mod helpers;
 mod ladder;
