@@ -8,6 +8,7 @@ pub mod auth;
 pub mod certification;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod export;

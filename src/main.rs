@@ -21,6 +21,19 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Seed a demo district (宝安区: streets, parks, people and years of history) unless it
+    /// is there, print its accounts with fresh passwords, then serve like `serve`.
+    Demo {
+        /// How many enterprises to generate.
+        #[arg(long, default_value_t = 2_000)]
+        enterprises: u64,
+        /// How many visits to generate.
+        #[arg(long, default_value_t = 20_000)]
+        visits: u64,
+        /// Seed and exit without serving (for benchmarks and scripts).
+        #[arg(long)]
+        no_serve: bool,
+    },
     /// End lapsed certificates and demote their holders, once (for cron; `serve` also
     /// does it every `ladder.expiry_check_minutes`).
     Expire,
@@ -61,15 +74,25 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             let (_database, pool) = startup::prepare(&settings, &catalog)?;
-            actix_web::rt::System::new().block_on(async {
-                let minutes = settings.ladder.expiry_check_minutes;
-                if minutes > 0 {
-                    startup::schedule_expiry(pool.clone(), catalog.clone(), Duration::from_secs(minutes * 60));
+            serve(&settings, pool, catalog)?;
+        }
+        Command::Demo { enterprises, visits, no_serve } => {
+            let (_database, pool) = startup::prepare(&settings, &catalog)?;
+            let seeded = peiyu::demo::seed(&mut *pool.get()?, &catalog, peiyu::demo::Size { enterprises, visits })?;
+            if seeded.generated {
+                for (step, took) in &seeded.steps {
+                    println!("{step:<34} {:>8.1} s", took.as_secs_f64());
                 }
-                let application = Application::build(&settings, pool, catalog)?;
-                tracing::info!(url = format!("http://{}", settings.bind), docs = "/api/openapi.json", "serving");
-                application.run_until_stopped().await.context("server")
-            })?;
+            } else {
+                println!("the demo district is already there; its accounts have fresh passwords");
+            }
+            println!("\n{:<22} {:<10} password", "username", "role");
+            for user in &seeded.users {
+                println!("{:<22} {:<10} {}", user.username, user.role.as_str(), user.password);
+            }
+            if !no_serve {
+                serve(&settings, pool, catalog)?;
+            }
         }
         Command::User(UserCommand::Create { username, role, streets, password_stdin: _ }) => {
             let mut password = String::new();
@@ -98,4 +121,17 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Serves the API until stopped, running the expiry check on its schedule.
+fn serve(settings: &Settings, pool: peiyu::db::PgPool, catalog: peiyu::config::Catalog) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async {
+        let minutes = settings.ladder.expiry_check_minutes;
+        if minutes > 0 {
+            startup::schedule_expiry(pool.clone(), catalog.clone(), Duration::from_secs(minutes * 60));
+        }
+        let application = Application::build(settings, pool, catalog)?;
+        tracing::info!(url = format!("http://{}", settings.bind), docs = "/api/openapi.json", "serving");
+        application.run_until_stopped().await.context("server")
+    })
 }

@@ -3,6 +3,7 @@
 mod access;
 mod analytics;
 mod certification;
+mod demo;
 mod embedded;
 mod enterprises;
 mod exports;
