@@ -267,9 +267,13 @@ CREATE INDEX service_requests_backlog_idx ON service_requests (category, street_
 -- replayed from history take the enterprise's current street.
 CREATE FUNCTION refresh_pipeline_aggregates() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+    -- The counters are rebuilt below: counting these moves too would start from counters
+    -- that may be wrong (that is why one refreshes).
+    ALTER TABLE enterprises DISABLE TRIGGER enterprises_coverage_counted;
     UPDATE enterprises e SET last_visited_at = last.at, last_visited_on = bureau_date(last.at)
     FROM (SELECT enterprise_id, max(visited_at) AS at FROM visits GROUP BY enterprise_id) AS last
     WHERE e.id = last.enterprise_id AND e.last_visited_at IS DISTINCT FROM last.at;
+    ALTER TABLE enterprises ENABLE TRIGGER enterprises_coverage_counted;
 
     TRUNCATE enterprise_counts, coverage_counts, funnel_counts, application_counts, rung_entries;
 
