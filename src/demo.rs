@@ -19,6 +19,7 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::pg::CopyFormat;
 use diesel::prelude::*;
+use std::collections::HashMap;
 use std::io::Write;
 use std::time::Instant;
 use uuid::Uuid;
@@ -38,6 +39,8 @@ const STREETS: [(&str, &str); 10] = [
     ("shiyan", "石岩街道"),
 ];
 const PARK_NAMES: [&str; 2] = ["科技园", "智造园"];
+/// The demo's bureau manager: the generated targets are set by them.
+const MANAGER: &str = "bureau.manager";
 /// Bigger loads than this drop and rebuild indexes instead of maintaining them row by row.
 const BULK_ROWS: u64 = 50_000;
 
@@ -72,10 +75,35 @@ pub fn seed(conn: &mut PgConnection, catalog: &Catalog, size: Size) -> anyhow::R
         .count()
         .get_result::<i64>(conn)?
         > 0;
-    let accounts = accounts_of_district();
+    let streets = if present { None } else { Some(create_regions(conn)?) };
+    // Accounts with fresh passwords, created where missing (a database seeded before an
+    // account was added to the demo, or one whose account was removed).
+    let mut users = Vec::new();
+    let mut ids = HashMap::new();
+    for (username, role, street_codes) in accounts_of_district() {
+        let password = fresh_password()?;
+        let updated = diesel::update(users::table.filter(users::username.eq(&username)))
+            .set(users::password_hash.eq(password::hash(&password)?))
+            .returning(users::id)
+            .get_result::<Uuid>(conn)
+            .optional()?;
+        let id = match updated {
+            Some(id) => id,
+            None => accounts::create_user(conn, &username, role, &street_codes, &password)?.user.id,
+        };
+        ids.insert(username.clone(), id);
+        users.push(DemoUser { username, role, password });
+    }
     let mut steps = Vec::new();
-    if !present {
-        let district = District::create(conn, &accounts)?;
+    if let Some(streets) = streets {
+        let district = District {
+            streets: streets
+                .into_iter()
+                .zip(STREETS)
+                .map(|((id, parks), (code, _))| StreetOf { id, parks, counselor: ids[&format!("counselor.{code}")] })
+                .collect(),
+            manager: ids[MANAGER],
+        };
         // A pooled connection gives up on long statements; a load of millions is one.
         #[derive(QueryableByName)]
         struct Setting {
@@ -87,14 +115,6 @@ pub fn seed(conn: &mut PgConnection, catalog: &Catalog, size: Size) -> anyhow::R
         Load { district: &district, catalog, size, today: catalog.today(), now: Utc::now() }.run(conn, &mut steps)?;
         conn.batch_execute(&format!("SET statement_timeout = '{}'", pooled.statement_timeout))?;
     }
-    let mut users = Vec::new();
-    for (username, role, _) in &accounts {
-        let password = fresh_password()?;
-        diesel::update(users::table.filter(users::username.eq(username)))
-            .set(users::password_hash.eq(password::hash(&password)?))
-            .execute(conn)?;
-        users.push(DemoUser { username: username.clone(), role: *role, password });
-    }
     Ok(Seeded { generated: !present, users, steps })
 }
 
@@ -102,7 +122,7 @@ pub fn seed(conn: &mut PgConnection, catalog: &Catalog, size: Size) -> anyhow::R
 fn accounts_of_district() -> Vec<(String, Role, Vec<String>)> {
     let mut accounts = vec![
         ("bureau.admin".to_owned(), Role::Admin, vec![]),
-        ("bureau.manager".to_owned(), Role::Manager, vec![]),
+        (MANAGER.to_owned(), Role::Manager, vec![]),
         ("bureau.viewer".to_owned(), Role::Viewer, vec![]),
     ];
     accounts
@@ -131,35 +151,23 @@ struct StreetOf {
     counselor: Uuid,
 }
 
-impl District {
-    fn create(conn: &mut PgConnection, accounts: &[(String, Role, Vec<String>)]) -> anyhow::Result<Self> {
-        let region = |conn: &mut PgConnection, kind: &str, code: &str, name: &str, parent_id: Option<Uuid>| {
-            regions::insert(conn, &NewRegion { id: Uuid::now_v7(), kind, code, name, parent_id }).map(|r| r.id)
-        };
-        let district = region(conn, "district", DISTRICT.0, DISTRICT.1, None)?;
-        let mut street_ids = Vec::new();
-        for (code, name) in STREETS {
-            let street = region(conn, "street", code, name, Some(district))?;
-            let mut parks = Vec::new();
-            for (n, park) in PARK_NAMES.iter().enumerate() {
-                let park_name = format!("{}{park}", name.trim_end_matches("街道"));
-                parks.push(region(conn, "park", &format!("{code}-park{}", n + 1), &park_name, Some(street))?);
-            }
-            street_ids.push((street, parks));
+/// The district, its streets and their parks: per street, its id and its parks' ids.
+fn create_regions(conn: &mut PgConnection) -> anyhow::Result<Vec<(Uuid, Vec<Uuid>)>> {
+    let region = |conn: &mut PgConnection, kind: &str, code: &str, name: &str, parent_id: Option<Uuid>| {
+        regions::insert(conn, &NewRegion { id: Uuid::now_v7(), kind, code, name, parent_id }).map(|r| r.id)
+    };
+    let district = region(conn, "district", DISTRICT.0, DISTRICT.1, None)?;
+    let mut streets = Vec::new();
+    for (code, name) in STREETS {
+        let street = region(conn, "street", code, name, Some(district))?;
+        let mut parks = Vec::new();
+        for (n, park) in PARK_NAMES.iter().enumerate() {
+            let park_name = format!("{}{park}", name.trim_end_matches("街道"));
+            parks.push(region(conn, "park", &format!("{code}-park{}", n + 1), &park_name, Some(street))?);
         }
-        let mut ids = std::collections::HashMap::new();
-        for (username, role, streets) in accounts {
-            // A placeholder password: `seed` sets the real one right after.
-            let user = accounts::create_user(conn, username, *role, streets, &fresh_password()?)?;
-            ids.insert(username.clone(), user.user.id);
-        }
-        let streets = street_ids
-            .into_iter()
-            .zip(STREETS)
-            .map(|((id, parks), (code, _))| StreetOf { id, parks, counselor: ids[&format!("counselor.{code}")] })
-            .collect();
-        Ok(Self { streets, manager: ids["bureau.manager"] })
+        streets.push((street, parks));
     }
+    Ok(streets)
 }
 
 /// A seeded hash (splitmix64): every generated value is a function of a row's index.

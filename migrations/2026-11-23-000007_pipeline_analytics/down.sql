@@ -1,5 +1,11 @@
 DROP FUNCTION refresh_pipeline_aggregates();
-DROP INDEX service_requests_backlog_idx, service_requests_rated_idx, service_requests_resolved_idx;
+DROP TRIGGER service_requests_counted ON service_requests;
+DROP FUNCTION maintain_request_month_counts();
+DROP FUNCTION count_request_outcome(service_requests, integer);
+DROP FUNCTION count_request(date, uuid, text, integer, double precision, integer, integer);
+DROP TABLE request_month_counts;
+DROP FUNCTION resolution_bucket(double precision);
+DROP INDEX service_requests_backlog_idx;
 DROP TABLE targets;
 DROP TRIGGER applications_counted ON applications;
 DROP FUNCTION maintain_application_counts();

@@ -252,14 +252,97 @@ CREATE INDEX targets_region_id_idx ON targets (region_id);
 CREATE INDEX targets_set_by_idx ON targets (set_by);
 
 ---------------------------------------------------------------------------------------
--- The request report reads only these indexes (index-only scans): resolutions in a
--- window, ratings in a window, and the pending backlog.
-CREATE INDEX service_requests_resolved_idx ON service_requests (resolved_at)
-    INCLUDE (category, street_id, created_at) WHERE resolved_at IS NOT NULL;
-CREATE INDEX service_requests_rated_idx ON service_requests (closed_at)
-    INCLUDE (category, street_id, satisfaction) WHERE satisfaction IS NOT NULL;
+-- The request report. The pending backlog is read from this index alone:
 CREATE INDEX service_requests_backlog_idx ON service_requests (category, street_id, due_at)
     WHERE status IN ('open', 'assigned', 'in_progress', 'escalated');
+
+-- Resolutions and ratings per month (of resolution; of closing), street and category:
+-- count, total hours and a histogram of hours to resolve (its 90th percentile), count and
+-- total of ratings. A year is 12 × streets × categories rows, whatever the volume.
+-- The bucket bounds (hours) are also in src/domain/service_request.rs; a test checks both.
+CREATE FUNCTION resolution_bucket(hours double precision) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT 1 + count(*)::integer
+    FROM unnest('{1,2,3,4,6,8,12,16,24,36,48,72,96,120,168,240,336,504,720,1080,1440,2160,4320,8760}'::double precision[]) AS bound
+    WHERE hours >= bound
+$$;
+
+CREATE TABLE request_month_counts (
+    month        date NOT NULL,
+    street_id    uuid NOT NULL,
+    category     text NOT NULL,
+    resolved     bigint NOT NULL CHECK (resolved >= 0),
+    hours_total  double precision NOT NULL,
+    -- 25 buckets: [0, 1), [1, 2), … [4320, 8760), [8760, ∞) hours.
+    hours_histogram bigint[] NOT NULL,
+    rated        bigint NOT NULL CHECK (rated >= 0),
+    rating_total bigint NOT NULL,
+    PRIMARY KEY (month, street_id, category)
+);
+
+CREATE FUNCTION count_request(at_month date, street uuid, category_code text, resolved_delta integer,
+                              hours double precision, rated_delta integer, rating integer)
+    RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    key_street uuid := coalesce(street, '00000000-0000-0000-0000-000000000000');
+    bucket integer := CASE WHEN resolved_delta <> 0 THEN resolution_bucket(hours) END;
+    histogram bigint[] := array_fill(0::bigint, ARRAY[25]);
+BEGIN
+    UPDATE request_month_counts
+    SET resolved = resolved + resolved_delta,
+        hours_total = hours_total + resolved_delta * coalesce(hours, 0),
+        hours_histogram[coalesce(bucket, 1)] = hours_histogram[coalesce(bucket, 1)] + resolved_delta,
+        rated = rated + rated_delta,
+        rating_total = rating_total + rated_delta * coalesce(rating, 0)
+    WHERE month = at_month AND street_id = key_street AND category = category_code;
+    IF NOT FOUND THEN
+        histogram[coalesce(bucket, 1)] := resolved_delta;
+        INSERT INTO request_month_counts AS c
+        VALUES (at_month, key_street, category_code, resolved_delta, resolved_delta * coalesce(hours, 0), histogram,
+                rated_delta, rated_delta * coalesce(rating, 0))
+        ON CONFLICT (month, street_id, category) DO UPDATE
+        SET resolved = c.resolved + excluded.resolved, hours_total = c.hours_total + excluded.hours_total,
+            hours_histogram[coalesce(bucket, 1)] = c.hours_histogram[coalesce(bucket, 1)] + resolved_delta,
+            rated = c.rated + excluded.rated, rating_total = c.rating_total + excluded.rating_total;
+    END IF;
+END
+$$;
+
+-- What one request adds: its resolution in the month it was resolved, its rating in the
+-- month it was closed (months of the bureau's calendar).
+CREATE FUNCTION count_request_outcome(request service_requests, sign integer) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF request.resolved_at IS NOT NULL THEN
+        PERFORM count_request(date_trunc('month', bureau_date(request.resolved_at))::date, request.street_id,
+                              request.category, sign,
+                              greatest(extract(epoch FROM request.resolved_at - request.created_at) / 3600, 0), 0, NULL);
+    END IF;
+    IF request.satisfaction IS NOT NULL AND request.closed_at IS NOT NULL THEN
+        PERFORM count_request(date_trunc('month', bureau_date(request.closed_at))::date, request.street_id,
+                              request.category, 0, NULL, sign, request.satisfaction);
+    END IF;
+END
+$$;
+
+CREATE FUNCTION maintain_request_month_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND (OLD.resolved_at, OLD.closed_at, OLD.satisfaction, OLD.created_at, OLD.street_id, OLD.category)
+                            IS NOT DISTINCT FROM
+                            (NEW.resolved_at, NEW.closed_at, NEW.satisfaction, NEW.created_at, NEW.street_id, NEW.category) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM count_request_outcome(OLD, -1);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        PERFORM count_request_outcome(NEW, 1);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER service_requests_counted
+    AFTER INSERT OR DELETE OR UPDATE OF resolved_at, closed_at, satisfaction, created_at, street_id, category
+    ON service_requests FOR EACH ROW EXECUTE FUNCTION maintain_request_month_counts();
 
 ---------------------------------------------------------------------------------------
 -- Recomputes every maintained aggregate from the rows it summarises: after bulk loads
@@ -275,7 +358,8 @@ BEGIN
     WHERE e.id = last.enterprise_id AND e.last_visited_at IS DISTINCT FROM last.at;
     ALTER TABLE enterprises ENABLE TRIGGER enterprises_coverage_counted;
 
-    TRUNCATE enterprise_counts, coverage_counts, funnel_counts, application_counts, rung_entries;
+    TRUNCATE enterprise_counts, coverage_counts, funnel_counts, application_counts, rung_entries,
+             request_month_counts;
 
     INSERT INTO enterprise_counts (street_id, park_id, cluster, tier, n)
     SELECT coalesce(street_id, '00000000-0000-0000-0000-000000000000'),
@@ -311,6 +395,25 @@ BEGIN
     INSERT INTO application_counts (batch_year, street_id, tier, status, n)
     SELECT batch_year, coalesce(street_id, '00000000-0000-0000-0000-000000000000'), tier, status, count(*)
     FROM applications GROUP BY 1, 2, 3, 4;
+
+    INSERT INTO request_month_counts
+    SELECT month, street_key, category, sum(resolved), sum(hours_total),
+           (SELECT array_agg(coalesce(n, 0) ORDER BY b)
+            FROM generate_series(1, 25) AS b
+            LEFT JOIN (SELECT bucket, count(*) AS n FROM unnest(array_agg(bucket)) AS bucket GROUP BY bucket) AS h
+                   ON h.bucket = b),
+           sum(rated), sum(rating_total)
+    FROM (SELECT date_trunc('month', bureau_date(resolved_at))::date AS month,
+                 coalesce(street_id, '00000000-0000-0000-0000-000000000000') AS street_key, category,
+                 1 AS resolved, greatest(extract(epoch FROM resolved_at - created_at) / 3600, 0) AS hours_total,
+                 resolution_bucket(greatest(extract(epoch FROM resolved_at - created_at) / 3600, 0)) AS bucket,
+                 0 AS rated, 0 AS rating_total
+          FROM service_requests WHERE resolved_at IS NOT NULL
+          UNION ALL
+          SELECT date_trunc('month', bureau_date(closed_at))::date,
+                 coalesce(street_id, '00000000-0000-0000-0000-000000000000'), category, 0, 0, NULL, 1, satisfaction
+          FROM service_requests WHERE satisfaction IS NOT NULL AND closed_at IS NOT NULL) AS outcome
+    GROUP BY month, street_key, category;
 END
 $$;
 

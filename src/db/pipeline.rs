@@ -3,9 +3,9 @@
 
 use crate::db::schema::enterprise_counts;
 use crate::domain::StreetScope;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Date, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Date, Double, Integer, Nullable, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
 /// How many live enterprises of one street, park, cluster and tier there are. No street,
@@ -194,87 +194,77 @@ pub fn coverage(conn: &mut PgConnection, scope: &StreetScope, since: NaiveDate) 
     .load(conn)
 }
 
-/// Service requests of one category and street (or, with `None` for both, all of them):
-/// the pending backlog now, and the resolutions and ratings within a window.
+/// Pending service requests of one category and street now, and how many are overdue.
 #[derive(Debug, Clone, QueryableByName)]
-pub struct RequestStats {
-    #[diesel(sql_type = Nullable<Text>)]
-    category: Option<String>,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    street_key: Option<Uuid>,
-    /// Which grouping set the row sums (SQL `GROUPING`): 1: one category; 2: one
-    /// street; 3: all requests.
-    #[diesel(sql_type = Integer)]
-    grouping: i32,
+pub struct Backlog {
+    #[diesel(sql_type = Text)]
+    pub category: String,
+    #[diesel(sql_type = SqlUuid)]
+    street_key: Uuid,
     #[diesel(sql_type = BigInt)]
     pub pending: i64,
     #[diesel(sql_type = BigInt)]
     pub overdue: i64,
-    #[diesel(sql_type = BigInt)]
-    pub resolved: i64,
-    #[diesel(sql_type = Nullable<Double>)]
-    pub mean_hours: Option<f64>,
-    #[diesel(sql_type = Nullable<Double>)]
-    pub p90_hours: Option<f64>,
-    #[diesel(sql_type = BigInt)]
-    pub rated: i64,
-    #[diesel(sql_type = Nullable<Double>)]
-    pub satisfaction: Option<f64>,
 }
 
-/// What a row of the request report sums.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestGroup<'a> {
-    Category(&'a str),
-    Street(Option<Uuid>),
-    All,
-}
-
-impl RequestStats {
-    pub fn group(&self) -> RequestGroup<'_> {
-        match (self.grouping, &self.category) {
-            (1, Some(category)) => RequestGroup::Category(category),
-            (2, _) => RequestGroup::Street(self.street_key.and_then(unless_nil)),
-            _ => RequestGroup::All,
-        }
+impl Backlog {
+    pub fn street_id(&self) -> Option<Uuid> {
+        unless_nil(self.street_key)
     }
 }
 
-/// The request report: each of the three parts reads its own partial index.
-pub fn request_stats(
+/// The backlog within `scope`, from the pending requests' partial index alone.
+pub fn backlog(conn: &mut PgConnection, scope: &StreetScope) -> QueryResult<Vec<Backlog>> {
+    diesel::sql_query(
+        "SELECT category, coalesce(street_id, '00000000-0000-0000-0000-000000000000') AS street_key,
+                count(*) AS pending, count(*) FILTER (WHERE due_at < now()) AS overdue
+         FROM service_requests
+         WHERE status IN ('open', 'assigned', 'in_progress', 'escalated') AND ($1::uuid[] IS NULL OR street_id = ANY($1))
+         GROUP BY 1, 2",
+    )
+    .bind::<Nullable<Array<SqlUuid>>, _>(scope_streets(scope))
+    .load(conn)
+}
+
+/// Resolutions and ratings of one month, street and category (migration 000007).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct RequestMonth {
+    #[diesel(sql_type = Text)]
+    pub category: String,
+    #[diesel(sql_type = SqlUuid)]
+    street_key: Uuid,
+    #[diesel(sql_type = BigInt)]
+    pub resolved: i64,
+    #[diesel(sql_type = Double)]
+    pub hours_total: f64,
+    /// Resolutions per bucket of `RESOLUTION_BOUNDS`.
+    #[diesel(sql_type = Array<BigInt>)]
+    pub hours_histogram: Vec<i64>,
+    #[diesel(sql_type = BigInt)]
+    pub rated: i64,
+    #[diesel(sql_type = BigInt)]
+    pub rating_total: i64,
+}
+
+impl RequestMonth {
+    pub fn street_id(&self) -> Option<Uuid> {
+        unless_nil(self.street_key)
+    }
+}
+
+/// The request counters of the months from `months.0` to `months.1` (first days).
+pub fn request_months(
     conn: &mut PgConnection,
     scope: &StreetScope,
-    window: (DateTime<Utc>, DateTime<Utc>),
-) -> QueryResult<Vec<RequestStats>> {
+    months: (NaiveDate, NaiveDate),
+) -> QueryResult<Vec<RequestMonth>> {
     diesel::sql_query(
-        "WITH facts AS (
-             SELECT category, coalesce(street_id, '00000000-0000-0000-0000-000000000000') AS street_key,
-                    1 AS pending, (due_at < now())::int AS overdue, NULL::float8 AS hours, NULL::int AS rating
-             FROM service_requests
-             WHERE status IN ('open', 'assigned', 'in_progress', 'escalated')
-               AND ($3::uuid[] IS NULL OR street_id = ANY($3))
-             UNION ALL
-             SELECT category, coalesce(street_id, '00000000-0000-0000-0000-000000000000'), 0, 0,
-                    extract(epoch FROM resolved_at - created_at) / 3600, NULL
-             FROM service_requests
-             WHERE resolved_at IS NOT NULL AND resolved_at >= $1 AND resolved_at < $2
-               AND ($3::uuid[] IS NULL OR street_id = ANY($3))
-             UNION ALL
-             SELECT category, coalesce(street_id, '00000000-0000-0000-0000-000000000000'), 0, 0, NULL, satisfaction
-             FROM service_requests
-             WHERE satisfaction IS NOT NULL AND closed_at >= $1 AND closed_at < $2
-               AND ($3::uuid[] IS NULL OR street_id = ANY($3)))
-         SELECT category, street_key,
-                GROUPING(category, street_key) AS grouping,
-                coalesce(sum(pending), 0)::bigint AS pending, coalesce(sum(overdue), 0)::bigint AS overdue,
-                count(hours) AS resolved, avg(hours) AS mean_hours,
-                percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) AS p90_hours,
-                count(rating) AS rated, avg(rating)::float8 AS satisfaction
-         FROM facts
-         GROUP BY GROUPING SETS ((category), (street_key), ())",
+        "SELECT category, street_id AS street_key, resolved, hours_total, hours_histogram, rated, rating_total
+         FROM request_month_counts
+         WHERE month BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR street_id = ANY($3))",
     )
-    .bind::<Timestamptz, _>(window.0)
-    .bind::<Timestamptz, _>(window.1)
+    .bind::<Date, _>(months.0)
+    .bind::<Date, _>(months.1)
     .bind::<Nullable<Array<SqlUuid>>, _>(scope_streets(scope))
     .load(conn)
 }

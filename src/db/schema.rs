@@ -185,6 +185,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    request_month_counts (month, street_id, category) {
+        month -> Date,
+        street_id -> Uuid,
+        category -> Text,
+        resolved -> Int8,
+        hours_total -> Float8,
+        hours_histogram -> Array<Nullable<Int8>>,
+        rated -> Int8,
+        rating_total -> Int8,
+    }
+}
+
+diesel::table! {
     request_transitions (id) {
         id -> Uuid,
         request_id -> Uuid,
@@ -348,6 +361,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     refresh_tokens,
     regions,
+    request_month_counts,
     request_transitions,
     rung_entries,
     service_requests,

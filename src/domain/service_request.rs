@@ -198,11 +198,52 @@ impl Workflow for Requests {
     }
 }
 
+/// Upper bounds (hours) of the buckets the time to resolve is counted in, per month,
+/// street and category (migration 000007's `resolution_bucket` has the same list): hourly
+/// at first, coarser later. The last bucket is open-ended.
+pub const RESOLUTION_BOUNDS: [f64; 24] = [
+    1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 36.0, 48.0, 72.0, 96.0, 120.0, 168.0, 240.0, 336.0, 504.0, 720.0,
+    1080.0, 1440.0, 2160.0, 4320.0, 8760.0,
+];
+
+/// "`quantile` of the requests were resolved within this many hours": the upper bound of
+/// the bucket holding the nearest-rank quantile. `None` with no resolutions, or when it
+/// falls in the open-ended bucket (beyond a year).
+pub fn resolved_within(histogram: &[i64], quantile: f64) -> Option<f64> {
+    let total: i64 = histogram.iter().sum();
+    if total <= 0 {
+        return None;
+    }
+    let rank = ((quantile * total as f64).ceil() as i64).clamp(1, total);
+    let mut seen = 0;
+    let bucket = histogram.iter().position(|n| {
+        seen += n;
+        seen >= rank
+    })?;
+    RESOLUTION_BOUNDS.get(bucket).copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use Action as A;
     use Status as S;
+
+    #[test]
+    fn ninety_percent_were_resolved_within_a_bucket_bound() {
+        let mut histogram = [0i64; 25];
+        assert_eq!(resolved_within(&histogram, 0.9), None);
+        histogram[6] = 1; // [8, 12) hours
+        histogram[9] = 1; // [24, 36)
+        histogram[11] = 1; // [48, 72)
+        assert_eq!(resolved_within(&histogram, 0.9), Some(72.0), "the third of three");
+        assert_eq!(resolved_within(&histogram, 0.5), Some(36.0), "the second of three");
+        histogram[11] = 0;
+        histogram[6] = 9;
+        assert_eq!(resolved_within(&histogram, 0.9), Some(12.0), "nine of ten within 12 hours");
+        histogram[24] = 100;
+        assert_eq!(resolved_within(&histogram, 0.9), None, "beyond a year");
+    }
 
     /// The whole table, every status × action: `None` where the action is illegal.
     #[test]

@@ -3,9 +3,9 @@
 //! and street.
 
 use crate::auth::Caller;
-use crate::db::pipeline::{self, RequestGroup, RequestStats};
+use crate::db::pipeline::{self, Backlog, RequestMonth};
 use crate::domain::Action;
-use crate::domain::service_request::Category;
+use crate::domain::service_request::{Category, resolved_within};
 use crate::error::{AppError, Problem};
 use crate::export::Kind;
 use crate::http::exports::{ExportParams, Table, heading, report};
@@ -13,18 +13,21 @@ use crate::http::extract::Query;
 use crate::http::pipeline::StreetNames;
 use crate::http::{AppState, authorized};
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RequestReportParams {
-    /// First day of the window for resolutions and ratings (default: 364 days before `to`).
-    pub from: Option<NaiveDate>,
-    /// Last day of the window, included (default: today). The backlog is always as of now.
-    pub to: Option<NaiveDate>,
+    /// First month of the window for resolutions and ratings, `YYYY-MM` (default: eleven
+    /// months before `to`).
+    pub from: Option<String>,
+    /// Last month of the window, included, `YYYY-MM` (default: this month). The backlog is
+    /// always as of now.
+    pub to: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,7 +40,9 @@ pub struct Figures {
     pub resolved: i64,
     /// Mean hours from raising to resolving, over those resolved in the window.
     pub mean_hours_to_resolve: Option<f64>,
-    /// 90th percentile of the same.
+    /// 90% of them were resolved within this many hours: the bound of the histogram bucket
+    /// (1 h steps at first, then 2, 4, 6, 12, 24 h and wider) holding the 90th percentile;
+    /// `null` beyond a year.
     pub p90_hours_to_resolve: Option<f64>,
     /// Closed with a rating within the window.
     pub rated: i64,
@@ -45,31 +50,49 @@ pub struct Figures {
     pub satisfaction: Option<f64>,
 }
 
-impl From<&RequestStats> for Figures {
-    fn from(stats: &RequestStats) -> Self {
-        let round = |x: Option<f64>| x.map(|x| (x * 100.0).round() / 100.0);
-        Self {
-            pending: stats.pending,
-            overdue: stats.overdue,
-            resolved: stats.resolved,
-            mean_hours_to_resolve: round(stats.mean_hours),
-            p90_hours_to_resolve: round(stats.p90_hours),
-            rated: stats.rated,
-            satisfaction: round(stats.satisfaction),
-        }
-    }
+/// Counters summed over months, streets or categories.
+#[derive(Debug, Default)]
+struct Tally {
+    pending: i64,
+    overdue: i64,
+    resolved: i64,
+    hours_total: f64,
+    histogram: Vec<i64>,
+    rated: i64,
+    rating_total: i64,
 }
 
-impl Figures {
-    const NONE: Self = Self {
-        pending: 0,
-        overdue: 0,
-        resolved: 0,
-        mean_hours_to_resolve: None,
-        p90_hours_to_resolve: None,
-        rated: 0,
-        satisfaction: None,
-    };
+impl Tally {
+    fn backlog(&mut self, backlog: &Backlog) {
+        self.pending += backlog.pending;
+        self.overdue += backlog.overdue;
+    }
+
+    fn month(&mut self, month: &RequestMonth) {
+        self.resolved += month.resolved;
+        self.hours_total += month.hours_total;
+        if self.histogram.len() < month.hours_histogram.len() {
+            self.histogram.resize(month.hours_histogram.len(), 0);
+        }
+        for (sum, n) in self.histogram.iter_mut().zip(&month.hours_histogram) {
+            *sum += n;
+        }
+        self.rated += month.rated;
+        self.rating_total += month.rating_total;
+    }
+
+    fn figures(&self) -> Figures {
+        let mean = |total: f64, n: i64| (n > 0).then(|| (total / n as f64 * 100.0).round() / 100.0);
+        Figures {
+            pending: self.pending,
+            overdue: self.overdue,
+            resolved: self.resolved,
+            mean_hours_to_resolve: mean(self.hours_total, self.resolved),
+            p90_hours_to_resolve: resolved_within(&self.histogram, 0.9),
+            rated: self.rated,
+            satisfaction: mean(self.rating_total as f64, self.rated),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -90,8 +113,9 @@ pub struct StreetFigures {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RequestReport {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
+    /// First and last month of the window, `YYYY-MM`.
+    pub from: String,
+    pub to: String,
     #[serde(flatten)]
     pub overall: Figures,
     /// Every category, zeros included.
@@ -100,7 +124,8 @@ pub struct RequestReport {
     pub by_street: Vec<StreetFigures>,
 }
 
-/// 诉求 handling: the backlog, time to resolve (mean and 90th percentile) and satisfaction.
+/// 诉求 handling: the backlog, time to resolve (mean and 90th percentile) and satisfaction,
+/// from counters kept per month, street and category.
 #[utoipa::path(
     tag = "pipeline",
     params(RequestReportParams, ExportParams),
@@ -123,42 +148,58 @@ pub async fn requests(
     Query(export): Query<ExportParams>,
 ) -> Result<HttpResponse, AppError> {
     let format = export.format(&request)?;
-    let to = params.to.unwrap_or_else(|| state.catalog.today());
-    let from = params.from.unwrap_or(to - Days::new(364));
+    let this_month = state.catalog.today().with_day(1).unwrap_or_else(|| state.catalog.today());
+    let to = params.to.as_deref().map(|m| month("to", m)).transpose()?.unwrap_or(this_month);
+    let from = params.from.as_deref().map(|m| month("from", m)).transpose()?.unwrap_or(to - Months::new(11));
     if from > to {
         return Err(AppError::invalid("from", "must not be after to"));
     }
-    if (to - from).num_days() > 3660 {
+    if from < to - Months::new(119) {
         return Err(AppError::invalid("from", "the window may span at most ten years"));
     }
-    let window = (state.catalog.start_of(from), state.catalog.start_of(to + Days::new(1)));
-    let (stats, names) = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
-        Ok((pipeline::request_stats(conn, &auth.principal.street_scope(), window)?, StreetNames::load(conn)?))
+    let (backlog, months, names) = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
+        let scope = auth.principal.street_scope();
+        Ok((
+            pipeline::backlog(conn, &scope)?,
+            pipeline::request_months(conn, &scope, (from, to))?,
+            StreetNames::load(conn)?,
+        ))
     })
     .await?;
 
-    let overall = stats.iter().find(|s| s.group() == RequestGroup::All).map_or(Figures::NONE, Figures::from);
+    let mut overall = Tally::default();
+    let mut categories: HashMap<&str, Tally> = HashMap::new();
+    let mut streets: HashMap<Option<Uuid>, Tally> = HashMap::new();
+    for b in &backlog {
+        overall.backlog(b);
+        categories.entry(&b.category).or_default().backlog(b);
+        streets.entry(b.street_id()).or_default().backlog(b);
+    }
+    for m in &months {
+        overall.month(m);
+        categories.entry(&m.category).or_default().month(m);
+        streets.entry(m.street_id()).or_default().month(m);
+    }
+    let none = Tally::default();
     let by_category = Category::ALL
         .iter()
         .map(|category| CategoryFigures {
             category: category.as_str().into(),
             label: category.label().into(),
-            figures: stats
-                .iter()
-                .find(|s| s.group() == RequestGroup::Category(category.as_str()))
-                .map_or(Figures::NONE, Figures::from),
+            figures: categories.get(category.as_str()).unwrap_or(&none).figures(),
         })
         .collect();
-    let mut by_street: Vec<StreetFigures> = stats
+    let mut by_street: Vec<StreetFigures> = streets
         .iter()
-        .filter_map(|s| match s.group() {
-            RequestGroup::Street(street_id) => {
-                Some(StreetFigures { street_id, name: names.name(street_id), figures: s.into() })
-            }
-            _ => None,
+        .map(|(street_id, tally)| StreetFigures {
+            street_id: *street_id,
+            name: names.name(*street_id),
+            figures: tally.figures(),
         })
         .collect();
     by_street.sort_by(|a, b| (&a.name, a.street_id).cmp(&(&b.name, b.street_id)));
+    let overall = overall.figures();
+    let (from, to) = (from.format("%Y-%m").to_string(), to.format("%Y-%m").to_string());
     let requests = RequestReport { from, to, overall, by_category, by_street };
     Ok(match format {
         None => HttpResponse::Ok().json(requests),
@@ -200,4 +241,12 @@ impl RequestReport {
         let by_street = self.by_street.iter().map(|s| row(s.name.clone(), &s.figures)).collect();
         vec![Table::new("按类别", &columns("类别"), by_category), Table::new("按街道", &columns("街道"), by_street)]
     }
+}
+
+/// The first day of a `YYYY-MM` month.
+fn month(field: &str, value: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(&format!("{value}-01"), "%Y-%m-%d")
+        .ok()
+        .filter(|m| (2000..=2100).contains(&m.year()))
+        .ok_or_else(|| AppError::invalid(field, "must be a month such as 2026-03"))
 }

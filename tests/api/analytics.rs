@@ -266,7 +266,8 @@ async fn the_request_report_gives_backlog_speed_and_satisfaction() {
         ids.push(id);
     }
     let overdue = raise(&there, "talent").await;
-    // History the API rightly will not write: 10, 30 and 50 hours to resolve; one past due.
+    // History the API rightly will not write: 10, 30 and 50 hours to resolve (90% within
+    // the 72-hour bucket bound); one past due.
     run_sql(
         &app,
         &format!(
@@ -283,7 +284,7 @@ async fn the_request_report_gives_backlog_speed_and_satisfaction() {
         ["pending", "overdue", "resolved", "mean_hours_to_resolve", "p90_hours_to_resolve", "rated", "satisfaction"]
             .map(|k| row[k].clone())
     };
-    assert_eq!(figures(&report), [json!(1), json!(1), json!(3), json!(30.0), json!(46.0), json!(2), json!(4.0)]);
+    assert_eq!(figures(&report), [json!(1), json!(1), json!(3), json!(30.0), json!(72.0), json!(2), json!(4.0)]);
     let category = |code: &str| {
         figures(
             report["by_category"]
@@ -294,7 +295,7 @@ async fn the_request_report_gives_backlog_speed_and_satisfaction() {
                 .expect("category"),
         )
     };
-    assert_eq!(category("finance"), [json!(0), json!(0), json!(2), json!(20.0), json!(28.0), json!(2), json!(4.0)]);
+    assert_eq!(category("finance"), [json!(0), json!(0), json!(2), json!(20.0), json!(36.0), json!(2), json!(4.0)]);
     assert_eq!(category("talent"), [json!(1), json!(1), json!(0), Value::Null, Value::Null, json!(0), Value::Null]);
     assert_eq!(
         category("market"),
@@ -310,13 +311,13 @@ async fn the_request_report_gives_backlog_speed_and_satisfaction() {
     assert_eq!(streets, [(json!("新安街道"), json!(3), json!(0)), (json!("西乡街道"), json!(0), json!(1))]);
 
     // A window before any resolution; a counselor's own street.
-    let early = json_of(app.get("/api/v1/pipeline/requests?from=2020-01-01&to=2020-12-31").await, 200).await;
+    let early = json_of(app.get("/api/v1/pipeline/requests?from=2020-01&to=2020-12").await, 200).await;
     assert_eq!(figures(&early), [json!(1), json!(1), json!(0), Value::Null, Value::Null, json!(0), Value::Null]);
     let (_, counselor) = app.user("wang.xixiang", "counselor", &[&xixiang]).await;
     let theirs = json_of(app.with_token(&counselor).get("/api/v1/pipeline/requests").await, 200).await;
     assert_eq!((theirs["pending"].clone(), theirs["resolved"].clone()), (json!(1), json!(0)));
     assert_eq!(
-        fields(&problem(app.get("/api/v1/pipeline/requests?from=2026-02-01&to=2026-01-01").await, 422).await),
+        fields(&problem(app.get("/api/v1/pipeline/requests?from=2026-02&to=2026-01").await, 422).await),
         ["from"]
     );
 }
@@ -419,4 +420,21 @@ async fn targets_show_progress_and_the_projected_year_end() {
     assert_eq!(regions, [json!(xixiang)]);
     let as_counselor = app.with_token(&counselor).request(reqwest::Method::PUT, "/api/v1/targets/2025").json(&replace);
     problem(as_counselor.send().await.expect("put"), 403).await;
+}
+
+#[actix_web::test]
+async fn the_database_buckets_resolution_times_as_the_report_reads_them() {
+    #[derive(diesel::QueryableByName)]
+    struct Bucket {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        bucket: i32,
+    }
+    let app = TestApp::spawn().await;
+    for (i, bound) in peiyu::domain::service_request::RESOLUTION_BOUNDS.iter().enumerate() {
+        // Bucket i + 1 (SQL counts from 1) holds the hours up to, not including, its bound.
+        let sql =
+            format!("SELECT resolution_bucket({bound} - 0.001) AS bucket UNION ALL SELECT resolution_bucket({bound})");
+        let buckets: Vec<i32> = crate::helpers::query::<Bucket>(&app, &sql).into_iter().map(|b| b.bucket).collect();
+        assert_eq!(buckets, [i as i32 + 1, i as i32 + 2], "around {bound} hours");
+    }
 }

@@ -22,6 +22,7 @@ fn aggregates(app: &TestApp) -> Vec<Fingerprint> {
              UNION ALL SELECT 'c' || c::text FROM coverage_counts c WHERE n > 0
              UNION ALL SELECT 'f' || c::text FROM funnel_counts c WHERE entrants > 0
              UNION ALL SELECT 'a' || c::text FROM application_counts c WHERE n > 0
+             UNION ALL SELECT 'r' || c::text FROM request_month_counts c WHERE resolved > 0 OR rated > 0
              UNION ALL SELECT 'v' || e.id::text || coalesce(e.last_visited_at::text, '') FROM enterprises e) AS all_rows",
     )
 }
@@ -64,7 +65,7 @@ async fn the_demo_district_loads_and_its_triggers_agree_with_a_rebuild() {
         &app,
         "SET session_replication_role = replica;
          UPDATE enterprises SET last_visited_at = NULL, last_visited_on = NULL;
-         TRUNCATE coverage_counts, funnel_counts, rung_entries;
+         TRUNCATE coverage_counts, funnel_counts, rung_entries, request_month_counts;
          SET session_replication_role = origin;
          SELECT refresh_pipeline_aggregates();",
     );
