@@ -12,6 +12,8 @@ $$;
 -- Each count_* function adds deltas to a counter row, creating it when absent. It
 -- UPDATEs first: a decrement always finds its row (what was counted exists), and an
 -- upsert would check the CHECK constraints on the row it proposes before the conflict.
+-- They are alike but not shared: one generic function would need dynamic SQL, planned
+-- anew on every row a trigger counts.
 
 ---------------------------------------------------------------------------------------
 -- Last visit, on the enterprise: the coverage report, the "not visited for N days"

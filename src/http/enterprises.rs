@@ -8,7 +8,7 @@ use crate::db::{PgPool, regions};
 use crate::domain::{Action, RegionKind, StreetScope, Uscc};
 use crate::error::{AppError, FieldError, OrNotFound, Problem};
 use crate::export::{self, Kind, Sheet, Sink};
-use crate::http::exports::{ExportParams, heading};
+use crate::http::exports::{ExportParams, heading, page_through};
 use crate::http::extract::{IfMatch, Json, Query, cleaned, etag, not_blank, present};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::pipeline::StreetNames;
@@ -533,7 +533,6 @@ fn export_enterprises(
     filter: &ListFilter,
     scope: &StreetScope,
 ) -> anyhow::Result<()> {
-    const PAGE: i64 = 2_000;
     use Kind::{Date, DateTime, Integer, Text};
     let columns = [
         ("统一社会信用代码", Text, 22.0),
@@ -551,13 +550,16 @@ fn export_enterprises(
     sink.sheet(&Sheet::new("企业名录", &columns))?;
     let mut conn = pool.get()?;
     let streets = StreetNames::load(&mut conn)?;
-    let mut after = None;
-    loop {
-        let rows = store::list(&mut conn, filter, scope, after, PAGE)?;
-        for e in &rows {
+    let fetch = |conn: &mut PgConnection, after, limit| store::list(conn, filter, scope, after, limit);
+    page_through(
+        sink,
+        &mut conn,
+        fetch,
+        |e| e.id,
+        |e| {
             let f = &e.fields;
             let cluster = f.cluster.as_deref().map(|c| catalog.clusters.get(c).map_or(c, |c| c.name.as_str()));
-            sink.row(&[
+            vec![
                 f.uscc.as_str().into(),
                 f.name.as_str().into(),
                 catalog.ladder.label(&e.tier).unwrap_or(&e.tier).into(),
@@ -569,11 +571,7 @@ fn export_enterprises(
                 f.contact_phone.as_deref().into(),
                 e.last_visited_at.map(|at| catalog.local(at)).into(),
                 catalog.local(e.created_at).into(),
-            ])?;
-        }
-        match rows.last() {
-            Some(last) if rows.len() as i64 == PAGE => after = Some(last.id),
-            _ => return Ok(()),
-        }
-    }
+            ]
+        },
+    )
 }

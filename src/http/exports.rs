@@ -3,9 +3,10 @@
 
 use crate::config::Catalog;
 use crate::error::AppError;
-use crate::export::{self, Cell, Format, Heading, Kind, Sheet};
+use crate::export::{self, Cell, Format, Heading, Kind, Sheet, Sink};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
+use diesel::{PgConnection, QueryResult};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -83,4 +84,29 @@ pub fn report(format: Format, heading: Heading, tables: Vec<Table>) -> HttpRespo
         }
         Ok(())
     })
+}
+
+/// Rows per keyset page of a streamed list export: what is held in memory at a time.
+const EXPORT_PAGE: i64 = 2_000;
+
+/// Writes every row of a keyset-paginated list: `fetch(conn, after, limit)` gives the page
+/// after the key `key` takes from a row; `row` turns a row into cells.
+pub fn page_through<T, K>(
+    sink: &mut dyn Sink,
+    conn: &mut PgConnection,
+    mut fetch: impl FnMut(&mut PgConnection, Option<K>, i64) -> QueryResult<Vec<T>>,
+    key: impl Fn(&T) -> K,
+    row: impl Fn(&T) -> Vec<Cell>,
+) -> anyhow::Result<()> {
+    let mut after = None;
+    loop {
+        let rows = fetch(conn, after, EXPORT_PAGE)?;
+        for item in &rows {
+            sink.row(&row(item))?;
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == EXPORT_PAGE => after = Some(key(last)),
+            _ => return Ok(()),
+        }
+    }
 }

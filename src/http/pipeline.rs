@@ -11,7 +11,7 @@ use crate::domain::Action;
 use crate::domain::{RegionKind, StreetScope};
 use crate::error::{AppError, Problem};
 use crate::export::{self, Cell, Kind, Sheet, Sink};
-use crate::http::exports::{ExportParams, Table, heading, report};
+use crate::http::exports::{ExportParams, Table, heading, page_through, report};
 use crate::http::extract::Query;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::promotions::tier_field;
@@ -123,7 +123,6 @@ fn export_expiring(
     filter: &ExpiringFilter,
     window: (NaiveDate, NaiveDate),
 ) -> anyhow::Result<()> {
-    const PAGE: i64 = 2_000;
     use Kind::{Date, Integer, Text};
     let columns = [
         ("企业名称", Text, 36.0),
@@ -136,24 +135,24 @@ fn export_expiring(
     sink.sheet(&Sheet::new("证书到期", &columns))?;
     let mut conn = pool.get()?;
     let streets = StreetNames::load(&mut conn)?;
-    let mut after = None;
-    loop {
-        let rows = certificates::expiring(&mut conn, scope, filter, window, after, PAGE)?;
-        for row in &rows {
-            sink.row(&[
+    let fetch =
+        |conn: &mut PgConnection, after, limit| certificates::expiring(conn, scope, filter, window, after, limit);
+    page_through(
+        sink,
+        &mut conn,
+        fetch,
+        |row| (row.valid_until, row.certificate_id),
+        |row| {
+            vec![
                 row.name.as_str().into(),
                 streets.name(row.street_id).into(),
                 catalog.ladder.label(&row.tier).unwrap_or(&row.tier).into(),
                 row.certificate_no.as_deref().into(),
                 row.valid_until.into(),
                 (row.valid_until - window.0).num_days().into(),
-            ])?;
-        }
-        match rows.last() {
-            Some(last) if rows.len() as i64 == PAGE => after = Some((last.valid_until, last.certificate_id)),
-            _ => return Ok(()),
-        }
-    }
+            ]
+        },
+    )
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
