@@ -156,12 +156,13 @@ pub fn recent_changes(
     enterprise: Uuid,
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
-) -> QueryResult<Vec<TierChange>> {
+) -> QueryResult<Vec<(TierChange, Option<String>)>> {
     let mut query = tier_changes::table
+        .left_join(certificates::table)
         .filter(tier_changes::enterprise_id.eq(enterprise))
         .order((tier_changes::recorded_at.desc(), tier_changes::id.desc()))
         .limit(limit)
-        .select(TierChange::as_select())
+        .select((TierChange::as_select(), certificates::tier.nullable()))
         .into_boxed();
     if let Some((at, id)) = before {
         query = query

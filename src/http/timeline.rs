@@ -89,12 +89,17 @@ fn application_label(action: &str) -> &'static str {
 }
 
 /// A move on the ladder in one line, e.g. 晋级：科技型中小企业 → 国家高新技术企业（首次认定）.
-fn change_event(catalog: &Catalog, change: certificates::TierChange) -> TimelineEvent {
+/// `certified`: the rung of the certificate the change granted, if any. A certification of
+/// a lower rung leaves the tier where it was, so its line names the certificate's rung.
+fn change_event(catalog: &Catalog, change: certificates::TierChange, certified: Option<String>) -> TimelineEvent {
     let (from, to) = (label_of(catalog, &change.from_tier), label_of(catalog, &change.to_tier));
     let (kind, line) = match change.kind {
         ChangeKind::Promotion => (EventKind::Promotion, format!("晋级：{from} → {to}")),
         ChangeKind::Demotion => (EventKind::Demotion, format!("降级：{from} → {to}")),
-        ChangeKind::Certification => (EventKind::Certification, format!("认定：{to}")),
+        ChangeKind::Certification => (
+            EventKind::Certification,
+            format!("认定：{}", label_of(catalog, certified.as_deref().unwrap_or(&change.to_tier))),
+        ),
     };
     let detail = match (change.reason.as_deref(), change.note.as_deref()) {
         (Some("expired"), _) => "（证书到期）".to_owned(),
@@ -150,7 +155,7 @@ pub async fn timeline(
         });
         let changes = certificates::recent_changes(conn, enterprise_id, before, fetch)?
             .into_iter()
-            .map(|change| change_event(&catalog, change));
+            .map(|(change, certified)| change_event(&catalog, change, certified));
         let applications =
             applications::moves_of_enterprise(conn, enterprise_id, before, fetch)?.into_iter().map(|m| TimelineEvent {
                 at: m.at,

@@ -383,3 +383,23 @@ async fn an_application_moves_from_preparing_to_a_decision_and_approval_promotes
     assert_eq!(promoted["summary"], "晋级：未入库 → 国家高新技术企业");
     assert_eq!(timeline["items"][0]["summary"], format!("{year}年专精特新中小企业申报未通过"));
 }
+
+#[actix_web::test]
+async fn a_certificate_for_a_lower_rung_is_told_by_its_own_rung() {
+    let app = TestApp::spawn().await;
+    let (id, ..) = enterprise(&app, 1, "星河智能").await;
+    let promote = json!({"to_tier": "hnte", "effective_on": days_ago(30)});
+    assert_eq!(app.post(&format!("/api/v1/enterprises/{id}/promotions"), &promote).await.status(), 201);
+    // A 国高 also passes the 科技型中小企业 evaluation: certified, not promoted.
+    let body = json!({"tier": "tech_sme", "batch_year": 2026});
+    let created = json_of(app.post(&format!("/api/v1/enterprises/{id}/applications"), &body).await, 201).await;
+    let moves = format!("/api/v1/applications/{}/transitions", id_of(&created));
+    for step in [json!({"action": "pre_review"}), json!({"action": "submit"}), json!({"action": "approve"})] {
+        assert_eq!(app.post(&moves, &step).await.status(), 200, "{step}");
+    }
+    let timeline = json_of(app.get(&format!("/api/v1/enterprises/{id}/timeline")).await, 200).await;
+    let certified = timeline["items"].as_array().expect("items").iter().find(|e| e["kind"] == "certification");
+    assert_eq!(certified.map(|e| e["summary"].clone()), Some(json!("认定：科技型中小企业")));
+    let held = json_of(app.get(&format!("/api/v1/enterprises/{id}")).await, 200).await;
+    assert_eq!(held["tier"], "hnte", "the tier stays");
+}
