@@ -194,7 +194,7 @@ pub fn coverage(conn: &mut PgConnection, scope: &StreetScope, since: NaiveDate) 
     .load(conn)
 }
 
-/// Pending service requests of one category and street now, and how many are overdue.
+/// Unresolved service requests of one category and street now, and how many are overdue.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Backlog {
     #[diesel(sql_type = Text)]
@@ -202,7 +202,7 @@ pub struct Backlog {
     #[diesel(sql_type = SqlUuid)]
     street_key: Uuid,
     #[diesel(sql_type = BigInt)]
-    pub pending: i64,
+    pub open: i64,
     #[diesel(sql_type = BigInt)]
     pub overdue: i64,
 }
@@ -213,11 +213,11 @@ impl Backlog {
     }
 }
 
-/// The backlog within `scope`, from the pending requests' partial index alone.
+/// The backlog within `scope`, from the unresolved requests' partial index alone.
 pub fn backlog(conn: &mut PgConnection, scope: &StreetScope) -> QueryResult<Vec<Backlog>> {
     diesel::sql_query(
         "SELECT category, coalesce(street_id, '00000000-0000-0000-0000-000000000000') AS street_key,
-                count(*) AS pending, count(*) FILTER (WHERE due_at < now()) AS overdue
+                count(*) AS open, count(*) FILTER (WHERE due_at < now()) AS overdue
          FROM service_requests
          WHERE status IN ('open', 'assigned', 'in_progress', 'escalated') AND ($1::uuid[] IS NULL OR street_id = ANY($1))
          GROUP BY 1, 2",

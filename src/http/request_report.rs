@@ -1,4 +1,4 @@
-//! The request report: `GET /api/v1/pipeline/requests`. The backlog now (pending,
+//! The request report: `GET /api/v1/pipeline/requests`. The backlog now (open,
 //! overdue) and how fast and how well requests were handled in a window, per category
 //! and street.
 
@@ -32,8 +32,8 @@ pub struct RequestReportParams {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Figures {
-    /// Open, assigned, in progress or escalated now.
-    pub pending: i64,
+    /// Not yet resolved now: open, assigned, in progress or escalated.
+    pub open: i64,
     /// Of those, past their due time.
     pub overdue: i64,
     /// Resolved within the window.
@@ -53,7 +53,7 @@ pub struct Figures {
 /// Counters summed over months, streets or categories.
 #[derive(Debug, Default)]
 struct Tally {
-    pending: i64,
+    open: i64,
     overdue: i64,
     resolved: i64,
     hours_total: f64,
@@ -64,7 +64,7 @@ struct Tally {
 
 impl Tally {
     fn backlog(&mut self, backlog: &Backlog) {
-        self.pending += backlog.pending;
+        self.open += backlog.open;
         self.overdue += backlog.overdue;
     }
 
@@ -84,7 +84,7 @@ impl Tally {
     fn figures(&self) -> Figures {
         let mean = |total: f64, n: i64| (n > 0).then(|| (total / n as f64 * 100.0).round() / 100.0);
         Figures {
-            pending: self.pending,
+            open: self.open,
             overdue: self.overdue,
             resolved: self.resolved,
             mean_hours_to_resolve: mean(self.hours_total, self.resolved),
@@ -228,7 +228,7 @@ impl RequestReport {
         let row = |name: String, f: &Figures| {
             vec![
                 name.into(),
-                f.pending.into(),
+                f.open.into(),
                 f.overdue.into(),
                 f.resolved.into(),
                 f.mean_hours_to_resolve.into(),

@@ -281,7 +281,7 @@ async fn the_request_report_gives_backlog_speed_and_satisfaction() {
 
     let report = json_of(app.get("/api/v1/pipeline/requests").await, 200).await;
     let figures = |row: &Value| {
-        ["pending", "overdue", "resolved", "mean_hours_to_resolve", "p90_hours_to_resolve", "rated", "satisfaction"]
+        ["open", "overdue", "resolved", "mean_hours_to_resolve", "p90_hours_to_resolve", "rated", "satisfaction"]
             .map(|k| row[k].clone())
     };
     assert_eq!(figures(&report), [json!(1), json!(1), json!(3), json!(30.0), json!(72.0), json!(2), json!(4.0)]);
@@ -306,7 +306,7 @@ async fn the_request_report_gives_backlog_speed_and_satisfaction() {
         .as_array()
         .expect("streets")
         .iter()
-        .map(|s| (s["name"].clone(), s["resolved"].clone(), s["pending"].clone()))
+        .map(|s| (s["name"].clone(), s["resolved"].clone(), s["open"].clone()))
         .collect();
     assert_eq!(streets, [(json!("新安街道"), json!(3), json!(0)), (json!("西乡街道"), json!(0), json!(1))]);
 
@@ -315,7 +315,7 @@ async fn the_request_report_gives_backlog_speed_and_satisfaction() {
     assert_eq!(figures(&early), [json!(1), json!(1), json!(0), Value::Null, Value::Null, json!(0), Value::Null]);
     let (_, counselor) = app.user("wang.xixiang", "counselor", &[&xixiang]).await;
     let theirs = json_of(app.with_token(&counselor).get("/api/v1/pipeline/requests").await, 200).await;
-    assert_eq!((theirs["pending"].clone(), theirs["resolved"].clone()), (json!(1), json!(0)));
+    assert_eq!((theirs["open"].clone(), theirs["resolved"].clone()), (json!(1), json!(0)));
     assert_eq!(
         fields(&problem(app.get("/api/v1/pipeline/requests?from=2026-02&to=2026-01").await, 422).await),
         ["from"]
