@@ -186,11 +186,20 @@ where
             Format::Xlsx => write_xlsx(&mut out, &heading, produce),
         }
         .and_then(|()| out.flush().map_err(Into::into));
-        if let Err(e) = written {
-            // The status has gone out already: end the body with an error, so the client
-            // sees a broken download rather than a short file that looks whole.
-            tracing::error!(error = %e, "export failed");
-            let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
+        match written {
+            Ok(()) => {}
+            Err(e)
+                if e.chain()
+                    .any(|c| c.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)) =>
+            {
+                tracing::info!("export abandoned: the client went away");
+            }
+            Err(e) => {
+                // The status has gone out already: end the body with an error, so the
+                // client sees a broken download rather than a short file that looks whole.
+                tracing::error!(error = %e, "export failed");
+                let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
+            }
         }
     });
     let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });

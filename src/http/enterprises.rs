@@ -548,12 +548,11 @@ fn export_enterprises(
         ("登记时间", DateTime, 17.0),
     ];
     sink.sheet(&Sheet::new("企业名录", &columns))?;
-    let mut conn = pool.get()?;
-    let streets = StreetNames::load(&mut conn)?;
+    let streets = StreetNames::load(&mut *pool.get()?)?;
     let fetch = |conn: &mut PgConnection, after, limit| store::list(conn, filter, scope, after, limit);
     page_through(
         sink,
-        &mut conn,
+        pool,
         fetch,
         |e| e.id,
         |e| {

@@ -2,6 +2,7 @@
 //! the title row's wording. The writing itself is `crate::export`.
 
 use crate::config::Catalog;
+use crate::db::PgPool;
 use crate::error::AppError;
 use crate::export::{self, Cell, Format, Heading, Kind, Sheet, Sink};
 use actix_web::{HttpRequest, HttpResponse};
@@ -90,17 +91,19 @@ pub fn report(format: Format, heading: Heading, tables: Vec<Table>) -> HttpRespo
 const EXPORT_PAGE: i64 = 2_000;
 
 /// Writes every row of a keyset-paginated list: `fetch(conn, after, limit)` gives the page
-/// after the key `key` takes from a row; `row` turns a row into cells.
+/// after the key `key` takes from a row; `row` turns a row into cells. Each page takes a
+/// pooled connection and gives it back before its rows are written, so a slow download
+/// does not hold a connection.
 pub fn page_through<T, K>(
     sink: &mut dyn Sink,
-    conn: &mut PgConnection,
+    pool: &PgPool,
     mut fetch: impl FnMut(&mut PgConnection, Option<K>, i64) -> QueryResult<Vec<T>>,
     key: impl Fn(&T) -> K,
     row: impl Fn(&T) -> Vec<Cell>,
 ) -> anyhow::Result<()> {
     let mut after = None;
     loop {
-        let rows = fetch(conn, after, EXPORT_PAGE)?;
+        let rows = fetch(&mut *pool.get()?, after, EXPORT_PAGE)?;
         for item in &rows {
             sink.row(&row(item))?;
         }

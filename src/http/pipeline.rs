@@ -133,13 +133,12 @@ fn export_expiring(
         ("剩余天数", Integer, 10.0),
     ];
     sink.sheet(&Sheet::new("证书到期", &columns))?;
-    let mut conn = pool.get()?;
-    let streets = StreetNames::load(&mut conn)?;
+    let streets = StreetNames::load(&mut *pool.get()?)?;
     let fetch =
         |conn: &mut PgConnection, after, limit| certificates::expiring(conn, scope, filter, window, after, limit);
     page_through(
         sink,
-        &mut conn,
+        pool,
         fetch,
         |row| (row.valid_until, row.certificate_id),
         |row| {
