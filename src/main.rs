@@ -116,7 +116,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let database = startup::Database::open(&settings)?;
-            let applied = peiyu::db::migrate(&database.url)?;
+            let applied = peiyu::db::migrate(&database.url, catalog.time_zone)?;
             println!("applied {} migration(s); the database is up to date", applied.len());
         }
     }

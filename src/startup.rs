@@ -34,7 +34,7 @@ impl Database {
 /// Opens the database, migrates it and builds the pool: what every command needs.
 pub fn prepare(settings: &Settings, catalog: &Catalog) -> anyhow::Result<(Database, PgPool)> {
     let database = Database::open(settings)?;
-    let applied = db::migrate(&database.url)?;
+    let applied = db::migrate(&database.url, catalog.time_zone)?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }

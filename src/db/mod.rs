@@ -68,7 +68,14 @@ const MIGRATION_LOCK: i64 = 0x0070_6569_7975;
 #[derive(Debug)]
 struct SessionSettings {
     statement_timeout_ms: u64,
-    bureau_time_zone: String,
+    bureau_time_zone: Tz,
+}
+
+/// Tells a session the bureau's time zone: SQL's `bureau_date` buckets last visits and
+/// resolutions by it. Changing the zone later calls for `SELECT refresh_pipeline_aggregates()`.
+fn bureau_calendar(time_zone: Tz) -> String {
+    // An IANA name from chrono-tz: letters, digits, `/`, `_`, `-` and `+`, nothing to quote.
+    format!("SET peiyu.time_zone = '{}'", time_zone.name())
 }
 
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
@@ -80,9 +87,9 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings 
         // starting workers cost more than it saved (a counselor's expiring list took
         // 16 ms with two workers, 5 ms without, at a million enterprises).
         conn.batch_execute(&format!(
-            "SET TIME ZONE 'UTC'; SET peiyu.time_zone = '{}'; SET statement_timeout = {}; \
-             SET max_parallel_workers_per_gather = 0",
-            self.bureau_time_zone, self.statement_timeout_ms
+            "SET TIME ZONE 'UTC'; {}; SET statement_timeout = {}; SET max_parallel_workers_per_gather = 0",
+            bureau_calendar(self.bureau_time_zone),
+            self.statement_timeout_ms
         ))
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -101,15 +108,17 @@ pub fn build_pool(url: &str, settings: &DatabaseSettings, time_zone: Tz) -> Resu
         .connection_timeout(Duration::from_millis(settings.connection_timeout_ms))
         .connection_customizer(Box::new(SessionSettings {
             statement_timeout_ms: settings.statement_timeout_ms,
-            bureau_time_zone: time_zone.name().to_owned(),
+            bureau_time_zone: time_zone,
         }))
         .build(ConnectionManager::new(url))
 }
 
 /// Applies pending migrations under a session advisory lock, so that several instances
 /// starting at once migrate one after another instead of racing. Returns what it applied.
-pub fn migrate(url: &str) -> anyhow::Result<Vec<String>> {
+pub fn migrate(url: &str, time_zone: Tz) -> anyhow::Result<Vec<String>> {
     let mut conn = PgConnection::establish(url)?;
+    // Migrations that fill aggregates bucket by the bureau's calendar, as the pool does.
+    conn.batch_execute(&bureau_calendar(time_zone))?;
     conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
     let applied = conn
         .run_pending_migrations(MIGRATIONS)

@@ -30,7 +30,7 @@ fn instances_starting_together_migrate_once() {
     let runs: Vec<_> = (0..3)
         .map(|_| {
             let url = url.clone();
-            std::thread::spawn(move || peiyu::db::migrate(&url).expect("migrate"))
+            std::thread::spawn(move || peiyu::db::migrate(&url, chrono_tz::Asia::Shanghai).expect("migrate"))
         })
         .collect();
     let applied: Vec<usize> = runs.into_iter().map(|r| r.join().expect("thread").len()).collect();

@@ -117,7 +117,7 @@ fn prepare_template(admin_url: &str) -> String {
         let building = format!("{template}_building");
         execute(&mut admin, &format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"));
         execute(&mut admin, &format!("CREATE DATABASE {building}"));
-        db::migrate(&with_database(admin_url, &building)).expect("migrate the template");
+        db::migrate(&with_database(admin_url, &building), chrono_tz::Asia::Shanghai).expect("migrate the template");
         // Renamed only once complete, so an interrupted build is never used.
         execute(&mut admin, &format!("ALTER DATABASE {building} RENAME TO {template}"));
         execute(&mut admin, &format!("ALTER DATABASE {template} IS_TEMPLATE true"));
