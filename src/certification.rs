@@ -54,9 +54,7 @@ pub struct Moved {
 fn conflict(error: MoveError) -> AppError {
     match error {
         MoveError::NotHeld { .. } => AppError::invalid("to_tier", error),
-        MoveError::NotUpward { .. } | MoveError::NotDownward { .. } => {
-            AppError::Conflict { detail: error.to_string(), errors: Vec::new() }
-        }
+        MoveError::NotUpward { .. } | MoveError::NotDownward { .. } => AppError::conflict(error),
     }
 }
 

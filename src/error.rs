@@ -83,6 +83,11 @@ impl AppError {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// 409 about the resource as a whole, naming no field.
+    pub fn conflict(detail: impl ToString) -> Self {
+        Self::Conflict { detail: detail.to_string(), errors: Vec::new() }
+    }
+
     fn slug(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } => "bad-request",
@@ -176,7 +181,7 @@ impl From<diesel::result::Error> for AppError {
             E::NotFound => Self::NotFound("not found".into()),
             E::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => unique_violation(info.constraint_name()),
             E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                Self::Conflict { detail: "a concurrent change got there first; try again".into(), errors: Vec::new() }
+                Self::conflict("a concurrent change got there first; try again")
             }
             E::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
                 Self::Unavailable(error.into())
@@ -261,5 +266,12 @@ fn describe(error: &validator::ValidationError) -> String {
         (Some(min), None) => format!("must be at least {min}{unit}"),
         (None, Some(max)) => format!("must be at most {max}{unit}"),
         (None, None) => "is out of range".into(),
+    }
+}
+
+/// A move its workflow does not allow now: 409, naming the status and the allowed moves.
+impl<W: crate::domain::workflow::Workflow> From<crate::domain::workflow::IllegalTransition<W>> for AppError {
+    fn from(error: crate::domain::workflow::IllegalTransition<W>) -> Self {
+        Self::conflict(error)
     }
 }

@@ -59,8 +59,8 @@ pub struct ListFilter {
     pub cluster: Option<String>,
     /// Holds a certificate whose last valid day falls in this window.
     pub expiring: Option<(NaiveDate, NaiveDate)>,
-    /// Has no visit since this moment.
-    pub not_visited_since: Option<DateTime<Utc>>,
+    /// Has no visit on or after this day (the bureau's calendar).
+    pub not_visited_since: Option<NaiveDate>,
 }
 
 pub fn insert(conn: &mut PgConnection, id: Uuid, fields: &EnterpriseFields, tier: &str) -> QueryResult<Enterprise> {
@@ -159,7 +159,7 @@ pub fn list(
         ));
     }
     if let Some(since) = filter.not_visited_since {
-        query = query.filter(enterprises::last_visited_at.is_null().or(enterprises::last_visited_at.lt(since)));
+        query = query.filter(enterprises::last_visited_on.is_null().or(enterprises::last_visited_on.lt(since)));
     }
     if let Some(fragment) = &filter.q {
         // The grams narrow the candidates through the GIN index; strpos keeps only names
@@ -173,4 +173,43 @@ pub fn list(
         };
     }
     query.load(conn)
+}
+
+/// A live enterprise nobody has visited for a while.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Unvisited {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub tier: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    pub street_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    pub last_visited_at: Option<DateTime<Utc>>,
+}
+
+/// Live enterprises in `scope` not visited since the day `since` (the bureau's calendar),
+/// never-visited first, then the longest unvisited: a walk along the last-visit index
+/// (kept by a trigger on visits).
+pub fn not_visited(
+    conn: &mut PgConnection,
+    scope: &StreetScope,
+    since: NaiveDate,
+    limit: i64,
+) -> QueryResult<Vec<Unvisited>> {
+    diesel::sql_query(
+        "SELECT e.id, e.name, e.tier, e.street_id, e.last_visited_at
+         FROM enterprises e
+         WHERE e.archived_at IS NULL
+           AND ($1::uuid[] IS NULL OR e.street_id = ANY($1))
+           AND (e.last_visited_on IS NULL OR e.last_visited_on < $2)
+         ORDER BY e.last_visited_at NULLS FIRST, e.id
+         LIMIT $3",
+    )
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Uuid>>, _>(scope.streets())
+    .bind::<diesel::sql_types::Date, _>(since)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
 }

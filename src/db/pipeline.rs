@@ -64,15 +64,8 @@ pub fn counts(conn: &mut PgConnection, scope: &StreetScope, filter: &CountFilter
         .collect())
 }
 
-/// The streets a scope limits a query to; `None`: every street, unassigned included.
-fn scope_streets(scope: &StreetScope) -> Option<Vec<Uuid>> {
-    match scope {
-        StreetScope::All => None,
-        StreetScope::Streets(streets) => Some(streets.clone()),
-    }
-}
-
-/// Reads the nil-UUID sentinel of the counters back as "no street".
+/// Reads the nil-UUID sentinel of the counters back as "none". (The raw queries below do
+/// the same in SQL, with `nullif`.)
 fn unless_nil(id: Uuid) -> Option<Uuid> {
     (!id.is_nil()).then_some(id)
 }
@@ -83,8 +76,9 @@ fn unless_nil(id: Uuid) -> Option<Uuid> {
 pub struct FunnelCount {
     #[diesel(sql_type = Integer)]
     pub entry_year: i32,
-    #[diesel(sql_type = SqlUuid)]
-    street_key: Uuid,
+    /// `None`: enterprises not assigned to a street.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub street_id: Option<Uuid>,
     #[diesel(sql_type = Text)]
     pub from_tier: String,
     #[diesel(sql_type = Text)]
@@ -99,22 +93,16 @@ pub struct FunnelCount {
     pub within_3y: i64,
 }
 
-impl FunnelCount {
-    pub fn street_id(&self) -> Option<Uuid> {
-        unless_nil(self.street_key)
-    }
-}
-
 /// The funnel counters of entry years `years` within `scope`.
 pub fn funnel(conn: &mut PgConnection, scope: &StreetScope, years: (i32, i32)) -> QueryResult<Vec<FunnelCount>> {
     diesel::sql_query(
-        "SELECT entry_year, street_id AS street_key, from_tier, tier, entrants, within_1y, within_2y, within_3y
+        "SELECT entry_year, nullif(street_id, '00000000-0000-0000-0000-000000000000') AS street_id, from_tier, tier, entrants, within_1y, within_2y, within_3y
          FROM funnel_counts
          WHERE entry_year BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR street_id = ANY($3)) AND entrants > 0",
     )
     .bind::<Integer, _>(years.0)
     .bind::<Integer, _>(years.1)
-    .bind::<Nullable<Array<SqlUuid>>, _>(scope_streets(scope))
+    .bind::<Nullable<Array<SqlUuid>>, _>(scope.streets())
     .load(conn)
 }
 
@@ -123,20 +111,15 @@ pub fn funnel(conn: &mut PgConnection, scope: &StreetScope, years: (i32, i32)) -
 pub struct ApplicationCount {
     #[diesel(sql_type = Integer)]
     pub batch_year: i32,
-    #[diesel(sql_type = SqlUuid)]
-    street_key: Uuid,
+    /// `None`: enterprises not assigned to a street.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub street_id: Option<Uuid>,
     #[diesel(sql_type = Text)]
     pub tier: String,
     #[diesel(sql_type = Text)]
     pub status: String,
     #[diesel(sql_type = BigInt)]
     pub n: i64,
-}
-
-impl ApplicationCount {
-    pub fn street_id(&self) -> Option<Uuid> {
-        unless_nil(self.street_key)
-    }
 }
 
 /// The application counters of batch years `years` within `scope`.
@@ -146,13 +129,13 @@ pub fn application_counts(
     years: (i32, i32),
 ) -> QueryResult<Vec<ApplicationCount>> {
     diesel::sql_query(
-        "SELECT batch_year, street_id AS street_key, tier, status, n
+        "SELECT batch_year, nullif(street_id, '00000000-0000-0000-0000-000000000000') AS street_id, tier, status, n
          FROM application_counts
          WHERE batch_year BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR street_id = ANY($3)) AND n > 0",
     )
     .bind::<Integer, _>(years.0)
     .bind::<Integer, _>(years.1)
-    .bind::<Nullable<Array<SqlUuid>>, _>(scope_streets(scope))
+    .bind::<Nullable<Array<SqlUuid>>, _>(scope.streets())
     .load(conn)
 }
 
@@ -160,8 +143,9 @@ pub fn application_counts(
 /// after the cut-off day.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct CoverageCount {
-    #[diesel(sql_type = SqlUuid)]
-    street_key: Uuid,
+    /// `None`: enterprises not assigned to a street.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub street_id: Option<Uuid>,
     #[diesel(sql_type = Text)]
     pub tier: String,
     #[diesel(sql_type = BigInt)]
@@ -170,17 +154,11 @@ pub struct CoverageCount {
     pub visited: i64,
 }
 
-impl CoverageCount {
-    pub fn street_id(&self) -> Option<Uuid> {
-        unless_nil(self.street_key)
-    }
-}
-
 /// Coverage per street and tier since `since` (a day in the bureau's calendar). Totals
 /// come from the pipeline counters; the visited from the days since `since` only.
 pub fn coverage(conn: &mut PgConnection, scope: &StreetScope, since: NaiveDate) -> QueryResult<Vec<CoverageCount>> {
     diesel::sql_query(
-        "SELECT street_key, tier, sum(enterprises)::bigint AS enterprises, sum(visited)::bigint AS visited
+        "SELECT nullif(street_key, '00000000-0000-0000-0000-000000000000') AS street_id, tier, sum(enterprises)::bigint AS enterprises, sum(visited)::bigint AS visited
          FROM (SELECT street_id AS street_key, tier, n AS enterprises, 0 AS visited
                FROM enterprise_counts WHERE $2::uuid[] IS NULL OR street_id = ANY($2)
                UNION ALL
@@ -190,7 +168,7 @@ pub fn coverage(conn: &mut PgConnection, scope: &StreetScope, since: NaiveDate) 
          HAVING sum(enterprises) > 0",
     )
     .bind::<Date, _>(since)
-    .bind::<Nullable<Array<SqlUuid>>, _>(scope_streets(scope))
+    .bind::<Nullable<Array<SqlUuid>>, _>(scope.streets())
     .load(conn)
 }
 
@@ -199,30 +177,25 @@ pub fn coverage(conn: &mut PgConnection, scope: &StreetScope, since: NaiveDate) 
 pub struct Backlog {
     #[diesel(sql_type = Text)]
     pub category: String,
-    #[diesel(sql_type = SqlUuid)]
-    street_key: Uuid,
+    /// `None`: enterprises not assigned to a street.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub street_id: Option<Uuid>,
     #[diesel(sql_type = BigInt)]
     pub open: i64,
     #[diesel(sql_type = BigInt)]
     pub overdue: i64,
 }
 
-impl Backlog {
-    pub fn street_id(&self) -> Option<Uuid> {
-        unless_nil(self.street_key)
-    }
-}
-
 /// The backlog within `scope`, from the unresolved requests' partial index alone.
 pub fn backlog(conn: &mut PgConnection, scope: &StreetScope) -> QueryResult<Vec<Backlog>> {
     diesel::sql_query(
-        "SELECT category, coalesce(street_id, '00000000-0000-0000-0000-000000000000') AS street_key,
+        "SELECT category, street_id,
                 count(*) AS open, count(*) FILTER (WHERE due_at < now()) AS overdue
          FROM service_requests
          WHERE status IN ('open', 'assigned', 'in_progress', 'escalated') AND ($1::uuid[] IS NULL OR street_id = ANY($1))
          GROUP BY 1, 2",
     )
-    .bind::<Nullable<Array<SqlUuid>>, _>(scope_streets(scope))
+    .bind::<Nullable<Array<SqlUuid>>, _>(scope.streets())
     .load(conn)
 }
 
@@ -231,8 +204,9 @@ pub fn backlog(conn: &mut PgConnection, scope: &StreetScope) -> QueryResult<Vec<
 pub struct RequestMonth {
     #[diesel(sql_type = Text)]
     pub category: String,
-    #[diesel(sql_type = SqlUuid)]
-    street_key: Uuid,
+    /// `None`: enterprises not assigned to a street.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub street_id: Option<Uuid>,
     #[diesel(sql_type = BigInt)]
     pub resolved: i64,
     #[diesel(sql_type = Double)]
@@ -246,12 +220,6 @@ pub struct RequestMonth {
     pub rating_total: i64,
 }
 
-impl RequestMonth {
-    pub fn street_id(&self) -> Option<Uuid> {
-        unless_nil(self.street_key)
-    }
-}
-
 /// The request counters of the months from `months.0` to `months.1` (first days).
 pub fn request_months(
     conn: &mut PgConnection,
@@ -259,12 +227,12 @@ pub fn request_months(
     months: (NaiveDate, NaiveDate),
 ) -> QueryResult<Vec<RequestMonth>> {
     diesel::sql_query(
-        "SELECT category, street_id AS street_key, resolved, hours_total, hours_histogram, rated, rating_total
+        "SELECT category, nullif(street_id, '00000000-0000-0000-0000-000000000000') AS street_id, resolved, hours_total, hours_histogram, rated, rating_total
          FROM request_month_counts
          WHERE month BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR street_id = ANY($3))",
     )
     .bind::<Date, _>(months.0)
     .bind::<Date, _>(months.1)
-    .bind::<Nullable<Array<SqlUuid>>, _>(scope_streets(scope))
+    .bind::<Nullable<Array<SqlUuid>>, _>(scope.streets())
     .load(conn)
 }

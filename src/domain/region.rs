@@ -55,6 +55,14 @@ pub enum StreetScope {
 }
 
 impl StreetScope {
+    /// The streets a query is limited to; `None`: every street, unassigned included.
+    pub fn streets(&self) -> Option<Vec<Uuid>> {
+        match self {
+            Self::All => None,
+            Self::Streets(streets) => Some(streets.clone()),
+        }
+    }
+
     pub fn allows(&self, street_id: Option<Uuid>) -> bool {
         match self {
             Self::All => true,

@@ -2,12 +2,12 @@
 
 use crate::auth::Caller;
 use crate::db::service_requests::{self, RequestFilter};
-use crate::db::visits;
+use crate::db::{enterprises, visits};
 use crate::domain::Action;
 use crate::domain::visit;
 use crate::error::{AppError, Problem};
 use crate::http::extract::Query;
-use crate::http::requests::{RequestResponse, acting_user};
+use crate::http::requests::RequestResponse;
 use crate::http::{AppState, authorized};
 use actix_web::{get, web};
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -74,14 +74,14 @@ pub async fn agenda(
     let horizon = today.checked_add_days(Days::new(FOLLOW_UP_DAYS - 1)).unwrap_or(today);
     let unvisited_since = visit::window_start(today, u32::from(params.not_visited_days.unwrap_or(90)));
     let agenda = authorized(&state, caller, Action::ReadSelf, move |conn, auth| {
-        let me = acting_user(auth)?;
+        let me = auth.acting_user()?;
         let scope = auth.principal.street_scope();
         let follow_ups = visits::follow_ups(conn, &scope, today, horizon, ITEMS)?;
         let overdue = RequestFilter { overdue: true, ..RequestFilter::default() };
         let overdue_requests = service_requests::list(conn, &overdue, &scope, None, ITEMS)?;
         let mine = RequestFilter { assignee_id: Some(me), pending: true, ..RequestFilter::default() };
         let assigned_to_me = service_requests::list(conn, &mine, &scope, None, ITEMS)?;
-        let not_visited = visits::not_visited(conn, &scope, unvisited_since, ITEMS)?;
+        let not_visited = enterprises::not_visited(conn, &scope, unvisited_since, ITEMS)?;
         Ok(Agenda {
             follow_ups: follow_ups
                 .into_iter()

@@ -13,7 +13,7 @@ use crate::error::{AppError, FieldError, OrNotFound, Problem};
 use crate::http::extract::{Json, Query, cleaned};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::promotions::{TierChangeResponse, effective_field, tier_field};
-use crate::http::requests::{TransitionResponse, acting_user};
+use crate::http::requests::TransitionResponse;
 use crate::http::{AppState, authorized};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
@@ -138,7 +138,7 @@ pub async fn create(
     }
     let note = cleaned(body.note);
     let (created, name) = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
-        let actor = acting_user(auth)?;
+        let actor = auth.acting_user()?;
         conn.transaction(|conn| {
             let enterprise =
                 enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
@@ -249,12 +249,11 @@ pub async fn transition(
     }
     let permission = if action.is_decision() { Action::CertifyEnterprises } else { Action::WriteEnterprises };
     let answer = authorized(&state, caller, permission, move |conn, auth| {
-        let actor = acting_user(auth)?;
+        let actor = auth.acting_user()?;
         let scope = auth.principal.street_scope();
         conn.transaction(|conn| {
             let current = store::find_for_update(conn, id, &scope).or_not_found("application")?;
-            let next = Applications::transition(current.status, action)
-                .map_err(|e| AppError::Conflict { detail: e.to_string(), errors: Vec::new() })?;
+            let next = Applications::transition(current.status, action)?;
             let promotion = if action == ApplicationAction::Approve {
                 let enterprise =
                     enterprises::find_for_update(conn, current.enterprise_id, &scope).or_not_found("enterprise")?;

@@ -4,8 +4,8 @@
 
 use crate::auth::Caller;
 use crate::config::Catalog;
+use crate::db::enterprises;
 use crate::db::pipeline::{self, CoverageCount};
-use crate::db::visits;
 use crate::domain::{Action, visit};
 use crate::error::{AppError, Problem};
 use crate::export::Kind;
@@ -125,7 +125,7 @@ pub async fn coverage(
         let scope = auth.principal.street_scope();
         Ok((
             pipeline::coverage(conn, &scope, since)?,
-            visits::not_visited(conn, &scope, since, listed)?,
+            enterprises::not_visited(conn, &scope, since, listed)?,
             StreetNames::load(conn)?,
         ))
     })
@@ -148,7 +148,7 @@ pub async fn coverage(
         if let Some(tier) = by_tier.get_mut(&state.catalog.ladder.rank(&count.tier)) {
             tier.covered.add(count);
         }
-        by_street.entry((names.name(count.street_id()), count.street_id())).or_default().add(count);
+        by_street.entry((names.name(count.street_id), count.street_id)).or_default().add(count);
     }
     let coverage = Coverage {
         days,

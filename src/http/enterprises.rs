@@ -5,7 +5,7 @@ use crate::config::Catalog;
 use crate::db::audit::{self, Change};
 use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter};
 use crate::db::{PgPool, regions};
-use crate::domain::{Action, RegionKind, StreetScope, Uscc};
+use crate::domain::{Action, RegionKind, StreetScope, Uscc, visit};
 use crate::error::{AppError, FieldError, OrNotFound, Problem};
 use crate::export::{self, Kind, Sheet, Sink};
 use crate::http::exports::{ExportParams, heading, page_through};
@@ -368,7 +368,7 @@ pub async fn update(
         conn.transaction(|conn| {
             let current = store::find_for_update(conn, id, &scope).or_not_found(ENTITY)?;
             if current.archived_at.is_some() {
-                return Err(AppError::Conflict { detail: "the enterprise is archived".into(), errors: Vec::new() });
+                return Err(AppError::conflict("the enterprise is archived"));
             }
             if_match.check(current.version)?;
             let fields = patch.apply_to(current.fields.clone().into()).into_fields(&catalog)?;
@@ -460,7 +460,7 @@ impl ListParams {
             None => None,
         };
         let not_visited_since = match self.not_visited_days {
-            Some(days @ 1..=3650) => Some(Utc::now() - chrono::Duration::days(i64::from(days))),
+            Some(days @ 1..=3650) => Some(visit::window_start(today, days)),
             Some(_) => {
                 errors.push(FieldError::new("not_visited_days", "must be between 1 and 3650"));
                 None

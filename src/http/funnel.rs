@@ -294,7 +294,7 @@ fn pass_rates(catalog: &Catalog, counts: &[ApplicationCount], names: &StreetName
     let mut groups: BTreeMap<(i32, usize, &str), Group> = BTreeMap::new();
     for count in counts {
         let status = ApplicationStatus::try_from(count.status.clone()).map_err(|e| AppError::Internal(anyhow!(e)))?;
-        let (year, tier, street_id) = (count.batch_year, count.tier.as_str(), count.street_id());
+        let (year, tier, street_id) = (count.batch_year, count.tier.as_str(), count.street_id);
         let row =
             |street_id, name| PassRate { batch_year: year, tier: tier.into(), street_id, name, ..Default::default() };
         let (total, streets) = groups

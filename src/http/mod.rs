@@ -70,6 +70,17 @@ pub struct Authorized {
     pub audit: audit::Context,
 }
 
+impl Authorized {
+    /// The user a change is made by, for changes that name a person (a visit's counselor,
+    /// a request's raiser, a target's setter); API keys make none of them.
+    pub fn acting_user(&self) -> Result<uuid::Uuid, AppError> {
+        match &self.principal {
+            Principal::User { id, .. } => Ok(*id),
+            Principal::ApiKey { .. } => Err(AppError::Forbidden("only a signed-in user may do this".into())),
+        }
+    }
+}
+
 /// The one gate of every protected handler: resolves the caller against the database
 /// (401), checks that it may do `action` at all (403), then runs `work` in the same unit
 /// of work. Street scope is applied by `work` through `principal.street_scope()`, so that

@@ -173,12 +173,12 @@ pub async fn requests(
     for b in &backlog {
         overall.backlog(b);
         categories.entry(&b.category).or_default().backlog(b);
-        streets.entry(b.street_id()).or_default().backlog(b);
+        streets.entry(b.street_id).or_default().backlog(b);
     }
     for m in &months {
         overall.month(m);
         categories.entry(&m.category).or_default().month(m);
-        streets.entry(m.street_id()).or_default().month(m);
+        streets.entry(m.street_id).or_default().month(m);
     }
     let none = Tally::default();
     let by_category = Category::ALL

@@ -120,14 +120,6 @@ impl RequestResponse {
     }
 }
 
-/// The user a change is made by; API keys do not work requests.
-pub fn acting_user(auth: &Authorized) -> Result<Uuid, AppError> {
-    match auth.audit.actor.id() {
-        Some(id) if matches!(auth.principal, crate::domain::Principal::User { .. }) => Ok(id),
-        _ => Err(AppError::Forbidden("only a signed-in user may do this".into())),
-    }
-}
-
 /// Records a request for `enterprise` (already checked to be in scope), with its
 /// deadline and its first transition, in the caller's transaction.
 pub fn raise(
@@ -137,7 +129,7 @@ pub fn raise(
     enterprise: &enterprises::Enterprise,
     body: &RequestBody,
 ) -> Result<ServiceRequest, AppError> {
-    let raised_by = acting_user(auth)?;
+    let raised_by = auth.acting_user()?;
     let now = Utc::now();
     let request = store::insert(
         conn,
@@ -255,12 +247,11 @@ pub async fn transition(
         _ => {}
     }
     let (request, transitions) = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
-        let actor = acting_user(auth)?;
+        let actor = auth.acting_user()?;
         conn.transaction(|conn| {
             let current =
                 store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found("service request")?;
-            let next = Requests::transition(current.status, body.action)
-                .map_err(|e| AppError::Conflict { detail: e.to_string(), errors: Vec::new() })?;
+            let next = Requests::transition(current.status, body.action)?;
             if let Some(assignee) = body.assignee_id {
                 let assignable = match users::find(conn, assignee) {
                     Ok(user) => user.active && user.role != Role::Viewer,

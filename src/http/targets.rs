@@ -104,7 +104,7 @@ pub async fn set(
     let targets = authorized(&state, caller, Action::SetTargets, move |conn, auth| {
         conn.transaction(|conn| {
             let regions = regions::all(conn)?;
-            let set_by = auth.principal.actor().id().ok_or_else(|| AppError::invalid("targets", "set by a person"))?;
+            let set_by = auth.acting_user()?;
             let new = validated(&ladder, &regions, year, set_by, body.targets)?;
             let old = targets::replace_year(conn, year, &new)?;
             for target in &new {
@@ -275,7 +275,7 @@ fn progress(
             }
             let achieved = entries
                 .iter()
-                .filter(|e: &&FunnelCount| e.tier == target.tier && e.street_id().is_some_and(|s| streets.contains(&s)))
+                .filter(|e: &&FunnelCount| e.tier == target.tier && e.street_id.is_some_and(|s| streets.contains(&s)))
                 .map(|e| e.entrants)
                 .sum();
             Some(Measured { region_name: region.name.clone(), achieved, target })

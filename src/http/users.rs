@@ -239,7 +239,7 @@ pub async fn update(
                 && !stays_admin
                 && store::active_admins(conn)? <= 1
             {
-                return Err(AppError::Conflict { detail: "this is the last active admin".into(), errors: Vec::new() });
+                return Err(AppError::conflict("this is the last active admin"));
             }
             let changes = UserChanges {
                 display_name: body.display_name.as_deref().map(|n| n.trim().to_owned()),

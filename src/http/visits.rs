@@ -10,7 +10,7 @@ use crate::domain::{Action, Principal, Role};
 use crate::error::{AppError, FieldError, OrNotFound, Problem};
 use crate::http::extract::{IfMatch, Json, Query, cleaned, etag, not_blank, present};
 use crate::http::pagination::{Page, PageParams};
-use crate::http::requests::{RequestBody, RequestResponse, acting_user, raise};
+use crate::http::requests::{RequestBody, RequestResponse, raise};
 use crate::http::{AppState, authorized};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
@@ -190,7 +190,7 @@ pub async fn create(
     let catalog = state.catalog.clone();
     let (record, requests) = body.into_record(&catalog)?;
     let (visit, raised) = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
-        let counselor = acting_user(auth)?;
+        let counselor = auth.acting_user()?;
         conn.transaction(|conn| {
             let enterprise =
                 enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
