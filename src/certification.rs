@@ -59,16 +59,16 @@ fn conflict(error: MoveError) -> AppError {
 }
 
 /// One move, as the history records it.
-struct Step<'a> {
-    kind: ChangeKind,
-    from: &'a Tier,
-    to: &'a Tier,
-    effective_on: NaiveDate,
-    certificate_id: Option<Uuid>,
-    reason: Option<DemotionReason>,
-    note: Option<&'a str>,
-    source: Source,
-    application_id: Option<Uuid>,
+pub(crate) struct Step<'a> {
+    pub kind: ChangeKind,
+    pub from: &'a Tier,
+    pub to: &'a Tier,
+    pub effective_on: NaiveDate,
+    pub certificate_id: Option<Uuid>,
+    pub reason: Option<DemotionReason>,
+    pub note: Option<&'a str>,
+    pub source: Source,
+    pub application_id: Option<Uuid>,
 }
 
 /// Appends a move to the enterprise's history, with who made it and the rule set in
@@ -80,27 +80,36 @@ fn record(
     enterprise: &Enterprise,
     step: Step,
 ) -> Result<TierChange, AppError> {
-    let change = certificates::record_change(
-        conn,
-        &NewTierChange {
-            id: Uuid::now_v7(),
-            enterprise_id: enterprise.id,
-            kind: step.kind.as_str(),
-            from_tier: step.from.code(),
-            to_tier: step.to.code(),
-            effective_on: step.effective_on,
-            certificate_id: step.certificate_id,
-            reason: step.reason.map(DemotionReason::as_str),
-            note: step.note,
-            source: step.source.as_str(),
-            actor_kind: context.actor.kind(),
-            actor_id: context.actor.id(),
-            rule_set: in_force(&catalog.rule_sets, step.to.code(), step.effective_on).map(|r| r.document.as_str()),
-            application_id: step.application_id,
-        },
-    )?;
+    let change = certificates::record_change(conn, &step.history_row(catalog, context, enterprise.id))?;
     audit::record(conn, context, Change::created("tier_change", change.id, &change))?;
     Ok(change)
+}
+
+impl<'a> Step<'a> {
+    /// The history row of this step of `enterprise_id`.
+    pub(crate) fn history_row(
+        &self,
+        catalog: &'a Catalog,
+        context: &Context,
+        enterprise_id: Uuid,
+    ) -> NewTierChange<'a> {
+        NewTierChange {
+            id: Uuid::now_v7(),
+            enterprise_id,
+            kind: self.kind.as_str(),
+            from_tier: self.from.code(),
+            to_tier: self.to.code(),
+            effective_on: self.effective_on,
+            certificate_id: self.certificate_id,
+            reason: self.reason.map(DemotionReason::as_str),
+            note: self.note,
+            source: self.source.as_str(),
+            actor_kind: context.actor.kind(),
+            actor_id: context.actor.id(),
+            rule_set: in_force(&catalog.rule_sets, self.to.code(), self.effective_on).map(|r| r.document.as_str()),
+            application_id: self.application_id,
+        }
+    }
 }
 
 /// Moves the enterprise's tier, audited as the move's kind.
@@ -128,15 +137,14 @@ pub fn grant(
 ) -> Result<Moved, AppError> {
     let current = catalog.ladder.standing([enterprise.tier.as_str()]);
     let kind = certification::grant(&current, &grant.tier, grant.source).map_err(conflict)?;
-    let valid_until = grant.valid_until.or_else(|| catalog.ladder.term_end(&grant.tier, grant.effective_on));
-    if let Some(until) = valid_until {
-        if until < grant.effective_on {
-            return Err(AppError::invalid("valid_until", "must not be before effective_on"));
-        }
-        if until < catalog.today() {
-            return Err(AppError::invalid("valid_until", format!("{until} has passed: the certificate has lapsed")));
-        }
-    }
+    let valid_until = certification::valid_until(
+        &catalog.ladder,
+        &grant.tier,
+        grant.effective_on,
+        grant.valid_until,
+        catalog.today(),
+    )
+    .map_err(|e| AppError::invalid("valid_until", e))?;
     let certificate = certificates::insert(
         conn,
         &NewCertificate {

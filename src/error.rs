@@ -59,8 +59,9 @@ pub enum AppError {
     PreconditionFailed { current: i32 },
     #[error("this update requires If-Match with the version (ETag) it is based on")]
     PreconditionRequired,
-    #[error("the request body is larger than {limit} bytes")]
-    PayloadTooLarge { limit: usize },
+    /// A body, or a batch in it, above the limit (which the message gives).
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("too many failed sign-ins; try again in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
     #[error("the database is unavailable; try again shortly")]
@@ -98,7 +99,7 @@ impl AppError {
             Self::Conflict { .. } => "conflict",
             Self::PreconditionFailed { .. } => "precondition-failed",
             Self::PreconditionRequired => "precondition-required",
-            Self::PayloadTooLarge { .. } => "payload-too-large",
+            Self::PayloadTooLarge(_) => "payload-too-large",
             Self::TooManyRequests { .. } => "too-many-requests",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
@@ -134,7 +135,7 @@ impl ResponseError for AppError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

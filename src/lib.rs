@@ -13,4 +13,5 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod registry;
 pub mod startup;

@@ -1,5 +1,6 @@
 //! The audit log: one row per change, written in the transaction that makes the change.
 
+use crate::db::rows_per_insert;
 use crate::db::schema::audit_log;
 use crate::domain::Actor;
 use diesel::prelude::*;
@@ -48,23 +49,38 @@ impl<'a, T> Change<'a, T> {
 }
 
 pub fn record<T: serde::Serialize>(conn: &mut PgConnection, context: &Context, change: Change<T>) -> QueryResult<()> {
+    record_all(conn, context, [change])
+}
+
+/// Records many changes in as few statements as the bind limit allows.
+pub fn record_all<'a, T: serde::Serialize + 'a>(
+    conn: &mut PgConnection,
+    context: &Context,
+    changes: impl IntoIterator<Item = Change<'a, T>>,
+) -> QueryResult<()> {
     let to_json = |value: Option<&T>| {
         value.map(serde_json::to_value).transpose().map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
     };
-    diesel::insert_into(audit_log::table)
-        .values(NewEntry {
-            id: Uuid::now_v7(),
-            actor_kind: context.actor.kind(),
-            actor_id: context.actor.id(),
-            action: change.action,
-            entity: change.entity,
-            entity_id: change.entity_id,
-            before: to_json(change.before)?,
-            after: to_json(change.after)?,
-            request_id: context.request_id,
+    let entries = changes
+        .into_iter()
+        .map(|change| {
+            Ok(NewEntry {
+                id: Uuid::now_v7(),
+                actor_kind: context.actor.kind(),
+                actor_id: context.actor.id(),
+                action: change.action,
+                entity: change.entity,
+                entity_id: change.entity_id,
+                before: to_json(change.before)?,
+                after: to_json(change.after)?,
+                request_id: context.request_id,
+            })
         })
-        .execute(conn)
-        .map(drop)
+        .collect::<QueryResult<Vec<_>>>()?;
+    for chunk in entries.chunks(rows_per_insert(9)) {
+        diesel::insert_into(audit_log::table).values(chunk).execute(conn)?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -1,6 +1,7 @@
 //! Certificates an enterprise holds, and the append-only history of its moves on the
 //! ladder (`tier_changes`).
 
+use crate::db::rows_per_insert;
 use crate::db::schema::{certificates, enterprises, tier_changes};
 use crate::domain::StreetScope;
 use crate::domain::certification::{ChangeKind, DemotionReason, Source};
@@ -127,6 +128,43 @@ pub fn lapsed_holders(conn: &mut PgConnection, today: NaiveDate, limit: i64) -> 
 
 pub fn record_change(conn: &mut PgConnection, change: &NewTierChange) -> QueryResult<TierChange> {
     diesel::insert_into(tier_changes::table).values(change).returning(TierChange::as_returning()).get_result(conn)
+}
+
+/// Records many certificates in as few statements as the bind limit allows.
+pub fn insert_all(conn: &mut PgConnection, new: &[NewCertificate]) -> QueryResult<Vec<Certificate>> {
+    let mut inserted = Vec::with_capacity(new.len());
+    for chunk in new.chunks(rows_per_insert(8)) {
+        inserted.extend(
+            diesel::insert_into(certificates::table)
+                .values(chunk)
+                .returning(Certificate::as_returning())
+                .get_results(conn)?,
+        );
+    }
+    Ok(inserted)
+}
+
+/// Appends many moves to the history in as few statements as the bind limit allows.
+pub fn record_changes(conn: &mut PgConnection, new: &[NewTierChange]) -> QueryResult<Vec<TierChange>> {
+    let mut recorded = Vec::with_capacity(new.len());
+    for chunk in new.chunks(rows_per_insert(14)) {
+        recorded.extend(
+            diesel::insert_into(tier_changes::table)
+                .values(chunk)
+                .returning(TierChange::as_returning())
+                .get_results(conn)?,
+        );
+    }
+    Ok(recorded)
+}
+
+/// What identifies each certificate these enterprises were ever granted (held or ended):
+/// enterprise, tier and first valid day.
+pub fn identities(conn: &mut PgConnection, enterprises: &[Uuid]) -> QueryResult<Vec<(Uuid, String, NaiveDate)>> {
+    certificates::table
+        .filter(certificates::enterprise_id.eq_any(enterprises))
+        .select((certificates::enterprise_id, certificates::tier, certificates::effective_on))
+        .load(conn)
 }
 
 /// An enterprise's moves oldest first, each with the certificate it granted, the page

@@ -1,5 +1,5 @@
 use crate::db::schema::{certificates, enterprises};
-use crate::db::{TextArray, lower, within_scope};
+use crate::db::{TextArray, lower, rows_per_insert, within_scope};
 use crate::domain::{StreetScope, Uscc};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::exists;
@@ -49,13 +49,21 @@ pub struct EnterpriseFields {
     pub tags: Vec<String>,
 }
 
+/// Which street's enterprises a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreetFilter {
+    Street(Uuid),
+    /// Registered by a registry feed or an import without a street: waiting for triage.
+    Unassigned,
+}
+
 /// The filters of the enterprise list; every one is served by an index.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     /// A name fragment of any length, Chinese or Latin, or the start of a USCC.
     pub q: Option<String>,
     pub tier: Option<String>,
-    pub street_id: Option<Uuid>,
+    pub street: Option<StreetFilter>,
     pub cluster: Option<String>,
     /// Holds a certificate whose last valid day falls in this window.
     pub expiring: Option<(NaiveDate, NaiveDate)>,
@@ -68,6 +76,55 @@ pub fn insert(conn: &mut PgConnection, id: Uuid, fields: &EnterpriseFields, tier
         .values((enterprises::id.eq(id), fields, enterprises::tier.eq(tier)))
         .returning(Enterprise::as_returning())
         .get_result(conn)
+}
+
+/// Registers many enterprises at `tier`, skipping USCCs registered meanwhile (the
+/// caller locks those instead). Rows go in USCC order, so two batches registering the
+/// same enterprises wait on each other instead of deadlocking.
+pub fn insert_new(
+    conn: &mut PgConnection,
+    new: Vec<(Uuid, EnterpriseFields)>,
+    tier: &str,
+) -> QueryResult<Vec<Enterprise>> {
+    let mut rows: Vec<_> =
+        new.into_iter().map(|(id, fields)| (enterprises::id.eq(id), fields, enterprises::tier.eq(tier))).collect();
+    rows.sort_by(|a, b| a.1.uscc.cmp(&b.1.uscc));
+    let mut inserted = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(rows_per_insert(13)) {
+        inserted.extend(
+            diesel::insert_into(enterprises::table)
+                .values(chunk)
+                .on_conflict(enterprises::uscc)
+                .do_nothing()
+                .returning(Enterprise::as_returning())
+                .get_results(conn)?,
+        );
+    }
+    Ok(inserted)
+}
+
+/// Row-locks the enterprises with these USCCs for the rest of the transaction, in id
+/// order, so that two batches lock in the same order and never deadlock.
+pub fn lock_by_uscc(conn: &mut PgConnection, usccs: &[String]) -> QueryResult<Vec<Enterprise>> {
+    enterprises::table
+        .filter(enterprises::uscc.eq_any(usccs))
+        .order(enterprises::id)
+        .select(Enterprise::as_select())
+        .for_update()
+        .load(conn)
+}
+
+/// Moves many enterprises to new tiers (see [`set_tier`]) in one statement.
+pub fn set_tiers(conn: &mut PgConnection, moves: &[(Uuid, String)]) -> QueryResult<Vec<Enterprise>> {
+    let (ids, tiers): (Vec<Uuid>, Vec<&str>) = moves.iter().map(|(id, tier)| (*id, tier.as_str())).unzip();
+    diesel::sql_query(
+        "UPDATE enterprises e SET tier = m.tier, version = e.version + 1, updated_at = now()
+         FROM unnest($1::uuid[], $2::text[]) AS m (id, tier) WHERE e.id = m.id",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&ids)
+    .bind::<diesel::sql_types::Array<Text>, _>(&tiers)
+    .execute(conn)?;
+    enterprises::table.filter(enterprises::id.eq_any(&ids)).select(Enterprise::as_select()).load(conn)
 }
 
 pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Enterprise> {
@@ -142,8 +199,10 @@ pub fn list(
     if let Some(tier) = &filter.tier {
         query = query.filter(enterprises::tier.eq(tier.clone()));
     }
-    if let Some(street_id) = filter.street_id {
-        query = query.filter(enterprises::street_id.eq(street_id));
+    match filter.street {
+        Some(StreetFilter::Street(street_id)) => query = query.filter(enterprises::street_id.eq(street_id)),
+        Some(StreetFilter::Unassigned) => query = query.filter(enterprises::street_id.is_null()),
+        None => {}
     }
     if let Some(cluster) = &filter.cluster {
         query = query.filter(enterprises::cluster.eq(cluster.clone()));

@@ -5,8 +5,10 @@ pub mod api_keys;
 pub mod applications;
 pub mod audit;
 pub mod certificates;
+pub mod changes;
 pub mod embedded;
 pub mod enterprises;
+pub mod idempotency;
 pub mod indicators;
 pub mod login_failures;
 pub mod pipeline;
@@ -38,6 +40,12 @@ pub(crate) fn within_scope<T>(scope: &StreetScope, street_id: Option<Uuid>, row:
 }
 
 diesel::define_sql_function!(fn lower(text: Text) -> Text);
+
+/// Rows per multi-row `INSERT` of a table with `columns` columns: PostgreSQL takes at
+/// most 65,535 bind parameters in one statement.
+pub(crate) fn rows_per_insert(columns: usize) -> usize {
+    usize::from(u16::MAX) / columns
+}
 
 /// A `text[]` column read as strings. PostgreSQL arrays may hold NULLs; ours never do
 /// (only the API writes them, and it writes strings).

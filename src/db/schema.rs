@@ -66,6 +66,8 @@ diesel::table! {
         before -> Nullable<Jsonb>,
         after -> Nullable<Jsonb>,
         request_id -> Nullable<Uuid>,
+        txid -> Int8,
+        seq -> Int8,
     }
 }
 
@@ -149,6 +151,16 @@ diesel::table! {
         within_1y -> Int8,
         within_2y -> Int8,
         within_3y -> Int8,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (owner_id, key) {
+        owner_id -> Uuid,
+        key -> Text,
+        request_hash -> Bytea,
+        response -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -358,6 +370,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     enterprise_indicators,
     enterprises,
     funnel_counts,
+    idempotency_keys,
     login_failures,
     refresh_tokens,
     regions,

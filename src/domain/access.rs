@@ -84,6 +84,12 @@ pub enum Action {
     ReadPipeline,
     /// Set the year's targets (年度目标): the bureau's commitments.
     SetTargets,
+    /// Import rosters and certification lists from spreadsheets.
+    ImportLists,
+    /// Feed a registry's certification lists in (integrations).
+    FeedRegistry,
+    /// Follow every change to enterprises, certificates and tiers, district-wide.
+    ReadChanges,
     ManageRegions,
     ManageUsers,
     ManageApiKeys,
@@ -134,16 +140,20 @@ impl Principal {
         use Action::*;
         match self {
             Self::User { role: Role::Admin, .. } => true,
-            Self::User { role: Role::Manager, .. } => !matches!(action, ManageRegions | ManageUsers | ManageApiKeys),
+            Self::User { role: Role::Manager, .. } => {
+                !matches!(action, ManageRegions | ManageUsers | ManageApiKeys | FeedRegistry)
+            }
             Self::User { role: Role::Counselor, .. } => {
                 matches!(action, ReadReference | ReadEnterprises | WriteEnterprises | ReadPipeline | ReadSelf)
             }
             Self::User { role: Role::Viewer, .. } => {
                 matches!(action, ReadReference | ReadEnterprises | ReadPipeline | ReadSelf)
             }
-            Self::ApiKey { scopes, .. } => {
-                matches!(action, ReadReference | ReadEnterprises) && scopes.contains(&ApiScope::EnterprisesRead)
-            }
+            Self::ApiKey { scopes, .. } => match action {
+                ReadReference | ReadEnterprises | ReadChanges => scopes.contains(&ApiScope::EnterprisesRead),
+                FeedRegistry => scopes.contains(&ApiScope::RegistryWrite),
+                _ => false,
+            },
         }
     }
 
@@ -181,13 +191,17 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ALL: [Action; 11] = [
+    const ALL: [Action; 15] = [
         ReadReference,
         ReadEnterprises,
         WriteEnterprises,
         ArchiveEnterprises,
         CertifyEnterprises,
         ReadPipeline,
+        SetTargets,
+        ImportLists,
+        FeedRegistry,
+        ReadChanges,
         ManageRegions,
         ManageUsers,
         ManageApiKeys,
@@ -215,6 +229,9 @@ mod tests {
                 ArchiveEnterprises,
                 CertifyEnterprises,
                 ReadPipeline,
+                SetTargets,
+                ImportLists,
+                ReadChanges,
                 ReadAudit,
                 ReadSelf
             ]
@@ -225,9 +242,9 @@ mod tests {
         );
         assert_eq!(allowed(&user(Role::Viewer, vec![])), [ReadReference, ReadEnterprises, ReadPipeline, ReadSelf]);
         let reader = Principal::ApiKey { id: Uuid::now_v7(), scopes: vec![ApiScope::EnterprisesRead] };
-        assert_eq!(allowed(&reader), [ReadReference, ReadEnterprises]);
+        assert_eq!(allowed(&reader), [ReadReference, ReadEnterprises, ReadChanges]);
         let feeder = Principal::ApiKey { id: Uuid::now_v7(), scopes: vec![ApiScope::RegistryWrite] };
-        assert_eq!(allowed(&feeder), []);
+        assert_eq!(allowed(&feeder), [FeedRegistry]);
         assert_eq!(
             user(Role::Viewer, vec![]).require(ManageUsers),
             Err(Forbidden("the viewer role may not do this".into()))

@@ -5,6 +5,7 @@
 //! decide which moves are allowed, apart from storage and HTTP.
 
 use crate::domain::{Ladder, Tier};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -108,6 +109,33 @@ pub fn grant(current: &Tier, to: &Tier, source: Source) -> Result<ChangeKind, Mo
         Err(MoveError::NotUpward { current: current.code().to_owned() })
     } else {
         Ok(ChangeKind::Certification)
+    }
+}
+
+/// Why a certificate's term cannot be recorded (422 on `valid_until`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TermError {
+    #[error("must not be before effective_on")]
+    BeforeEffective,
+    #[error("{0} has passed: the certificate has lapsed")]
+    Lapsed(NaiveDate),
+}
+
+/// The last valid day of a certificate for `tier` issued on `effective_on`: the day
+/// `given`, else the end of the rung's term (`None` for a rung without one). A
+/// certificate that has already lapsed by `today` is not recorded: it would be ended at once.
+pub fn valid_until(
+    ladder: &Ladder,
+    tier: &Tier,
+    effective_on: NaiveDate,
+    given: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Option<NaiveDate>, TermError> {
+    let until = given.or_else(|| ladder.term_end(tier, effective_on));
+    match until {
+        Some(until) if until < effective_on => Err(TermError::BeforeEffective),
+        Some(until) if until < today => Err(TermError::Lapsed(until)),
+        _ => Ok(until),
     }
 }
 

@@ -96,6 +96,16 @@ impl Ladder {
         )
     }
 
+    /// A tier named by its code (`hnte`) or by its Chinese name (国家高新技术企业), as
+    /// spreadsheets name it.
+    pub fn find(&self, name: &str) -> Result<Tier, UnknownTier> {
+        let name = name.trim();
+        match self.rungs.iter().find(|r| r.label == name) {
+            Some(rung) => self.tier(&rung.code),
+            None => self.tier(name),
+        }
+    }
+
     pub fn rung(&self, tier: &Tier) -> &Rung {
         &self.rungs[tier.rank]
     }

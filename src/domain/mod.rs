@@ -30,6 +30,7 @@ pub mod certification;
 pub mod cluster;
 pub mod eligibility;
 pub mod ladder;
+pub mod listing;
 pub mod region;
 pub mod service_request;
 pub mod sla;

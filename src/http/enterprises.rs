@@ -3,7 +3,7 @@
 use crate::auth::Caller;
 use crate::config::Catalog;
 use crate::db::audit::{self, Change};
-use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter};
+use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter, StreetFilter};
 use crate::db::{PgPool, regions};
 use crate::domain::{Action, RegionKind, StreetScope, Uscc, visit};
 use crate::error::{AppError, FieldError, OrNotFound, Problem};
@@ -428,7 +428,9 @@ pub struct ListParams {
     pub q: Option<String>,
     /// Tier code.
     pub tier: Option<String>,
-    pub street_id: Option<Uuid>,
+    /// A street's id, or `unassigned`: enterprises a registry feed or an import registered
+    /// without a street, waiting for triage (managers).
+    pub street_id: Option<String>,
     /// Cluster code.
     pub cluster: Option<String>,
     /// Only enterprises holding a certificate that lapses within this many days (1–1095).
@@ -446,6 +448,17 @@ impl ListParams {
         if let Some(Err(e)) = self.cluster.as_deref().map(|c| catalog.clusters.get(c)) {
             errors.push(FieldError::new("cluster", e));
         }
+        let street = match self.street_id.as_deref().map(str::trim) {
+            None => None,
+            Some("unassigned") => Some(StreetFilter::Unassigned),
+            Some(id) => match Uuid::parse_str(id) {
+                Ok(id) => Some(StreetFilter::Street(id)),
+                Err(_) => {
+                    errors.push(FieldError::new("street_id", "must be a street's id or `unassigned`"));
+                    None
+                }
+            },
+        };
         let q = cleaned(self.q);
         if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
             errors.push(FieldError::new("q", "must be at most 100 characters"));
@@ -470,14 +483,7 @@ impl ListParams {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        Ok(ListFilter {
-            q,
-            tier: self.tier,
-            street_id: self.street_id,
-            cluster: self.cluster,
-            expiring,
-            not_visited_since,
-        })
+        Ok(ListFilter { q, tier: self.tier, street, cluster: self.cluster, expiring, not_visited_since })
     }
 }
 

@@ -19,7 +19,30 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<web::Data<AppState>>().map_or(64 * 1024, |s| s.json_limit);
+        let body = Body::from_request(req, payload);
+        Box::pin(async move { parse_json(&body.await?.0).map(Json) })
+    }
+}
+
+/// The size limit of request bodies under a scope that takes more than the configured
+/// `json_limit_bytes` (bulk endpoints), as that scope's `app_data`.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A request body as bytes, read up to the route's limit (413 beyond it): for handlers
+/// that need the bytes themselves, such as to recognise a retried call.
+pub struct Body(pub web::Bytes);
+
+impl FromRequest for Body {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map(|l| l.0)
+            .or_else(|| req.app_data::<web::Data<AppState>>().map(|s| s.json_limit))
+            .unwrap_or(64 * 1024);
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -28,7 +51,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if declared.is_some_and(|length| length > limit) {
-                return Err(AppError::PayloadTooLarge { limit });
+                return Err(AppError::PayloadTooLarge(format!("the request body is larger than {limit} bytes")));
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
@@ -37,16 +60,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     errors: Vec::new(),
                 })?;
                 if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge { limit });
+                    return Err(AppError::PayloadTooLarge(format!("the request body is larger than {limit} bytes")));
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(Json)
+            Ok(Body(body.freeze()))
         })
     }
 }
 
-fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+/// Parses a JSON body, naming the field that does not fit (see [`shape_error`]).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
@@ -136,6 +160,32 @@ impl FromRequest for IfMatch {
 /// partial updates: `#[serde(default, deserialize_with = "present")]`.
 pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
+}
+
+/// The `Idempotency-Key` header of a call that must not take effect twice: 1 to 200
+/// visible ASCII characters (a UUID, say). Missing or malformed: 400 naming the header.
+pub struct IdempotencyKey(pub String);
+
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+impl FromRequest for IdempotencyKey {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let bad = |message: &str| AppError::BadRequest {
+            detail: format!("{IDEMPOTENCY_KEY} {message}"),
+            errors: vec![FieldError::new(IDEMPOTENCY_KEY, message)],
+        };
+        let key = match req.headers().get(IDEMPOTENCY_KEY).map(|v| v.to_str()) {
+            None => Err(bad("is required: name the call so that a retry cannot apply it twice")),
+            Some(Ok(key)) if (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+                Ok(Self(key.to_owned()))
+            }
+            Some(_) => Err(bad("must be 1 to 200 visible ASCII characters")),
+        };
+        ready(key)
+    }
 }
 
 /// Blank optional text means "none".

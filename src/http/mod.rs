@@ -7,6 +7,7 @@ pub mod agenda;
 pub mod api_keys;
 pub mod applications;
 pub mod audit_log;
+pub mod changes;
 pub mod coverage;
 pub mod eligibility;
 pub mod enterprises;
@@ -19,6 +20,7 @@ pub mod pipeline;
 pub mod promotions;
 pub mod reference;
 pub mod regions;
+pub mod registry;
 pub mod request_report;
 pub mod requests;
 pub mod session;
@@ -119,6 +121,7 @@ where
         (name = "ladder", description = "Promotions (晋级), demotions (降级), certificates, applications (申报), yearly figures (年度指标) and eligibility"),
         (name = "pipeline", description = "The bureau's views across enterprises (counselors: their streets)"),
         (name = "regions", description = "District → street → park"),
+        (name = "registry", description = "Certification lists (认定名单) fed in by provincial and national registries"),
         (name = "reference", description = "Configured reference data: the ladder, industry clusters"),
         (name = "operations", description = "Probes and this document"),
     )
@@ -155,6 +158,7 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(api_keys::list)
                 .service(api_keys::revoke)
                 .service(audit_log::list)
+                .service(changes::feed)
                 .service(enterprises::create)
                 .service(enterprises::list)
                 .service(enterprises::read)
@@ -190,7 +194,12 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(regions::create)
                 .service(regions::tree)
                 .service(reference::tiers)
-                .service(reference::clusters),
+                .service(reference::clusters)
+                .service(
+                    scope("/registry")
+                        .app_data(extract::BodyLimit(registry::BODY_LIMIT))
+                        .service(registry::certifications),
+                ),
         )
         .service(operations::healthz)
         .service(operations::readyz);

@@ -63,7 +63,8 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-fn encode<K: Serialize>(key: &K) -> String {
+/// The cursor that pages on after `key`.
+pub fn encode<K: Serialize>(key: &K) -> String {
     // Serialising plain keys (ids, dates, numbers) cannot fail.
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
 }

@@ -311,7 +311,7 @@ async fn lists_filter_by_name_fragment_uscc_prefix_tier_street_and_cluster() {
     assert_eq!(names(list("tier=hnte".into()).await), Vec::<String>::new());
     assert_eq!(fields(&problem(app.get("/api/v1/enterprises?tier=unicorn").await, 422).await), ["tier"]);
     assert_eq!(fields(&problem(app.get("/api/v1/enterprises?cluster=x").await, 422).await), ["cluster"]);
-    assert_eq!(fields(&problem(app.get("/api/v1/enterprises?street_id=x").await, 400).await), ["street_id"]);
+    assert_eq!(fields(&problem(app.get("/api/v1/enterprises?street_id=x").await, 422).await), ["street_id"]);
 }
 
 #[derive(Debug, diesel::QueryableByName)]

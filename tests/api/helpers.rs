@@ -293,6 +293,13 @@ impl TestApp {
         id_of(&response.json::<Value>().await.expect("json"))
     }
 
+    /// A new API key with `scopes`: the key itself.
+    pub async fn api_key(&self, scopes: &[&str]) -> String {
+        let response = self.post("/api/v1/api-keys", &json!({"name": "integration", "scopes": scopes})).await;
+        assert_eq!(response.status(), 201, "creating an API key");
+        response.json::<Value>().await.expect("json")["key"].as_str().expect("key").to_owned()
+    }
+
     /// Registers an enterprise and returns its body.
     pub async fn enterprise(&self, body: &Value) -> Value {
         let response = self.post("/api/v1/enterprises", body).await;

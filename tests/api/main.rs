@@ -13,3 +13,4 @@ mod ladder;
 mod operations;
 mod pipeline;
 mod regions;
+mod registry;
