@@ -13,5 +13,6 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod import;
 pub mod registry;
 pub mod startup;

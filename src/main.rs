@@ -40,6 +40,19 @@ enum Command {
     /// Manage accounts (the first admin, scripts).
     #[command(subcommand)]
     User(UserCommand),
+    /// Import an enterprise roster or a certification list (CSV or XLSX, columns named
+    /// in Chinese or English). Bad rows are listed in FILE's name + `.errors.csv`, next
+    /// to it; running it again resumes an interrupted import and changes nothing else.
+    Import {
+        /// The file: .csv or .xlsx.
+        file: std::path::PathBuf,
+        /// What the file holds; by default certifications if it has a tier column.
+        #[arg(long, value_enum)]
+        kind: Option<peiyu::import::Kind>,
+        /// Check and count every row, then roll everything back.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -114,12 +127,59 @@ fn main() -> anyhow::Result<()> {
                 None => println!("another instance is running the expiry; nothing done"),
             }
         }
+        Command::Import { file, kind, dry_run } => import(&settings, &catalog, &file, kind, dry_run)?,
         Command::Migrate => {
             let database = startup::Database::open(&settings)?;
             let applied = peiyu::db::migrate(&database.url, catalog.time_zone)?;
             println!("applied {} migration(s); the database is up to date", applied.len());
         }
     }
+    Ok(())
+}
+
+/// `peiyu import`: reads the file, imports it with a progress bar, writes the row-level
+/// report next to it and prints what was done.
+fn import(
+    settings: &Settings,
+    catalog: &peiyu::config::Catalog,
+    file: &std::path::Path,
+    kind: Option<peiyu::import::Kind>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use peiyu::import::{self, sheet};
+    let format = sheet::Format::of_file_name(&file.to_string_lossy())
+        .with_context(|| format!("{}: only .csv and .xlsx files can be imported", file.display()))?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let sheet = sheet::read(&bytes, format).with_context(|| file.display().to_string())?;
+    let (_database, pool) = startup::prepare(settings, catalog)?;
+    let bar = indicatif::ProgressBar::new(sheet.rows.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let context = peiyu::db::audit::Context { actor: peiyu::domain::Actor::System, request_id: None };
+    let started = std::time::Instant::now();
+    let report = import::run(&mut *pool.get()?, catalog, &context, &sheet, kind, dry_run, &|rows| bar.inc(rows as u64))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    let took = started.elapsed().as_secs_f64();
+    let mut errors = file.as_os_str().to_owned();
+    errors.push(".errors.csv");
+    let errors = std::path::PathBuf::from(errors);
+    import::write_problems(&errors, &report.problems)?;
+    let t = &report.tally;
+    println!(
+        "{}{} rows in {took:.1} s ({:.0} rows/s): {} created, {} promoted, {} certified, {} updated, {} unchanged, {} rejected",
+        if dry_run { "dry run, nothing saved: " } else { "" },
+        report.rows,
+        report.rows as f64 / took.max(f64::EPSILON),
+        t.created,
+        t.promoted,
+        t.certified,
+        report.updated,
+        t.unchanged,
+        report.rejected
+    );
+    println!("row-level problems: {} ({} lines)", errors.display(), report.problems.len());
     Ok(())
 }
 

@@ -128,14 +128,20 @@ pub fn date(text: &str) -> Result<NaiveDate, String> {
         .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
 }
 
-/// Checks every row of a list: the listings to record, each with its row's index, and the
-/// bad rows with their fields. A certificate listed twice is recorded once: the repeats
-/// are bad rows naming the row they repeat.
+/// The rows of a list, checked: each with its row's index.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub listings: Vec<(usize, Listing)>,
+    pub rejected: Vec<(usize, Vec<BadField>)>,
+}
+
+/// Checks every row of a list. A certificate listed twice is recorded once: the repeats
+/// are rejected, naming the row they repeat.
 pub fn check_all<'a>(
     rows: impl IntoIterator<Item = (usize, &'a ListedRow)>,
     ladder: &Ladder,
     today: NaiveDate,
-) -> (Vec<(usize, Listing)>, Vec<(usize, Vec<BadField>)>) {
+) -> Checked {
     let (mut good, mut bad) = (Vec::<(usize, Listing)>::new(), Vec::new());
     let mut first: HashMap<(String, String, NaiveDate), usize> = HashMap::new();
     for (index, row) in rows {
@@ -156,7 +162,7 @@ pub fn check_all<'a>(
             Err(fields) => bad.push((index, fields)),
         }
     }
-    (good, bad)
+    Checked { listings: good, rejected: bad }
 }
 
 #[cfg(test)]
@@ -215,7 +221,7 @@ mod tests {
             row(uscc(1), "hnte", "2025-12-01"),
             row(uscc(1), "hnte", "2024-12-01"),
         ];
-        let (good, bad) = check_all(rows.iter().enumerate(), &ladder(), TODAY);
+        let Checked { listings: good, rejected: bad } = check_all(rows.iter().enumerate(), &ladder(), TODAY);
         assert_eq!(good.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 2]);
         assert_eq!(bad.len(), 1);
         assert_eq!(bad[0].0, 1);

@@ -38,8 +38,8 @@ pub struct EnterpriseBody {
     #[validate(length(max = 200), custom(function = not_blank))]
     #[schema(example = "深圳市星河智能装备有限公司")]
     pub name: String,
-    /// The street (街道) the enterprise belongs to.
-    #[validate(required(message = "is required"))]
+    /// The street (街道) the enterprise belongs to. Required when registering; `null` only
+    /// for enterprises a registry feed or an import registered, awaiting triage.
     #[schema(required = true)]
     pub street_id: Option<Uuid>,
     /// A park (园区) within that street.
@@ -97,7 +97,7 @@ fn valid_tags(tags: &[String]) -> Result<(), ValidationError> {
 impl EnterpriseBody {
     /// Checks every rule and returns the fields in their stored form, or a 422 listing
     /// every bad field at once.
-    fn into_fields(self, catalog: &Catalog) -> Result<EnterpriseFields, AppError> {
+    pub(crate) fn into_fields(self, catalog: &Catalog) -> Result<EnterpriseFields, AppError> {
         self.validate_with_args(catalog)?;
         let uscc = Uscc::parse(&self.uscc).map_err(|e| AppError::invalid("uscc", e))?;
         let mut seen = std::collections::HashSet::new();
@@ -296,6 +296,9 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<EnterpriseBody>,
 ) -> Result<HttpResponse, AppError> {
+    if body.street_id.is_none() {
+        return Err(AppError::invalid("street_id", "is required"));
+    }
     let fields = body.into_fields(&state.catalog)?;
     let tier = state.catalog.ladder.base();
     let created = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {

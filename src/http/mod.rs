@@ -14,6 +14,7 @@ pub mod enterprises;
 pub mod exports;
 pub mod extract;
 pub mod funnel;
+pub mod imports;
 pub mod operations;
 pub mod pagination;
 pub mod pipeline;
@@ -164,6 +165,7 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(enterprises::read)
                 .service(enterprises::update)
                 .service(enterprises::archive)
+                .service(imports::upload_file)
                 .service(visits::create)
                 .service(visits::of_enterprise)
                 .service(visits::list)

@@ -144,8 +144,10 @@ pub async fn certifications(
     batch.check_size()?;
     let request_hash = Sha256::digest(&body).to_vec();
     let rows = batch.rows();
-    let (listings, bad) = listing::check_all(rows.iter().enumerate(), &state.catalog.ladder, state.catalog.today());
-    let mut rejected: Vec<RejectedItem> = bad
+    let checked = listing::check_all(rows.iter().enumerate(), &state.catalog.ladder, state.catalog.today());
+    let listings = checked.listings;
+    let mut rejected: Vec<RejectedItem> = checked
+        .rejected
         .into_iter()
         .map(|(index, fields)| RejectedItem {
             index,

@@ -9,6 +9,7 @@ mod enterprises;
 mod exports;
 mod field_work;
 mod helpers;
+mod imports;
 mod ladder;
 mod operations;
 mod pipeline;

@@ -1,0 +1,403 @@
+//! Importing spreadsheets the bureau keeps: enterprise rosters (企业名录) and certification
+//! lists (认定名单), in CSV or XLSX, with columns named in Chinese or English.
+//!
+//! Every row is checked on its own: a bad row is reported (row, column, problem) and the
+//! good rows land. Rows go in chunks, each in a transaction of its own, and every row is
+//! idempotent (a certificate already recorded is `unchanged`, an enterprise whose cells
+//! match is `unchanged`), so an import that stopped half-way is resumed by running it
+//! again, and importing the same file twice changes nothing. A dry run does it all in a
+//! transaction it rolls back.
+
+pub mod sheet;
+
+use crate::config::Catalog;
+use crate::db::audit::{self, Change, Context};
+use crate::db::enterprises::{self, Enterprise, EnterpriseFields};
+use crate::db::regions;
+use crate::domain::RegionKind;
+use crate::domain::listing::{self, ListedRow};
+use crate::error::AppError;
+use crate::http::enterprises::EnterpriseBody;
+use crate::registry::{self, Tally};
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Serialize};
+use sheet::Sheet;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// 企业名录: enterprises to register or update, by USCC.
+    Enterprises,
+    /// 认定名单: certificates to record, by USCC (as a registry feed would).
+    Certifications,
+}
+
+/// One bad cell (or row) of the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RowProblem {
+    /// The row number as the spreadsheet shows it (the header is row 1).
+    pub row: usize,
+    /// The column's header as the file names it; empty for the row as a whole.
+    pub column: String,
+    pub problem: String,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Report {
+    pub kind: Option<Kind>,
+    pub dry_run: bool,
+    /// Data rows read (blank rows are skipped).
+    pub rows: usize,
+    #[serde(flatten)]
+    pub tally: Tally,
+    /// Enterprises whose cells changed their record.
+    pub updated: usize,
+    /// Rows not imported, each with at least one problem below.
+    pub rejected: usize,
+    pub problems: Vec<RowProblem>,
+}
+
+/// Rows per transaction.
+const CHUNK: usize = 5_000;
+
+/// A field of a kind, with the headers that name it.
+struct Field {
+    name: &'static str,
+    headers: &'static [&'static str],
+    required: bool,
+}
+
+const fn field(name: &'static str, headers: &'static [&'static str], required: bool) -> Field {
+    Field { name, headers, required }
+}
+
+const USCC: Field = field("uscc", &["统一社会信用代码", "社会信用代码", "信用代码", "uscc"], true);
+const NAME: Field = field("name", &["企业名称", "名称", "name"], true);
+
+const CERTIFICATION_FIELDS: [Field; 7] = [
+    USCC,
+    NAME,
+    field("tier", &["梯队", "认定类型", "资质类型", "资质", "tier"], true),
+    field("certificate_no", &["证书编号", "证书号", "certificate_no"], false),
+    field("effective_on", &["认定日期", "发证日期", "生效日期", "effective_on"], true),
+    field("valid_until", &["有效期至", "有效期截止", "到期日期", "valid_until"], false),
+    field("batch", &["批次", "batch"], false),
+];
+
+const ENTERPRISE_FIELDS: [Field; 10] = [
+    USCC,
+    NAME,
+    field("street", &["所属街道", "街道", "street"], false),
+    field("park", &["所属园区", "园区", "park"], false),
+    field("cluster", &["产业集群", "集群", "cluster"], false),
+    field("established_on", &["成立日期", "注册日期", "established_on"], false),
+    field("address", &["地址", "注册地址", "经营地址", "address"], false),
+    field("contact_name", &["联系人", "contact_name"], false),
+    field("contact_phone", &["联系电话", "电话", "手机", "contact_phone"], false),
+    field("employees", &["员工人数", "从业人数", "职工人数", "employees"], false),
+];
+
+/// Which column of the file holds each field.
+struct Columns {
+    kind: Kind,
+    /// Field name → (column index, header as the file writes it).
+    found: HashMap<&'static str, (usize, String)>,
+}
+
+impl Columns {
+    /// Maps the file's headers onto `kind`'s fields (when not given: certifications if
+    /// a tier column is there). A required column missing is a problem with the file.
+    fn map(headers: &[String], kind: Option<Kind>) -> Result<Self, AppError> {
+        let normalize = |h: &str| h.trim().to_lowercase().replace([' ', '_', '（', '）', '(', ')'], "");
+        let find =
+            |f: &Field| headers.iter().position(|h| f.headers.iter().any(|name| normalize(h) == normalize(name)));
+        let kind = kind.unwrap_or_else(|| {
+            if find(&CERTIFICATION_FIELDS[2]).is_some() { Kind::Certifications } else { Kind::Enterprises }
+        });
+        let fields: &[Field] = match kind {
+            Kind::Certifications => &CERTIFICATION_FIELDS,
+            Kind::Enterprises => &ENTERPRISE_FIELDS,
+        };
+        let mut found = HashMap::new();
+        let mut missing = Vec::new();
+        for f in fields {
+            match find(f) {
+                Some(index) => {
+                    found.insert(f.name, (index, headers[index].clone()));
+                }
+                None if f.required => missing.push(f.headers.join(" / ")),
+                None => {}
+            }
+        }
+        if !missing.is_empty() {
+            return Err(AppError::invalid("file", format!("the file has no column for: {}", missing.join("; "))));
+        }
+        Ok(Self { kind, found })
+    }
+
+    /// A row's cell for `field`, trimmed; `None` when the file has no such column or the
+    /// cell is blank.
+    fn cell<'a>(&self, cells: &'a [String], field: &str) -> Option<&'a str> {
+        let (index, _) = self.found.get(field)?;
+        cells.get(*index).map(|c| c.trim()).filter(|c| !c.is_empty())
+    }
+
+    /// The file's header for `field` (for reports), or the field's own name.
+    fn header(&self, field: &str) -> String {
+        self.found.get(field).map_or_else(|| field.to_owned(), |(_, header)| header.clone())
+    }
+}
+
+/// Imports `sheet` as `kind` (detected when `None`). `progress` hears how many rows each
+/// finished chunk held.
+pub fn run(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    context: &Context,
+    sheet: &Sheet,
+    kind: Option<Kind>,
+    dry_run: bool,
+    progress: &dyn Fn(usize),
+) -> Result<Report, AppError> {
+    let columns = Columns::map(&sheet.headers, kind)?;
+    let import = |conn: &mut PgConnection| match columns.kind {
+        Kind::Certifications => import_certifications(conn, catalog, context, sheet, &columns, progress),
+        Kind::Enterprises => import_enterprises(conn, catalog, context, sheet, &columns, progress),
+    };
+    let mut report = if dry_run {
+        // Everything in one transaction, rolled back: the chunks become savepoints.
+        enum Stop {
+            Done(Report),
+            Failed(AppError),
+        }
+        impl From<diesel::result::Error> for Stop {
+            fn from(e: diesel::result::Error) -> Self {
+                Stop::Failed(e.into())
+            }
+        }
+        match conn.transaction::<(), Stop, _>(|conn| Err(import(conn).map_or_else(Stop::Failed, Stop::Done))) {
+            Err(Stop::Done(report)) => report,
+            Err(Stop::Failed(error)) => return Err(error),
+            Ok(()) => return Err(AppError::Internal(anyhow::anyhow!("a dry run committed"))),
+        }
+    } else {
+        import(conn)?
+    };
+    report.kind = Some(columns.kind);
+    report.dry_run = dry_run;
+    report.rows = sheet.rows.len();
+    report.problems.sort_by_key(|p| p.row);
+    Ok(report)
+}
+
+fn import_certifications(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    context: &Context,
+    sheet: &Sheet,
+    columns: &Columns,
+    progress: &dyn Fn(usize),
+) -> Result<Report, AppError> {
+    let rows: Vec<(usize, ListedRow)> = sheet
+        .rows
+        .iter()
+        .map(|(number, cells)| {
+            let text = |field| columns.cell(cells, field).unwrap_or_default().to_owned();
+            let optional = |field| columns.cell(cells, field).map(str::to_owned);
+            let row = ListedRow {
+                uscc: text("uscc"),
+                name: text("name"),
+                tier: text("tier"),
+                certificate_no: optional("certificate_no"),
+                effective_on: text("effective_on"),
+                valid_until: optional("valid_until"),
+                batch: optional("batch"),
+            };
+            (*number, row)
+        })
+        .collect();
+    let checked = listing::check_all(rows.iter().map(|(n, r)| (*n, r)), &catalog.ladder, catalog.today());
+    let mut report = Report { rejected: checked.rejected.len(), ..Report::default() };
+    for (row, fields) in checked.rejected {
+        report.problems.extend(fields.into_iter().map(|f| RowProblem {
+            row,
+            column: columns.header(f.field),
+            problem: f.message.replace("item ", "row "),
+        }));
+    }
+    progress(report.rejected);
+    let listings: Vec<_> = checked.listings.into_iter().map(|(_, l)| l).collect();
+    for chunk in listings.chunks(CHUNK) {
+        let tally = conn.transaction(|conn| registry::record(conn, catalog, context, chunk, Some("导入认定名单")))?;
+        report.tally.add(&tally);
+        progress(chunk.len());
+    }
+    Ok(report)
+}
+
+/// Streets and parks by name (with or without 街道) and by code.
+struct Places {
+    streets: HashMap<String, Uuid>,
+    parks: HashMap<String, Uuid>,
+}
+
+impl Places {
+    fn load(conn: &mut PgConnection) -> Result<Self, AppError> {
+        let (mut streets, mut parks) = (HashMap::new(), HashMap::new());
+        for region in regions::all(conn)? {
+            let names = match region.kind {
+                RegionKind::Street => &mut streets,
+                RegionKind::Park => &mut parks,
+                RegionKind::District => continue,
+            };
+            names.insert(region.code.to_lowercase(), region.id);
+            names.insert(region.name.trim_end_matches("街道").to_owned(), region.id);
+            names.insert(region.name, region.id);
+        }
+        Ok(Self { streets, parks })
+    }
+}
+
+fn import_enterprises(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    context: &Context,
+    sheet: &Sheet,
+    columns: &Columns,
+    progress: &dyn Fn(usize),
+) -> Result<Report, AppError> {
+    let places = Places::load(conn)?;
+    let mut report = Report::default();
+    for chunk in sheet.rows.chunks(CHUNK) {
+        conn.transaction(|conn| {
+            for (number, cells) in chunk {
+                match upsert_enterprise(conn, catalog, context, &places, columns, cells) {
+                    Ok(Upserted::Created) => report.tally.created += 1,
+                    Ok(Upserted::Updated) => report.updated += 1,
+                    Ok(Upserted::Unchanged) => report.tally.unchanged += 1,
+                    Err(problems) => {
+                        report.rejected += 1;
+                        report.problems.extend(problems.into_iter().map(|(column, problem)| RowProblem {
+                            row: *number,
+                            column,
+                            problem,
+                        }));
+                    }
+                }
+            }
+            Ok::<_, AppError>(())
+        })?;
+        progress(chunk.len());
+    }
+    Ok(report)
+}
+
+enum Upserted {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Registers or updates the enterprise of one row: cells that are filled in replace what
+/// is recorded, blank cells leave it. Bad cells are returned as (column, problem).
+fn upsert_enterprise(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    context: &Context,
+    places: &Places,
+    columns: &Columns,
+    cells: &[String],
+) -> Result<Upserted, Vec<(String, String)>> {
+    let fail = |e: AppError| vec![(String::new(), e.to_string())];
+    let cell = |field: &'static str| columns.cell(cells, field);
+    let mut problems = Vec::new();
+    let mut place = |field: &'static str, names: &HashMap<String, Uuid>| {
+        let name = cell(field)?;
+        let id = names.get(name).or_else(|| names.get(&name.to_lowercase())).copied();
+        if id.is_none() {
+            problems.push((columns.header(field), format!("no {field} is called `{name}`")));
+        }
+        id
+    };
+    let street_id = place("street", &places.streets);
+    let park_id = place("park", &places.parks);
+    let cluster = cell("cluster")
+        .map(|c| catalog.clusters.all().iter().find(|k| k.name == c).map_or_else(|| c.to_owned(), |k| k.code.clone()));
+    let established_on = cell("established_on")
+        .map(|d| listing::date(d).map_err(|e| problems.push((columns.header("established_on"), e))).ok());
+    let employees = cell("employees").map(|n| {
+        n.parse::<i32>()
+            .map_err(|_| problems.push((columns.header("employees"), format!("`{n}` is not a number"))))
+            .ok()
+    });
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let uscc = cell("uscc").unwrap_or_default().to_owned();
+    let current = enterprises::lock_by_uscc(conn, std::slice::from_ref(&uscc)).map_err(|e| fail(e.into()))?.pop();
+    let base = current.as_ref().map(|e| EnterpriseBody::from(e.fields.clone()));
+    let text = |field: &'static str, was: Option<String>| cell(field).map(str::to_owned).or(was);
+    let body = EnterpriseBody {
+        uscc,
+        name: cell("name").map(str::to_owned).unwrap_or_default(),
+        street_id: street_id.or(base.as_ref().and_then(|b| b.street_id)),
+        park_id: park_id.or(base.as_ref().and_then(|b| b.park_id)),
+        cluster: cluster.or(base.as_ref().and_then(|b| b.cluster.clone())),
+        established_on: established_on.flatten().or(base.as_ref().and_then(|b| b.established_on)),
+        address: text("address", base.as_ref().and_then(|b| b.address.clone())),
+        contact_name: text("contact_name", base.as_ref().and_then(|b| b.contact_name.clone())),
+        contact_phone: text("contact_phone", base.as_ref().and_then(|b| b.contact_phone.clone())),
+        employees: employees.flatten().or(base.as_ref().and_then(|b| b.employees)),
+        tags: base.map(|b| b.tags).unwrap_or_default(),
+    };
+    let fields = body.into_fields(catalog).map_err(|e| match e {
+        AppError::Validation(errors) => {
+            errors.into_iter().map(|f| (columns.header(field_of(&f.field)), f.message)).collect()
+        }
+        other => fail(other),
+    })?;
+    save(conn, context, catalog, current, fields).map_err(fail)
+}
+
+/// The import field a validation error names (`street_id` is the `street` column).
+fn field_of(api_field: &str) -> &str {
+    api_field.strip_suffix("_id").unwrap_or(api_field)
+}
+
+fn save(
+    conn: &mut PgConnection,
+    context: &Context,
+    catalog: &Catalog,
+    current: Option<Enterprise>,
+    fields: EnterpriseFields,
+) -> Result<Upserted, AppError> {
+    match current {
+        Some(current) if current.fields == fields => Ok(Upserted::Unchanged),
+        Some(current) => {
+            let updated = enterprises::update(conn, current.id, &fields)?;
+            audit::record(conn, context, Change::changed("enterprise", current.id, "update", &current, &updated))?;
+            Ok(Upserted::Updated)
+        }
+        None => {
+            let created = enterprises::insert(conn, Uuid::now_v7(), &fields, catalog.ladder.base().code())?;
+            audit::record(conn, context, Change::created("enterprise", created.id, &created))?;
+            Ok(Upserted::Created)
+        }
+    }
+}
+
+/// The row-level report written next to an imported file: `row,column,problem`.
+pub fn write_problems(path: &std::path::Path, problems: &[RowProblem]) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_path(path)?;
+    writer.write_record(["row", "column", "problem"])?;
+    for p in problems {
+        writer.write_record([p.row.to_string().as_str(), &p.column, &p.problem])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
