@@ -240,14 +240,24 @@ async fn the_change_feed_waits_for_a_late_commit_instead_of_skipping_it() {
     .expect("a transaction left open");
     let late = id_of(&app.enterprise(&json!({"uscc": uscc(2), "name": "后发科技", "street_id": street})).await);
 
-    let (seen, cursor) = drain(&app, &reader, None).await;
+    // Other tests' transactions share the cluster and may hold the horizon a moment, so
+    // the early change is waited for; the late one must not come while `slow` is open.
+    let (mut seen, mut cursor) = (Vec::new(), None);
+    for _ in 0..100 {
+        let (more, next) = drain(&app, &reader, cursor.clone()).await;
+        seen.extend(more);
+        cursor = next;
+        if seen.iter().any(|c| c["entity_id"] == early.as_str()) {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let ids: Vec<&str> = seen.iter().filter_map(|c| c["entity_id"].as_str()).collect();
     assert!(ids.contains(&early.as_str()), "changes before the open transaction are listed");
     assert!(!ids.contains(&late.as_str()), "a change committed behind an open transaction waits for it: {seen:?}");
 
     slow.batch_execute("COMMIT").expect("commit");
     let mut rest = Vec::new();
-    let mut cursor = cursor;
     // Other tests' transactions share the cluster and may hold the horizon a moment longer.
     for _ in 0..100 {
         let (more, next) = drain(&app, &reader, cursor.clone()).await;
