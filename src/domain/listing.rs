@@ -135,10 +135,12 @@ pub struct Checked {
     pub rejected: Vec<(usize, Vec<BadField>)>,
 }
 
-/// Checks every row of a list. A certificate listed twice is recorded once: the repeats
-/// are rejected, naming the row they repeat.
+/// Checks every row of a list, each numbered as the caller counts them (`numbered`: what
+/// a number names, "item" or "row"). A certificate listed twice is recorded once: the
+/// repeats are rejected, naming the one they repeat.
 pub fn check_all<'a>(
     rows: impl IntoIterator<Item = (usize, &'a ListedRow)>,
+    numbered: &str,
     ladder: &Ladder,
     today: NaiveDate,
 ) -> Checked {
@@ -151,7 +153,7 @@ pub fn check_all<'a>(
                 match first.get(&(uscc.to_owned(), tier.to_owned(), on)) {
                     Some(earlier) => bad.push((
                         index,
-                        vec![BadField::new("uscc", format!("repeats the certificate of item {earlier}"))],
+                        vec![BadField::new("uscc", format!("repeats the certificate of {numbered} {earlier}"))],
                     )),
                     None => {
                         first.insert((uscc.to_owned(), tier.to_owned(), on), index);
@@ -221,7 +223,7 @@ mod tests {
             row(uscc(1), "hnte", "2025-12-01"),
             row(uscc(1), "hnte", "2024-12-01"),
         ];
-        let Checked { listings: good, rejected: bad } = check_all(rows.iter().enumerate(), &ladder(), TODAY);
+        let Checked { listings: good, rejected: bad } = check_all(rows.iter().enumerate(), "item", &ladder(), TODAY);
         assert_eq!(good.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 2]);
         assert_eq!(bad.len(), 1);
         assert_eq!(bad[0].0, 1);

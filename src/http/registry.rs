@@ -144,9 +144,9 @@ pub async fn certifications(
     batch.check_size()?;
     let request_hash = Sha256::digest(&body).to_vec();
     let rows = batch.rows();
-    let checked = listing::check_all(rows.iter().enumerate(), &state.catalog.ladder, state.catalog.today());
+    let checked = listing::check_all(rows.iter().enumerate(), "item", &state.catalog.ladder, state.catalog.today());
     let listings = checked.listings;
-    let mut rejected: Vec<RejectedItem> = checked
+    let rejected: Vec<RejectedItem> = checked
         .rejected
         .into_iter()
         .map(|(index, fields)| RejectedItem {
@@ -155,7 +155,6 @@ pub async fn certifications(
             errors: fields.into_iter().map(FieldError::from).collect(),
         })
         .collect();
-    rejected.sort_by_key(|r| r.index);
     let catalog = state.catalog.clone();
     let (answer, replayed) = authorized(&state, caller, Action::FeedRegistry, move |conn, auth| {
         let owner = auth.audit.actor.id().ok_or_else(|| AppError::Forbidden("only a known caller may feed".into()))?;

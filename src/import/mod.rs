@@ -191,7 +191,6 @@ pub fn run(
     report.kind = Some(columns.kind);
     report.dry_run = dry_run;
     report.rows = sheet.rows.len();
-    report.problems.sort_by_key(|p| p.row);
     Ok(report)
 }
 
@@ -221,13 +220,13 @@ fn import_certifications(
             (*number, row)
         })
         .collect();
-    let checked = listing::check_all(rows.iter().map(|(n, r)| (*n, r)), &catalog.ladder, catalog.today());
+    let checked = listing::check_all(rows.iter().map(|(n, r)| (*n, r)), "row", &catalog.ladder, catalog.today());
     let mut report = Report { rejected: checked.rejected.len(), ..Report::default() };
     for (row, fields) in checked.rejected {
         report.problems.extend(fields.into_iter().map(|f| RowProblem {
             row,
             column: columns.header(f.field),
-            problem: f.message.replace("item ", "row "),
+            problem: f.message,
         }));
     }
     progress(report.rejected);

@@ -1,7 +1,7 @@
 //! Certificates, promotions, demotions, expiry and applications.
 
 use crate::enterprises::Count;
-use crate::helpers::{TestApp, fields, id_of, problem, query, uscc};
+use crate::helpers::{TestApp, days_ago, fields, id_of, problem, query, uscc};
 use chrono::{Days, NaiveDate};
 use peiyu::config::{Catalog, Settings};
 use serde_json::{Value, json};
@@ -13,10 +13,6 @@ fn catalog() -> Catalog {
 /// Today in the bureau's calendar, `n` days on.
 fn day(n: u64) -> NaiveDate {
     catalog().today() + Days::new(n)
-}
-
-fn days_ago(n: u64) -> NaiveDate {
-    catalog().today() - Days::new(n)
 }
 
 /// An enterprise in a fresh district's first street: (enterprise id, street, other street).

@@ -355,6 +355,22 @@ pub fn query<T: diesel::QueryableByName<diesel::pg::Pg> + 'static>(app: &TestApp
     diesel::sql_query(sql).load(&mut conn).expect("query")
 }
 
+/// The day `n` days before today, in the bureau's calendar.
+pub fn days_ago(n: u64) -> chrono::NaiveDate {
+    Settings::load().expect("settings").catalog().expect("catalog").today() - chrono::Days::new(n)
+}
+
+/// A `SELECT count(*) AS n …` against the test's own database.
+pub fn count(app: &TestApp, sql: &str) -> i64 {
+    query::<crate::enterprises::Count>(app, sql)[0].n
+}
+
+/// Rows of the tables a certification list writes, to show that a call wrote none.
+pub fn footprint(app: &TestApp) -> [i64; 4] {
+    ["enterprises", "certificates", "tier_changes", "audit_log"]
+        .map(|t| count(app, &format!("SELECT count(*) AS n FROM {t}")))
+}
+
 /// Runs SQL statements against the test's own database: for shaping history the API
 /// rightly refuses to write (timestamps in the past).
 pub fn run_sql(app: &TestApp, statements: &str) {

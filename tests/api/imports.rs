@@ -1,24 +1,8 @@
 //! File imports: CSV and XLSX with Chinese headers, over HTTP and from the command line.
 
 use crate::enterprises::Count;
-use crate::helpers::{TestApp, fields, problem, query, uscc};
-use chrono::{Days, NaiveDate};
-use peiyu::config::Settings;
+use crate::helpers::{TestApp, count, days_ago, fields, footprint, problem, query, uscc};
 use serde_json::Value;
-
-fn days_ago(n: u64) -> NaiveDate {
-    Settings::load().expect("settings").catalog().expect("catalog").today() - Days::new(n)
-}
-
-fn count(app: &TestApp, sql: &str) -> i64 {
-    query::<Count>(app, sql)[0].n
-}
-
-/// Rows of the tables an import writes.
-fn footprint(app: &TestApp) -> [i64; 4] {
-    ["enterprises", "certificates", "tier_changes", "audit_log"]
-        .map(|t| count(app, &format!("SELECT count(*) AS n FROM {t}")))
-}
 
 async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>, query: &str) -> reqwest::Response {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());

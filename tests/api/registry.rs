@@ -1,20 +1,14 @@
 //! Registry feeds: idempotent certification batches, triage of the enterprises they
 //! register, and the change feed.
 
-use crate::enterprises::Count;
-use crate::helpers::{TestApp, fields, id_of, problem, query, uscc};
-use chrono::{Days, NaiveDate};
+use crate::helpers::{TestApp, count, days_ago, fields, footprint, id_of, problem, uscc};
+use chrono::NaiveDate;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
-use peiyu::config::Settings;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
 const BATCHES: &str = "/api/v1/registry/certifications";
-
-fn days_ago(n: u64) -> NaiveDate {
-    Settings::load().expect("settings").catalog().expect("catalog").today() - Days::new(n)
-}
 
 async fn feed(app: &TestApp, key: &str, body: &Value, idempotency_key: &str) -> reqwest::Response {
     app.with_token(key)
@@ -24,16 +18,6 @@ async fn feed(app: &TestApp, key: &str, body: &Value, idempotency_key: &str) -> 
         .send()
         .await
         .expect("request")
-}
-
-fn count(app: &TestApp, sql: &str) -> i64 {
-    query::<Count>(app, sql)[0].n
-}
-
-/// Rows of the tables a batch writes, to show that a replay wrote none.
-fn footprint(app: &TestApp) -> [i64; 4] {
-    ["enterprises", "certificates", "tier_changes", "audit_log"]
-        .map(|t| count(app, &format!("SELECT count(*) AS n FROM {t}")))
 }
 
 #[actix_web::test]
@@ -223,6 +207,28 @@ async fn drain(app: &TestApp, reader: &str, mut cursor: Option<String>) -> (Vec<
     }
 }
 
+/// Follows the feed from `cursor` into `seen` until `enough` holds of what was seen (or
+/// ten seconds pass): other tests' transactions share the cluster and may hold the
+/// feed's horizon a moment. Returns where to resume.
+async fn follow(
+    app: &TestApp,
+    reader: &str,
+    mut cursor: Option<String>,
+    seen: &mut Vec<Value>,
+    enough: impl Fn(&[Value]) -> bool,
+) -> Option<String> {
+    for _ in 0..100 {
+        let (more, next) = drain(app, reader, cursor.clone()).await;
+        seen.extend(more);
+        cursor = next;
+        if enough(seen) {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    cursor
+}
+
 #[actix_web::test]
 async fn the_change_feed_waits_for_a_late_commit_instead_of_skipping_it() {
     let app = TestApp::spawn().await;
@@ -240,34 +246,20 @@ async fn the_change_feed_waits_for_a_late_commit_instead_of_skipping_it() {
     .expect("a transaction left open");
     let late = id_of(&app.enterprise(&json!({"uscc": uscc(2), "name": "后发科技", "street_id": street})).await);
 
-    // Other tests' transactions share the cluster and may hold the horizon a moment, so
-    // the early change is waited for; the late one must not come while `slow` is open.
-    let (mut seen, mut cursor) = (Vec::new(), None);
-    for _ in 0..100 {
-        let (more, next) = drain(&app, &reader, cursor.clone()).await;
-        seen.extend(more);
-        cursor = next;
-        if seen.iter().any(|c| c["entity_id"] == early.as_str()) {
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    // The early change is waited for; the late one must not come while `slow` is open.
+    let mentions = |id: &str| {
+        let id = id.to_owned();
+        move |seen: &[Value]| seen.iter().any(|c| c["entity_id"] == id.as_str())
+    };
+    let mut seen = Vec::new();
+    let cursor = follow(&app, &reader, None, &mut seen, mentions(&early)).await;
     let ids: Vec<&str> = seen.iter().filter_map(|c| c["entity_id"].as_str()).collect();
     assert!(ids.contains(&early.as_str()), "changes before the open transaction are listed");
     assert!(!ids.contains(&late.as_str()), "a change committed behind an open transaction waits for it: {seen:?}");
 
     slow.batch_execute("COMMIT").expect("commit");
     let mut rest = Vec::new();
-    // Other tests' transactions share the cluster and may hold the horizon a moment longer.
-    for _ in 0..100 {
-        let (more, next) = drain(&app, &reader, cursor.clone()).await;
-        rest.extend(more);
-        cursor = next;
-        if rest.iter().any(|c| c["entity_id"] == late.as_str()) {
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    follow(&app, &reader, cursor, &mut rest, mentions(&late)).await;
     let order: Vec<(&str, &str)> =
         rest.iter().map(|c| (c["entity_id"].as_str().unwrap_or(""), c["action"].as_str().unwrap_or(""))).collect();
     assert_eq!(
@@ -318,19 +310,10 @@ async fn the_change_feed_misses_nothing_under_concurrent_writers() {
         }
         (seen, cursor)
     };
-    let (_, (mut seen, mut cursor)) =
-        futures_util::future::join(futures_util::future::join_all(writers), follower).await;
+    let (_, (mut seen, cursor)) = futures_util::future::join(futures_util::future::join_all(writers), follower).await;
     let expected =
         count(&app, "SELECT count(*) AS n FROM audit_log WHERE entity IN ('enterprise', 'certificate', 'tier_change')");
-    for _ in 0..100 {
-        if seen.len() as i64 >= expected {
-            break;
-        }
-        let (more, next) = drain(&app, &reader, cursor.clone()).await;
-        seen.extend(more);
-        cursor = next;
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    follow(&app, &reader, cursor, &mut seen, |seen| seen.len() as i64 >= expected).await;
     // 40 enterprises registered (create, certificate, move, tier) and 40 fed (the same).
     assert_eq!(expected, 320);
     let distinct: HashSet<(String, String, String)> =
