@@ -1,6 +1,7 @@
 //! Errors at the HTTP edge, each with one precise status, rendered as RFC 9457 problem
 //! details. 5xx are logged with their whole cause chain and never shown to the client.
 
+use crate::metrics;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use diesel::result::DatabaseErrorKind;
@@ -185,9 +186,13 @@ impl From<diesel::result::Error> for AppError {
                 Self::conflict("a concurrent change got there first; try again")
             }
             E::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+                metrics::database_error(metrics::DatabaseError::Connection);
                 Self::Unavailable(error.into())
             }
-            other => Self::Internal(other.into()),
+            other => {
+                metrics::database_error(metrics::DatabaseError::Query);
+                Self::Internal(other.into())
+            }
         }
     }
 }
@@ -215,6 +220,7 @@ impl From<crate::domain::Forbidden> for AppError {
 
 impl From<r2d2::Error> for AppError {
     fn from(error: r2d2::Error) -> Self {
+        metrics::database_error(metrics::DatabaseError::PoolTimeout);
         Self::Unavailable(error.into())
     }
 }

@@ -14,5 +14,6 @@ pub mod error;
 pub mod export;
 pub mod http;
 pub mod import;
+pub mod metrics;
 pub mod registry;
 pub mod startup;

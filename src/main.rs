@@ -78,9 +78,7 @@ fn parse_role(role: &str) -> Result<Role, String> {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
+    init_logs()?;
     let cli = Cli::parse();
     let settings = Settings::load()?;
     let catalog = settings.catalog()?;
@@ -133,6 +131,21 @@ fn main() -> anyhow::Result<()> {
             let applied = peiyu::db::migrate(&database.url, catalog.time_zone)?;
             println!("applied {} migration(s); the database is up to date", applied.len());
         }
+    }
+    Ok(())
+}
+
+/// Logs to standard output, filtered by `RUST_LOG` (default `info`): lines for people, or
+/// one JSON object per line for a log pipeline when `PEIYU_LOG_FORMAT=json`. Within a
+/// request every line carries the request's span, and with it its `request_id`.
+fn init_logs() -> anyhow::Result<()> {
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
+    match std::env::var("PEIYU_LOG_FORMAT").as_deref() {
+        Ok("json") => logs.json().flatten_event(true).with_current_span(false).init(),
+        Ok("text") | Err(std::env::VarError::NotPresent) => logs.init(),
+        Ok(other) => anyhow::bail!("PEIYU_LOG_FORMAT: expected text or json, not {other:?}"),
+        Err(error) => anyhow::bail!("PEIYU_LOG_FORMAT: {error}"),
     }
     Ok(())
 }
@@ -191,7 +204,7 @@ fn serve(settings: &Settings, pool: peiyu::db::PgPool, catalog: peiyu::config::C
             startup::schedule_expiry(pool.clone(), catalog.clone(), Duration::from_secs(minutes * 60));
         }
         let application = Application::build(settings, pool, catalog)?;
-        tracing::info!(url = format!("http://{}", settings.bind), docs = "/api/openapi.json", "serving");
+        tracing::info!(url = format!("http://{}", settings.bind), docs = "/api/docs/", "serving");
         application.run_until_stopped().await.context("server")
     })
 }

@@ -6,11 +6,13 @@ use crate::db::embedded::{self, EmbeddedCluster, Lifetime};
 use crate::db::{self, PgPool};
 use crate::http::{self, AppState};
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use std::net::TcpListener;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
 
 /// The database this process talks to. Holding it keeps a private cluster this process
 /// started alive; dropping it stops that cluster.
@@ -64,18 +66,19 @@ impl Application {
             auth: settings.auth.clone(),
             visits: settings.visits.clone(),
         });
-        let document = web::Data::new(http::openapi());
+        let document = http::openapi();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(http::observe::observe))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(access_tokens.clone())
-                .app_data(document.clone())
                 .app_data(web::PathConfig::default().error_handler(http::path_error))
                 .into_utoipa_app()
                 .configure(http::routes)
                 .into_app()
-                .service(http::operations::openapi)
+                // The document, and Swagger UI reading it: bundled in the binary, no CDN.
+                .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", document.clone()))
                 .default_service(web::to(http::no_route))
         })
         .listen(listener)?;
@@ -109,12 +112,25 @@ pub fn schedule_expiry(pool: PgPool, catalog: Catalog, every: std::time::Duratio
                 crate::certification::expire(&mut conn, &catalog, catalog.today())
             })
             .await;
-            match run {
-                Ok(Ok(Some(run))) => tracing::info!(enterprises = run.enterprises, demoted = run.demoted, "expiry run"),
-                Ok(Ok(None)) => tracing::debug!("expiry run skipped: another instance is at it"),
-                Ok(Err(error)) => tracing::warn!(error = format!("{error:#}"), "expiry run failed"),
-                Err(error) => tracing::warn!(%error, "expiry run failed"),
-            }
+            let outcome = match run {
+                Ok(Ok(Some(run))) => {
+                    tracing::info!(enterprises = run.enterprises, demoted = run.demoted, "expiry run");
+                    "done"
+                }
+                Ok(Ok(None)) => {
+                    tracing::debug!("expiry run skipped: another instance is at it");
+                    "skipped"
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!(error = format!("{error:#}"), "expiry run failed");
+                    "failed"
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "expiry run failed");
+                    "failed"
+                }
+            };
+            crate::metrics::expiry_run(outcome);
         }
     });
 }

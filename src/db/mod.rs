@@ -114,6 +114,7 @@ pub fn build_pool(url: &str, settings: &DatabaseSettings, time_zone: Tz) -> Resu
         .test_on_check_out(false)
         .min_idle(Some(settings.pool_size))
         .connection_timeout(Duration::from_millis(settings.connection_timeout_ms))
+        .event_handler(Box::new(crate::metrics::PoolEvents))
         .connection_customizer(Box::new(SessionSettings {
             statement_timeout_ms: settings.statement_timeout_ms,
             bureau_time_zone: time_zone,

@@ -15,6 +15,7 @@ pub mod exports;
 pub mod extract;
 pub mod funnel;
 pub mod imports;
+pub mod observe;
 pub mod operations;
 pub mod pagination;
 pub mod pipeline;
@@ -124,7 +125,7 @@ where
         (name = "regions", description = "District → street → park"),
         (name = "registry", description = "Certification lists (认定名单) fed in by provincial and national registries"),
         (name = "reference", description = "Configured reference data: the ladder, industry clusters"),
-        (name = "operations", description = "Probes and this document"),
+        (name = "operations", description = "Probes and metrics"),
     )
 )]
 struct ApiDoc;
@@ -204,7 +205,8 @@ pub fn routes(config: &mut ServiceConfig) {
                 ),
         )
         .service(operations::healthz)
-        .service(operations::readyz);
+        .service(operations::readyz)
+        .service(operations::metrics);
 }
 
 /// The OpenAPI document of [`routes`], built once.

@@ -1,4 +1,4 @@
-//! Probes for orchestration and the OpenAPI document.
+//! Probes for orchestration, and metrics.
 
 use crate::error::{AppError, Problem};
 use crate::http::{AppState, unit_of_work};
@@ -37,8 +37,15 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, App
     Ok(web::Json(Status { status: "ready" }))
 }
 
-/// This document.
-#[get("/api/openapi.json")]
-pub async fn openapi(document: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
-    HttpResponse::Ok().json(document.get_ref())
+/// Prometheus metrics: requests by route template and status, latency, the connection
+/// pool, database errors, expiry runs. Meant for the scraper on the internal network;
+/// block it at the load balancer.
+#[utoipa::path(
+    tag = "operations",
+    security(()),
+    responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain; version=0.0.4"))
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::metrics::render(&state.pool))
 }

@@ -4,6 +4,7 @@ mod access;
 mod analytics;
 mod certification;
 mod demo;
+mod docs;
 mod embedded;
 mod enterprises;
 mod exports;

@@ -24,79 +24,52 @@ async fn reference_data_comes_from_configuration() {
 }
 
 #[actix_web::test]
-async fn the_openapi_document_describes_every_endpoint() {
+async fn every_answer_names_its_request_and_the_audit_log_records_it() {
     let app = TestApp::spawn().await;
-    let document: Value = app.get("/api/openapi.json").await.json().await.expect("json");
-    assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
-    let paths = document["paths"].as_object().expect("paths");
-    let mut documented: Vec<String> = paths
-        .iter()
-        .flat_map(|(path, item)| {
-            item.as_object().into_iter().flat_map(move |ops| ops.keys().map(move |m| format!("{m} {path}")))
+    let response =
+        app.post("/api/v1/regions", &serde_json::json!({"name": "宝安区", "code": "baoan", "kind": "district"})).await;
+    assert_eq!(response.status(), 201);
+    let request_id = response.headers()["x-request-id"].to_str().expect("ascii").to_owned();
+    let region = response.json::<Value>().await.expect("json");
+    let audit: Value = app
+        .get(&format!("/api/v1/audit?entity=region&entity_id={}", region["id"].as_str().expect("id")))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(audit["items"][0]["request_id"], request_id.as_str());
+    // Errors too, and each request its own.
+    let missing = app.anonymous().get("/api/v1/enterprises").await;
+    let other = missing.headers()["x-request-id"].to_str().expect("ascii");
+    assert!(uuid::Uuid::parse_str(other).is_ok() && other != request_id, "{other}");
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_template() {
+    let app = TestApp::spawn().await;
+    let nobody = "/api/v1/enterprises/0190c0de-0000-7000-8000-000000000000";
+    assert_eq!(app.get(nobody).await.status(), 404);
+    let response = app.anonymous().get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/plain"));
+    let text = response.text().await.expect("text");
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("peiyu_http_requests_total{")
+                && l.contains(r#"route="/api/v1/enterprises/{id}""#)
+                && l.contains(r#"status="404""#)
         })
-        .collect();
-    documented.sort();
-    assert_eq!(
-        documented,
-        [
-            "delete /api/v1/api-keys/{id}",
-            "delete /api/v1/enterprises/{id}",
-            "get /api/v1/api-keys",
-            "get /api/v1/applications",
-            "get /api/v1/applications/{id}",
-            "get /api/v1/audit",
-            "get /api/v1/changes",
-            "get /api/v1/clusters",
-            "get /api/v1/enterprises",
-            "get /api/v1/enterprises/{id}",
-            "get /api/v1/enterprises/{id}/certificates",
-            "get /api/v1/enterprises/{id}/eligibility",
-            "get /api/v1/enterprises/{id}/indicators",
-            "get /api/v1/enterprises/{id}/promotions",
-            "get /api/v1/enterprises/{id}/timeline",
-            "get /api/v1/enterprises/{id}/visits",
-            "get /api/v1/me",
-            "get /api/v1/me/agenda",
-            "get /api/v1/pipeline/coverage",
-            "get /api/v1/pipeline/expiring",
-            "get /api/v1/pipeline/funnel",
-            "get /api/v1/pipeline/requests",
-            "get /api/v1/pipeline/summary",
-            "get /api/v1/regions",
-            "get /api/v1/requests",
-            "get /api/v1/requests/{id}",
-            "get /api/v1/targets",
-            "get /api/v1/tiers",
-            "get /api/v1/users",
-            "get /api/v1/visits",
-            "get /healthz",
-            "get /readyz",
-            "patch /api/v1/enterprises/{id}",
-            "patch /api/v1/users/{id}",
-            "patch /api/v1/visits/{id}",
-            "post /api/v1/api-keys",
-            "post /api/v1/applications/{id}/transitions",
-            "post /api/v1/auth/login",
-            "post /api/v1/auth/logout",
-            "post /api/v1/auth/refresh",
-            "post /api/v1/enterprises",
-            "post /api/v1/enterprises/{id}/applications",
-            "post /api/v1/enterprises/{id}/demotions",
-            "post /api/v1/enterprises/{id}/promotions",
-            "post /api/v1/enterprises/{id}/requests",
-            "post /api/v1/enterprises/{id}/visits",
-            "post /api/v1/imports",
-            "post /api/v1/regions",
-            "post /api/v1/registry/certifications",
-            "post /api/v1/requests/{id}/transitions",
-            "post /api/v1/users",
-            "put /api/v1/enterprises/{id}/indicators/{year}",
-            "put /api/v1/targets/{year}",
-        ]
-    );
-    assert!(document["components"]["schemas"]["Problem"].is_object());
-    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
-    // Public endpoints say so; everything else requires the bearer scheme.
-    assert_eq!(document["paths"]["/api/v1/auth/login"]["post"]["security"], serde_json::json!([{}]));
-    assert_eq!(document["security"], serde_json::json!([{"bearer": []}]));
+        .unwrap_or_else(|| panic!("no request count for the template:\n{text}"));
+    assert!(line.rsplit(' ').next().and_then(|n| n.parse::<u64>().ok()).is_some_and(|n| n >= 1), "{line}");
+    assert!(!text.contains("0190c0de"), "a raw path became a label");
+    for family in [
+        "peiyu_http_request_duration_seconds_bucket{",
+        "peiyu_db_pool_connections ",
+        "peiyu_db_pool_connections_in_use ",
+        "peiyu_db_pool_max_size ",
+        "peiyu_db_pool_wait_seconds_count ",
+    ] {
+        assert!(text.contains(family), "{family} missing:\n{text}");
+    }
 }

@@ -1,0 +1,31 @@
+//! Every request, seen from outside: its id goes back to the caller as `X-Request-Id`
+//! (the id every log line of the request and every audit entry it writes carries), and
+//! its route, status and duration go to the metrics.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use std::time::Instant;
+use tracing_actix_web::RequestId;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Middleware: runs inside `TracingLogger`, which assigns the request id.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let request_id = req.extensions().get::<RequestId>().copied();
+    let method = req.method().clone();
+    let mut response = next.call(req).await?;
+    // The template, not the path: ids must not make a series each.
+    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    crate::metrics::request_answered(&route, method.as_str(), response.status().as_u16(), started.elapsed());
+    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+        response.headers_mut().insert(REQUEST_ID, id);
+    }
+    Ok(response)
+}

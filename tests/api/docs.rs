@@ -1,0 +1,101 @@
+//! The OpenAPI document and the docs page an integrator reads it in.
+
+use crate::helpers::TestApp;
+use serde_json::Value;
+
+/// The operations of the served document, as `(method, path)`.
+fn operations(document: &Value) -> Vec<(String, String)> {
+    let paths = document["paths"].as_object().expect("paths");
+    let mut operations: Vec<_> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object().into_iter().flat_map(move |ops| ops.keys().map(move |m| (m.clone(), path.clone())))
+        })
+        .collect();
+    operations.sort();
+    operations
+}
+
+/// The routes the handlers declare with actix's route macros (`#[get("/enterprises/{id}")]`),
+/// read from the source: `(method, path relative to its scope, file)`.
+fn declared_routes() -> Vec<(String, String, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
+    let mut routes = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("src/http") {
+        let path = entry.expect("entry").path();
+        let source = std::fs::read_to_string(&path).expect("source");
+        for line in source.lines().map(str::trim) {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {
+                    let route = rest.split('"').next().expect("a quoted path");
+                    routes.push((method.to_owned(), route.to_owned(), path.display().to_string()));
+                }
+            }
+        }
+    }
+    routes
+}
+
+#[actix_web::test]
+async fn every_route_actix_serves_is_in_the_document_and_every_documented_operation_is_routed() {
+    let app = TestApp::spawn().await;
+    let document: Value = app.get("/api/openapi.json").await.json().await.expect("json");
+    let documented = operations(&document);
+
+    // Handlers are registered under these scopes (src/http/mod.rs `routes`); a handler
+    // registered through utoipa-actix-web cannot lack its documentation, so one declared
+    // but missing here was never registered, or was registered around the document.
+    let declared = declared_routes();
+    for (method, route, file) in &declared {
+        let found = ["", "/api/v1", "/api/v1/registry"]
+            .iter()
+            .any(|scope| documented.contains(&(method.clone(), format!("{scope}{route}"))));
+        assert!(found, "{method} {route} ({file}) is served but not in the OpenAPI document");
+    }
+    assert_eq!(declared.len(), documented.len(), "each documented operation has one handler");
+
+    // The other way round: each documented operation reaches a handler, not the fallback.
+    for (method, path) in &documented {
+        let concrete = path.replace("{id}", "00000000-0000-0000-0000-000000000000").replace("{year}", "2026");
+        let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let response = app.anonymous().request(method.clone(), &concrete).send().await.expect("request");
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        assert!(!body.contains("no such route"), "{method} {path} is documented but not routed ({status})");
+    }
+}
+
+#[actix_web::test]
+async fn the_document_changes_only_on_purpose() {
+    let app = TestApp::spawn().await;
+    let document: Value = app.get("/api/openapi.json").await.json().await.expect("json");
+    assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")));
+    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    // Public endpoints say so; everything else requires the bearer scheme.
+    assert_eq!(document["paths"]["/api/v1/auth/login"]["post"]["security"], serde_json::json!([{}]));
+    assert_eq!(document["security"], serde_json::json!([{"bearer": []}]));
+    // Review a change with `cargo insta review` (or INSTA_UPDATE=always cargo test) and
+    // commit the new snapshot with the change that made it.
+    insta::assert_json_snapshot!("openapi", document);
+}
+
+#[actix_web::test]
+async fn the_docs_page_is_served_from_the_binary() {
+    let app = TestApp::spawn().await;
+    let page = app.anonymous().get("/api/docs/").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("swagger-ui"), "{html}");
+    // Every script and style comes from this server: the bureau's network has no CDN.
+    for asset in ["swagger-ui-bundle.js", "swagger-ui.css", "swagger-initializer.js"] {
+        assert!(html.contains(&format!("./{asset}")), "{asset} is not referenced relatively");
+        let response = app.anonymous().get(&format!("/api/docs/{asset}")).await;
+        assert_eq!(response.status(), 200, "{asset}");
+        let body = response.text().await.expect("asset");
+        assert!(body.len() > 100, "{asset} is empty");
+        if asset == "swagger-initializer.js" {
+            assert!(body.contains("/api/openapi.json"), "{body}");
+        }
+    }
+    assert!(!html.contains("//unpkg") && !html.contains("//cdn"), "{html}");
+}
