@@ -239,28 +239,16 @@ impl EmbeddedCluster {
     }
 
     fn start_server(&self) -> Result<u16, EmbeddedError> {
-        let log = self.pgdata.join("server.log");
         let mut last_error = None;
         // A free port can be taken between our probe and the server's bind: retry.
         for _ in 0..3 {
             let port = free_port().map_err(io_err(&self.pgdata))?;
-            let mut start = self.command("pg_ctl");
-            start
-                .arg("start")
-                .arg("-D")
-                .arg(&self.pgdata)
-                .arg("-l")
-                .arg(&log)
-                .args(["-w", "-t", "60", "-o", &format!("-p {port}")])
-                // Its own process group: Ctrl-C in our terminal must reach us, not the
-                // server, so requests in flight can drain before the database goes.
-                .process_group(0);
-            match self.run(start) {
-                Ok(_) => return Ok(port),
+            match self.start_on(port) {
+                Ok(()) => return Ok(port),
                 Err(e) => last_error = Some(e),
             }
         }
-        let tail = fs::read_to_string(&log).unwrap_or_default();
+        let tail = fs::read_to_string(self.pgdata.join("server.log")).unwrap_or_default();
         let tail: Vec<_> = tail.lines().rev().take(5).collect();
         Err(EmbeddedError::Command {
             command: "pg_ctl start".into(),
@@ -270,6 +258,30 @@ impl EmbeddedCluster {
                 tail.join(" | ")
             ),
         })
+    }
+
+    fn start_on(&self, port: u16) -> Result<(), EmbeddedError> {
+        let mut start = self.command("pg_ctl");
+        start
+            .arg("start")
+            .arg("-D")
+            .arg(&self.pgdata)
+            .arg("-l")
+            .arg(self.pgdata.join("server.log"))
+            .args(["-w", "-t", "60", "-o", &format!("-p {port}")])
+            // Its own process group: Ctrl-C in our terminal must reach us, not the
+            // server, so requests in flight can drain before the database goes.
+            .process_group(0);
+        self.run(start).map(drop)
+    }
+
+    /// Stops the server (fast shutdown: sessions are cut, committed work stays) and
+    /// starts it again on the same port after `down_for`: a database outage as the
+    /// application's pool meets it. For the outage test.
+    pub fn restart(&self, down_for: std::time::Duration) -> Result<(), EmbeddedError> {
+        self.stop()?;
+        std::thread::sleep(down_for);
+        self.start_on(self.port)
     }
 
     /// Stops the server when this process is gone, however it ended.

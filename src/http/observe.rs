@@ -1,6 +1,6 @@
 //! Every request, seen from outside: its id goes back to the caller as `X-Request-Id`
 //! (the id every log line of the request and every audit entry it writes carries), and
-//! its route, status and duration go to the metrics.
+//! its route, status and duration go to the metrics and the access log.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -23,7 +23,10 @@ pub async fn observe(
     let mut response = next.call(req).await?;
     // The template, not the path: ids must not make a series each.
     let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-    crate::metrics::request_answered(&route, method.as_str(), response.status().as_u16(), started.elapsed());
+    let (status, took) = (response.status().as_u16(), started.elapsed());
+    crate::metrics::request_answered(&route, method.as_str(), status, took);
+    // The access log: inside the request's span, so the line carries its request id.
+    tracing::info!(status, elapsed_ms = took.as_millis() as u64, "answered");
     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
         response.headers_mut().insert(REQUEST_ID, id);
     }

@@ -196,12 +196,20 @@ impl TestApp {
         let database = format!("test_{}", Uuid::now_v7().simple());
         let mut admin = PgConnection::establish(&server.admin_url).expect("connect");
         execute(&mut admin, &format!("CREATE DATABASE {database} TEMPLATE {}", server.template));
+        Self::spawn_with(&with_database(&server.admin_url, &database), |_| ()).await
+    }
+
+    /// An app on the migrated database at `url`, with `adjust` applied to its settings.
+    pub async fn spawn_with(url: &str, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let path = url.split('?').next().unwrap_or(url);
+        let database = path.rsplit('/').next().expect("a database in the URL").to_owned();
         let mut settings = Settings::load().expect("settings");
         settings.bind = "127.0.0.1:0".into();
         settings.jwt_secret = "a test secret that is long enough to sign with".into();
-        settings.database.url = with_database(&server.admin_url, &database);
+        settings.database.url = url.to_owned();
         settings.database.pool_size = 3;
         settings.http.workers = 1;
+        adjust(&mut settings);
         let catalog = settings.catalog().expect("catalog");
         let pool = db::build_pool(&settings.database.url, &settings.database, catalog.time_zone).expect("pool");
         {

@@ -13,6 +13,8 @@ mod helpers;
 mod imports;
 mod ladder;
 mod operations;
+mod outage;
 mod pipeline;
+mod process;
 mod regions;
 mod registry;
