@@ -24,6 +24,7 @@ fn main() -> anyhow::Result<()> {
     let size = Size {
         enterprises: env_number("PEIYU_BENCH_ENTERPRISES", 100_000),
         visits: env_number("PEIYU_BENCH_VISITS", 1_000_000),
+        seed: 0,
     };
     let rounds = env_number("PEIYU_BENCH_ROUNDS", 200) as usize;
     let mut settings = Settings::load()?;

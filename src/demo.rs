@@ -48,6 +48,9 @@ const BULK_ROWS: u64 = 50_000;
 pub struct Size {
     pub enterprises: u64,
     pub visits: u64,
+    /// Which district of this size: the same seed generates the same rows, names and
+    /// histories (apart from the accounts' passwords, which are always fresh).
+    pub seed: u64,
 }
 
 /// An account of the demo and its fresh password.
@@ -175,8 +178,10 @@ fn create_regions(conn: &mut PgConnection) -> anyhow::Result<Vec<(Uuid, Vec<Uuid
 struct Dice(u64);
 
 impl Dice {
-    fn new(table: u64, row: u64) -> Self {
-        Self(table.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ row)
+    fn new(seed: u64, table: u64, row: u64) -> Self {
+        // Seed 0 leaves the table's stream as it was before there were seeds.
+        let stream = table ^ seed.wrapping_mul(0xD1B5_4A32_D192_ED03);
+        Self(stream.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ row)
     }
 
     fn next(&mut self) -> u64 {
@@ -291,7 +296,7 @@ impl Load<'_> {
     }
 
     fn enterprise(&self, i: u64) -> Synthetic {
-        let mut dice = Dice::new(ENTERPRISES, i);
+        let mut dice = Dice::new(self.size.seed, ENTERPRISES, i);
         let streets = self.district.streets.len();
         let street = dice.below(streets as u64) as usize;
         let park = dice.chance(40).then(|| dice.below(PARK_NAMES.len() as u64) as usize);
@@ -347,7 +352,7 @@ impl Load<'_> {
                 buffered(out, |out| {
                     for i in 0..self.size.enterprises {
                         let e = self.enterprise(i);
-                        let mut dice = Dice::new(NAMES, i);
+                        let mut dice = Dice::new(self.size.seed, NAMES, i);
                         let street = &self.district.streets[e.street];
                         let park = e.park.map(|p| street.parks[p].to_string());
                         let cluster_code = e.cluster.map(|c| self.catalog.clusters.all()[c].code.clone());
@@ -423,7 +428,7 @@ impl Load<'_> {
                         for i in 0..self.size.enterprises {
                             let e = self.enterprise(i);
                             let mut from = 0;
-                            let mut dice = Dice::new(ENTERPRISES ^ 0xFF, i);
+                            let mut dice = Dice::new(self.size.seed, ENTERPRISES ^ 0xFF, i);
                             for (n, &(rank, on)) in e.climbs.iter().enumerate() {
                                 let last = n + 1 == e.climbs.len();
                                 let at = e.created_at.timestamp_millis() as u64 + n as u64;
@@ -473,7 +478,7 @@ impl Load<'_> {
                 |out| {
                     buffered(out, |out| {
                         for v in 0..self.size.visits {
-                            let mut dice = Dice::new(VISITS, v);
+                            let mut dice = Dice::new(self.size.seed, VISITS, v);
                             let e = self.enterprise(dice.below(self.size.enterprises));
                             let street = &self.district.streets[e.street];
                             // Skewed towards the recent past, as counselors keep up their rounds.
@@ -541,7 +546,7 @@ impl Load<'_> {
                     buffered(out, |out| {
                     let at = |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(self.now).to_rfc3339();
                     for r in 0..self.size.enterprises / 8 {
-                        let mut dice = Dice::new(REQUESTS, r);
+                        let mut dice = Dice::new(self.size.seed, REQUESTS, r);
                         let e = self.enterprise(dice.below(self.size.enterprises));
                         let street = &self.district.streets[e.street];
                         let (code, title_text) = *dice.pick(&CATEGORIES);
@@ -590,7 +595,7 @@ impl Load<'_> {
                 buffered(out, |out| {
                     for i in 0..self.size.enterprises {
                         let e = self.enterprise(i);
-                        let mut dice = Dice::new(APPLICATIONS, i);
+                        let mut dice = Dice::new(self.size.seed, APPLICATIONS, i);
                         let street = &self.district.streets[e.street];
                         let applied = match e.climbs.last() {
                             Some(&(rank, on)) if rank >= 2 && on.year() >= 2024 => Some((rank, on.year(), "approved")),
@@ -730,7 +735,7 @@ mod tests {
 
     #[test]
     fn the_dice_are_a_function_of_the_row() {
-        let roll = |row| Dice::new(ENTERPRISES, row).below(1_000);
+        let roll = |row| Dice::new(0, ENTERPRISES, row).below(1_000);
         assert_eq!(roll(7), roll(7));
         let rolls: std::collections::HashSet<_> = (0..100).map(roll).collect();
         assert!(rolls.len() > 50, "spread out");

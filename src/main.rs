@@ -30,6 +30,10 @@ enum Command {
         /// How many visits to generate.
         #[arg(long, default_value_t = 20_000)]
         visits: u64,
+        /// Which district to generate: the same seed and sizes give the same enterprises,
+        /// names, certificates and histories (dated relative to today).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
         /// Seed and exit without serving (for benchmarks and scripts).
         #[arg(long)]
         no_serve: bool,
@@ -87,9 +91,10 @@ fn main() -> anyhow::Result<()> {
             let (_database, pool) = startup::prepare(&settings, &catalog)?;
             serve(&settings, pool, catalog)?;
         }
-        Command::Demo { enterprises, visits, no_serve } => {
+        Command::Demo { enterprises, visits, seed, no_serve } => {
             let (_database, pool) = startup::prepare(&settings, &catalog)?;
-            let seeded = peiyu::demo::seed(&mut *pool.get()?, &catalog, peiyu::demo::Size { enterprises, visits })?;
+            let seeded =
+                peiyu::demo::seed(&mut *pool.get()?, &catalog, peiyu::demo::Size { enterprises, visits, seed })?;
             if seeded.generated {
                 for (step, took) in &seeded.steps {
                     println!("{step:<34} {:>8.1} s", took.as_secs_f64());
@@ -102,6 +107,7 @@ fn main() -> anyhow::Result<()> {
                 println!("{:<22} {:<10} {}", user.username, user.role.as_str(), user.password);
             }
             if !no_serve {
+                println!("\nserving http://{0}/  (API docs: http://{0}/api/docs/)", settings.bind);
                 serve(&settings, pool, catalog)?;
             }
         }

@@ -36,7 +36,7 @@ async fn the_demo_district_loads_and_its_triggers_agree_with_a_rebuild() {
         let pool = app.pool.clone();
         actix_web::rt::task::spawn_blocking(move || {
             let mut conn = pool.get().expect("connection");
-            demo::seed(&mut conn, &catalog, Size { enterprises: 400, visits: 4_000 }).expect("seed")
+            demo::seed(&mut conn, &catalog, Size { enterprises: 400, visits: 4_000, seed: 0 }).expect("seed")
         })
     };
     let seeded = seed(catalog.clone()).await.expect("seeded");
@@ -76,4 +76,64 @@ async fn the_demo_district_loads_and_its_triggers_agree_with_a_rebuild() {
     assert!(!again.generated);
     let summary: Value = app.with_token(token).get("/api/v1/pipeline/summary").await.json().await.expect("json");
     assert_eq!(summary["total"], 400);
+}
+
+/// What a district generated: its enterprises and their histories, as text.
+fn district_of(app: &TestApp) -> String {
+    crate::helpers::query::<Fingerprint>(
+        app,
+        "SELECT string_agg(r, ';' ORDER BY r) AS rows FROM (
+             SELECT concat_ws('|', e.uscc, e.name, e.tier, s.code, e.cluster, e.established_on) AS r
+             FROM enterprises e JOIN regions s ON s.id = e.street_id
+             UNION ALL SELECT concat_ws('|', e.uscc, c.tier, c.effective_on, c.valid_until)
+             FROM certificates c JOIN enterprises e ON e.id = c.enterprise_id) AS all_rows",
+    )
+    .remove(0)
+    .rows
+}
+
+async fn seeded(seed: u64) -> (TestApp, String) {
+    let app = TestApp::spawn().await;
+    let pool = app.pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let catalog = peiyu::config::Settings::load().expect("settings").catalog().expect("catalog");
+        demo::seed(&mut pool.get().expect("connection"), &catalog, Size { enterprises: 300, visits: 600, seed })
+    })
+    .await
+    .expect("joined")
+    .expect("seeded");
+    let district = district_of(&app);
+    (app, district)
+}
+
+#[actix_web::test]
+async fn a_seed_names_one_district_with_every_rung_status_and_role() {
+    let (app, first) = seeded(7).await;
+    let (_, again) = seeded(7).await;
+    let (_, other) = seeded(8).await;
+    assert_eq!(first, again, "the same seed made a different district");
+    assert_ne!(first, other, "another seed made the same district");
+
+    let present = |sql: &str| crate::helpers::query::<Fingerprint>(&app, sql).remove(0).rows;
+    assert_eq!(
+        present("SELECT string_agg(DISTINCT tier, ',' ORDER BY tier) AS rows FROM enterprises"),
+        "hnte,hnte_pool,little_giant,prospect,srdi,tech_sme"
+    );
+    assert_eq!(
+        present("SELECT string_agg(DISTINCT status, ',' ORDER BY status) AS rows FROM service_requests"),
+        "assigned,closed,escalated,in_progress,open,rejected,resolved"
+    );
+    assert_eq!(
+        present("SELECT string_agg(DISTINCT role, ',' ORDER BY role) AS rows FROM users"),
+        "admin,counselor,manager,viewer"
+    );
+    let expiring = present(
+        "SELECT count(*)::text AS rows FROM certificates
+         WHERE ended_on IS NULL AND valid_until BETWEEN current_date AND current_date + 90",
+    );
+    assert!(expiring.parse::<u32>().is_ok_and(|n| n > 0), "no certificate expires soon");
+    for table in ["visits", "applications", "targets"] {
+        let rows = present(&format!("SELECT count(*)::text AS rows FROM {table}"));
+        assert!(rows.parse::<u32>().is_ok_and(|n| n > 0), "no {table}");
+    }
 }
