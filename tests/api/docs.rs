@@ -99,3 +99,44 @@ async fn the_docs_page_is_served_from_the_binary() {
     }
     assert!(!html.contains("//unpkg") && !html.contains("//cdn"), "{html}");
 }
+
+/// Headless Chromium with this machine's closed network in mind: no background fetches,
+/// no component updates, a throwaway profile.
+fn chromium(profile: &std::path::Path) -> Option<std::process::Command> {
+    let binary =
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|b| std::path::Path::new(b).exists())?;
+    let mut command = std::process::Command::new(binary);
+    command
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .arg(format!("--user-data-dir={}", profile.display()));
+    Some(command)
+}
+
+/// The docs page runs in a real browser: Swagger UI fetches the document and draws an
+/// operation block per endpoint, with no network beyond this server. Without Chromium
+/// (`apt-get install chromium`) the check is skipped, unless PEIYU_REQUIRE_BROWSER=1 (CI).
+#[actix_web::test]
+async fn the_docs_page_renders_in_headless_chromium() {
+    let profile = std::env::temp_dir().join(format!("peiyu-chromium-{}", uuid::Uuid::now_v7().simple()));
+    let Some(mut browser) = chromium(&profile) else {
+        assert!(
+            std::env::var_os("PEIYU_REQUIRE_BROWSER").is_none(),
+            "PEIYU_REQUIRE_BROWSER is set but Chromium is not installed"
+        );
+        eprintln!("skipped: Chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let app = TestApp::spawn().await;
+    browser.args(["--virtual-time-budget=15000", "--dump-dom"]).arg(app.url("/api/docs/"));
+    let output =
+        actix_web::rt::task::spawn_blocking(move || browser.output()).await.expect("joined").expect("chromium");
+    let _ = std::fs::remove_dir_all(&profile);
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(dom.contains("Peiyu (培育) API"), "the title did not render:\n{dom:.2000}");
+    let operations = dom.matches("class=\"opblock opblock-").count();
+    assert!(operations >= 50, "{operations} operation blocks rendered");
+    for path in ["/api/v1/enterprises/{id}", "/api/v1/registry/certifications", "/metrics"] {
+        assert!(dom.contains(path), "{path} is not on the page");
+    }
+}
