@@ -141,11 +141,12 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Logs to standard output, filtered by `RUST_LOG` (default `info`): lines for people, or
+/// Logs to standard error (standard output is the commands' own), filtered by `RUST_LOG` (default `info`): lines for people, or
 /// one JSON object per line for a log pipeline when `PEIYU_LOG_FORMAT=json`. Within a
 /// request every line carries the request's span, and with it its `request_id`.
 fn init_logs() -> anyhow::Result<()> {
     let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
     match std::env::var("PEIYU_LOG_FORMAT").as_deref() {
         Ok("json") => logs.json().flatten_event(true).with_current_span(false).init(),

@@ -20,12 +20,24 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Self; 4] = [Self::Admin, Self::Manager, Self::Counselor, Self::Viewer];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "admin",
             Self::Manager => "manager",
             Self::Counselor => "counselor",
             Self::Viewer => "viewer",
+        }
+    }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Admin => "系统管理员",
+            Self::Manager => "区科技局",
+            Self::Counselor => "街道辅导员",
+            Self::Viewer => "只读",
         }
     }
 }
@@ -56,6 +68,8 @@ pub enum ApiScope {
 }
 
 impl ApiScope {
+    pub const ALL: [Self; 2] = [Self::EnterprisesRead, Self::RegistryWrite];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::EnterprisesRead => "enterprises:read",
@@ -63,8 +77,16 @@ impl ApiScope {
         }
     }
 
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::EnterprisesRead => "读取企业",
+            Self::RegistryWrite => "报送认定名单",
+        }
+    }
+
     pub fn parse(scope: &str) -> Option<Self> {
-        [Self::EnterprisesRead, Self::RegistryWrite].into_iter().find(|s| s.as_str() == scope)
+        Self::ALL.into_iter().find(|s| s.as_str() == scope)
     }
 }
 

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ApplicationStatus)]
 pub enum Status {
     /// Materials being put together.
     Preparing,
@@ -36,10 +37,23 @@ impl Status {
             Self::Withdrawn => "withdrawn",
         }
     }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Preparing => "准备材料",
+            Self::PreReviewed => "已预审",
+            Self::Submitted => "已提交",
+            Self::Approved => "已通过",
+            Self::Rejected => "未通过",
+            Self::Withdrawn => "已撤回",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ApplicationAction)]
 pub enum Action {
     /// 材料预审: the counselor has checked the materials.
     PreReview,
@@ -63,6 +77,17 @@ impl Action {
             Self::Approve => "approve",
             Self::Reject => "reject",
             Self::Withdraw => "withdraw",
+        }
+    }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PreReview => "材料预审",
+            Self::Submit => "提交",
+            Self::Approve => "通过",
+            Self::Reject => "驳回",
+            Self::Withdraw => "撤回",
         }
     }
 

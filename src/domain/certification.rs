@@ -57,6 +57,15 @@ impl ChangeKind {
             Self::Certification => "certification",
         }
     }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Promotion => "晋级",
+            Self::Demotion => "降级",
+            Self::Certification => "认定",
+        }
+    }
 }
 
 impl Source {
@@ -70,6 +79,16 @@ impl Source {
             Self::Expiry => "expiry",
         }
     }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Manual => "手工录入",
+            Self::Registry => "认定名单",
+            Self::Application => "申报",
+            Self::Expiry => "到期",
+        }
+    }
 }
 
 impl DemotionReason {
@@ -81,6 +100,16 @@ impl DemotionReason {
             Self::Revoked => "revoked",
             Self::MovedOut => "moved_out",
             Self::Other => "other",
+        }
+    }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Expired => "到期",
+            Self::Revoked => "取消资格",
+            Self::MovedOut => "迁出",
+            Self::Other => "其他",
         }
     }
 }

@@ -15,11 +15,22 @@ pub enum RegionKind {
 }
 
 impl RegionKind {
+    pub const ALL: [Self; 3] = [Self::District, Self::Street, Self::Park];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::District => "district",
             Self::Street => "street",
             Self::Park => "park",
+        }
+    }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::District => "区",
+            Self::Street => "街道",
+            Self::Park => "园区",
         }
     }
 

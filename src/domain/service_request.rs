@@ -98,10 +98,21 @@ impl Priority {
             Self::Urgent => "urgent",
         }
     }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Low => "低",
+            Self::Normal => "普通",
+            Self::High => "高",
+            Self::Urgent => "紧急",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = RequestStatus)]
 pub enum Status {
     Open,
     Assigned,
@@ -129,6 +140,19 @@ impl Status {
         }
     }
 
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Open => "待受理",
+            Self::Assigned => "已分派",
+            Self::InProgress => "办理中",
+            Self::Resolved => "已办结",
+            Self::Closed => "已关闭",
+            Self::Rejected => "已驳回",
+            Self::Escalated => "已上报区局",
+        }
+    }
+
     /// Whether the request still waits for someone to act, so its deadline matters.
     pub fn is_pending(self) -> bool {
         matches!(self, Self::Open | Self::Assigned | Self::InProgress | Self::Escalated)
@@ -137,6 +161,7 @@ impl Status {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = RequestAction)]
 pub enum Action {
     /// Give it to someone (again): from open, assigned or escalated.
     Assign,
@@ -166,6 +191,19 @@ impl Action {
             Self::Reject => "reject",
             Self::Escalate => "escalate",
             Self::Reopen => "reopen",
+        }
+    }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Assign => "分派",
+            Self::Start => "开始办理",
+            Self::Resolve => "办结",
+            Self::Close => "关闭",
+            Self::Reject => "驳回",
+            Self::Escalate => "上报区局",
+            Self::Reopen => "重新打开",
         }
     }
 }

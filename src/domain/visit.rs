@@ -26,6 +26,16 @@ impl Channel {
             Self::Event => "event",
         }
     }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Onsite => "上门走访",
+            Self::Phone => "电话走访",
+            Self::Video => "视频走访",
+            Self::Event => "活动走访",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -62,6 +72,18 @@ impl Purpose {
             Self::DemandCollection => "demand_collection",
             Self::FollowUp => "follow_up",
             Self::Other => "other",
+        }
+    }
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PolicyBriefing => "政策宣讲",
+            Self::ApplicationCoaching => "申报辅导",
+            Self::MaterialPreReview => "材料预审",
+            Self::DemandCollection => "诉求收集",
+            Self::FollowUp => "跟进回访",
+            Self::Other => "其他",
         }
     }
 }

@@ -143,6 +143,53 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
+/// Each enum's codes with the Chinese names people know them by, in its description:
+/// the API speaks codes, the bureau speaks 晋级 and 诉求.
+struct EnumLabels;
+
+impl utoipa::Modify for EnumLabels {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use crate::domain::{access, application, certification, region, service_request, visit};
+        use utoipa::openapi::{RefOr, schema::Schema};
+        let labelled = [
+            ("ApplicationStatus", labels(&application::Status::ALL, application::Status::label)),
+            ("ApplicationAction", labels(&application::Action::ALL, application::Action::label)),
+            ("RequestStatus", labels(&service_request::Status::ALL, service_request::Status::label)),
+            ("RequestAction", labels(&service_request::Action::ALL, service_request::Action::label)),
+            ("Category", labels(&service_request::Category::ALL, service_request::Category::label)),
+            ("Priority", labels(&service_request::Priority::ALL, service_request::Priority::label)),
+            ("Channel", labels(&visit::Channel::ALL, visit::Channel::label)),
+            ("Purpose", labels(&visit::Purpose::ALL, visit::Purpose::label)),
+            ("ChangeKind", labels(&certification::ChangeKind::ALL, certification::ChangeKind::label)),
+            ("Source", labels(&certification::Source::ALL, certification::Source::label)),
+            ("DemotionReason", labels(&certification::DemotionReason::ALL, certification::DemotionReason::label)),
+            ("Role", labels(&access::Role::ALL, access::Role::label)),
+            ("ApiScope", labels(&access::ApiScope::ALL, access::ApiScope::label)),
+            ("RegionKind", labels(&region::RegionKind::ALL, region::RegionKind::label)),
+            ("EventKind", labels(&timeline::EventKind::ALL, timeline::EventKind::label)),
+            ("ImportKind", labels(&crate::import::Kind::ALL, crate::import::Kind::label)),
+        ];
+        let Some(components) = openapi.components.as_mut() else { return };
+        for (name, lines) in labelled {
+            if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+                let described = object.description.take().map(|d| format!("{d}\n\n")).unwrap_or_default();
+                object.description = Some(format!("{described}{lines}"));
+            }
+        }
+    }
+}
+
+/// `code`: label, one per line, each code as serde writes it.
+fn labels<T: Copy + serde::Serialize>(all: &[T], label: fn(T) -> &'static str) -> String {
+    all.iter()
+        .map(|value| {
+            let code = serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            format!("- `{code}`: {}", label(*value))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Every route, registered so that utoipa collects its documentation.
 pub fn routes(config: &mut ServiceConfig) {
     config
@@ -211,10 +258,12 @@ pub fn routes(config: &mut ServiceConfig) {
 
 /// The OpenAPI document of [`routes`], built once.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, document) = utoipa_actix_web::AppExt::into_utoipa_app(actix_web::App::new())
+    let (_, mut document) = utoipa_actix_web::AppExt::into_utoipa_app(actix_web::App::new())
         .openapi(ApiDoc::openapi())
         .configure(routes)
         .split_for_parts();
+    // After the routes: only they bring the schemas in.
+    utoipa::Modify::modify(&EnumLabels, &mut document);
     document
 }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ProbeStatus)]
 pub struct Status {
     pub status: &'static str,
 }

@@ -7,6 +7,7 @@ use crate::config::Catalog;
 use crate::db::{applications, certificates, enterprises, service_requests, visits};
 use crate::domain::Action;
 use crate::domain::certification::ChangeKind;
+use crate::domain::service_request::Action as RequestAction;
 use crate::domain::visit::Channel;
 use crate::error::{AppError, OrNotFound, Problem};
 use crate::http::extract::Query;
@@ -35,6 +36,23 @@ pub enum EventKind {
     Application,
 }
 
+impl EventKind {
+    pub const ALL: [Self; 6] =
+        [Self::Visit, Self::Request, Self::Promotion, Self::Demotion, Self::Certification, Self::Application];
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Visit => "走访",
+            Self::Request => "诉求",
+            Self::Promotion => "晋级",
+            Self::Demotion => "降级",
+            Self::Certification => "认定",
+            Self::Application => "申报",
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEvent {
     pub at: DateTime<Utc>,
@@ -48,26 +66,14 @@ pub struct TimelineEvent {
 }
 
 fn channel_label(channel: &str) -> &'static str {
-    match Channel::try_from(channel.to_owned()) {
-        Ok(Channel::Onsite) => "上门走访",
-        Ok(Channel::Phone) => "电话走访",
-        Ok(Channel::Video) => "视频走访",
-        Ok(Channel::Event) => "活动走访",
-        Err(_) => "走访",
-    }
+    Channel::try_from(channel.to_owned()).map_or("走访", Channel::label)
 }
 
+/// A request's move: raised, or one of the workflow's actions.
 fn action_label(action: &str) -> &'static str {
     match action {
         "raise" => "提出",
-        "assign" => "分派",
-        "start" => "开始办理",
-        "resolve" => "办结",
-        "close" => "关闭",
-        "reject" => "驳回",
-        "escalate" => "上报区局",
-        "reopen" => "重新打开",
-        _ => "更新",
+        other => RequestAction::try_from(other.to_owned()).map_or("更新", RequestAction::label),
     }
 }
 

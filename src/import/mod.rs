@@ -29,11 +29,24 @@ use uuid::Uuid;
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ImportKind)]
 pub enum Kind {
     /// 企业名录: enterprises to register or update, by USCC.
     Enterprises,
     /// 认定名单: certificates to record, by USCC (as a registry feed would).
     Certifications,
+}
+
+impl Kind {
+    pub const ALL: [Self; 2] = [Self::Enterprises, Self::Certifications];
+
+    /// The name people use for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Enterprises => "企业名录",
+            Self::Certifications => "认定名单",
+        }
+    }
 }
 
 /// One bad cell (or row) of the file.

@@ -74,6 +74,16 @@ async fn the_document_changes_only_on_purpose() {
     // Public endpoints say so; everything else requires the bearer scheme.
     assert_eq!(document["paths"]["/api/v1/auth/login"]["post"]["security"], serde_json::json!([{}]));
     assert_eq!(document["security"], serde_json::json!([{"bearer": []}]));
+    // Every enum names each of its codes with its Chinese label (a new enum must too).
+    let schemas = document["components"]["schemas"].as_object().expect("schemas");
+    for (name, schema) in schemas {
+        let Some(codes) = schema["enum"].as_array() else { continue };
+        let description = schema["description"].as_str().unwrap_or_default();
+        for code in codes.iter().filter_map(Value::as_str) {
+            let line = description.lines().find(|l| l.starts_with(&format!("- `{code}`: "))).unwrap_or_default();
+            assert!(!line.is_ascii(), "{name}: `{code}` has no Chinese label in its description");
+        }
+    }
     // Review a change with `cargo insta review` (or INSTA_UPDATE=always cargo test) and
     // commit the new snapshot with the change that made it.
     insta::assert_json_snapshot!("openapi", document);

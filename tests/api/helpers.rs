@@ -87,6 +87,13 @@ extern "C" fn stop_cluster() {
 /// later runs while the migrations stay the same.
 fn prepare_template(admin_url: &str) -> String {
     let mut hasher = DefaultHasher::new();
+    // The migrations this binary embeds, not only those on disk: a binary built before a
+    // migration was added must not build a template under the newer files' name.
+    let embedded =
+        diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&db::MIGRATIONS).expect("embedded migrations");
+    for migration in &embedded {
+        migration.name().to_string().hash(&mut hasher);
+    }
     let mut entries: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
         .expect("migrations directory")
         .filter_map(Result::ok)

@@ -97,8 +97,8 @@ async fn the_served_process_logs_json_with_request_ids_and_no_secrets_and_drains
     let exit = actix_web::rt::task::spawn_blocking(move || child.wait()).await.expect("joined").expect("exited");
     assert!(exit.success(), "exit: {exit:?}");
 
-    let json_lines = std::fs::read_to_string(&stdout).expect("stdout");
-    let logs = json_lines.clone() + &std::fs::read_to_string(&stderr).expect("stderr");
+    let json_lines = std::fs::read_to_string(&stderr).expect("stderr");
+    let logs = json_lines.clone() + &std::fs::read_to_string(&stdout).expect("stdout");
     let lines: Vec<Value> = json_lines
         .lines()
         .filter(|l| !l.trim().is_empty())
