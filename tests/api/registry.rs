@@ -291,7 +291,8 @@ async fn the_change_feed_misses_nothing_under_concurrent_writers() {
                 let id = id_of(&app.enterprise(&body).await);
                 let path = format!("/api/v1/enterprises/{id}/promotions");
                 let promoted = app.post(&path, &json!({"to_tier": "tech_sme", "effective_on": days_ago(1)})).await;
-                assert_eq!(promoted.status(), 201);
+                let status = promoted.status();
+                assert_eq!(status, 201, "{}", promoted.text().await.unwrap_or_default());
                 let item = json!({"uscc": uscc(5000 + serial), "name": format!("名单企业{serial}"), "tier": "hnte", "effective_on": days_ago(1)});
                 let fed = feed(app, feeder, &json!({"source": "工信部", "items": [item]}), &format!("w{serial}")).await;
                 assert_eq!(fed.status(), 200);
