@@ -106,7 +106,7 @@ where
 #[derive(OpenApi)]
 #[openapi(
     modifiers(&SecuritySchemes),
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = [])),
     info(
         title = "Peiyu (培育) API",
         description = "Cultivating enterprises up the ladder 科技型中小企业 → 国高培育库 → 国高 → 专精特新 → 小巨人.\n\n\
@@ -130,7 +130,9 @@ where
 )]
 struct ApiDoc;
 
-/// Access tokens (JWT) and API keys (`pk_…`) both travel as bearer tokens.
+/// People sign in for access tokens (JWT); integrations hold API keys (`pk_…`). Both
+/// travel as bearer tokens; every operation takes either, and answers 403 to a caller
+/// whose role or scopes do not allow it.
 struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
@@ -138,8 +140,20 @@ impl utoipa::Modify for SecuritySchemes {
         use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut bearer = Http::new(HttpAuthScheme::Bearer);
-        bearer.bearer_format = Some("JWT access token, or an API key pk_…".into());
+        bearer.bearer_format = Some("JWT".into());
+        bearer.description =
+            Some("An access token from `POST /api/v1/auth/login` (15 minutes; renew with `/auth/refresh`).".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        let mut api_key = Http::new(HttpAuthScheme::Bearer);
+        api_key.bearer_format = Some("pk_…".into());
+        api_key.description = Some(
+            "An API key for an integration (created by an admin at `POST /api/v1/api-keys`). Scope \
+             `enterprises:read`: reading enterprises with their visits, requests, certificates and \
+             history, reference data, and the change feed (`/changes`), district-wide. Scope \
+             `registry:write`: `POST /registry/certifications`. Anything else is 403."
+                .into(),
+        );
+        components.add_security_scheme("api_key", SecurityScheme::Http(api_key));
     }
 }
 

@@ -73,7 +73,8 @@ async fn the_document_changes_only_on_purpose() {
     assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     // Public endpoints say so; everything else requires the bearer scheme.
     assert_eq!(document["paths"]["/api/v1/auth/login"]["post"]["security"], serde_json::json!([{}]));
-    assert_eq!(document["security"], serde_json::json!([{"bearer": []}]));
+    assert_eq!(document["security"], serde_json::json!([{"bearer": []}, {"api_key": []}]));
+    assert_eq!(document["components"]["securitySchemes"]["api_key"]["bearerFormat"], "pk_…");
     // Every enum names each of its codes with its Chinese label (a new enum must too).
     let schemas = document["components"]["schemas"].as_object().expect("schemas");
     for (name, schema) in schemas {
