@@ -6,11 +6,9 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RegionKind {
-    /// 区
     District,
     /// 街道: the unit counselors are assigned to.
     Street,
-    /// 园区
     Park,
 }
 

@@ -11,23 +11,14 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
-    /// 用地用房
     Space,
-    /// 人才引进
     Talent,
-    /// 人才住房
     Housing,
-    /// 子女教育
     Education,
-    /// 融资
     Finance,
-    /// 政策咨询
     Policy,
-    /// 知识产权
     Ip,
-    /// 资质申报辅导
     Certification,
-    /// 市场拓展
     Market,
     Other,
 }

@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
-    /// 上门走访
     Onsite,
     Phone,
     Video,
@@ -41,15 +40,10 @@ impl Channel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
-    /// 政策宣讲
     PolicyBriefing,
-    /// 申报辅导
     ApplicationCoaching,
-    /// 材料预审
     MaterialPreReview,
-    /// 诉求收集
     DemandCollection,
-    /// 跟进回访
     FollowUp,
     Other,
 }

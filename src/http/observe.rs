@@ -10,7 +10,7 @@ use actix_web::{Error, HttpMessage};
 use std::time::Instant;
 use tracing_actix_web::RequestId;
 
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Middleware: runs inside `TracingLogger`, which assigns the request id.
 pub async fn observe(
