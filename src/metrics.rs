@@ -46,9 +46,12 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         request_seconds: registered(
             r,
             HistogramVec::new(
-                HistogramOpts::new("http_request_duration_seconds", "Time to answer, by route template and method")
-                    .buckets(latency.clone()),
-                &["route", "method"],
+                HistogramOpts::new(
+                    "http_request_duration_seconds",
+                    "Time to answer, by route template, method and status",
+                )
+                .buckets(latency.clone()),
+                &["route", "method", "status"],
             )
             .expect("valid metric"),
         ),
@@ -98,8 +101,9 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
 /// the raw path, so that ids do not make a series each.
 pub fn request_answered(route: &str, method: &str, status: u16, took: Duration) {
     let m = &*METRICS;
-    m.requests.with_label_values(&[route, method, &status.to_string()]).inc();
-    m.request_seconds.with_label_values(&[route, method]).observe(took.as_secs_f64());
+    let labels = [route, method, &status.to_string()];
+    m.requests.with_label_values(&labels).inc();
+    m.request_seconds.with_label_values(&labels).observe(took.as_secs_f64());
 }
 
 /// How the database failed a request.

@@ -64,7 +64,7 @@ async fn metrics_count_requests_by_route_template() {
     assert!(line.rsplit(' ').next().and_then(|n| n.parse::<u64>().ok()).is_some_and(|n| n >= 1), "{line}");
     assert!(!text.contains("0190c0de"), "a raw path became a label");
     for family in [
-        "peiyu_http_request_duration_seconds_bucket{",
+        r#"peiyu_http_request_duration_seconds_count{method="GET",route="/api/v1/enterprises/{id}",status="404"}"#,
         "peiyu_db_pool_connections ",
         "peiyu_db_pool_connections_in_use ",
         "peiyu_db_pool_max_size ",
