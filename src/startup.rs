@@ -66,7 +66,7 @@ impl Application {
             auth: settings.auth.clone(),
             visits: settings.visits.clone(),
         });
-        let document = http::openapi();
+        let document = http::openapi::document();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(http::observe::observe))

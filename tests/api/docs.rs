@@ -75,6 +75,18 @@ async fn the_document_changes_only_on_purpose() {
     assert_eq!(document["paths"]["/api/v1/auth/login"]["post"]["security"], serde_json::json!([{}]));
     assert_eq!(document["security"], serde_json::json!([{"bearer": []}, {"api_key": []}]));
     assert_eq!(document["components"]["securitySchemes"]["api_key"]["bearerFormat"], "pk_…");
+    // Every operation documents the answers any request may get: 401 unless public, 503
+    // where the database is needed.
+    for (method, path) in operations(&document) {
+        let operation = &document["paths"][&path][&method];
+        let responses = operation["responses"].as_object().expect("responses");
+        if operation["security"] != serde_json::json!([{}]) {
+            assert!(responses.contains_key("401"), "{method} {path} does not document 401");
+        }
+        if path.starts_with("/api/v1") {
+            assert!(responses.contains_key("503"), "{method} {path} does not document 503");
+        }
+    }
     // Every enum names each of its codes with its Chinese label (a new enum must too).
     let schemas = document["components"]["schemas"].as_object().expect("schemas");
     for (name, schema) in schemas {
