@@ -3,6 +3,7 @@
 //! labels of every enum.
 
 use crate::http::timeline;
+use actix_web::http::StatusCode;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Content, Ref, RefOr};
@@ -122,7 +123,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
 }
 
 /// The answers any operation may give besides its own: 401 to a protected one without
-/// valid credentials, 503 from any that needs the database while it is unreachable.
+/// valid credentials, 503 from any that needs the database while it is unreachable. And a
+/// description for every answer, which OpenAPI requires.
 struct CommonResponses;
 
 impl Modify for CommonResponses {
@@ -140,6 +142,16 @@ impl Modify for CommonResponses {
             for operation in operations.into_iter().flatten() {
                 let public = operation.security.as_ref().is_some_and(|s| s.contains(&SecurityRequirement::default()));
                 let responses = &mut operation.responses.responses;
+                // OpenAPI requires every response to be described; where a handler did
+                // not, its status's reason phrase says what little there is to say.
+                for (status, response) in responses.iter_mut() {
+                    if let RefOr::T(response) = response
+                        && response.description.is_empty()
+                    {
+                        let reason = status.parse().ok().and_then(|s| StatusCode::from_u16(s).ok());
+                        response.description = reason.and_then(|s| s.canonical_reason()).unwrap_or("Answer").to_owned();
+                    }
+                }
                 if !public {
                     responses
                         .entry("401".into())

@@ -80,6 +80,12 @@ async fn the_document_changes_only_on_purpose() {
     for (method, path) in operations(&document) {
         let operation = &document["paths"][&path][&method];
         let responses = operation["responses"].as_object().expect("responses");
+        for (status, response) in responses {
+            assert!(
+                response["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{method} {path} {status}: no description"
+            );
+        }
         if operation["security"] != serde_json::json!([{}]) {
             assert!(responses.contains_key("401"), "{method} {path} does not document 401");
         }
