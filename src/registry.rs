@@ -4,8 +4,9 @@
 //! The rules are those of a single grant ([`crate::certification::grant`], source
 //! `registry`), applied set-wise so that a list of 100,000 rows takes a handful of
 //! statements rather than a million: lock the enterprises named, register the unknown
-//! ones (unassigned to a street, for triage), skip certificates already recorded, then
-//! write certificates, history, tiers and audit entries a chunk at a time.
+//! ones (unassigned to a street, for triage) straight at the rung their listings take
+//! them to, skip certificates already recorded, then write certificates, history, the
+//! known enterprises' new tiers and audit entries a chunk at a time.
 
 use crate::certification::Step;
 use crate::config::Catalog;
@@ -62,7 +63,7 @@ pub fn record(
     let mut known: HashMap<String, Enterprise> =
         enterprises::lock_by_uscc(conn, &usccs)?.into_iter().map(|e| (e.fields.uscc.clone(), e)).collect();
     let registered = register_unknown(conn, catalog, context, listings, &mut known)?;
-    let ids: Vec<Uuid> = known.values().map(|e| e.id).collect();
+    let ids: Vec<Uuid> = known.values().map(|e| e.id).filter(|id| !registered.contains(id)).collect();
     let recorded: HashSet<(Uuid, String, NaiveDate)> = certificates::identities(conn, &ids)?.into_iter().collect();
 
     let plan = plan(catalog, listings, &known, &registered, &recorded)?;
@@ -117,9 +118,11 @@ pub fn record(
     Ok(plan.tally)
 }
 
-/// Registers the enterprises of `listings` not in `known` (named as their first listing
-/// names them, unassigned to a street) and adds them to `known`, locked. Returns the ids
-/// it registered.
+/// Registers the enterprises of `listings` not in `known` (named as their lowest-rung
+/// listing names them, unassigned to a street) and adds them to `known`, locked. Each is
+/// registered at the rung its listings take it to from the bottom, so that it is written
+/// once rather than registered and then moved; its history still records each step (see
+/// [`plan`]). Returns the ids it registered.
 fn register_unknown(
     conn: &mut PgConnection,
     catalog: &Catalog,
@@ -127,16 +130,22 @@ fn register_unknown(
     listings: &[Listing],
     known: &mut HashMap<String, Enterprise>,
 ) -> Result<HashSet<Uuid>, AppError> {
-    let mut names: HashMap<&str, &str> = HashMap::new();
-    for listing in listings.iter().filter(|l| !known.contains_key(&l.uscc)) {
-        names.entry(&listing.uscc).or_insert(&listing.name);
+    // Each newcomer's name and the rung its listings take it to.
+    let mut newcomers: HashMap<&str, (&str, Tier)> = HashMap::new();
+    for listing in sorted(listings).into_iter().filter(|l| !known.contains_key(&l.uscc)) {
+        let (_, tier) = newcomers.entry(&listing.uscc).or_insert_with(|| (&listing.name, catalog.ladder.base()));
+        if certification::grant(tier, &listing.tier, Source::Registry).map_err(AppError::conflict)?
+            == ChangeKind::Promotion
+        {
+            *tier = listing.tier.clone();
+        }
     }
-    if names.is_empty() {
+    if newcomers.is_empty() {
         return Ok(HashSet::new());
     }
-    let new: Vec<(Uuid, EnterpriseFields)> = names
+    let new: Vec<(Uuid, EnterpriseFields, String)> = newcomers
         .iter()
-        .map(|(uscc, name)| {
+        .map(|(uscc, (name, tier))| {
             let fields = EnterpriseFields {
                 uscc: (*uscc).to_owned(),
                 name: (*name).to_owned(),
@@ -150,15 +159,16 @@ fn register_unknown(
                 employees: None,
                 tags: Vec::new(),
             };
-            (Uuid::now_v7(), fields)
+            (Uuid::now_v7(), fields, tier.code().to_owned())
         })
         .collect();
-    let inserted = enterprises::insert_new(conn, new, catalog.ladder.base().code())?;
+    let inserted = enterprises::insert_new(conn, new)?;
     audit::record_all(conn, context, inserted.iter().map(|e| Change::created("enterprise", e.id, e)))?;
     let registered = inserted.iter().map(|e| e.id).collect();
     known.extend(inserted.into_iter().map(|e| (e.fields.uscc.clone(), e)));
     // Registered by someone else since this transaction looked: lock theirs instead.
-    let raced: Vec<String> = names.keys().filter(|uscc| !known.contains_key(**uscc)).map(|u| (*u).to_owned()).collect();
+    let raced: Vec<String> =
+        newcomers.keys().filter(|uscc| !known.contains_key(**uscc)).map(|u| (*u).to_owned()).collect();
     if !raced.is_empty() {
         known.extend(enterprises::lock_by_uscc(conn, &raced)?.into_iter().map(|e| (e.fields.uscc.clone(), e)));
     }
@@ -182,8 +192,7 @@ struct Plan<'a> {
     tally: Tally,
 }
 
-/// Decides each listing's move. An enterprise's listings go lowest rung first, so that
-/// a list naming it for 科技型中小企业 and 国高 records two promotions in ladder order.
+/// Decides each listing's move, an enterprise's listings in [`sorted`] order.
 fn plan<'a>(
     catalog: &Catalog,
     listings: &'a [Listing],
@@ -191,13 +200,11 @@ fn plan<'a>(
     registered: &HashSet<Uuid>,
     recorded: &HashSet<(Uuid, String, NaiveDate)>,
 ) -> Result<Plan<'a>, AppError> {
-    let mut order: Vec<&Listing> = listings.iter().collect();
-    order.sort_by(|a, b| (&a.uscc, &a.tier, a.effective_on).cmp(&(&b.uscc, &b.tier, b.effective_on)));
     // Where each enterprise named stands as its listings are applied in turn.
     let mut standing: HashMap<Uuid, (&Enterprise, Tier)> = HashMap::new();
     let mut seen = HashSet::new();
     let (mut grants, mut tally) = (Vec::new(), Tally::default());
-    for listing in order {
+    for listing in sorted(listings) {
         let enterprise = known
             .get(&listing.uscc)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{} was neither found nor registered", listing.uscc)))?;
@@ -206,9 +213,16 @@ fn plan<'a>(
             tally.unchanged += 1;
             continue;
         }
-        let (_, from) = standing
-            .entry(enterprise.id)
-            .or_insert_with(|| (enterprise, catalog.ladder.standing([enterprise.tier.as_str()])));
+        // A newly registered enterprise already stands where its listings take it; its
+        // history starts from the bottom rung all the same.
+        let (_, from) = standing.entry(enterprise.id).or_insert_with(|| {
+            let from = if registered.contains(&enterprise.id) {
+                catalog.ladder.base()
+            } else {
+                catalog.ladder.standing([enterprise.tier.as_str()])
+            };
+            (enterprise, from)
+        });
         let kind = certification::grant(from, &listing.tier, Source::Registry).map_err(AppError::conflict)?;
         let count = match kind {
             _ if first && registered.contains(&enterprise.id) => &mut tally.created,
@@ -229,8 +243,16 @@ fn plan<'a>(
     }
     let moves = standing
         .into_values()
-        .filter(|(enterprise, tier)| enterprise.tier != tier.code())
+        .filter(|(enterprise, tier)| !registered.contains(&enterprise.id) && enterprise.tier != tier.code())
         .map(|(enterprise, tier)| (enterprise.id, tier.code().to_owned()))
         .collect();
     Ok(Plan { grants, moves, tally })
+}
+
+/// An enterprise's listings lowest rung first, so that a list naming it for
+/// 科技型中小企业 and 国高 applies them in ladder order.
+fn sorted(listings: &[Listing]) -> Vec<&Listing> {
+    let mut order: Vec<&Listing> = listings.iter().collect();
+    order.sort_by(|a, b| (&a.uscc, &a.tier, a.effective_on).cmp(&(&b.uscc, &b.tier, b.effective_on)));
+    order
 }

@@ -78,16 +78,14 @@ pub fn insert(conn: &mut PgConnection, id: Uuid, fields: &EnterpriseFields, tier
         .get_result(conn)
 }
 
-/// Registers many enterprises at `tier`, skipping USCCs registered meanwhile (the
+/// Registers many enterprises, each at its tier, skipping USCCs registered meanwhile (the
 /// caller locks those instead). Rows go in USCC order, so two batches registering the
 /// same enterprises wait on each other instead of deadlocking.
-pub fn insert_new(
-    conn: &mut PgConnection,
-    new: Vec<(Uuid, EnterpriseFields)>,
-    tier: &str,
-) -> QueryResult<Vec<Enterprise>> {
-    let mut rows: Vec<_> =
-        new.into_iter().map(|(id, fields)| (enterprises::id.eq(id), fields, enterprises::tier.eq(tier))).collect();
+pub fn insert_new(conn: &mut PgConnection, new: Vec<(Uuid, EnterpriseFields, String)>) -> QueryResult<Vec<Enterprise>> {
+    let mut rows: Vec<_> = new
+        .into_iter()
+        .map(|(id, fields, tier)| (enterprises::id.eq(id), fields, enterprises::tier.eq(tier)))
+        .collect();
     rows.sort_by(|a, b| a.1.uscc.cmp(&b.1.uscc));
     let mut inserted = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(rows_per_insert(13)) {

@@ -8,13 +8,13 @@ use peiyu::domain::Role;
 use serde_json::Value;
 
 #[derive(QueryableByName, Debug, PartialEq)]
-struct Fingerprint {
+pub struct Fingerprint {
     #[diesel(sql_type = diesel::sql_types::Text)]
     rows: String,
 }
 
 /// Every maintained aggregate, as text in a stable order.
-fn aggregates(app: &TestApp) -> Vec<Fingerprint> {
+pub fn aggregates(app: &TestApp) -> Vec<Fingerprint> {
     crate::helpers::query(
         app,
         "SELECT string_agg(r, ';' ORDER BY r) AS rows FROM (
