@@ -1,4 +1,4 @@
-//! How fast a certification list imports, beside a raw `COPY` of the same rows.
+//! How fast certification lists and rosters import, beside a raw `COPY` of the same rows.
 //!
 //!   DATABASE_URL=… PEIYU_BENCH_ROWS=100000 cargo bench --bench import
 //!
@@ -6,10 +6,12 @@
 //! Chinese headers, `COPY`s it into a scratch table (the floor: PostgreSQL storing the
 //! same rows, nothing checked, nothing derived), then imports it the way `peiyu import`
 //! does three times: as a list of enterprises Peiyu does not know yet (each registered,
-//! certified, promoted, audited), as a list of a higher rung for the same enterprises
-//! (each promoted), and the second list again (each unchanged). `DATABASE_URL` picks the
-//! server; unset, a private cluster under `target/peiyu-bench` is used. The enterprises
-//! it registers carry USCCs in a range the demo does not use, and are removed at the end.
+//! certified, audited), as a list of a higher rung for the same enterprises (each
+//! promoted), and the second list again (each unchanged). Then a roster (企业名录) of as
+//! many other enterprises, three times: new, the same again, every contact changed.
+//! `DATABASE_URL` picks the server; unset, a private cluster under `target/peiyu-bench`
+//! is used. The enterprises it registers carry USCCs in a range the demo does not use,
+//! and are removed at the end.
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, ExecuteCopyFromDsl, PgConnection};
@@ -39,6 +41,21 @@ fn list(rows: u64, tier: &str, effective_on: chrono::NaiveDate) -> Vec<u8> {
     csv.into_bytes()
 }
 
+/// A roster of `rows` enterprises (numbered after the list's, so in the same USCC range)
+/// naming `contact` as each one's contact.
+fn roster(rows: u64, contact: &str) -> Vec<u8> {
+    let mut csv = String::from("统一社会信用代码,企业名称,成立日期,地址,联系人,联系电话,从业人数\n");
+    for n in 0..rows {
+        csv.push_str(&format!(
+            "{},深圳市名录基准{n}电子有限公司,2015-03-01,深圳市宝安区基准路{n}号,{contact},138{:08},{}\n",
+            uscc(5_000_000 + n),
+            n % 100_000_000,
+            10 + n % 300
+        ));
+    }
+    csv.into_bytes()
+}
+
 fn main() -> anyhow::Result<()> {
     let rows = std::env::var("PEIYU_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let mut settings = Settings::load()?;
@@ -50,6 +67,7 @@ fn main() -> anyhow::Result<()> {
     let effective_on = catalog.today() - chrono::Days::new(30);
     let first = list(rows, "科技型中小企业", effective_on);
     let second = list(rows, "国家高新技术企业", effective_on);
+    let (roster_first, roster_second) = (roster(rows, "张三"), roster(rows, "李四"));
     let rate = |seconds: f64| rows as f64 / seconds;
 
     // The floor: the same bytes into a scratch table by COPY.
@@ -74,19 +92,29 @@ fn main() -> anyhow::Result<()> {
     let context = Context { actor: Actor::System, request_id: None };
     let started_at = chrono::Utc::now().to_rfc3339();
     let mut conn = pool.get()?;
-    for (what, bytes) in [("new enterprises", &first), ("promotions", &second), ("the same list again", &second)] {
+    let runs = [
+        (Kind::Certifications, "new enterprises", &first),
+        (Kind::Certifications, "promotions", &second),
+        (Kind::Certifications, "the same list again", &second),
+        (Kind::Enterprises, "new enterprises", &roster_first),
+        (Kind::Enterprises, "the same roster again", &roster_first),
+        (Kind::Enterprises, "each contact changed", &roster_second),
+    ];
+    for (kind, what, bytes) in runs {
         let sheet = sheet::read(bytes, sheet::Format::Csv)?;
         let started = Instant::now();
-        let report = import::run(&mut conn, &catalog, &context, &sheet, Some(Kind::Certifications), false, &|_| {})
+        let report = import::run(&mut conn, &catalog, &context, &sheet, Some(kind), false, &|_| {})
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let took = started.elapsed().as_secs_f64();
         let t = &report.tally;
         println!(
-            "import, {what}: {took:.2} s ({:.0} rows/s, {:.1}× the COPY time): {} created, {} promoted, {} unchanged, {} rejected",
+            "import {}, {what}: {took:.2} s ({:.0} rows/s, {:.1}× the COPY time): {} created, {} promoted, {} updated, {} unchanged, {} rejected",
+            kind.label(),
             rate(took),
             took / copy,
             t.created,
             t.promoted,
+            report.updated,
             t.unchanged,
             report.rejected
         );

@@ -125,6 +125,44 @@ pub fn set_tiers(conn: &mut PgConnection, moves: &[(Uuid, String)]) -> QueryResu
     enterprises::table.filter(enterprises::id.eq_any(&ids)).select(Enterprise::as_select()).load(conn)
 }
 
+/// Writes many enterprises' new fields (see [`update`]) in one statement.
+pub fn update_all(conn: &mut PgConnection, changes: &[(Uuid, &EnterpriseFields)]) -> QueryResult<Vec<Enterprise>> {
+    use diesel::sql_types::{Array, Date, Int4, Jsonb, Nullable, Uuid as SqlUuid};
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = changes.iter().map(|(id, _)| *id).collect();
+    let field = |f: fn(&EnterpriseFields) -> Option<&str>| changes.iter().map(|(_, c)| f(c)).collect::<Vec<_>>();
+    // An array of arrays must be rectangular in PostgreSQL: each row's tags travel as JSON.
+    let tags: Vec<serde_json::Value> = changes.iter().map(|(_, c)| serde_json::json!(c.tags)).collect();
+    diesel::sql_query(
+        "UPDATE enterprises e
+         SET uscc = m.uscc, name = m.name, street_id = m.street_id, park_id = m.park_id, cluster = m.cluster,
+             established_on = m.established_on, address = m.address, contact_name = m.contact_name,
+             contact_phone = m.contact_phone, employees = m.employees,
+             tags = ARRAY(SELECT jsonb_array_elements_text(m.tags)), version = e.version + 1, updated_at = now()
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::date[],
+                     $8::text[], $9::text[], $10::text[], $11::int4[], $12::jsonb[])
+              AS m (id, uscc, name, street_id, park_id, cluster, established_on, address, contact_name,
+                    contact_phone, employees, tags)
+         WHERE e.id = m.id",
+    )
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<Text>, _>(changes.iter().map(|(_, c)| c.uscc.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(changes.iter().map(|(_, c)| c.name.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<SqlUuid>>, _>(changes.iter().map(|(_, c)| c.street_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<SqlUuid>>, _>(changes.iter().map(|(_, c)| c.park_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(field(|c| c.cluster.as_deref()))
+    .bind::<Array<Nullable<Date>>, _>(changes.iter().map(|(_, c)| c.established_on).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(field(|c| c.address.as_deref()))
+    .bind::<Array<Nullable<Text>>, _>(field(|c| c.contact_name.as_deref()))
+    .bind::<Array<Nullable<Text>>, _>(field(|c| c.contact_phone.as_deref()))
+    .bind::<Array<Nullable<Int4>>, _>(changes.iter().map(|(_, c)| c.employees).collect::<Vec<_>>())
+    .bind::<Array<Jsonb>, _>(&tags)
+    .execute(conn)?;
+    enterprises::table.filter(enterprises::id.eq_any(&ids)).select(Enterprise::as_select()).load(conn)
+}
+
 pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Enterprise> {
     let enterprise = enterprises::table.find(id).select(Enterprise::as_select()).get_result(conn)?;
     within_scope(scope, enterprise.fields.street_id, enterprise)

@@ -8,23 +8,19 @@
 //! again, and importing the same file twice changes nothing. A dry run does it all in a
 //! transaction it rolls back.
 
+mod roster;
 pub mod sheet;
 
 use crate::config::Catalog;
-use crate::db::audit::{self, Change, Context};
-use crate::db::enterprises::{self, Enterprise, EnterpriseFields};
-use crate::db::regions;
-use crate::domain::RegionKind;
+use crate::db::audit::Context;
 use crate::domain::listing::{self, ListedRow};
 use crate::error::AppError;
-use crate::http::enterprises::EnterpriseBody;
 use crate::registry::{self, Tally};
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use sheet::Sheet;
 use std::collections::HashMap;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
@@ -180,7 +176,7 @@ pub fn run(
     let columns = Columns::map(&sheet.headers, kind)?;
     let import = |conn: &mut PgConnection| match columns.kind {
         Kind::Certifications => import_certifications(conn, catalog, context, sheet, &columns, progress),
-        Kind::Enterprises => import_enterprises(conn, catalog, context, sheet, &columns, progress),
+        Kind::Enterprises => roster::import(conn, catalog, context, &sheet.rows, &columns, progress),
     };
     let mut report = if dry_run {
         // Everything in one transaction, rolled back: the chunks become savepoints.
@@ -250,157 +246,6 @@ fn import_certifications(
         progress(chunk.len());
     }
     Ok(report)
-}
-
-/// Streets and parks by name (with or without 街道) and by code.
-struct Places {
-    streets: HashMap<String, Uuid>,
-    parks: HashMap<String, Uuid>,
-}
-
-impl Places {
-    fn load(conn: &mut PgConnection) -> Result<Self, AppError> {
-        let (mut streets, mut parks) = (HashMap::new(), HashMap::new());
-        for region in regions::all(conn)? {
-            let names = match region.kind {
-                RegionKind::Street => &mut streets,
-                RegionKind::Park => &mut parks,
-                RegionKind::District => continue,
-            };
-            names.insert(region.code.to_lowercase(), region.id);
-            names.insert(region.name.trim_end_matches("街道").to_owned(), region.id);
-            names.insert(region.name, region.id);
-        }
-        Ok(Self { streets, parks })
-    }
-}
-
-fn import_enterprises(
-    conn: &mut PgConnection,
-    catalog: &Catalog,
-    context: &Context,
-    sheet: &Sheet,
-    columns: &Columns,
-    progress: &dyn Fn(usize),
-) -> Result<Report, AppError> {
-    let places = Places::load(conn)?;
-    let mut report = Report::default();
-    for chunk in sheet.rows.chunks(CHUNK) {
-        conn.transaction(|conn| {
-            for (number, cells) in chunk {
-                match upsert_enterprise(conn, catalog, context, &places, columns, cells) {
-                    Ok(Upserted::Created) => report.tally.created += 1,
-                    Ok(Upserted::Updated) => report.updated += 1,
-                    Ok(Upserted::Unchanged) => report.tally.unchanged += 1,
-                    Err(problems) => {
-                        report.rejected += 1;
-                        report.problems.extend(problems.into_iter().map(|(column, problem)| RowProblem {
-                            row: *number,
-                            column,
-                            problem,
-                        }));
-                    }
-                }
-            }
-            Ok::<_, AppError>(())
-        })?;
-        progress(chunk.len());
-    }
-    Ok(report)
-}
-
-enum Upserted {
-    Created,
-    Updated,
-    Unchanged,
-}
-
-/// Registers or updates the enterprise of one row: cells that are filled in replace what
-/// is recorded, blank cells leave it. Bad cells are returned as (column, problem).
-fn upsert_enterprise(
-    conn: &mut PgConnection,
-    catalog: &Catalog,
-    context: &Context,
-    places: &Places,
-    columns: &Columns,
-    cells: &[String],
-) -> Result<Upserted, Vec<(String, String)>> {
-    let fail = |e: AppError| vec![(String::new(), e.to_string())];
-    let cell = |field: &'static str| columns.cell(cells, field);
-    let mut problems = Vec::new();
-    let mut place = |field: &'static str, names: &HashMap<String, Uuid>| {
-        let name = cell(field)?;
-        let id = names.get(name).or_else(|| names.get(&name.to_lowercase())).copied();
-        if id.is_none() {
-            problems.push((columns.header(field), format!("no {field} is called `{name}`")));
-        }
-        id
-    };
-    let street_id = place("street", &places.streets);
-    let park_id = place("park", &places.parks);
-    let cluster = cell("cluster")
-        .map(|c| catalog.clusters.all().iter().find(|k| k.name == c).map_or_else(|| c.to_owned(), |k| k.code.clone()));
-    let established_on = cell("established_on")
-        .map(|d| listing::date(d).map_err(|e| problems.push((columns.header("established_on"), e))).ok());
-    let employees = cell("employees").map(|n| {
-        n.parse::<i32>()
-            .map_err(|_| problems.push((columns.header("employees"), format!("`{n}` is not a number"))))
-            .ok()
-    });
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let uscc = cell("uscc").unwrap_or_default().to_owned();
-    let current = enterprises::lock_by_uscc(conn, std::slice::from_ref(&uscc)).map_err(|e| fail(e.into()))?.pop();
-    let base = current.as_ref().map(|e| EnterpriseBody::from(e.fields.clone()));
-    let text = |field: &'static str, was: Option<String>| cell(field).map(str::to_owned).or(was);
-    let body = EnterpriseBody {
-        uscc,
-        name: cell("name").map(str::to_owned).unwrap_or_default(),
-        street_id: street_id.or(base.as_ref().and_then(|b| b.street_id)),
-        park_id: park_id.or(base.as_ref().and_then(|b| b.park_id)),
-        cluster: cluster.or(base.as_ref().and_then(|b| b.cluster.clone())),
-        established_on: established_on.flatten().or(base.as_ref().and_then(|b| b.established_on)),
-        address: text("address", base.as_ref().and_then(|b| b.address.clone())),
-        contact_name: text("contact_name", base.as_ref().and_then(|b| b.contact_name.clone())),
-        contact_phone: text("contact_phone", base.as_ref().and_then(|b| b.contact_phone.clone())),
-        employees: employees.flatten().or(base.as_ref().and_then(|b| b.employees)),
-        tags: base.map(|b| b.tags).unwrap_or_default(),
-    };
-    let fields = body.into_fields(catalog).map_err(|e| match e {
-        AppError::Validation(errors) => {
-            errors.into_iter().map(|f| (columns.header(field_of(&f.field)), f.message)).collect()
-        }
-        other => fail(other),
-    })?;
-    save(conn, context, catalog, current, fields).map_err(fail)
-}
-
-/// The import field a validation error names (`street_id` is the `street` column).
-fn field_of(api_field: &str) -> &str {
-    api_field.strip_suffix("_id").unwrap_or(api_field)
-}
-
-fn save(
-    conn: &mut PgConnection,
-    context: &Context,
-    catalog: &Catalog,
-    current: Option<Enterprise>,
-    fields: EnterpriseFields,
-) -> Result<Upserted, AppError> {
-    match current {
-        Some(current) if current.fields == fields => Ok(Upserted::Unchanged),
-        Some(current) => {
-            let updated = enterprises::update(conn, current.id, &fields)?;
-            audit::record(conn, context, Change::changed("enterprise", current.id, "update", &current, &updated))?;
-            Ok(Upserted::Updated)
-        }
-        None => {
-            let created = enterprises::insert(conn, Uuid::now_v7(), &fields, catalog.ladder.base().code())?;
-            audit::record(conn, context, Change::created("enterprise", created.id, &created))?;
-            Ok(Upserted::Created)
-        }
-    }
 }
 
 /// The row-level report written next to an imported file: `row,column,problem`.

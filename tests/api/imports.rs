@@ -128,16 +128,45 @@ async fn a_roster_registers_and_updates_enterprises_by_uscc() {
 
     let again: Value = upload(&app, &manager, "企业名录.xlsx", roster_xlsx(), "").await.json().await.expect("json");
     assert_eq!((again["unchanged"].as_u64(), again["updated"].as_u64()), (Some(2), Some(0)), "{again}");
-    // A later roster moves a number: the enterprise is updated, and the change audited.
+    // A later roster moves a number: the enterprise is updated (its tags kept), and the
+    // change audited.
+    let tag = format!(
+        "WITH t AS (UPDATE enterprises SET tags = '{{重点, 上市后备}}' WHERE uscc = '{}' RETURNING 1) SELECT count(*) AS n FROM t",
+        uscc(11)
+    );
+    assert_eq!(count(&app, &tag), 1);
     let csv = format!("统一社会信用代码,企业名称,从业人数\n{},新安智造有限公司,150\n", uscc(11));
     let moved: Value =
         upload(&app, &manager, "更新.csv", csv.into_bytes(), "?kind=enterprises").await.json().await.expect("json");
     assert_eq!(moved["updated"], 1, "{moved}");
     assert_eq!(count(&app, "SELECT count(*) AS n FROM audit_log WHERE entity = 'enterprise' AND action = 'update'"), 1);
     assert_eq!(
-        count(&app, &format!("SELECT count(*) AS n FROM enterprises WHERE employees = 150 AND street_id = '{street}'")),
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) AS n FROM enterprises WHERE employees = 150 AND street_id = '{street}' \
+             AND tags = '{{重点, 上市后备}}' AND version = 2"
+            )
+        ),
         1
     );
+
+    // Rows naming one USCC apply in file order, each over what the one before left: the
+    // enterprise is registered once, with the later row's number and the earlier's phone.
+    let csv = format!(
+        "统一社会信用代码,企业名称,所属街道,从业人数,联系电话\n{u},两行科技有限公司,新安,10,0755-7654321\n{u},两行科技有限公司,,12,\n",
+        u = uscc(15)
+    );
+    let twice: Value =
+        upload(&app, &manager, "两行.csv", csv.into_bytes(), "?kind=enterprises").await.json().await.expect("json");
+    assert_eq!((twice["created"].as_u64(), twice["updated"].as_u64()), (Some(1), Some(1)), "{twice}");
+    let both = format!(
+        "SELECT count(*) AS n FROM enterprises WHERE uscc = '{}' AND employees = 12 AND contact_phone = '0755-7654321' \
+         AND street_id = '{street}'",
+        uscc(15)
+    );
+    assert_eq!(count(&app, &both), 1);
+    assert_eq!(count(&app, &format!("SELECT count(*) AS n FROM audit_log WHERE after->>'uscc' = '{}'", uscc(15))), 1);
 }
 
 /// Runs `peiyu import FILE ARGS…` against the test's database: its standard output.

@@ -84,16 +84,17 @@ async fn the_served_process_logs_json_with_request_ids_and_no_secrets_and_drains
 
     // A request in flight when SIGTERM arrives is answered before the process exits.
     let form = reqwest::multipart::Form::new()
-        .part("file", reqwest::multipart::Part::bytes(roster(3_000)).file_name("花名册.csv"));
+        .part("file", reqwest::multipart::Part::bytes(roster(20_000)).file_name("花名册.csv"));
     let in_flight =
         actix_web::rt::spawn(client.post(format!("{base}/api/v1/imports")).bearer_auth(&access).multipart(form).send());
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert!(!in_flight.is_finished(), "the import ended before SIGTERM: the roster must be bigger");
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
     let imported = in_flight.await.expect("joined").expect("answered despite SIGTERM");
     assert_eq!(imported.status(), 200);
     let report: Value = imported.json().await.expect("json");
-    assert_eq!(report["rows"], 3_000, "{report}");
+    assert_eq!(report["rows"], 20_000, "{report}");
     let exit = actix_web::rt::task::spawn_blocking(move || child.wait()).await.expect("joined").expect("exited");
     assert!(exit.success(), "exit: {exit:?}");
 
