@@ -10,8 +10,8 @@ use crate::config::Catalog;
 use crate::db::audit::{self, Change, Context};
 use crate::db::enterprises::{self, Enterprise, EnterpriseFields};
 use crate::db::regions;
-use crate::domain::RegionKind;
 use crate::domain::listing;
+use crate::domain::{RegionKind, Uscc};
 use crate::error::AppError;
 use crate::http::enterprises::EnterpriseBody;
 use chrono::NaiveDate;
@@ -87,7 +87,11 @@ impl RosterRow {
             return Err(problems);
         }
         Ok(Self {
-            uscc: text("uscc").unwrap_or_default(),
+            // Written as the enterprise is recorded, so that `91440300ma…` finds it; a code
+            // that does not parse stays as written, for the checks to name.
+            uscc: cell("uscc")
+                .map(|u| Uscc::parse(u).map_or_else(|_| u.to_owned(), Uscc::into_string))
+                .unwrap_or_default(),
             name: text("name").unwrap_or_default(),
             street_id,
             park_id,

@@ -135,7 +135,8 @@ async fn a_roster_registers_and_updates_enterprises_by_uscc() {
         uscc(11)
     );
     assert_eq!(count(&app, &tag), 1);
-    let csv = format!("统一社会信用代码,企业名称,从业人数\n{},新安智造有限公司,150\n", uscc(11));
+    // (Its USCC in lower case, as spreadsheets sometimes have it.)
+    let csv = format!("统一社会信用代码,企业名称,从业人数\n{},新安智造有限公司,150\n", uscc(11).to_lowercase());
     let moved: Value =
         upload(&app, &manager, "更新.csv", csv.into_bytes(), "?kind=enterprises").await.json().await.expect("json");
     assert_eq!(moved["updated"], 1, "{moved}");
