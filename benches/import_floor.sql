@@ -6,10 +6,10 @@
 --
 -- Run it against the district `cargo bench --bench import` used (a million enterprises).
 -- The first part writes what a list of enterprises Peiyu does not know makes it write, the
--- second what a higher rung for the same enterprises does; the third repeats the
--- enterprise row's own statements with triggers and foreign-key checks off (it needs a
--- superuser for session_replication_role), to show what the row's indexes cost by
--- themselves. Ids are time-ordered, as Peiyu's UUIDv7 are.
+-- second what a higher rung for the same enterprises does; the third, with those rolled
+-- back, repeats the enterprise row's own statements with triggers and foreign-key checks
+-- off (it needs a superuser for session_replication_role), to show what the row's indexes
+-- cost by themselves. Ids are time-ordered, as Peiyu's UUIDv7 are.
 \timing on
 BEGIN;
 SET LOCAL statement_timeout = 0;
@@ -26,6 +26,7 @@ SELECT ('0199a' || lpad(to_hex(n), 27, '0'))::uuid AS enterprise_id,
 FROM generate_series(1, 100000) AS n;
 CREATE FUNCTION pg_temp.audit_id() RETURNS uuid LANGUAGE sql AS
 $$ SELECT ('0199f' || lpad(to_hex(nextval('floor_audit_ids')), 27, '0'))::uuid $$;
+SAVEPOINT listed;
 
 \echo == 1. enterprises Peiyu does not know: registered at their rung
 INSERT INTO enterprises (id, uscc, name, tier) SELECT enterprise_id, uscc, name, 'tech_sme' FROM listed;
@@ -69,18 +70,10 @@ FROM tier_changes t JOIN listed ON t.id = listed.second_change_id;
 INSERT INTO audit_log (id, actor_kind, action, entity, entity_id, before, after)
 SELECT pg_temp.audit_id(), 'system', 'promotion', 'enterprise', e.id, to_jsonb(e) - 'name_grams', to_jsonb(e) - 'name_grams'
 FROM enterprises e JOIN listed ON e.id = listed.enterprise_id;
-ROLLBACK;
+ROLLBACK TO SAVEPOINT listed;
 
 \echo == 3. the enterprise row alone, no triggers, no foreign-key checks
-BEGIN;
-SET LOCAL statement_timeout = 0;
-SET LOCAL jit = off;
 SET LOCAL session_replication_role = replica;
-CREATE TEMP TABLE listed ON COMMIT DROP AS
-SELECT ('0199a' || lpad(to_hex(n), 27, '0'))::uuid AS enterprise_id,
-       '91440300MF' || lpad(n::text, 8, '0') AS uscc,
-       '深圳市基准测试' || n || '科技有限公司' AS name
-FROM generate_series(1, 100000) AS n;
 \echo == 3. insert
 INSERT INTO enterprises (id, uscc, name, tier) SELECT enterprise_id, uscc, name, 'tech_sme' FROM listed;
 \echo == 3. tier update

@@ -131,10 +131,42 @@ pub fn update_all(conn: &mut PgConnection, changes: &[(Uuid, &EnterpriseFields)]
     if changes.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<Uuid> = changes.iter().map(|(id, _)| *id).collect();
-    let field = |f: fn(&EnterpriseFields) -> Option<&str>| changes.iter().map(|(_, c)| f(c)).collect::<Vec<_>>();
-    // An array of arrays must be rectangular in PostgreSQL: each row's tags travel as JSON.
-    let tags: Vec<serde_json::Value> = changes.iter().map(|(_, c)| serde_json::json!(c.tags)).collect();
+    let n = changes.len();
+    let (mut ids, mut usccs, mut names) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut streets, mut parks, mut clusters) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut established, mut addresses, mut contacts) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut phones, mut employees, mut tags) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for (id, fields) in changes {
+        // Every field by name: one added to EnterpriseFields does not compile here until
+        // this statement writes it too.
+        let EnterpriseFields {
+            uscc,
+            name,
+            street_id,
+            park_id,
+            cluster,
+            established_on,
+            address,
+            contact_name,
+            contact_phone,
+            employees: staff,
+            tags: labels,
+        } = fields;
+        ids.push(*id);
+        usccs.push(uscc.as_str());
+        names.push(name.as_str());
+        streets.push(*street_id);
+        parks.push(*park_id);
+        clusters.push(cluster.as_deref());
+        established.push(*established_on);
+        addresses.push(address.as_deref());
+        contacts.push(contact_name.as_deref());
+        phones.push(contact_phone.as_deref());
+        employees.push(*staff);
+        // An array of arrays must be rectangular in PostgreSQL: each row's tags travel as JSON.
+        tags.push(serde_json::json!(labels));
+    }
     diesel::sql_query(
         "UPDATE enterprises e
          SET uscc = m.uscc, name = m.name, street_id = m.street_id, park_id = m.park_id, cluster = m.cluster,
@@ -148,17 +180,17 @@ pub fn update_all(conn: &mut PgConnection, changes: &[(Uuid, &EnterpriseFields)]
          WHERE e.id = m.id",
     )
     .bind::<Array<SqlUuid>, _>(&ids)
-    .bind::<Array<Text>, _>(changes.iter().map(|(_, c)| c.uscc.as_str()).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(changes.iter().map(|(_, c)| c.name.as_str()).collect::<Vec<_>>())
-    .bind::<Array<Nullable<SqlUuid>>, _>(changes.iter().map(|(_, c)| c.street_id).collect::<Vec<_>>())
-    .bind::<Array<Nullable<SqlUuid>>, _>(changes.iter().map(|(_, c)| c.park_id).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(field(|c| c.cluster.as_deref()))
-    .bind::<Array<Nullable<Date>>, _>(changes.iter().map(|(_, c)| c.established_on).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(field(|c| c.address.as_deref()))
-    .bind::<Array<Nullable<Text>>, _>(field(|c| c.contact_name.as_deref()))
-    .bind::<Array<Nullable<Text>>, _>(field(|c| c.contact_phone.as_deref()))
-    .bind::<Array<Nullable<Int4>>, _>(changes.iter().map(|(_, c)| c.employees).collect::<Vec<_>>())
-    .bind::<Array<Jsonb>, _>(&tags)
+    .bind::<Array<Text>, _>(usccs)
+    .bind::<Array<Text>, _>(names)
+    .bind::<Array<Nullable<SqlUuid>>, _>(streets)
+    .bind::<Array<Nullable<SqlUuid>>, _>(parks)
+    .bind::<Array<Nullable<Text>>, _>(clusters)
+    .bind::<Array<Nullable<Date>>, _>(established)
+    .bind::<Array<Nullable<Text>>, _>(addresses)
+    .bind::<Array<Nullable<Text>>, _>(contacts)
+    .bind::<Array<Nullable<Text>>, _>(phones)
+    .bind::<Array<Nullable<Int4>>, _>(employees)
+    .bind::<Array<Jsonb>, _>(tags)
     .execute(conn)?;
     enterprises::table.filter(enterprises::id.eq_any(&ids)).select(Enterprise::as_select()).load(conn)
 }
