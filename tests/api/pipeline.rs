@@ -1,6 +1,6 @@
 //! The pipeline summary, from maintained counters.
 
-use crate::helpers::{TestApp, fields, id_of, problem, uscc};
+use crate::helpers::{TestApp, count, fields, id_of, problem, run_sql, uscc};
 use serde_json::{Value, json};
 
 async fn summary(app: &TestApp, token: &str, query: &str) -> Value {
@@ -94,4 +94,92 @@ async fn the_summary_counts_live_enterprises_per_tier_street_and_cluster() {
         theirs["by_street"].as_array().expect("streets").iter().map(|s| s["street_id"].clone()).collect();
     assert_eq!(streets, [json!(xixiang)]);
     assert_eq!(summary(&app, &counselor, &format!("?region_id={xinan}")).await["total"], 0);
+}
+
+/// The pipeline, coverage and funnel counters add each statement's changes set-wise. A
+/// counter that another transaction creates and commits while such an add runs must be
+/// added to, not missed: a miss left the counter short, and a later decrement failed its
+/// `n >= 0` check as a 500.
+#[actix_web::test]
+async fn counters_miss_no_counter_created_while_they_add() {
+    let app = TestApp::spawn().await;
+    // Holds a session that asks for it inside an add (after its UPDATE, which adds with
+    // nothing to add never reach) until the test opens the gate: advisory lock 1127.
+    run_sql(
+        &app,
+        "CREATE FUNCTION hold_counter_add() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF current_setting('peiyu.hold', true) = 'on' THEN
+                 PERFORM pg_advisory_xact_lock(1127);
+             END IF;
+             RETURN NULL;
+         END $$;",
+    );
+    let enterprise = |n: u32, cluster: &str, tier: &str| {
+        format!(
+            "INSERT INTO enterprises (id, uscc, name, cluster, tier)
+             VALUES (gen_random_uuid(), '{}', '竞速企业{n}', '{cluster}', '{tier}')",
+            uscc(n)
+        )
+    };
+    let promotion = |n: u32| {
+        format!(
+            "INSERT INTO tier_changes (id, enterprise_id, kind, from_tier, to_tier, effective_on, source, actor_kind)
+             SELECT gen_random_uuid(), id, 'promotion', 'prospect', 'tech_sme', '2024-03-01', 'manual', 'system'
+             FROM enterprises WHERE uscc = '{}'",
+            uscc(n)
+        )
+    };
+    // In each race the two writes share a counter no one has yet, the held one.
+    race(&app, "enterprise_counts", enterprise(1, "c", "prospect"), enterprise(2, "c", "prospect"));
+    race(&app, "coverage_counts", enterprise(3, "a", "tech_sme"), enterprise(4, "b", "tech_sme"));
+    run_sql(&app, &format!("{}; {}", enterprise(5, "a", "prospect"), enterprise(6, "b", "prospect")));
+    race(&app, "funnel_counts", promotion(5), promotion(6));
+}
+
+/// `held` begins and is held inside its add to `counter`; `free` then writes and either
+/// commits or waits for `held`; then `held` goes on. The counters must agree with a recount.
+fn race(app: &TestApp, counter: &str, held: String, free: String) {
+    use diesel::{Connection, PgConnection, connection::SimpleConnection};
+    let connect = || PgConnection::establish(&app.database_url).expect("connect");
+    let waiting = |event: &str| {
+        count(
+            app,
+            &format!(
+                "SELECT count(*) AS n FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = '{event}'"
+            ),
+        ) > 0
+    };
+    let until = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "{counter}: {what} never happened");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
+    run_sql(
+        app,
+        &format!(
+            "CREATE TRIGGER held AFTER UPDATE ON {counter} FOR EACH STATEMENT EXECUTE FUNCTION hold_counter_add()"
+        ),
+    );
+    let mut gate = connect();
+    gate.batch_execute("SELECT pg_advisory_lock(1127)").expect("close the gate");
+
+    let mut held_session = connect();
+    let held = std::thread::spawn(move || held_session.batch_execute(&format!("SET peiyu.hold = 'on'; {held}")));
+    until("the held add reaching the gate", &|| waiting("advisory"));
+    let mut free_session = connect();
+    let free = std::thread::spawn(move || free_session.batch_execute(&free));
+    until("the free write ending or waiting for the held one", &|| free.is_finished() || waiting("transactionid"));
+
+    gate.batch_execute("SELECT pg_advisory_unlock(1127)").expect("open the gate");
+    held.join().expect("held write").expect("held write");
+    free.join().expect("free write").expect("free write");
+    run_sql(app, &format!("DROP TRIGGER held ON {counter}"));
+
+    let kept = crate::demo::aggregates(app);
+    run_sql(app, "SELECT refresh_pipeline_aggregates()");
+    assert_eq!(crate::demo::aggregates(app), kept, "{counter} agrees with a recount");
 }
