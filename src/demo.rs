@@ -13,6 +13,7 @@ use crate::accounts;
 use crate::auth::password;
 use crate::config::Catalog;
 use crate::db::regions::{self, NewRegion};
+use crate::db::schema::regions as region_rows;
 use crate::db::schema::{applications, certificates, enterprises, service_requests, tier_changes, users, visits};
 use crate::domain::{Role, Uscc, uscc};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
@@ -24,7 +25,7 @@ use std::io::Write;
 use std::time::Instant;
 use uuid::Uuid;
 
-/// The demo district's code: present means the district has been seeded.
+/// The demo district's code: the district and all its streets present mean it has been seeded.
 const DISTRICT: (&str, &str) = ("baoan", "宝安区");
 const STREETS: [(&str, &str); 10] = [
     ("xinan", "新安街道"),
@@ -72,13 +73,27 @@ pub struct Seeded {
 
 /// Seeds the demo district unless it is there, then gives every demo account a fresh
 /// password (printed by the caller: the only way to learn it).
+///
+/// All in one transaction: a load cut short (Ctrl-C, a full disk) leaves nothing behind,
+/// neither a district that later runs would take for complete nor tables whose indexes
+/// were dropped for the load. Only the closing `VACUUM ANALYZE` runs after it.
 pub fn seed(conn: &mut PgConnection, catalog: &Catalog, size: Size) -> anyhow::Result<Seeded> {
-    let present = crate::db::schema::regions::table
-        .filter(crate::db::schema::regions::code.eq(DISTRICT.0))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
-    let streets = if present { None } else { Some(create_regions(conn)?) };
+    let mut seeded = conn.transaction(|conn| seed_in_transaction(conn, catalog, size))?;
+    if seeded.generated {
+        let started = Instant::now();
+        conn.batch_execute("VACUUM ANALYZE")?;
+        seeded.steps.push(("vacuum, analyze".to_owned(), started.elapsed()));
+    }
+    Ok(seeded)
+}
+
+fn seed_in_transaction(conn: &mut PgConnection, catalog: &Catalog, size: Size) -> anyhow::Result<Seeded> {
+    let codes: Vec<&str> = std::iter::once(DISTRICT.0).chain(STREETS.iter().map(|(code, _)| *code)).collect();
+    let found: i64 = region_rows::table.filter(region_rows::code.eq_any(&codes)).count().get_result(conn)?;
+    // A database an older demo seeded may hold part of the district (one street): it
+    // gets the rest, and the load.
+    let present = found == codes.len() as i64;
+    let streets = if present { None } else { Some(ensure_regions(conn)?) };
     // Accounts with fresh passwords, created where missing (a database seeded before an
     // account was added to the demo, or one whose account was removed).
     let mut users = Vec::new();
@@ -108,15 +123,8 @@ pub fn seed(conn: &mut PgConnection, catalog: &Catalog, size: Size) -> anyhow::R
             manager: ids[MANAGER],
         };
         // A pooled connection gives up on long statements; a load of millions is one.
-        #[derive(QueryableByName)]
-        struct Setting {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            statement_timeout: String,
-        }
-        let pooled: Setting = diesel::sql_query("SHOW statement_timeout").get_result(conn)?;
-        conn.batch_execute("SET statement_timeout = 0")?;
+        conn.batch_execute("SET LOCAL statement_timeout = 0")?;
         Load { district: &district, catalog, size, today: catalog.today(), now: Utc::now() }.run(conn, &mut steps)?;
-        conn.batch_execute(&format!("SET statement_timeout = '{}'", pooled.statement_timeout))?;
     }
     Ok(Seeded { generated: !present, users, steps })
 }
@@ -154,10 +162,19 @@ struct StreetOf {
     counselor: Uuid,
 }
 
-/// The district, its streets and their parks: per street, its id and its parks' ids.
-fn create_regions(conn: &mut PgConnection) -> anyhow::Result<Vec<(Uuid, Vec<Uuid>)>> {
+/// The district, its streets and their parks, each created unless a region has its code:
+/// per street, its id and its parks' ids.
+fn ensure_regions(conn: &mut PgConnection) -> anyhow::Result<Vec<(Uuid, Vec<Uuid>)>> {
     let region = |conn: &mut PgConnection, kind: &str, code: &str, name: &str, parent_id: Option<Uuid>| {
-        regions::insert(conn, &NewRegion { id: Uuid::now_v7(), kind, code, name, parent_id }).map(|r| r.id)
+        let existing = region_rows::table
+            .filter(region_rows::code.eq(code))
+            .select(region_rows::id)
+            .first::<Uuid>(conn)
+            .optional()?;
+        match existing {
+            Some(id) => Ok(id),
+            None => regions::insert(conn, &NewRegion { id: Uuid::now_v7(), kind, code, name, parent_id }).map(|r| r.id),
+        }
     };
     let district = region(conn, "district", DISTRICT.0, DISTRICT.1, None)?;
     let mut streets = Vec::new();
@@ -255,12 +272,15 @@ impl Load<'_> {
         let dropped = if bulk { drop_secondary_indexes(conn)? } else { Vec::new() };
         if bulk {
             // Index builds sort in memory rather than in temporary files.
-            conn.batch_execute("SET maintenance_work_mem = '512MB'")?;
+            conn.batch_execute("SET LOCAL maintenance_work_mem = '512MB'")?;
         }
         // Triggers and foreign-key checks off for the load: the aggregates are rebuilt at
         // the end, and every reference is generated from rows that exist. Needs a
         // superuser (the private cluster's role is one); otherwise the triggers run.
-        let unchecked = bulk && conn.batch_execute("SET session_replication_role = replica").is_ok();
+        let unchecked = bulk && superuser(conn)?;
+        if unchecked {
+            conn.batch_execute("SET LOCAL session_replication_role = replica")?;
+        }
         step("prepare", started);
 
         let started = Instant::now();
@@ -281,7 +301,7 @@ impl Load<'_> {
         // The rebuild writes every enterprise's last visit: cheaper before the indexes are back.
         let started = Instant::now();
         if unchecked {
-            conn.batch_execute("SELECT refresh_pipeline_aggregates(); SET session_replication_role = origin;")?;
+            conn.batch_execute("SELECT refresh_pipeline_aggregates(); SET LOCAL session_replication_role = origin;")?;
         }
         step("aggregates", started);
         let started = Instant::now();
@@ -289,9 +309,6 @@ impl Load<'_> {
             conn.batch_execute(definition)?;
         }
         step("indexes", started);
-        let started = Instant::now();
-        conn.batch_execute("VACUUM ANALYZE")?;
-        step("vacuum, analyze", started);
         Ok(())
     }
 
@@ -666,6 +683,12 @@ fn buffered(out: &mut dyn Write, write: impl FnOnce(&mut dyn Write) -> std::io::
 
 /// Drops the secondary (non-unique) indexes of the tables a load fills; returns the
 /// statements that rebuild them, as PostgreSQL itself prints them.
+/// Whether this connection's role may switch triggers off.
+fn superuser(conn: &mut PgConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>("current_setting('is_superuser') = 'on'"))
+        .get_result(conn)
+}
+
 fn drop_secondary_indexes(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
     #[derive(QueryableByName)]
     struct Index {

@@ -1,7 +1,7 @@
 //! The demo district: generated history, usable accounts, and triggers that agree with a
 //! full rebuild of every maintained aggregate.
 
-use crate::helpers::{TestApp, run_sql};
+use crate::helpers::{TestApp, count, run_sql};
 use diesel::QueryableByName;
 use peiyu::demo::{self, Size};
 use peiyu::domain::Role;
@@ -136,4 +136,60 @@ async fn a_seed_names_one_district_with_every_rung_status_and_role() {
         let rows = present(&format!("SELECT count(*)::text AS rows FROM {table}"));
         assert!(rows.parse::<u32>().is_ok_and(|n| n > 0), "no {table}");
     }
+}
+
+fn seed_now(app: &TestApp, size: Size) -> anyhow::Result<demo::Seeded> {
+    let catalog = peiyu::config::Settings::load()?.catalog()?;
+    demo::seed(&mut *app.pool.get()?, &catalog, size)
+}
+
+/// Indexes on the tables a large load drops them from, for the time of the load.
+fn secondary_indexes(app: &TestApp) -> i64 {
+    count(
+        app,
+        "SELECT count(*) AS n FROM pg_indexes
+         WHERE tablename IN ('enterprises', 'visits', 'certificates', 'tier_changes', 'service_requests', 'applications')",
+    )
+}
+
+#[actix_web::test]
+async fn a_demo_load_cut_short_leaves_nothing_behind() {
+    let app = TestApp::spawn().await;
+    let tables = ["regions", "users", "enterprises", "visits", "certificates", "tier_changes"];
+    let rows = |app: &TestApp| tables.map(|table| count(app, &format!("SELECT count(*) AS n FROM {table}")));
+    let before = rows(&app);
+    let indexes = secondary_indexes(&app);
+    // Fails the load at its fourth table, after the indexes went (a load this large drops
+    // them) and three tables came in. ALWAYS: the load switches ordinary triggers off.
+    run_sql(
+        &app,
+        "CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$;
+         CREATE TRIGGER disk_full BEFORE INSERT ON service_requests FOR EACH ROW EXECUTE FUNCTION disk_full();
+         ALTER TABLE service_requests ENABLE ALWAYS TRIGGER disk_full;",
+    );
+    let size = Size { enterprises: 400, visits: 50_000, seed: 0 };
+    let failed = seed_now(&app, size).expect_err("the load fails");
+    assert!(format!("{failed:#}").contains("No space left"), "{failed:#}");
+    assert_eq!(rows(&app), before, "{tables:?} are as they were");
+    assert_eq!(secondary_indexes(&app), indexes, "every index is still there");
+
+    run_sql(&app, "DROP TRIGGER disk_full ON service_requests");
+    assert!(seed_now(&app, size).expect("seeded").generated, "the next run loads the district");
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM enterprises"), 400);
+}
+
+#[actix_web::test]
+async fn the_demo_completes_a_district_an_older_demo_left_in_part() {
+    let app = TestApp::spawn().await;
+    let district = app.region("宝安区", "baoan", "district", None).await;
+    let xinan = app.region("新安街道", "xinan", "street", Some(&district)).await;
+    let seeded = seed_now(&app, Size { enterprises: 200, visits: 500, seed: 0 }).expect("seeded");
+    assert!(seeded.generated);
+    let streets =
+        count(&app, &format!("SELECT count(*) AS n FROM regions WHERE kind = 'street' AND parent_id = '{district}'"));
+    assert_eq!(streets, 10);
+    assert_eq!(count(&app, &format!("SELECT count(*) AS n FROM regions WHERE code = 'xinan' AND id = '{xinan}'")), 1);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM enterprises"), 200);
+    assert!(!seed_now(&app, Size { enterprises: 200, visits: 500, seed: 0 }).expect("seeded").generated);
 }
