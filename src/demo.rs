@@ -681,14 +681,14 @@ fn buffered(out: &mut dyn Write, write: impl FnOnce(&mut dyn Write) -> std::io::
     write(&mut buffer).and_then(|()| buffer.flush()).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
-/// Drops the secondary (non-unique) indexes of the tables a load fills; returns the
-/// statements that rebuild them, as PostgreSQL itself prints them.
 /// Whether this connection's role may switch triggers off.
 fn superuser(conn: &mut PgConnection) -> QueryResult<bool> {
     diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>("current_setting('is_superuser') = 'on'"))
         .get_result(conn)
 }
 
+/// Drops the secondary (non-unique) indexes of the tables a load fills; returns the
+/// statements that rebuild them, as PostgreSQL itself prints them.
 fn drop_secondary_indexes(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
     #[derive(QueryableByName)]
     struct Index {
