@@ -13,7 +13,6 @@ use crate::accounts;
 use crate::auth::password;
 use crate::config::Catalog;
 use crate::db::regions::{self, NewRegion};
-use crate::db::schema::regions as region_rows;
 use crate::db::schema::{applications, certificates, enterprises, service_requests, tier_changes, users, visits};
 use crate::domain::{Role, Uscc, uscc};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
@@ -88,12 +87,12 @@ pub fn seed(conn: &mut PgConnection, catalog: &Catalog, size: Size) -> anyhow::R
 }
 
 fn seed_in_transaction(conn: &mut PgConnection, catalog: &Catalog, size: Size) -> anyhow::Result<Seeded> {
-    let codes: Vec<&str> = std::iter::once(DISTRICT.0).chain(STREETS.iter().map(|(code, _)| *code)).collect();
-    let found: i64 = region_rows::table.filter(region_rows::code.eq_any(&codes)).count().get_result(conn)?;
+    let known: HashMap<String, Uuid> = regions::all(conn)?.into_iter().map(|r| (r.code, r.id)).collect();
     // A database an older demo seeded may hold part of the district (one street): it
     // gets the rest, and the load.
-    let present = found == codes.len() as i64;
-    let streets = if present { None } else { Some(ensure_regions(conn)?) };
+    let present =
+        std::iter::once(DISTRICT.0).chain(STREETS.iter().map(|(code, _)| *code)).all(|code| known.contains_key(code));
+    let streets = if present { None } else { Some(ensure_regions(conn, &known)?) };
     // Accounts with fresh passwords, created where missing (a database seeded before an
     // account was added to the demo, or one whose account was removed).
     let mut users = Vec::new();
@@ -162,20 +161,14 @@ struct StreetOf {
     counselor: Uuid,
 }
 
-/// The district, its streets and their parks, each created unless a region has its code:
-/// per street, its id and its parks' ids.
-fn ensure_regions(conn: &mut PgConnection) -> anyhow::Result<Vec<(Uuid, Vec<Uuid>)>> {
-    let region = |conn: &mut PgConnection, kind: &str, code: &str, name: &str, parent_id: Option<Uuid>| {
-        let existing = region_rows::table
-            .filter(region_rows::code.eq(code))
-            .select(region_rows::id)
-            .first::<Uuid>(conn)
-            .optional()?;
-        match existing {
-            Some(id) => Ok(id),
+/// The district, its streets and their parks, each created unless `known` (regions by
+/// code) has it: per street, its id and its parks' ids.
+fn ensure_regions(conn: &mut PgConnection, known: &HashMap<String, Uuid>) -> anyhow::Result<Vec<(Uuid, Vec<Uuid>)>> {
+    let region =
+        |conn: &mut PgConnection, kind: &str, code: &str, name: &str, parent_id: Option<Uuid>| match known.get(code) {
+            Some(id) => Ok(*id),
             None => regions::insert(conn, &NewRegion { id: Uuid::now_v7(), kind, code, name, parent_id }).map(|r| r.id),
-        }
-    };
+        };
     let district = region(conn, "district", DISTRICT.0, DISTRICT.1, None)?;
     let mut streets = Vec::new();
     for (code, name) in STREETS {

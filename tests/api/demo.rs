@@ -143,8 +143,8 @@ fn seed_now(app: &TestApp, size: Size) -> anyhow::Result<demo::Seeded> {
     demo::seed(&mut *app.pool.get()?, &catalog, size)
 }
 
-/// Indexes on the tables a large load drops them from, for the time of the load.
-fn secondary_indexes(app: &TestApp) -> i64 {
+/// Indexes of the tables a large load drops the secondary ones of, for the time of the load.
+fn indexes_of_loaded_tables(app: &TestApp) -> i64 {
     count(
         app,
         "SELECT count(*) AS n FROM pg_indexes
@@ -158,7 +158,7 @@ async fn a_demo_load_cut_short_leaves_nothing_behind() {
     let tables = ["regions", "users", "enterprises", "visits", "certificates", "tier_changes"];
     let rows = |app: &TestApp| tables.map(|table| count(app, &format!("SELECT count(*) AS n FROM {table}")));
     let before = rows(&app);
-    let indexes = secondary_indexes(&app);
+    let indexes = indexes_of_loaded_tables(&app);
     // Fails the load at its fourth table, after the indexes went (a load this large drops
     // them) and three tables came in. ALWAYS: the load switches ordinary triggers off.
     run_sql(
@@ -172,7 +172,7 @@ async fn a_demo_load_cut_short_leaves_nothing_behind() {
     let failed = seed_now(&app, size).expect_err("the load fails");
     assert!(format!("{failed:#}").contains("No space left"), "{failed:#}");
     assert_eq!(rows(&app), before, "{tables:?} are as they were");
-    assert_eq!(secondary_indexes(&app), indexes, "every index is still there");
+    assert_eq!(indexes_of_loaded_tables(&app), indexes, "every index is still there");
 
     run_sql(&app, "DROP TRIGGER disk_full ON service_requests");
     assert!(seed_now(&app, size).expect("seeded").generated, "the next run loads the district");
