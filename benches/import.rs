@@ -19,7 +19,7 @@ use peiyu::config::Settings;
 use peiyu::db::audit::Context;
 use peiyu::domain::Actor;
 use peiyu::domain::uscc::check_character;
-use peiyu::import::{self, Kind, sheet};
+use peiyu::service::file_import::{self as import, Kind, sheet};
 use peiyu::startup;
 
 use std::time::Instant;

@@ -9,8 +9,8 @@
 //! counselor, and prints p50 / p99 / max. `DATABASE_URL` picks the server; unset, a
 //! private cluster under `target/peiyu-bench` is used (and kept for the next run).
 
+use peiyu::cli::demo::{self, Size};
 use peiyu::config::Settings;
-use peiyu::demo::{self, Size};
 use peiyu::domain::Role;
 use peiyu::startup::{self, Application};
 use serde_json::{Value, json};

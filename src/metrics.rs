@@ -22,6 +22,7 @@ struct Metrics {
     pool_max: IntGauge,
     database_errors: IntCounterVec,
     expiry_runs: IntCounterVec,
+    expiry_failures: prometheus::IntCounter,
 }
 
 /// Registering a well-formed, uniquely named metric cannot fail; these are all literals.
@@ -93,6 +94,14 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             )
             .expect("valid metric"),
         ),
+        expiry_failures: registered(
+            r,
+            prometheus::IntCounter::new(
+                "expiry_enterprise_failures_total",
+                "Enterprises an expiry run could not process (skipped and logged; retried at the next run)",
+            )
+            .expect("valid metric"),
+        ),
         registry,
     }
 });
@@ -121,6 +130,11 @@ pub fn database_error(kind: DatabaseError) {
         DatabaseError::Query => "query",
     };
     METRICS.database_errors.with_label_values(&[label]).inc();
+}
+
+/// An expiry run skipped an enterprise whose transaction failed.
+pub fn expiry_failure() {
+    METRICS.expiry_failures.inc();
 }
 
 /// An expiry run ended: `done`, `skipped` (another instance held it) or `failed`.

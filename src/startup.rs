@@ -66,10 +66,10 @@ impl Application {
             auth: settings.auth.clone(),
             visits: settings.visits.clone(),
         });
-        let document = http::openapi::document();
+        let document = http::support::openapi::document();
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(from_fn(http::observe::observe))
+                .wrap(from_fn(http::support::observe::observe))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(access_tokens.clone())
@@ -98,7 +98,7 @@ impl Application {
     }
 }
 
-/// Runs the expiry (see [`crate::certification::expire`]) now and then every `every`,
+/// Runs the expiry (see [`crate::service::ladder::expire`]) now and then every `every`,
 /// on the blocking pool, for as long as the server runs. A failed run is logged and
 /// retried at the next tick.
 pub fn schedule_expiry(pool: PgPool, catalog: Catalog, every: std::time::Duration) {
@@ -109,7 +109,7 @@ pub fn schedule_expiry(pool: PgPool, catalog: Catalog, every: std::time::Duratio
             let (pool, catalog) = (pool.clone(), catalog.clone());
             let run = web::block(move || {
                 let mut conn = pool.get()?;
-                crate::certification::expire(&mut conn, &catalog, catalog.today())
+                crate::service::ladder::expire(&mut conn, &catalog, catalog.today())
             })
             .await;
             let outcome = match run {

@@ -8,15 +8,10 @@ pub mod tokens;
 use crate::config::Settings;
 use crate::db::{api_keys, users};
 use crate::domain::{ApiScope, Principal};
-use crate::error::AppError;
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use crate::service::ServiceError;
 use diesel::PgConnection;
-use futures_util::future::{Ready, ready};
 use std::os::unix::fs::PermissionsExt;
-use tokens::{AccessTokens, Claims};
-use tracing_actix_web::RequestId;
+use tokens::Claims;
 use uuid::Uuid;
 
 /// API keys carry this prefix, which tells them apart from access tokens.
@@ -63,54 +58,24 @@ pub struct Caller {
     pub request_id: Option<Uuid>,
 }
 
-impl FromRequest for Caller {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let request_id = RequestId::extract(req).into_inner().ok().map(Into::into);
-        ready(credentials(req).map(|credentials| Self { credentials, request_id }))
-    }
-}
-
-fn credentials(req: &HttpRequest) -> Result<Credentials, AppError> {
-    let header = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| AppError::Unauthorized("sign in: send Authorization: Bearer <token>".into()))?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .ok_or_else(|| AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
-    if token.starts_with(API_KEY_PREFIX) {
-        return Ok(Credentials::ApiKey(token.to_owned()));
-    }
-    let tokens = req
-        .app_data::<web::Data<AccessTokens>>()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("access tokens are not configured")))?;
-    tokens
-        .verify(token)
-        .map(Credentials::User)
-        .map_err(|e| AppError::Unauthorized(format!("the access token is not valid: {e}")))
-}
-
 impl Caller {
+    pub fn new(credentials: Credentials, request_id: Option<Uuid>) -> Self {
+        Self { credentials, request_id }
+    }
+
     /// Checks the credentials against the database as of now, so that deactivating a
     /// user, changing a role or revoking a key takes effect on the very next request.
-    pub fn resolve(&self, conn: &mut PgConnection) -> Result<Principal, AppError> {
+    pub fn resolve(&self, conn: &mut PgConnection) -> Result<Principal, ServiceError> {
         match &self.credentials {
             Credentials::User(claims) => match users::access(conn, claims.sub)? {
                 Some(access) if access.active => {
                     Ok(Principal::User { id: claims.sub, role: access.role, streets: access.streets })
                 }
-                _ => Err(AppError::Unauthorized("this account is not active".into())),
+                _ => Err(ServiceError::Unauthorized("this account is not active".into())),
             },
             Credentials::ApiKey(key) => {
                 let key = api_keys::find_active(conn, &tokens::fingerprint(key))?
-                    .ok_or_else(|| AppError::Unauthorized("unknown or revoked API key".into()))?;
+                    .ok_or_else(|| ServiceError::Unauthorized("unknown or revoked API key".into()))?;
                 api_keys::touch(conn, key.id)?;
                 let scopes = key.scopes.iter().filter_map(|s| ApiScope::parse(s)).collect();
                 Ok(Principal::ApiKey { id: key.id, scopes })

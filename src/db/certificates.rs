@@ -117,13 +117,23 @@ pub fn end(
 }
 
 /// Enterprises holding a certificate whose last valid day is before `today`, up to `limit`.
-pub fn lapsed_holders(conn: &mut PgConnection, today: NaiveDate, limit: i64) -> QueryResult<Vec<Uuid>> {
-    certificates::table
+pub fn lapsed_holders(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    let mut query = certificates::table
         .filter(certificates::ended_on.is_null().and(certificates::valid_until.lt(today)))
         .select(certificates::enterprise_id)
         .distinct()
+        .order(certificates::enterprise_id)
         .limit(limit)
-        .load(conn)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(certificates::enterprise_id.gt(after));
+    }
+    query.load(conn)
 }
 
 pub fn record_change(conn: &mut PgConnection, change: &NewTierChange) -> QueryResult<TierChange> {

@@ -75,6 +75,11 @@ pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -
     within_scope(scope, visit.street_id, visit)
 }
 
+/// The enterprise a visit belongs to.
+pub fn enterprise_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Uuid> {
+    visits::table.find(id).select(visits::enterprise_id).get_result(conn)
+}
+
 pub fn update(conn: &mut PgConnection, id: Uuid, record: &VisitRecord) -> QueryResult<Visit> {
     diesel::update(visits::table.find(id))
         .set((record, visits::version.eq(visits::version + 1), visits::updated_at.eq(diesel::dsl::now)))

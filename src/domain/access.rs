@@ -2,6 +2,7 @@
 //! into decisions. Handlers name the action; they never re-derive the rules.
 
 use crate::domain::StreetScope;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -200,12 +201,59 @@ impl Principal {
         }
     }
 
+    /// The user a change is made by, for changes that name a person (a visit's counselor,
+    /// a request's raiser, a target's setter, a key's creator); API keys make none of them.
+    pub fn acting_user(&self) -> Result<Uuid, Forbidden> {
+        match self {
+            Self::User { id, .. } => Ok(*id),
+            Self::ApiKey { .. } => Err(Forbidden("only a signed-in user may do this".into())),
+        }
+    }
+
+    /// Whether this principal may place an enterprise in `street` (register it there, or
+    /// move it there): only in a street of its own scope.
+    pub fn may_place_in(&self, street: Option<Uuid>) -> Result<(), Forbidden> {
+        if self.street_scope().allows(street) {
+            Ok(())
+        } else {
+            Err(Forbidden("you may place enterprises only in your own streets".into()))
+        }
+    }
+
+    /// Whether this principal may correct a visit `author` logged at `logged_at`: its
+    /// counselor within `window` of logging it, managers and admins at any time.
+    pub fn may_correct_visit(
+        &self,
+        author: Uuid,
+        logged_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<(), Forbidden> {
+        let always = matches!(self, Self::User { role: Role::Admin | Role::Manager, .. });
+        let author_in_time = matches!(self, Self::User { id, .. } if *id == author) && now < logged_at + window;
+        if always || author_in_time {
+            Ok(())
+        } else {
+            Err(Forbidden(format!(
+                "a visit can be corrected by its counselor within {} days of logging it, later by a manager",
+                window.num_days()
+            )))
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         match self {
             Self::User { id, .. } => Actor::User(*id),
             Self::ApiKey { id, .. } => Actor::ApiKey(*id),
         }
     }
+}
+
+/// Someone a service request can be handed to: an active user who works on it (a
+/// counselor, manager or admin, never a viewer) and who can see it, so that a request is
+/// never assigned to someone it would then be hidden from.
+pub fn may_be_assigned(role: Role, active: bool, scope: &StreetScope, request_street: Option<Uuid>) -> bool {
+    active && role != Role::Viewer && scope.allows(request_street)
 }
 
 #[cfg(test)]
@@ -271,6 +319,30 @@ mod tests {
             user(Role::Viewer, vec![]).require(ManageUsers),
             Err(Forbidden("the viewer role may not do this".into()))
         );
+    }
+
+    #[test]
+    fn a_visit_is_corrected_by_its_counselor_in_time_or_by_a_manager() {
+        let now = Utc::now();
+        let window = Duration::days(7);
+        let counselor = user(Role::Counselor, vec![]);
+        let Principal::User { id: author, .. } = counselor else { unreachable!() };
+        assert!(counselor.may_correct_visit(author, now - Duration::days(6), now, window).is_ok());
+        assert!(counselor.may_correct_visit(author, now - Duration::days(8), now, window).is_err());
+        assert!(counselor.may_correct_visit(Uuid::now_v7(), now, now, window).is_err());
+        assert!(user(Role::Manager, vec![]).may_correct_visit(author, now - Duration::days(99), now, window).is_ok());
+        assert!(user(Role::Viewer, vec![]).may_correct_visit(author, now, now, window).is_err());
+    }
+
+    #[test]
+    fn an_assignee_works_and_sees_the_request() {
+        let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
+        let scope = StreetScope::Streets(vec![mine]);
+        assert!(may_be_assigned(Role::Counselor, true, &scope, Some(mine)));
+        assert!(!may_be_assigned(Role::Counselor, true, &scope, Some(theirs)));
+        assert!(!may_be_assigned(Role::Counselor, false, &scope, Some(mine)));
+        assert!(!may_be_assigned(Role::Viewer, true, &StreetScope::All, Some(mine)));
+        assert!(may_be_assigned(Role::Manager, true, &StreetScope::All, None));
     }
 
     #[test]

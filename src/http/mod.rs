@@ -3,41 +3,25 @@
 //! A handler (1) extracts, (2) validates and converts to domain types, (3) runs one
 //! [`unit_of_work`] on the blocking pool, (4) maps the result to a response DTO.
 
-pub mod agenda;
-pub mod api_keys;
-pub mod applications;
-pub mod audit_log;
-pub mod changes;
-pub mod coverage;
-pub mod eligibility;
-pub mod enterprises;
-pub mod exports;
-pub mod extract;
-pub mod funnel;
-pub mod imports;
-pub mod observe;
-pub mod openapi;
-pub mod operations;
-pub mod pagination;
-pub mod pipeline;
-pub mod promotions;
-pub mod reference;
-pub mod regions;
-pub mod registry;
-pub mod request_report;
-pub mod requests;
-pub mod session;
-pub mod targets;
-pub mod timeline;
-pub mod users;
-pub mod visits;
+pub mod export;
+pub mod problem;
+pub mod reports;
+pub mod resources;
+pub mod support;
+
+use reports::{agenda, coverage, funnel, pipeline, request_report, targets};
+use resources::{
+    api_keys, applications, audit_log, changes, eligibility, enterprises, imports, promotions, reference, regions,
+    registry, requests, session, timeline, users, visits,
+};
+use support::{extract, operations};
 
 use crate::auth::Caller;
 use crate::config::{AuthSettings, Catalog, VisitSettings};
 use crate::db::PgPool;
-use crate::db::audit;
-use crate::domain::{Action, Principal};
-use crate::error::AppError;
+use crate::domain::Action;
+use crate::http::problem::ApiError;
+use crate::service::{self, Authorized, ServiceError};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use diesel::PgConnection;
 use utoipa_actix_web::scope;
@@ -53,52 +37,31 @@ pub struct AppState {
 }
 
 /// Runs `work` with one pooled connection on the blocking thread pool: the connection is
-/// taken and given back there, never held across an `.await`. `work` opens a
+/// taken and given back there, never held across an `.await`. `work` (a use case) opens a
 /// transaction where it changes more than one row.
-pub async fn unit_of_work<T, F>(pool: &PgPool, work: F) -> Result<T, AppError>
+pub async fn unit_of_work<T, F>(pool: &PgPool, work: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+    F: FnOnce(&mut PgConnection) -> Result<T, ServiceError> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
-    web::block(move || {
+    Ok(web::block(move || {
         let mut conn = pool.get()?;
         work(&mut conn)
     })
-    .await?
+    .await??)
 }
 
-/// An authorized request: who is asking, and how the changes it makes are audited.
-pub struct Authorized {
-    pub principal: Principal,
-    pub audit: audit::Context,
-}
-
-impl Authorized {
-    /// The user a change is made by, for changes that name a person (a visit's counselor,
-    /// a request's raiser, a target's setter); API keys make none of them.
-    pub fn acting_user(&self) -> Result<uuid::Uuid, AppError> {
-        match &self.principal {
-            Principal::User { id, .. } => Ok(*id),
-            Principal::ApiKey { .. } => Err(AppError::Forbidden("only a signed-in user may do this".into())),
-        }
-    }
-}
-
-/// The one gate of every protected handler: resolves the caller against the database
-/// (401), checks that it may do `action` at all (403), then runs `work` in the same unit
-/// of work. Street scope is applied by `work` through `principal.street_scope()`, so that
-/// what lies outside it is simply not found (404).
-pub async fn authorized<T, F>(state: &AppState, caller: Caller, action: Action, work: F) -> Result<T, AppError>
+/// The one gate of every protected handler ([`service::authorize`]: 401, then 403), then
+/// `work` in the same unit of work.
+pub async fn authorized<T, F>(state: &AppState, caller: Caller, action: Action, work: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut PgConnection, &Authorized) -> Result<T, AppError> + Send + 'static,
+    F: FnOnce(&mut PgConnection, &Authorized) -> Result<T, ServiceError> + Send + 'static,
     T: Send + 'static,
 {
     unit_of_work(&state.pool, move |conn| {
-        let principal = caller.resolve(conn)?;
-        principal.require(action)?;
-        let audit = audit::Context { actor: principal.actor(), request_id: caller.request_id };
-        work(conn, &Authorized { principal, audit })
+        let auth = service::authorize(conn, &caller, action)?;
+        work(conn, &auth)
     })
     .await
 }
@@ -171,10 +134,10 @@ pub fn routes(config: &mut ServiceConfig) {
 
 /// Bad path segments (an id that is no UUID) cannot name anything: 404.
 pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
-    AppError::NotFound(format!("no such resource: {error}")).into()
+    ApiError::from(ServiceError::NotFound(format!("no such resource: {error}"))).into()
 }
 
 /// Unknown routes answer like every other error.
 pub async fn no_route() -> HttpResponse {
-    AppError::NotFound("no such route".into()).error_response()
+    ApiError::from(ServiceError::NotFound("no such route".into())).error_response()
 }

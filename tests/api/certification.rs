@@ -219,12 +219,12 @@ async fn lapsed_certificates_drop_the_enterprise_to_what_it_still_holds() {
     // Tomorrow the 科技型中小企业 entry has lapsed; it stood on 国高, which it still holds.
     let catalog = catalog();
     let mut conn = app.pool.get().expect("connection");
-    let run = peiyu::certification::expire(&mut conn, &catalog, day(1)).expect("expiry run");
-    assert_eq!(run, Some(peiyu::certification::ExpiryRun { enterprises: 1, demoted: 0 }));
+    let run = peiyu::service::ladder::expire(&mut conn, &catalog, day(1)).expect("expiry run");
+    assert_eq!(run, Some(peiyu::service::ladder::ExpiryRun { enterprises: 1, demoted: 0, failed: 0 }));
     assert_eq!(tier_of(&app, &id).await, "hnte");
     // Eleven days on, 国高 lapses too: down to the base, recorded as the system's doing.
-    let run = peiyu::certification::expire(&mut conn, &catalog, day(11)).expect("expiry run");
-    assert_eq!(run, Some(peiyu::certification::ExpiryRun { enterprises: 1, demoted: 1 }));
+    let run = peiyu::service::ladder::expire(&mut conn, &catalog, day(11)).expect("expiry run");
+    assert_eq!(run, Some(peiyu::service::ladder::ExpiryRun { enterprises: 1, demoted: 1, failed: 0 }));
     assert_eq!(tier_of(&app, &id).await, "prospect");
     let history = json_of(app.get(&promote).await, 200).await;
     let last = &history["items"][2];
@@ -236,12 +236,12 @@ async fn lapsed_certificates_drop_the_enterprise_to_what_it_still_holds() {
     assert_eq!(last["effective_on"], json!(day(11)), "the day after its last valid day");
     assert_eq!(last["recorded_by"], json!({"kind": "system", "id": null}));
     // Nothing left to do, and a second instance stands aside while one runs.
-    let again = peiyu::certification::expire(&mut conn, &catalog, day(11)).expect("expiry run");
-    assert_eq!(again, Some(peiyu::certification::ExpiryRun::default()));
+    let again = peiyu::service::ladder::expire(&mut conn, &catalog, day(11)).expect("expiry run");
+    assert_eq!(again, Some(peiyu::service::ladder::ExpiryRun::default()));
     let mut other_instance = app.pool.get().expect("connection");
-    let lock = format!("SELECT pg_advisory_lock({})", peiyu::certification::EXPIRY_LOCK);
+    let lock = format!("SELECT pg_advisory_lock({})", peiyu::service::ladder::EXPIRY_LOCK);
     diesel::RunQueryDsl::execute(diesel::sql_query(lock), &mut other_instance).expect("lock");
-    assert_eq!(peiyu::certification::expire(&mut conn, &catalog, day(11)).expect("skipped"), None);
+    assert_eq!(peiyu::service::ladder::expire(&mut conn, &catalog, day(11)).expect("skipped"), None);
 }
 
 #[actix_web::test]

@@ -3,7 +3,7 @@
 
 use crate::helpers::{TestApp, count, run_sql};
 use diesel::QueryableByName;
-use peiyu::demo::{self, Size};
+use peiyu::cli::demo::{self, Size};
 use peiyu::domain::Role;
 use serde_json::Value;
 

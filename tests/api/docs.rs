@@ -19,10 +19,16 @@ fn operations(document: &Value) -> Vec<(String, String)> {
 /// The routes the handlers declare with actix's route macros (`#[get("/enterprises/{id}")]`),
 /// read from the source: `(method, path relative to its scope, file)`.
 fn declared_routes() -> Vec<(String, String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http"))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a directory of src/http") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() { dirs.push(path) } else { files.push(path) }
+        }
+    }
     let mut routes = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("src/http") {
-        let path = entry.expect("entry").path();
+    for path in files {
         let source = std::fs::read_to_string(&path).expect("source");
         for line in source.lines().map(str::trim) {
             for method in ["get", "post", "put", "patch", "delete"] {

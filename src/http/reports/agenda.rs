@@ -1,0 +1,111 @@
+//! `/api/v1/me/agenda`: the counselor's home screen. What is due in their streets.
+
+use crate::auth::Caller;
+use crate::db::service_requests::{self, RequestFilter};
+use crate::db::{enterprises, visits};
+use crate::domain::Action;
+use crate::domain::visit;
+use crate::http::problem::{ApiError, Problem};
+use crate::http::resources::requests::RequestResponse;
+use crate::http::support::extract::Query;
+use crate::http::{AppState, authorized};
+use actix_web::{get, web};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// How many of each kind of item the agenda shows.
+const ITEMS: i64 = 50;
+/// Follow-ups due within this many days (today included).
+const FOLLOW_UP_DAYS: u64 = 7;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AgendaParams {
+    /// An enterprise counts as "not visited" after this many days (default 90).
+    pub not_visited_days: Option<u16>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowUpItem {
+    pub visit_id: Uuid,
+    pub enterprise_id: Uuid,
+    pub enterprise_name: String,
+    pub follow_up_on: NaiveDate,
+    pub summary: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnvisitedItem {
+    pub enterprise_id: Uuid,
+    pub name: String,
+    pub tier: String,
+    /// `null`: never visited.
+    pub last_visited_at: Option<DateTime<Utc>>,
+}
+
+/// Up to 50 items of each kind, most pressing first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Agenda {
+    /// Follow-ups promised for today and the next 7 days.
+    pub follow_ups: Vec<FollowUpItem>,
+    /// Pending requests past their deadline.
+    pub overdue_requests: Vec<RequestResponse>,
+    /// Pending requests assigned to the caller.
+    pub assigned_to_me: Vec<RequestResponse>,
+    /// Enterprises not visited for `not_visited_days`, never-visited first.
+    pub not_visited: Vec<UnvisitedItem>,
+}
+
+/// What is due in the caller's streets.
+#[utoipa::path(
+    tag = "field work",
+    params(AgendaParams),
+    responses((status = 200, body = Agenda), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/me/agenda")]
+pub async fn agenda(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Query(params): Query<AgendaParams>,
+) -> Result<web::Json<Agenda>, ApiError> {
+    let today = state.catalog.today();
+    let horizon = today.checked_add_days(Days::new(FOLLOW_UP_DAYS - 1)).unwrap_or(today);
+    let unvisited_since = visit::window_start(today, u32::from(params.not_visited_days.unwrap_or(90)));
+    let agenda = authorized(&state, caller, Action::ReadSelf, move |conn, auth| {
+        let me = auth.acting_user()?;
+        let scope = auth.principal.street_scope();
+        let follow_ups = visits::follow_ups(conn, &scope, today, horizon, ITEMS)?;
+        let overdue = RequestFilter { overdue: true, ..RequestFilter::default() };
+        let overdue_requests = service_requests::list(conn, &overdue, &scope, None, ITEMS)?;
+        let mine = RequestFilter { assignee_id: Some(me), pending: true, ..RequestFilter::default() };
+        let assigned_to_me = service_requests::list(conn, &mine, &scope, None, ITEMS)?;
+        let not_visited = enterprises::not_visited(conn, &scope, unvisited_since, ITEMS)?;
+        Ok(Agenda {
+            follow_ups: follow_ups
+                .into_iter()
+                .map(|f| FollowUpItem {
+                    visit_id: f.visit_id,
+                    enterprise_id: f.enterprise_id,
+                    enterprise_name: f.enterprise_name,
+                    follow_up_on: f.follow_up_on,
+                    summary: f.summary,
+                })
+                .collect(),
+            overdue_requests: overdue_requests.into_iter().map(|r| RequestResponse::new(r, None)).collect(),
+            assigned_to_me: assigned_to_me.into_iter().map(|r| RequestResponse::new(r, None)).collect(),
+            not_visited: not_visited
+                .into_iter()
+                .map(|u| UnvisitedItem {
+                    enterprise_id: u.id,
+                    name: u.name,
+                    tier: u.tier,
+                    last_visited_at: u.last_visited_at,
+                })
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(web::Json(agenda))
+}

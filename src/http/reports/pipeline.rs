@@ -1,0 +1,374 @@
+//! Pipeline views for the bureau (counselors and viewers: their streets):
+//! `/api/v1/pipeline/...`.
+
+use crate::auth::Caller;
+use crate::config::Catalog;
+use crate::db::PgPool;
+use crate::db::certificates::{self, ExpiringFilter};
+use crate::db::pipeline::{self, CountFilter};
+use crate::db::regions;
+use crate::domain::Action;
+use crate::domain::{RegionKind, StreetScope};
+use crate::http::export::writer::{self, Cell, Kind, Sheet, Sink};
+use crate::http::export::{ExportParams, Table, heading, page_through, report};
+use crate::http::problem::{ApiError, Problem};
+use crate::http::support::extract::Query;
+use crate::http::support::pagination::{Page, PageParams};
+use crate::http::{AppState, authorized};
+use crate::service::ServiceError;
+use crate::service::ladder::tier_field;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{Days, NaiveDate};
+use diesel::{PgConnection, QueryResult};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExpiringParams {
+    /// The window, in days from today (1–1095, default 90).
+    pub within_days: Option<u32>,
+    /// Only certificates for this tier.
+    pub tier: Option<String>,
+    pub street_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpiringItem {
+    pub enterprise_id: Uuid,
+    pub name: String,
+    pub street_id: Option<Uuid>,
+    /// The rung of the certificate.
+    pub tier: String,
+    pub certificate_id: Uuid,
+    pub certificate_no: Option<String>,
+    /// Its last valid day.
+    pub valid_until: NaiveDate,
+    /// Days from today until `valid_until` (0: its last day is today).
+    pub days_left: i64,
+}
+
+/// Certificates lapsing within the window, soonest first: whom to coach into a renewal.
+#[utoipa::path(
+    tag = "pipeline",
+    params(ExpiringParams, PageParams, ExportParams),
+    responses(
+        (status = 200, content(
+            (Page<ExpiringItem> = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/pipeline/expiring")]
+pub async fn expiring(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    Query(params): Query<ExpiringParams>,
+    Query(paging): Query<PageParams>,
+    Query(export): Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let format = export.format(&request)?;
+    let days = params.within_days.unwrap_or(90);
+    if !(1..=1095).contains(&days) {
+        return Err(ServiceError::invalid("within_days", "must be between 1 and 1095").into());
+    }
+    if let Some(tier) = &params.tier {
+        tier_field(&state.catalog.ladder, "tier", tier)?;
+    }
+    let today = state.catalog.today();
+    let window = (today, today + Days::new(u64::from(days)));
+    let filter = ExpiringFilter { tier: params.tier, street_id: params.street_id };
+    if let Some(format) = format {
+        let scope =
+            authorized(&state, caller, Action::ReadPipeline, |_, auth| Ok(auth.principal.street_scope())).await?;
+        let heading = heading(&state.catalog, &request, "证书到期提醒", "expiring");
+        let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
+        return Ok(writer::respond(format, heading, move |sink| {
+            export_expiring(sink, &pool, &catalog, &scope, &filter, window)
+        }));
+    }
+    let page = paging.parse::<(NaiveDate, Uuid)>()?;
+    let (fetch, after) = (page.fetch(), page.after);
+    let rows = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
+        Ok(certificates::expiring(conn, &auth.principal.street_scope(), &filter, window, after, fetch)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page.page(
+        rows,
+        |row| (row.valid_until, row.certificate_id),
+        |row| ExpiringItem {
+            days_left: (row.valid_until - today).num_days(),
+            enterprise_id: row.enterprise_id,
+            name: row.name,
+            street_id: row.street_id,
+            tier: row.tier,
+            certificate_id: row.certificate_id,
+            certificate_no: row.certificate_no,
+            valid_until: row.valid_until,
+        },
+    )))
+}
+
+/// Every certificate the list would page through, soonest first.
+fn export_expiring(
+    sink: &mut dyn Sink,
+    pool: &PgPool,
+    catalog: &Catalog,
+    scope: &StreetScope,
+    filter: &ExpiringFilter,
+    window: (NaiveDate, NaiveDate),
+) -> anyhow::Result<()> {
+    use Kind::{Date, Integer, Text};
+    let columns = [
+        ("企业名称", Text, 36.0),
+        ("街道", Text, 12.0),
+        ("梯队", Text, 18.0),
+        ("证书编号", Text, 18.0),
+        ("有效期至", Date, 12.0),
+        ("剩余天数", Integer, 10.0),
+    ];
+    sink.sheet(&Sheet::new("证书到期", &columns))?;
+    let streets = StreetNames::load(&mut *pool.get()?)?;
+    let fetch =
+        |conn: &mut PgConnection, after, limit| certificates::expiring(conn, scope, filter, window, after, limit);
+    page_through(
+        sink,
+        pool,
+        fetch,
+        |row| (row.valid_until, row.certificate_id),
+        |row| {
+            vec![
+                row.name.as_str().into(),
+                streets.name(row.street_id).into(),
+                catalog.ladder.label(&row.tier).unwrap_or(&row.tier).into(),
+                row.certificate_no.as_deref().into(),
+                row.valid_until.into(),
+                (row.valid_until - window.0).num_days().into(),
+            ]
+        },
+    )
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SummaryParams {
+    /// A district, street or park: count only within it.
+    pub region_id: Option<Uuid>,
+    /// Cluster code: count only this industry cluster.
+    pub cluster: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierCount {
+    pub tier: String,
+    pub label: String,
+    pub count: i64,
+}
+
+/// Counts per tier code, every tier of the ladder present (zeros included).
+pub type TierCounts = BTreeMap<String, i64>;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StreetCounts {
+    /// `null`: enterprises not yet assigned to a street (from registry feeds).
+    pub street_id: Option<Uuid>,
+    pub name: String,
+    pub total: i64,
+    pub counts: TierCounts,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClusterCounts {
+    /// `null`: enterprises without a cluster.
+    pub cluster: Option<String>,
+    pub name: String,
+    pub total: i64,
+    pub counts: TierCounts,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Summary {
+    /// Live (not archived) enterprises counted.
+    pub total: i64,
+    /// Every tier, lowest first, zeros included.
+    pub tiers: Vec<TierCount>,
+    /// Every street in view, zeros included.
+    pub by_street: Vec<StreetCounts>,
+    /// Every configured cluster, zeros included.
+    pub by_cluster: Vec<ClusterCounts>,
+}
+
+/// How many live enterprises stand on each rung: overall, per street, per cluster. Served
+/// from counters kept in the same transaction as every change, so it costs the same at a
+/// million enterprises as at a thousand.
+#[utoipa::path(
+    tag = "pipeline",
+    params(SummaryParams, ExportParams),
+    responses(
+        (status = 200, content(
+            (Summary = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/pipeline/summary")]
+pub async fn summary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    Query(params): Query<SummaryParams>,
+    Query(export): Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let format = export.format(&request)?;
+    if let Some(Err(e)) = params.cluster.as_deref().map(|c| state.catalog.clusters.get(c)) {
+        return Err(ServiceError::invalid("cluster", e).into());
+    }
+    let (counts, streets) = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
+        let scope = auth.principal.street_scope();
+        let all_streets: Vec<_> = regions::all(conn)?.into_iter().filter(|r| r.kind == RegionKind::Street).collect();
+        let mut filter = CountFilter { cluster: params.cluster, ..CountFilter::default() };
+        let mut in_view: Vec<_> = all_streets.iter().filter(|s| scope.allows(Some(s.id))).collect();
+        if let Some(region_id) = params.region_id {
+            let region = match regions::find(conn, region_id) {
+                Err(diesel::result::Error::NotFound) => {
+                    return Err(ServiceError::invalid("region_id", "no such region"));
+                }
+                found => found?,
+            };
+            let (streets, park) = match region.kind {
+                RegionKind::District => {
+                    (all_streets.iter().filter(|s| s.parent_id == Some(region.id)).map(|s| s.id).collect(), None)
+                }
+                RegionKind::Street => (vec![region.id], None),
+                RegionKind::Park => (region.parent_id.into_iter().collect(), Some(region.id)),
+            };
+            in_view.retain(|s| streets.contains(&s.id));
+            filter.streets = Some(streets);
+            filter.park_id = park;
+        }
+        let named: Vec<(Option<Uuid>, String)> = in_view.into_iter().map(|s| (Some(s.id), s.name.clone())).collect();
+        let unassigned_in_view = scope == StreetScope::All && filter.streets.is_none();
+        Ok((pipeline::counts(conn, &scope, &filter)?, (named, unassigned_in_view)))
+    })
+    .await?;
+    let summary = summarize(&state.catalog, &counts, streets);
+    Ok(match format {
+        None => HttpResponse::Ok().json(summary),
+        Some(format) => {
+            let heading = heading(&state.catalog, &request, "梯队分布", "pipeline-summary");
+            report(format, heading, summary.tables(&state.catalog))
+        }
+    })
+}
+
+impl Summary {
+    /// Per street and per cluster: one column per tier, then the total.
+    fn tables(self, catalog: &Catalog) -> Vec<Table> {
+        let rungs = catalog.ladder.rungs();
+        let columns = |first: &'static str| {
+            let mut columns: Vec<(&str, Kind, f64)> = vec![(first, Kind::Text, 16.0)];
+            columns.extend(rungs.iter().map(|r| (r.label.as_str(), Kind::Integer, 12.0)));
+            columns.push(("合计", Kind::Integer, 10.0));
+            columns
+        };
+        let row = |name: String, counts: &TierCounts, total: i64| {
+            let mut row: Vec<Cell> = vec![name.into()];
+            row.extend(rungs.iter().map(|r| Cell::from(counts.get(&r.code).copied().unwrap_or(0))));
+            row.push(total.into());
+            row
+        };
+        let by_street = self.by_street.iter().map(|s| row(s.name.clone(), &s.counts, s.total)).collect();
+        let by_cluster = self.by_cluster.iter().map(|c| row(c.name.clone(), &c.counts, c.total)).collect();
+        vec![
+            Table::new("按街道", &columns("街道"), by_street),
+            Table::new("按产业集群", &columns("产业集群"), by_cluster),
+        ]
+    }
+}
+
+/// Turns counters into the summary: every tier, street and cluster present, zeros included.
+fn summarize(
+    catalog: &Catalog,
+    counts: &[pipeline::Count],
+    (streets, unassigned_in_view): (Vec<(Option<Uuid>, String)>, bool),
+) -> Summary {
+    let zeros: TierCounts = catalog.ladder.rungs().iter().map(|r| (r.code.clone(), 0)).collect();
+    let tally = |keep: &dyn Fn(&pipeline::Count) -> bool| {
+        let mut tiers = zeros.clone();
+        for count in counts.iter().filter(|c| keep(c)) {
+            *tiers.entry(count.tier.clone()).or_default() += count.n;
+        }
+        (tiers.values().sum::<i64>(), tiers)
+    };
+    let (total, overall) = tally(&|_| true);
+    let mut by_street: Vec<StreetCounts> = streets
+        .into_iter()
+        .map(|(street_id, name)| {
+            let (total, counts) = tally(&|c| c.street_id == street_id);
+            StreetCounts { street_id, name, total, counts }
+        })
+        .collect();
+    let (unassigned, counts) = tally(&|c| c.street_id.is_none());
+    if unassigned_in_view && unassigned > 0 {
+        by_street.push(StreetCounts { street_id: None, name: UNASSIGNED_STREET.into(), total: unassigned, counts });
+    }
+    let mut by_cluster: Vec<ClusterCounts> = catalog
+        .clusters
+        .all()
+        .iter()
+        .map(|cluster| {
+            let (total, counts) = tally(&|c| c.cluster.as_deref() == Some(cluster.code.as_str()));
+            ClusterCounts { cluster: Some(cluster.code.clone()), name: cluster.name.clone(), total, counts }
+        })
+        .collect();
+    let (without, counts) = tally(&|c| c.cluster.is_none());
+    if without > 0 {
+        by_cluster.push(ClusterCounts { cluster: None, name: "未分类".into(), total: without, counts });
+    }
+    Summary {
+        total,
+        tiers: catalog
+            .ladder
+            .rungs()
+            .iter()
+            .map(|r| TierCount {
+                tier: r.code.clone(),
+                label: r.label.clone(),
+                count: overall.get(&r.code).copied().unwrap_or(0),
+            })
+            .collect(),
+        by_street,
+        by_cluster,
+    }
+}
+
+/// What reports call enterprises without a street (registry feeds land them unassigned).
+pub const UNASSIGNED_STREET: &str = "未分配街道";
+
+/// Street names for report rows, read once per report.
+pub struct StreetNames(HashMap<Uuid, String>);
+
+impl StreetNames {
+    pub fn load(conn: &mut PgConnection) -> QueryResult<Self> {
+        let streets = regions::all(conn)?.into_iter().filter(|r| r.kind == RegionKind::Street);
+        Ok(Self(streets.map(|s| (s.id, s.name)).collect()))
+    }
+
+    pub fn name(&self, street_id: Option<Uuid>) -> String {
+        street_id.and_then(|id| self.0.get(&id)).map_or_else(|| UNASSIGNED_STREET.to_owned(), Clone::clone)
+    }
+}
+
+/// `part ÷ whole`, rounded to four places; `None` when there is no whole.
+pub fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
+}

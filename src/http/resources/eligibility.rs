@@ -1,0 +1,145 @@
+//! 年度指标 and eligibility: `/api/v1/enterprises/{id}/indicators`, `/eligibility`.
+
+use crate::auth::Caller;
+use crate::db::{enterprises, indicators};
+use crate::domain::Action;
+use crate::domain::eligibility::{CriterionResult, Enterprise, Indicators, evaluate, in_force};
+use crate::http::problem::{ApiError, Problem};
+use crate::http::support::extract::{Json, Query};
+use crate::http::{AppState, authorized};
+use crate::service::indicators as service;
+use crate::service::{OrNotFound, ServiceError};
+use actix_web::{get, put, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct YearResponse {
+    pub year: i32,
+    pub figures: Indicators,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<indicators::YearFigures> for YearResponse {
+    fn from(row: indicators::YearFigures) -> Self {
+        Self { figures: row.indicators(), year: row.year, version: row.version, updated_at: row.updated_at }
+    }
+}
+
+/// Record an enterprise's figures for one year (replacing that year's figures).
+#[utoipa::path(
+    tag = "ladder",
+    params(("id" = Uuid, Path, description = "Enterprise id"), ("year" = i32, Path, description = "e.g. 2025")),
+    request_body = Indicators,
+    responses(
+        (status = 200, body = YearResponse),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/enterprises/{id}/indicators/{year}")]
+pub async fn put_year(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, i32)>,
+    Json(figures): Json<Indicators>,
+) -> Result<web::Json<YearResponse>, ApiError> {
+    let (enterprise_id, year) = path.into_inner();
+    let catalog = state.catalog.clone();
+    let stored = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
+        service::put(conn, auth, &catalog, enterprise_id, year, figures)
+    })
+    .await?;
+    Ok(web::Json(stored.into()))
+}
+
+/// Every year's figures of an enterprise, newest first.
+#[utoipa::path(
+    tag = "ladder",
+    params(("id" = Uuid, Path, description = "Enterprise id")),
+    responses((status = 200, body = Vec<YearResponse>), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/enterprises/{id}/indicators")]
+pub async fn years(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Vec<YearResponse>>, ApiError> {
+    let enterprise_id = id.into_inner();
+    let rows = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+        enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
+        Ok(indicators::of_enterprise(conn, enterprise_id)?)
+    })
+    .await?;
+    Ok(web::Json(rows.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EligibilityParams {
+    /// Tier code, e.g. `hnte`.
+    pub tier: String,
+    /// Evaluate under the rules in force on this date (default: today).
+    pub on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Eligibility {
+    pub tier: String,
+    /// Every criterion met. `false` while any is unmet or unknown.
+    pub eligible: bool,
+    /// The rule set applied: its policy document and the date it took effect.
+    pub document: String,
+    pub effective_from: NaiveDate,
+    pub criteria: Vec<CriterionResult>,
+    /// Codes of the criteria not met, then of those unknown for missing figures: the
+    /// enterprise's to-do list.
+    pub missing: Vec<String>,
+}
+
+/// Whether the enterprise meets a tier's rules in force on a date, criterion by criterion.
+#[utoipa::path(
+    tag = "ladder",
+    params(("id" = Uuid, Path, description = "Enterprise id"), EligibilityParams),
+    responses(
+        (status = 200, body = Eligibility),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown tier, or no rule set in force for it", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/enterprises/{id}/eligibility")]
+pub async fn evaluate_tier(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Query(params): Query<EligibilityParams>,
+) -> Result<web::Json<Eligibility>, ApiError> {
+    let enterprise_id = id.into_inner();
+    let catalog = state.catalog.clone();
+    catalog.ladder.tier(&params.tier).map_err(|e| ServiceError::invalid("tier", e))?;
+    let on = params.on.unwrap_or_else(|| catalog.today());
+    let rules = in_force(&catalog.rule_sets, &params.tier, on).cloned().ok_or_else(|| {
+        ServiceError::invalid("tier", format!("no rule set for `{}` is in force on {on}", params.tier))
+    })?;
+    let (established_on, figures) = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+        let enterprise =
+            enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
+        Ok((enterprise.fields.established_on, indicators::by_year(&indicators::of_enterprise(conn, enterprise_id)?)))
+    })
+    .await?;
+    let criteria = evaluate(&rules, &Enterprise { established_on, figures: &figures }, on);
+    let unmet = criteria.iter().filter(|c| c.met == Some(false));
+    let unknown = criteria.iter().filter(|c| c.met.is_none());
+    let missing: Vec<String> = unmet.chain(unknown).map(|c| c.code.clone()).collect();
+    Ok(web::Json(Eligibility {
+        tier: params.tier,
+        eligible: missing.is_empty(),
+        document: rules.document,
+        effective_from: rules.effective_from,
+        criteria,
+        missing,
+    }))
+}

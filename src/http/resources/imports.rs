@@ -1,0 +1,94 @@
+//! `/api/v1/imports`: managers upload a roster or a certification list (what `peiyu
+//! import` does from the command line).
+
+use crate::auth::Caller;
+use crate::domain::Action;
+use crate::http::problem::{ApiError, Problem};
+use crate::http::support::extract::Query;
+use crate::http::{AppState, authorized};
+use crate::service::ServiceError;
+use crate::service::file_import::sheet::{self, Format};
+use crate::service::file_import::{self, Kind, Report};
+use actix_multipart::Multipart;
+use actix_web::{post, web};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// Largest file an upload may carry.
+pub const FILE_LIMIT: usize = 32 * 1024 * 1024;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// What the file holds; by default certifications if it has a tier column (梯队 / 认定类型).
+    pub kind: Option<Kind>,
+    /// Check and count every row, then roll everything back.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+fn bad(detail: impl ToString) -> ApiError {
+    ApiError::BadRequest { detail: detail.to_string(), errors: Vec::new() }
+}
+
+/// Reads the `file` part: its format (by its name) and bytes.
+async fn read_upload(mut multipart: Multipart) -> Result<(Format, Vec<u8>), ApiError> {
+    while let Some(part) = multipart.next().await {
+        let mut part = part.map_err(|e| bad(format!("the body is not a multipart form: {e}")))?;
+        if part.name() != Some("file") {
+            continue;
+        }
+        let name = part.content_disposition().and_then(|d| d.get_filename()).unwrap_or_default().to_owned();
+        let format = Format::of_file_name(&name)
+            .ok_or_else(|| ServiceError::invalid("file", format!("`{name}` is not a .csv or .xlsx file")))?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(|e| bad(format!("the upload broke off: {e}")))?;
+            if bytes.len() + chunk.len() > FILE_LIMIT {
+                return Err(ApiError::PayloadTooLarge(format!("a file may have at most {FILE_LIMIT} bytes")));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok((format, bytes));
+    }
+    Err(ServiceError::invalid("file", "is required: send the file as the multipart part `file`").into())
+}
+
+/// Import an enterprise roster (企业名录) or a certification list (认定名单) from CSV or
+/// XLSX, columns named in Chinese or English (统一社会信用代码 / uscc, 企业名称 / name,
+/// 所属街道 / street, 梯队 / tier, 认定日期 / effective_on, …). Managers and admins. Good
+/// rows land, bad ones are reported by row and column; importing a file again changes
+/// nothing.
+#[utoipa::path(
+    tag = "enterprises",
+    params(ImportParams),
+    request_body(content = String, content_type = "multipart/form-data",
+        description = "One part named `file`: the .csv or .xlsx file"),
+    responses(
+        (status = 200, description = "Imported (or, with dry_run, counted)", body = Report),
+        (status = 400, description = "Not a multipart form", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "File above 32 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No file, not CSV or XLSX, unreadable, or a required column missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/imports")]
+pub async fn upload_file(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Query(params): Query<ImportParams>,
+    multipart: Multipart,
+) -> Result<web::Json<Report>, ApiError> {
+    // Who may import is settled before a byte of the file is read.
+    authorized(&state, caller.clone(), Action::ImportLists, |_, _| Ok(())).await?;
+    let (format, bytes) = read_upload(multipart).await?;
+    let catalog = state.catalog.clone();
+    let report = authorized(&state, caller, Action::ImportLists, move |conn, auth| {
+        let sheet = sheet::read(&bytes, format).map_err(|e| ServiceError::invalid("file", e))?;
+        file_import::run(conn, &catalog, &auth.audit, &sheet, params.kind, params.dry_run, &|_| {})
+    })
+    .await?;
+    Ok(web::Json(report))
+}

@@ -1,0 +1,155 @@
+//! `/api/v1/users` (admin): people, their roles and their streets.
+
+use crate::auth::Caller;
+use crate::db::users::{self as store, UserRecord};
+use crate::domain::{Action, Role};
+use crate::http::problem::{ApiError, Problem};
+use crate::http::support::extract::{Json, Query};
+use crate::http::support::pagination::{Page, PageParams};
+use crate::http::{AppState, authorized};
+use crate::service::OrNotFound;
+use crate::service::accounts::{self as service, CreateUser, UpdateUser};
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The streets this user works in (counselors, scoped viewers).
+    pub street_ids: Vec<Uuid>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UserRecord> for UserResponse {
+    fn from(r: UserRecord) -> Self {
+        let u = r.user;
+        Self {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role: u.role,
+            street_ids: r.street_ids,
+            active: u.active,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// Hashes a new password on the blocking pool, holding no connection: it is slow on purpose.
+async fn hash(password: String, username: String) -> Result<String, ApiError> {
+    Ok(web::block(move || service::hashed_password(&password, &username)).await??)
+}
+
+#[utoipa::path(
+    tag = "users",
+    request_body = CreateUser,
+    responses(
+        (status = 201, body = UserResponse, headers(("Location" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    // Only for someone who may: hashing is deliberately expensive.
+    authorized(&state, caller.clone(), Action::ManageUsers, |_, _| Ok(())).await?;
+    let password_hash = hash(body.password.clone(), body.username.clone()).await?;
+    let created = authorized(&state, caller, Action::ManageUsers, move |conn, auth| {
+        service::create_user(conn, &auth.audit, &body, &password_hash)
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/users/{}", created.user.id)))
+        .json(UserResponse::from(created)))
+}
+
+/// Every user, in order of creation.
+#[utoipa::path(
+    tag = "users",
+    params(PageParams),
+    responses(
+        (status = 200, body = Page<UserResponse>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Query(paging): Query<PageParams>,
+) -> Result<web::Json<Page<UserResponse>>, ApiError> {
+    let page = paging.parse::<Uuid>()?;
+    let (fetch, after) = (page.fetch(), page.after);
+    let records = authorized(&state, caller, Action::ManageUsers, move |conn, _| {
+        let users = store::list(conn, after, fetch)?;
+        let mut streets = store::streets_of_all(conn, &users.iter().map(|u| u.id).collect::<Vec<_>>())?;
+        Ok(users
+            .into_iter()
+            .map(|user| {
+                let street_ids = streets.remove(&user.id).unwrap_or_default();
+                UserRecord { user, street_ids }
+            })
+            .collect())
+    })
+    .await?;
+    Ok(web::Json(page.page(records, |r| r.user.id, UserResponse::from)))
+}
+
+/// Change a user's name, password, role, streets, or deactivate them.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It would leave no active admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Json(body): Json<UpdateUser>,
+) -> Result<web::Json<UserResponse>, ApiError> {
+    body.validate()?;
+    let id = id.into_inner();
+    let password_hash = match &body.password {
+        Some(password) => {
+            // Only for someone who may: hashing is deliberately expensive. The username
+            // it must not resemble is checked again in the transaction.
+            let username = authorized(&state, caller.clone(), Action::ManageUsers, move |conn, _| {
+                Ok(crate::db::users::find(conn, id).or_not_found("user")?.username)
+            })
+            .await?;
+            Some(hash(password.clone(), username).await?)
+        }
+        None => None,
+    };
+    let updated = authorized(&state, caller, Action::ManageUsers, move |conn, auth| {
+        service::update_user(conn, auth, id, &body, password_hash)
+    })
+    .await?;
+    Ok(web::Json(UserResponse::from(updated)))
+}

@@ -1,0 +1,233 @@
+//! Accounts: people (their roles and streets) and integrations' API keys.
+
+use crate::auth::{API_KEY_PREFIX, password, tokens};
+use crate::db::api_keys::{self as keys, ApiKey, NewApiKey};
+use crate::db::audit::{self, Change};
+use crate::db::users::{self, NewUser, UserChanges, UserRecord};
+use crate::db::{refresh_tokens, regions, schema};
+use crate::domain::{Actor, ApiScope, RegionKind, Role};
+use crate::service::regions::canonical_code;
+use crate::service::{Authorized, OrNotFound, ServiceError};
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+/// How much of a key is kept in the clear, to tell keys apart in lists.
+const SHOWN_PREFIX: usize = 10;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Sign-in name: 3 to 50 of a-z, 0-9, `.`, `_`, `-`; unique regardless of case.
+    #[validate(length(min = 3, max = 50), custom(function = username_characters))]
+    #[schema(example = "li.xinan")]
+    pub username: String,
+    #[validate(length(min = 1, max = 100))]
+    #[schema(example = "李辅导员")]
+    pub display_name: String,
+    /// At least 10 characters, 4 of them different, not containing the username.
+    pub password: String,
+    pub role: Role,
+    #[serde(default)]
+    pub street_ids: Vec<Uuid>,
+}
+
+fn username_characters(username: &str) -> Result<(), ValidationError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_".contains(c);
+    if username.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("username").with_message("may hold only letters, digits, . _ and -".into()))
+    }
+}
+
+/// Changes to a user; absent fields stay as they are. `active: false` deactivates: the
+/// user's next request is refused and their sessions end.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[validate(length(min = 1, max = 100))]
+    pub display_name: Option<String>,
+    pub password: Option<String>,
+    pub role: Option<Role>,
+    pub street_ids: Option<Vec<Uuid>>,
+    pub active: Option<bool>,
+}
+
+/// A password fit for `username`, hashed (deliberately slow: call it on a blocking
+/// thread and before taking a connection).
+pub fn hashed_password(password: &str, username: &str) -> Result<String, ServiceError> {
+    if let Some(weakness) = password::weakness(password, username) {
+        return Err(ServiceError::invalid("password", weakness));
+    }
+    password::hash(password).map_err(ServiceError::Internal)
+}
+
+fn check_streets(conn: &mut PgConnection, streets: &[Uuid]) -> Result<(), ServiceError> {
+    for (index, id) in streets.iter().enumerate() {
+        if regions::find(conn, *id).optional()?.is_none_or(|region| region.kind != RegionKind::Street) {
+            return Err(ServiceError::invalid(format!("street_ids[{index}]"), "is not a street"));
+        }
+    }
+    Ok(())
+}
+
+/// Creates a user with `password_hash` (from [`hashed_password`]).
+pub fn create_user(
+    conn: &mut PgConnection,
+    auth: &audit::Context,
+    input: &CreateUser,
+    password_hash: &str,
+) -> Result<UserRecord, ServiceError> {
+    input.validate()?;
+    conn.transaction(|conn| {
+        check_streets(conn, &input.street_ids)?;
+        let user = users::insert(
+            conn,
+            &NewUser {
+                id: Uuid::now_v7(),
+                username: &input.username,
+                display_name: input.display_name.trim(),
+                password_hash,
+                role: input.role.as_str(),
+            },
+        )?;
+        users::set_streets(conn, user.id, &input.street_ids)?;
+        let created = users::record(conn, user)?;
+        audit::record(conn, auth, Change::created("user", created.user.id, &created))?;
+        Ok(created)
+    })
+}
+
+/// The ids of the streets named by their codes (any case), for the command line.
+pub fn streets_by_code(conn: &mut PgConnection, codes: &[String]) -> Result<Vec<Uuid>, ServiceError> {
+    codes
+        .iter()
+        .map(|code| {
+            schema::regions::table
+                .filter(schema::regions::code.eq(canonical_code(code)))
+                .select(regions::Region::as_select())
+                .first(conn)
+                .optional()?
+                .filter(|r| r.kind == RegionKind::Street)
+                .map(|r| r.id)
+                .ok_or_else(|| ServiceError::invalid("street", format!("no street with code `{code}`")))
+        })
+        .collect()
+}
+
+/// Changes a user; `password_hash` is the new password's, if one is set. Deactivating a
+/// user or setting a password ends their sign-ins; the last active admin stays one.
+pub fn update_user(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    id: Uuid,
+    input: &UpdateUser,
+    password_hash: Option<String>,
+) -> Result<UserRecord, ServiceError> {
+    input.validate()?;
+    conn.transaction(|conn| {
+        let user = users::find_for_update(conn, id).or_not_found("user")?;
+        let current = users::record(conn, user)?;
+        if let Some(password) = &input.password
+            && let Some(weakness) = password::weakness(password, &current.user.username)
+        {
+            return Err(ServiceError::invalid("password", weakness));
+        }
+        let stays_admin =
+            input.role.unwrap_or(current.user.role) == Role::Admin && input.active.unwrap_or(current.user.active);
+        if current.user.role == Role::Admin && current.user.active && !stays_admin && users::active_admins(conn)? <= 1 {
+            return Err(ServiceError::conflict("this is the last active admin"));
+        }
+        let changes = UserChanges {
+            display_name: input.display_name.as_deref().map(|n| n.trim().to_owned()),
+            password_hash,
+            role: input.role.map(|r| r.as_str().to_owned()),
+            active: input.active,
+        };
+        let user = users::update(conn, id, &changes)?;
+        if let Some(streets) = &input.street_ids {
+            check_streets(conn, streets)?;
+            users::set_streets(conn, id, streets)?;
+        }
+        if !user.active || changes.password_hash.is_some() {
+            refresh_tokens::revoke_user(conn, id)?;
+        }
+        let updated = users::record(conn, user)?;
+        audit::record(conn, &auth.audit, Change::changed("user", id, "update", &current, &updated))?;
+        Ok(updated)
+    })
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    /// Who uses it, e.g. 省科技厅高企认定系统.
+    #[validate(length(min = 1, max = 100))]
+    pub name: String,
+    #[validate(length(min = 1, message = "name at least one scope"))]
+    pub scopes: Vec<ApiScope>,
+}
+
+/// Creates an API key; the key itself is returned this once and only its hash is kept.
+pub fn create_api_key(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    input: &CreateApiKey,
+) -> Result<(ApiKey, String), ServiceError> {
+    input.validate()?;
+    let creator = auth.acting_user()?;
+    let key = tokens::random_secret(API_KEY_PREFIX).map_err(ServiceError::Internal)?;
+    let mut scopes: Vec<&str> = input.scopes.iter().map(|s| s.as_str()).collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    conn.transaction(|conn| {
+        let created = keys::insert(
+            conn,
+            &NewApiKey {
+                id: Uuid::now_v7(),
+                name: input.name.trim(),
+                key_hash: &tokens::fingerprint(&key),
+                prefix: &key[..SHOWN_PREFIX],
+                scopes,
+                created_by: creator,
+            },
+        )?;
+        audit::record(conn, &auth.audit, Change::created("api_key", created.id, &created))?;
+        Ok((created, key))
+    })
+}
+
+/// Revokes an API key; revoking a revoked key changes nothing.
+pub fn revoke_api_key(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<(), ServiceError> {
+    conn.transaction(|conn| {
+        let current = keys::find_for_update(conn, id).or_not_found("API key")?;
+        if current.revoked_at.is_none() {
+            let revoked = keys::revoke(conn, id)?;
+            audit::record(conn, &auth.audit, Change::changed("api_key", id, "revoke", &current, &revoked))?;
+        }
+        Ok(())
+    })
+}
+
+/// Creates a user from the command line (the first admin, scripts, the demo): streets by
+/// their codes, the username as display name, audited as the system.
+pub fn create_user_by_codes(
+    conn: &mut PgConnection,
+    username: &str,
+    role: Role,
+    street_codes: &[String],
+    password: &str,
+) -> Result<UserRecord, ServiceError> {
+    let password_hash = hashed_password(password, username)?;
+    let input = CreateUser {
+        username: username.to_owned(),
+        display_name: username.to_owned(),
+        password: password.to_owned(),
+        role,
+        street_ids: streets_by_code(conn, street_codes)?,
+    };
+    create_user(conn, &audit::Context { actor: Actor::System, request_id: None }, &input, &password_hash)
+}

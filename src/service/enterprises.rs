@@ -1,0 +1,226 @@
+//! The enterprise register: registering, editing and archiving enterprises, and where an
+//! enterprise may be placed (street and park), for every path that writes one.
+
+use crate::config::Catalog;
+use crate::db::audit::{self, Change};
+use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields};
+use crate::db::regions::{self, Region};
+use crate::domain::{RegionKind, Uscc, dates};
+use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError, cleaned, not_blank};
+use chrono::NaiveDate;
+use diesel::{Connection, OptionalExtension, PgConnection};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::{Validate, ValidateArgs, ValidationError};
+
+const ENTITY: &str = "enterprise";
+
+/// The editable state of an enterprise, as registering takes it (and, merged with the
+/// current state, as an edit leaves it): one set of rules for both, and for imports.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[validate(context = Catalog)]
+#[schema(as = EnterpriseBody)]
+pub struct EnterpriseInput {
+    /// 统一社会信用代码, 18 characters with a valid GB 32100 check character.
+    #[validate(custom(function = valid_uscc))]
+    #[schema(example = "91440300MA5FXX9X4B")]
+    pub uscc: String,
+    /// 企业名称.
+    #[validate(length(max = 200), custom(function = not_blank))]
+    #[schema(example = "深圳市星河智能装备有限公司")]
+    pub name: String,
+    /// The street (街道) the enterprise belongs to. Required when registering; `null` only
+    /// for enterprises a registry feed or an import registered, awaiting triage.
+    #[schema(required = true)]
+    pub street_id: Option<Uuid>,
+    /// A park (园区) within that street.
+    pub park_id: Option<Uuid>,
+    /// Industry cluster code (GET /api/v1/clusters).
+    #[validate(custom(function = known_cluster, use_context))]
+    pub cluster: Option<String>,
+    /// 成立日期: not in the future, not before 1900.
+    #[validate(custom(function = founded, use_context))]
+    pub established_on: Option<NaiveDate>,
+    #[validate(length(max = 500))]
+    pub address: Option<String>,
+    #[validate(length(max = 100))]
+    pub contact_name: Option<String>,
+    #[validate(length(max = 40), custom(function = phone_number))]
+    pub contact_phone: Option<String>,
+    #[validate(range(min = 0, max = 10_000_000))]
+    pub employees: Option<i32>,
+    #[serde(default)]
+    #[validate(length(max = 20), custom(function = valid_tags))]
+    pub tags: Vec<String>,
+}
+
+fn valid_uscc(uscc: &str) -> Result<(), ValidationError> {
+    Uscc::parse(uscc).map(drop).map_err(|e| ValidationError::new("uscc").with_message(e.to_string().into()))
+}
+
+fn known_cluster(code: &str, catalog: &Catalog) -> Result<(), ValidationError> {
+    catalog.clusters.get(code).map(drop).map_err(|e| ValidationError::new("cluster").with_message(e.to_string().into()))
+}
+
+fn founded(date: &NaiveDate, catalog: &Catalog) -> Result<(), ValidationError> {
+    dates::happened_on(*date, catalog.today())
+        .map(drop)
+        .map_err(|e| ValidationError::new("date").with_message(e.into()))
+}
+
+fn phone_number(phone: &str) -> Result<(), ValidationError> {
+    let allowed = |c: char| c.is_ascii_digit() || " +-()".contains(c);
+    if phone.chars().all(allowed) && phone.chars().any(|c| c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("phone").with_message("may hold only digits, spaces and + - ( )".into()))
+    }
+}
+
+fn valid_tags(tags: &[String]) -> Result<(), ValidationError> {
+    match tags.iter().find(|t| t.trim().is_empty() || t.chars().count() > 30) {
+        Some(_) => Err(ValidationError::new("tags").with_message("each tag must have 1 to 30 characters".into())),
+        None => Ok(()),
+    }
+}
+
+impl EnterpriseInput {
+    /// Checks every rule and returns the fields in their stored form, or every bad field
+    /// at once.
+    pub fn into_fields(self, catalog: &Catalog) -> Result<EnterpriseFields, ServiceError> {
+        self.validate_with_args(catalog)?;
+        let uscc = Uscc::parse(&self.uscc).map_err(|e| ServiceError::invalid("uscc", e))?;
+        let mut seen = std::collections::HashSet::new();
+        let tags = self.tags.iter().map(|t| t.trim().to_owned()).filter(|t| seen.insert(t.clone())).collect();
+        Ok(EnterpriseFields {
+            uscc: uscc.into_string(),
+            name: self.name.trim().to_owned(),
+            street_id: self.street_id,
+            park_id: self.park_id,
+            cluster: self.cluster,
+            established_on: self.established_on,
+            address: cleaned(self.address),
+            contact_name: cleaned(self.contact_name),
+            contact_phone: cleaned(self.contact_phone),
+            employees: self.employees,
+            tags,
+        })
+    }
+}
+
+impl From<EnterpriseFields> for EnterpriseInput {
+    fn from(f: EnterpriseFields) -> Self {
+        Self {
+            uscc: f.uscc,
+            name: f.name,
+            street_id: f.street_id,
+            park_id: f.park_id,
+            cluster: f.cluster,
+            established_on: f.established_on,
+            address: f.address,
+            contact_name: f.contact_name,
+            contact_phone: f.contact_phone,
+            employees: f.employees,
+            tags: f.tags,
+        }
+    }
+}
+
+/// Where an enterprise may stand: its street is a street, and its park a park of that
+/// street. `region` looks a region up (in the database, or in a map an import loaded).
+/// The database holds the park rule too (migration `000012`), so no path can break it.
+pub fn placement_errors(
+    fields: &EnterpriseFields,
+    mut region: impl FnMut(Uuid) -> Result<Option<Region>, ServiceError>,
+) -> Result<Vec<FieldError>, ServiceError> {
+    let mut errors = Vec::new();
+    if let Some(street_id) = fields.street_id
+        && region(street_id)?.is_none_or(|r| r.kind != RegionKind::Street)
+    {
+        errors.push(FieldError::new("street_id", "is not a street"));
+    }
+    if let Some(park_id) = fields.park_id {
+        match region(park_id)? {
+            Some(park) if park.kind == RegionKind::Park && park.parent_id == fields.street_id => {}
+            Some(park) if park.kind == RegionKind::Park => errors.push(FieldError::new("park_id", PARK_ELSEWHERE)),
+            _ => errors.push(FieldError::new("park_id", "is not a park")),
+        }
+    }
+    Ok(errors)
+}
+
+/// What is said of a park outside the enterprise's street.
+pub const PARK_ELSEWHERE: &str = "lies in another street";
+
+/// The street must be one the caller works in (403), be a street, and hold the park.
+fn check_placement(conn: &mut PgConnection, auth: &Authorized, fields: &EnterpriseFields) -> Result<(), ServiceError> {
+    auth.principal.may_place_in(fields.street_id)?;
+    let errors = placement_errors(fields, |id| Ok(regions::find(conn, id).optional()?))?;
+    ServiceError::unless_any(errors)
+}
+
+/// Registers an enterprise (counselors: in their own streets) at the bottom rung.
+pub fn register(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    input: EnterpriseInput,
+) -> Result<Enterprise, ServiceError> {
+    if input.street_id.is_none() {
+        return Err(ServiceError::invalid("street_id", "is required"));
+    }
+    let fields = input.into_fields(catalog)?;
+    conn.transaction(|conn| {
+        check_placement(conn, auth, &fields)?;
+        let created = store::insert(conn, Uuid::now_v7(), &fields, catalog.ladder.base().code())?;
+        audit::record(conn, &auth.audit, Change::created(ENTITY, created.id, &created))?;
+        Ok(created)
+    })
+}
+
+/// One enterprise in the caller's streets, archived or not.
+pub fn find(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<Enterprise, ServiceError> {
+    store::find(conn, id, &auth.principal.street_scope()).or_not_found(ENTITY)
+}
+
+/// Edits an enterprise as `edit` changes its current state, if it is still at the version
+/// the edit is `based_on`. An edit that changes nothing writes nothing.
+pub fn update(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    id: Uuid,
+    based_on: &BasedOn,
+    edit: impl FnOnce(EnterpriseInput) -> EnterpriseInput,
+) -> Result<Enterprise, ServiceError> {
+    conn.transaction(|conn| {
+        let current = store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found(ENTITY)?;
+        if current.archived_at.is_some() {
+            return Err(ServiceError::conflict("the enterprise is archived"));
+        }
+        based_on.check(current.version)?;
+        let fields = edit(current.fields.clone().into()).into_fields(catalog)?;
+        if fields == current.fields {
+            return Ok(current);
+        }
+        check_placement(conn, auth, &fields)?;
+        let updated = store::update(conn, id, &fields)?;
+        audit::record(conn, &auth.audit, Change::changed(ENTITY, id, "update", &current, &updated))?;
+        Ok(updated)
+    })
+}
+
+/// Archives an enterprise: it leaves lists and analytics but keeps its history. Archiving
+/// an archived enterprise changes nothing.
+pub fn archive(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<(), ServiceError> {
+    conn.transaction(|conn| {
+        let current = store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found(ENTITY)?;
+        if current.archived_at.is_none() {
+            let archived = store::archive(conn, id)?;
+            audit::record(conn, &auth.audit, Change::changed(ENTITY, id, "archive", &current, &archived))?;
+        }
+        Ok(())
+    })
+}

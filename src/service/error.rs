@@ -1,0 +1,225 @@
+//! What a use case answers when it does not do what was asked: one variant per kind of
+//! refusal, in the bureau's terms. The faces translate it (the API into problem+json with
+//! one precise status per variant, the command line into a message); the cause of an
+//! internal failure is kept, to be logged whole, and never shown to a client.
+
+use crate::metrics;
+use diesel::result::DatabaseErrorKind;
+use serde::Serialize;
+use utoipa::ToSchema;
+use validator::{ValidationErrors, ValidationErrorsKind};
+
+/// One bad field of an input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field in the request, e.g. `uscc`, `tags[2]`, or a query parameter.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl ToString) -> Self {
+        Self { field: field.into(), message: message.to_string() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Inputs that break a rule, each bad field named.
+    #[error("{}", summary(.0))]
+    Invalid(Vec<FieldError>),
+    /// No, expired, forged or revoked credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller may not do this at all.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Not there, or outside the caller's streets: the two are never told apart.
+    #[error("{0}")]
+    NotFound(String),
+    /// The record's state does not allow it (a duplicate, an illegal move, a lost race).
+    #[error("{detail}")]
+    Conflict { detail: String, errors: Vec<FieldError> },
+    /// An edit based on a version that is no longer the current one.
+    #[error(
+        "this edit is based on an older version than the current version {current}: fetch it again and reapply your change"
+    )]
+    Stale { current: i32 },
+    /// A batch above its limit (which the message gives).
+    #[error("{0}")]
+    TooLarge(String),
+    /// Too many failed sign-ins.
+    #[error("too many failed sign-ins; try again in {retry_after} seconds")]
+    Throttled { retry_after: u64 },
+    /// The database cannot be reached.
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+fn summary(errors: &[FieldError]) -> String {
+    let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+    format!("invalid field(s): {}", fields.join(", "))
+}
+
+impl ServiceError {
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(format!("no such {what}"))
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl ToString) -> Self {
+        Self::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    /// A conflict with the record as a whole, naming no field.
+    pub fn conflict(detail: impl ToString) -> Self {
+        Self::Conflict { detail: detail.to_string(), errors: Vec::new() }
+    }
+
+    /// `Ok` when `errors` is empty, else every one of them at once.
+    pub fn unless_any(errors: Vec<FieldError>) -> Result<(), Self> {
+        if errors.is_empty() { Ok(()) } else { Err(Self::Invalid(errors)) }
+    }
+}
+
+/// Unique constraints and what a violation means to the caller.
+fn unique_violation(constraint: Option<&str>) -> ServiceError {
+    let (field, detail) = match constraint {
+        Some("enterprises_uscc_key") => ("uscc", "an enterprise with this USCC already exists"),
+        Some("regions_code_key") => ("code", "a region with this code already exists"),
+        Some("users_username_key") => ("username", "this username is taken"),
+        Some("applications_in_flight_key") => {
+            ("tier", "the enterprise already has an application for this tier and batch year in progress")
+        }
+        _ => ("", "this record already exists"),
+    };
+    let errors = if field.is_empty() { Vec::new() } else { vec![FieldError::new(field, detail)] };
+    ServiceError::Conflict { detail: detail.to_owned(), errors }
+}
+
+/// Foreign keys and the field a violation is about: a reference to something that is not
+/// there is the caller's mistake (422 on that field), never a server error.
+fn foreign_key_violation(constraint: Option<&str>, detail: Option<&str>) -> ServiceError {
+    // PostgreSQL names foreign keys `<table>_<column>_fkey`; the column is the field.
+    let field = constraint
+        .and_then(|c| c.strip_suffix("_fkey"))
+        .and_then(|c| {
+            ["enterprise_id", "visit_id", "street_id", "park_id", "region_id", "assignee_id", "parent_id"]
+                .into_iter()
+                .find(|column| c.ends_with(column))
+        })
+        .unwrap_or("");
+    let message = match detail {
+        Some(d) if d.contains("is still referenced") => "is still in use",
+        _ => "names nothing that exists",
+    };
+    if field.is_empty() {
+        tracing::info!(?constraint, "foreign-key violation on an unmapped constraint");
+    }
+    ServiceError::invalid(if field.is_empty() { "id" } else { field }, message)
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::Error as E;
+        match error {
+            E::NotFound => Self::NotFound("not found".into()),
+            E::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => unique_violation(info.constraint_name()),
+            E::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                foreign_key_violation(info.constraint_name(), info.details())
+            }
+            E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::conflict("a concurrent change got there first; try again")
+            }
+            E::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+                metrics::database_error(metrics::DatabaseError::Connection);
+                Self::Unavailable(error.into())
+            }
+            other => {
+                metrics::database_error(metrics::DatabaseError::Query);
+                Self::Internal(other.into())
+            }
+        }
+    }
+}
+
+/// A query for one row, where "no row" is this resource's 404 (and, under street scope,
+/// also what lies outside the caller's streets).
+pub trait OrNotFound<T> {
+    fn or_not_found(self, what: &str) -> Result<T, ServiceError>;
+}
+
+impl<T> OrNotFound<T> for diesel::QueryResult<T> {
+    fn or_not_found(self, what: &str) -> Result<T, ServiceError> {
+        self.map_err(|e| match e {
+            diesel::result::Error::NotFound => ServiceError::not_found(what),
+            other => other.into(),
+        })
+    }
+}
+
+impl From<crate::domain::Forbidden> for ServiceError {
+    fn from(forbidden: crate::domain::Forbidden) -> Self {
+        Self::Forbidden(forbidden.0)
+    }
+}
+
+impl From<r2d2::Error> for ServiceError {
+    fn from(error: r2d2::Error) -> Self {
+        metrics::database_error(metrics::DatabaseError::PoolTimeout);
+        Self::Unavailable(error.into())
+    }
+}
+
+impl From<ValidationErrors> for ServiceError {
+    fn from(errors: ValidationErrors) -> Self {
+        let mut fields = Vec::new();
+        flatten(&errors, "", &mut fields);
+        fields.sort_by(|a, b| a.field.cmp(&b.field));
+        Self::Invalid(fields)
+    }
+}
+
+fn flatten(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                out.extend(list.iter().map(|e| FieldError::new(&path, describe(e))));
+            }
+            ValidationErrorsKind::Struct(inner) => flatten(inner, &path, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    flatten(inner, &format!("{path}[{index}]"), out);
+                }
+            }
+        }
+    }
+}
+
+/// A validator error in words, from its own message or its code and bounds.
+fn describe(error: &validator::ValidationError) -> String {
+    if let Some(message) = &error.message {
+        return message.to_string();
+    }
+    let bound = |name: &str| error.params.get(name).map(ToString::to_string);
+    let (unit, min, max) = match error.code.as_ref() {
+        "length" => (" characters", bound("min"), bound("max")),
+        "range" => ("", bound("min"), bound("max")),
+        other => return format!("is invalid ({other})"),
+    };
+    match (min, max) {
+        (Some(min), Some(max)) => format!("must be between {min} and {max}{unit}"),
+        (Some(min), None) => format!("must be at least {min}{unit}"),
+        (None, Some(max)) => format!("must be at most {max}{unit}"),
+        (None, None) => "is out of range".into(),
+    }
+}
+
+/// A move its workflow does not allow now: a conflict naming the status and the allowed moves.
+impl<W: crate::domain::workflow::Workflow> From<crate::domain::workflow::IllegalTransition<W>> for ServiceError {
+    fn from(error: crate::domain::workflow::IllegalTransition<W>) -> Self {
+        Self::conflict(error)
+    }
+}

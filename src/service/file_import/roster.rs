@@ -1,0 +1,236 @@
+//! Enterprise rosters (企业名录): registering and updating enterprises by USCC.
+//!
+//! A chunk is read and checked in memory first, then written set-wise: one statement
+//! locks the enterprises it names, one writes the changes to those recorded, one registers
+//! the new ones. Rows naming the same USCC apply in file order, each over what the rows
+//! before it left.
+
+use super::{CHUNK, Columns, Report, RowProblem};
+use crate::config::Catalog;
+use crate::db::audit::{self, Change, Context};
+use crate::db::enterprises::{self, Enterprise, EnterpriseFields};
+use crate::db::regions;
+use crate::domain::listing;
+use crate::domain::{RegionKind, Uscc};
+use crate::service::ServiceError;
+use crate::service::enterprises::EnterpriseInput;
+use chrono::NaiveDate;
+use diesel::{Connection, PgConnection};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// A row's problems, as (column header, problem).
+type Problems = Vec<(String, String)>;
+
+/// Streets and parks by name (with or without 街道) and by code.
+struct Places {
+    streets: HashMap<String, Uuid>,
+    parks: HashMap<String, Uuid>,
+}
+
+impl Places {
+    fn load(conn: &mut PgConnection) -> Result<Self, ServiceError> {
+        let (mut streets, mut parks) = (HashMap::new(), HashMap::new());
+        for region in regions::all(conn)? {
+            let names = match region.kind {
+                RegionKind::Street => &mut streets,
+                RegionKind::Park => &mut parks,
+                RegionKind::District => continue,
+            };
+            names.insert(region.code.to_lowercase(), region.id);
+            names.insert(region.name.trim_end_matches("街道").to_owned(), region.id);
+            names.insert(region.name, region.id);
+        }
+        Ok(Self { streets, parks })
+    }
+}
+
+/// A row's cells, read: `None` where the cell is blank, which leaves what is recorded.
+struct RosterRow {
+    uscc: String,
+    name: String,
+    street_id: Option<Uuid>,
+    park_id: Option<Uuid>,
+    cluster: Option<String>,
+    established_on: Option<NaiveDate>,
+    address: Option<String>,
+    contact_name: Option<String>,
+    contact_phone: Option<String>,
+    employees: Option<i32>,
+}
+
+impl RosterRow {
+    /// Reads the cells, naming each one that cannot be read (an unknown street, a date
+    /// or a number that is not one).
+    fn read(catalog: &Catalog, places: &Places, columns: &Columns, cells: &[String]) -> Result<Self, Problems> {
+        let cell = |field: &'static str| columns.cell(cells, field);
+        let text = |field: &'static str| cell(field).map(str::to_owned);
+        let mut problems = Vec::new();
+        let mut place = |field: &'static str, names: &HashMap<String, Uuid>| {
+            let name = cell(field)?;
+            let id = names.get(name).or_else(|| names.get(&name.to_lowercase())).copied();
+            if id.is_none() {
+                problems.push((columns.header(field), format!("no {field} is called `{name}`")));
+            }
+            id
+        };
+        let street_id = place("street", &places.streets);
+        let park_id = place("park", &places.parks);
+        let established_on = cell("established_on")
+            .and_then(|d| listing::date(d).map_err(|e| problems.push((columns.header("established_on"), e))).ok());
+        let employees = cell("employees").and_then(|n| {
+            n.parse::<i32>()
+                .map_err(|_| problems.push((columns.header("employees"), format!("`{n}` is not a number"))))
+                .ok()
+        });
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Self {
+            // Written as the enterprise is recorded, so that `91440300ma…` finds it; a code
+            // that does not parse stays as written, for the checks to name.
+            uscc: cell("uscc")
+                .map(|u| Uscc::parse(u).map_or_else(|_| u.to_owned(), Uscc::into_string))
+                .unwrap_or_default(),
+            name: text("name").unwrap_or_default(),
+            street_id,
+            park_id,
+            cluster: cell("cluster").map(|c| {
+                catalog.clusters.all().iter().find(|k| k.name == c).map_or_else(|| c.to_owned(), |k| k.code.clone())
+            }),
+            established_on,
+            address: text("address"),
+            contact_name: text("contact_name"),
+            contact_phone: text("contact_phone"),
+            employees,
+        })
+    }
+
+    /// The enterprise as this row leaves it: its filled cells over `recorded`, checked by
+    /// the rules the API registers and edits enterprises by.
+    fn onto(
+        &self,
+        catalog: &Catalog,
+        columns: &Columns,
+        recorded: Option<&EnterpriseFields>,
+    ) -> Result<EnterpriseFields, Problems> {
+        let kept = |cell: &Option<String>, was: fn(&EnterpriseFields) -> &Option<String>| {
+            cell.clone().or_else(|| recorded.and_then(|r| was(r).clone()))
+        };
+        let body = EnterpriseInput {
+            uscc: self.uscc.clone(),
+            name: self.name.clone(),
+            street_id: self.street_id.or(recorded.and_then(|r| r.street_id)),
+            park_id: self.park_id.or(recorded.and_then(|r| r.park_id)),
+            cluster: kept(&self.cluster, |r| &r.cluster),
+            established_on: self.established_on.or(recorded.and_then(|r| r.established_on)),
+            address: kept(&self.address, |r| &r.address),
+            contact_name: kept(&self.contact_name, |r| &r.contact_name),
+            contact_phone: kept(&self.contact_phone, |r| &r.contact_phone),
+            employees: self.employees.or(recorded.and_then(|r| r.employees)),
+            tags: recorded.map(|r| r.tags.clone()).unwrap_or_default(),
+        };
+        body.into_fields(catalog).map_err(|e| match e {
+            ServiceError::Invalid(errors) => {
+                errors.into_iter().map(|f| (columns.header(field_of(&f.field)), f.message)).collect()
+            }
+            other => vec![(String::new(), other.to_string())],
+        })
+    }
+}
+
+/// The import field a validation error names (`street_id` is the `street` column).
+fn field_of(api_field: &str) -> &str {
+    api_field.strip_suffix("_id").unwrap_or(api_field)
+}
+
+/// Imports the roster in `sheet`'s rows, a chunk per transaction.
+pub(super) fn import(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    context: &Context,
+    rows: &[(usize, Vec<String>)],
+    columns: &Columns,
+    progress: &dyn Fn(usize),
+) -> Result<Report, ServiceError> {
+    let places = Places::load(conn)?;
+    let mut report = Report::default();
+    for chunk in rows.chunks(CHUNK) {
+        let read: Vec<(usize, Result<RosterRow, Problems>)> =
+            chunk.iter().map(|(number, cells)| (*number, RosterRow::read(catalog, &places, columns, cells))).collect();
+        conn.transaction(|conn| save(conn, catalog, context, columns, &read, &mut report))?;
+        progress(chunk.len());
+    }
+    Ok(report)
+}
+
+/// Applies a chunk's rows in file order and writes what they change, counting each row
+/// in `report` as created, updated, unchanged or rejected.
+fn save(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    context: &Context,
+    columns: &Columns,
+    rows: &[(usize, Result<RosterRow, Problems>)],
+    report: &mut Report,
+) -> Result<(), ServiceError> {
+    let mut usccs: Vec<String> = rows.iter().filter_map(|(_, row)| Some(row.as_ref().ok()?.uscc.clone())).collect();
+    usccs.sort_unstable();
+    usccs.dedup();
+    let stored: HashMap<String, Enterprise> =
+        enterprises::lock_by_uscc(conn, &usccs)?.into_iter().map(|e| (e.fields.uscc.clone(), e)).collect();
+    // Each enterprise as the rows so far leave it.
+    let mut latest: HashMap<&str, EnterpriseFields> = HashMap::new();
+    for (number, row) in rows {
+        let applied = row.as_ref().map_err(Clone::clone).and_then(|row| {
+            let recorded = latest.get(row.uscc.as_str()).or_else(|| stored.get(&row.uscc).map(|e| &e.fields));
+            let fields = row.onto(catalog, columns, recorded)?;
+            Ok((row, recorded.is_none(), recorded == Some(&fields), fields))
+        });
+        match applied {
+            Ok((row, new, unchanged, fields)) => {
+                let count = match (new, unchanged) {
+                    (true, _) => &mut report.tally.created,
+                    (false, true) => &mut report.tally.unchanged,
+                    (false, false) => &mut report.updated,
+                };
+                *count += 1;
+                latest.insert(&row.uscc, fields);
+            }
+            Err(problems) => {
+                report.rejected += 1;
+                let problems =
+                    problems.into_iter().map(|(column, problem)| RowProblem { row: *number, column, problem });
+                report.problems.extend(problems);
+            }
+        }
+    }
+
+    let mut new = Vec::new();
+    let mut changes = Vec::new();
+    for (uscc, fields) in &latest {
+        match stored.get(*uscc) {
+            None => new.push((Uuid::now_v7(), fields.clone(), catalog.ladder.base().code().to_owned())),
+            Some(current) if current.fields != *fields => changes.push((current.id, fields)),
+            Some(_) => {}
+        }
+    }
+    let updated = enterprises::update_all(conn, &changes)?;
+    let before: HashMap<Uuid, &Enterprise> = stored.values().map(|e| (e.id, e)).collect();
+    audit::record_all(
+        conn,
+        context,
+        updated.iter().filter_map(|after| {
+            Some(Change::changed("enterprise", after.id, "update", *before.get(&after.id)?, after))
+        }),
+    )?;
+    let registering = new.len();
+    let created = enterprises::insert_new(conn, new)?;
+    if created.len() < registering {
+        return Err(ServiceError::conflict(
+            "an enterprise of this file was registered by someone else while the import ran; import the file again",
+        ));
+    }
+    audit::record_all(conn, context, created.iter().map(|e| Change::created("enterprise", e.id, e)))?;
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! The use cases: one function per thing a user does, shared by every face (the JSON API,
+//! the command line and the console to come). Each takes a connection, the authorized
+//! principal and domain inputs, and returns domain outputs or a [`ServiceError`]; the
+//! faces only translate. Every rule of a use case is in its function (or, where it is
+//! pure, in [`crate::domain`]), so a reader finds them in one file.
+
+pub mod accounts;
+pub mod applications;
+pub mod certification_lists;
+pub mod enterprises;
+pub mod error;
+pub mod file_import;
+pub mod indicators;
+pub mod ladder;
+pub mod regions;
+pub mod requests;
+pub mod targets;
+pub mod visits;
+
+pub use error::{FieldError, OrNotFound, ServiceError};
+
+use crate::auth::Caller;
+use crate::db::audit;
+use crate::domain::{Action, Principal};
+use diesel::PgConnection;
+use uuid::Uuid;
+
+/// A caller whose credentials checked out and who may do the action at hand: who is
+/// asking, and how the changes it makes are audited. Made only by [`authorize`].
+pub struct Authorized {
+    pub principal: Principal,
+    pub audit: audit::Context,
+}
+
+impl Authorized {
+    /// The user a change is made by (see [`Principal::acting_user`]).
+    pub fn acting_user(&self) -> Result<Uuid, ServiceError> {
+        Ok(self.principal.acting_user()?)
+    }
+}
+
+/// The one gate of every protected use case: resolves the caller against the database as
+/// of now (401), then checks that it may do `action` at all (403). Street scope is applied
+/// inside the use case through `principal.street_scope()`, so that what lies outside it
+/// is simply not found (404).
+pub fn authorize(conn: &mut PgConnection, caller: &Caller, action: Action) -> Result<Authorized, ServiceError> {
+    let principal = caller.resolve(conn)?;
+    principal.require(action)?;
+    let audit = audit::Context { actor: principal.actor(), request_id: caller.request_id };
+    Ok(Authorized { principal, audit })
+}
+
+/// The version an edit is based on (the API's `If-Match`, a form's hidden field): the edit
+/// applies only to that version, so that two people editing at once cannot overwrite each
+/// other unseen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BasedOn {
+    /// Whatever is current (`If-Match: *`).
+    Any,
+    Versions(Vec<i32>),
+}
+
+impl BasedOn {
+    pub fn check(&self, current: i32) -> Result<(), ServiceError> {
+        match self {
+            Self::Any => Ok(()),
+            Self::Versions(versions) if versions.contains(&current) => Ok(()),
+            Self::Versions(_) => Err(ServiceError::Stale { current }),
+        }
+    }
+}
+
+/// Blank optional text means "none".
+pub fn cleaned(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// A validator for text that must say something.
+pub fn not_blank(text: &str) -> Result<(), validator::ValidationError> {
+    if text.trim().is_empty() {
+        Err(validator::ValidationError::new("blank").with_message("must not be blank".into()))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,72 @@
+//! The bureau's map: district → street → park.
+
+use crate::db::audit::{self, Change};
+use crate::db::regions::{self as store, NewRegion, Region};
+use crate::domain::RegionKind;
+use crate::service::{Authorized, ServiceError};
+use diesel::{Connection, OptionalExtension, PgConnection};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRegion {
+    /// e.g. 新安街道
+    #[validate(length(min = 1, max = 100))]
+    #[schema(example = "新安街道")]
+    pub name: String,
+    /// Stable short code, used by the CLI (`--street xinan`) and imports: letters, digits,
+    /// `-` and `_`, such as `xinan`, `ST01` or a GB/T 2260 code like `440306001`. Stored
+    /// in lower case; matched whatever the case.
+    #[validate(length(min = 1, max = 50), custom(function = region_code))]
+    #[schema(example = "xinan")]
+    pub code: String,
+    pub kind: RegionKind,
+    /// Required for streets (a district) and parks (a street); absent for a district.
+    pub parent_id: Option<Uuid>,
+}
+
+fn region_code(code: &str) -> Result<(), ValidationError> {
+    if code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        Ok(())
+    } else {
+        Err(ValidationError::new("code").with_message("may hold only letters, digits, - and _".into()))
+    }
+}
+
+/// The one form a region code is stored and looked up in.
+pub fn canonical_code(code: &str) -> String {
+    code.trim().to_ascii_lowercase()
+}
+
+/// Adds a district, a street under a district, or a park under a street.
+pub fn create(conn: &mut PgConnection, auth: &Authorized, region: CreateRegion) -> Result<Region, ServiceError> {
+    region.validate()?;
+    conn.transaction(|conn| {
+        match (region.kind.parent_kind(), region.parent_id) {
+            (None, None) => {}
+            (None, Some(_)) => return Err(ServiceError::invalid("parent_id", "a district has no parent")),
+            (Some(kind), None) => {
+                return Err(ServiceError::invalid("parent_id", format!("is required: a {}", kind.as_str())));
+            }
+            (Some(kind), Some(parent_id)) => {
+                if store::find(conn, parent_id).optional()?.is_none_or(|parent| parent.kind != kind) {
+                    return Err(ServiceError::invalid("parent_id", format!("is not a {}", kind.as_str())));
+                }
+            }
+        }
+        let code = canonical_code(&region.code);
+        let new = NewRegion {
+            id: Uuid::now_v7(),
+            kind: region.kind.as_str(),
+            code: &code,
+            name: region.name.trim(),
+            parent_id: region.parent_id,
+        };
+        let created = store::insert(conn, &new)?;
+        audit::record(conn, &auth.audit, Change::created("region", created.id, &created))?;
+        Ok(created)
+    })
+}
