@@ -14,6 +14,34 @@ use std::path::PathBuf;
 const DEFAULT_SETTINGS: &str = include_str!("../config/default.toml");
 const DEFAULT_TIERS: &str = include_str!("../config/tiers.toml");
 
+/// A setting that must never be printed: `Debug` shows only whether it is set.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value itself, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "Secret(unset)" } else { "Secret(redacted)" })
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub bind: String,
@@ -21,7 +49,8 @@ pub struct Settings {
     pub time_zone: String,
     pub tiers_file: String,
     pub config_file: String,
-    pub jwt_secret: String,
+    /// `PEIYU_JWT_SECRET`; empty: one generated and kept in the data directory.
+    pub jwt_secret: Secret,
     pub database: DatabaseSettings,
     pub http: HttpSettings,
     pub auth: AuthSettings,
@@ -33,7 +62,8 @@ pub struct Settings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
-    pub url: String,
+    /// `DATABASE_URL`, which may carry a password; empty: the private cluster.
+    pub url: Secret,
     pub pool_size: u32,
     pub connection_timeout_ms: u64,
     pub statement_timeout_ms: u64,
@@ -168,6 +198,20 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_never_printed() {
+        let mut settings: Settings = Config::builder()
+            .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
+            .build()
+            .and_then(Config::try_deserialize)
+            .expect("defaults deserialize");
+        settings.jwt_secret = "a-jwt-secret-nobody-may-read-in-a-log".into();
+        settings.database.url = "postgres://peiyu:hunter2-password@db/peiyu".into();
+        let printed = format!("{settings:?} {settings:#?}");
+        assert!(!printed.contains("nobody-may-read") && !printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("Secret(redacted)"));
+    }
 
     #[test]
     fn built_in_defaults_load() {

@@ -26,7 +26,7 @@ impl Database {
     /// started if it is not running yet.
     pub fn open(settings: &Settings) -> anyhow::Result<Self> {
         if !settings.database.url.is_empty() {
-            return Ok(Self { url: settings.database.url.clone(), _cluster: None });
+            return Ok(Self { url: settings.database.url.expose().to_owned(), _cluster: None });
         }
         let cluster = EmbeddedCluster::start(&settings.data_dir, Lifetime::Process)?;
         Ok(Self { url: cluster.url(embedded::DATABASE), _cluster: Some(cluster) })
@@ -79,6 +79,8 @@ impl Application {
                 .into_app()
                 // The document, and Swagger UI reading it: bundled in the binary, no CDN.
                 .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", document.clone()))
+                .route("/api/docs", web::get().to(http::to_docs))
+                .route("/", web::get().to(http::to_docs))
                 .default_service(web::to(http::no_route))
         })
         .listen(listener)?;

@@ -23,10 +23,10 @@ const MIN_SECRET_LENGTH: usize = 32;
 pub fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     if !settings.jwt_secret.is_empty() {
         anyhow::ensure!(
-            settings.jwt_secret.len() >= MIN_SECRET_LENGTH,
+            settings.jwt_secret.expose().len() >= MIN_SECRET_LENGTH,
             "PEIYU_JWT_SECRET must have at least {MIN_SECRET_LENGTH} characters"
         );
-        return Ok(settings.jwt_secret.as_bytes().to_vec());
+        return Ok(settings.jwt_secret.expose().as_bytes().to_vec());
     }
     let path = settings.data_dir.join("jwt.secret");
     match std::fs::read_to_string(&path) {

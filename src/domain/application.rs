@@ -86,7 +86,7 @@ impl Action {
             Self::PreReview => "材料预审",
             Self::Submit => "提交",
             Self::Approve => "通过",
-            Self::Reject => "驳回",
+            Self::Reject => "未通过",
             Self::Withdraw => "撤回",
         }
     }

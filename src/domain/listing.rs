@@ -4,6 +4,7 @@
 //! stops the good ones.
 
 use crate::domain::certification::{self, TermError};
+use crate::domain::text;
 use crate::domain::{Ladder, Tier, Uscc};
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -61,6 +62,23 @@ const MAX_CODE: usize = 100;
 impl ListedRow {
     /// Checks every field against the ladder and the bureau's `today`.
     pub fn check(&self, ladder: &Ladder, today: NaiveDate) -> Result<Listing, Vec<BadField>> {
+        let texts = [
+            ("uscc", Some(&self.uscc)),
+            ("name", Some(&self.name)),
+            ("tier", Some(&self.tier)),
+            ("certificate_no", self.certificate_no.as_ref()),
+            ("effective_on", Some(&self.effective_on)),
+            ("valid_until", self.valid_until.as_ref()),
+            ("batch", self.batch.as_ref()),
+        ];
+        let unstorable: Vec<BadField> = texts
+            .into_iter()
+            .filter(|(_, text)| text.is_some_and(|t| !text::storable(t)))
+            .map(|(field, _)| BadField::new(field, text::NUL_MESSAGE))
+            .collect();
+        if !unstorable.is_empty() {
+            return Err(unstorable);
+        }
         let mut bad = Vec::new();
         let uscc = Uscc::parse(&self.uscc).map_err(|e| bad.push(BadField::new("uscc", e))).ok();
         let name = self.name.trim();

@@ -132,9 +132,22 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(operations::metrics);
 }
 
-/// Bad path segments (an id that is no UUID) cannot name anything: 404.
-pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::from(ServiceError::NotFound(format!("no such resource: {error}"))).into()
+/// Bad path segments (an id that is no UUID) cannot name anything: 404, saying which
+/// segment of the address is wrong in the bureau's words rather than the parser's.
+pub fn path_error(_: actix_web::error::PathError, request: &HttpRequest) -> actix_web::Error {
+    let wrong = request.match_info().iter().find_map(|(name, value)| {
+        let expected = if name == "year" { "a year such as 2026" } else { "an id (a UUID)" };
+        let fits = if name == "year" { value.parse::<i32>().is_ok() } else { uuid::Uuid::parse_str(value).is_ok() };
+        (!fits).then(|| format!("this address has `{value}` where {expected} belongs"))
+    });
+    let detail = wrong.unwrap_or_else(|| "this address names nothing that exists".to_owned());
+    ApiError::from(ServiceError::NotFound(detail)).into()
+}
+
+/// Where a browser landing on the API's own addresses is sent: the documentation, until
+/// the console serves `/`; `/api/docs` without its slash opens it too.
+pub async fn to_docs() -> HttpResponse {
+    HttpResponse::Found().insert_header((actix_web::http::header::LOCATION, "/api/docs/")).finish()
 }
 
 /// Unknown routes answer like every other error.

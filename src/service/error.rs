@@ -129,6 +129,11 @@ impl From<diesel::result::Error> for ServiceError {
             E::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
                 foreign_key_violation(info.constraint_name(), info.details())
             }
+            E::DatabaseError(DatabaseErrorKind::CheckViolation, info)
+                if info.constraint_name() == Some("enterprises_park_within_street") =>
+            {
+                Self::invalid("park_id", crate::service::enterprises::PARK_ELSEWHERE)
+            }
             E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Self::conflict("a concurrent change got there first; try again")
             }

@@ -213,12 +213,12 @@ impl TestApp {
         let mut settings = Settings::load().expect("settings");
         settings.bind = "127.0.0.1:0".into();
         settings.jwt_secret = "a test secret that is long enough to sign with".into();
-        settings.database.url = url.to_owned();
+        settings.database.url = url.into();
         settings.database.pool_size = 3;
         settings.http.workers = 1;
         adjust(&mut settings);
         let catalog = settings.catalog().expect("catalog");
-        let pool = db::build_pool(&settings.database.url, &settings.database, catalog.time_zone).expect("pool");
+        let pool = db::build_pool(settings.database.url.expose(), &settings.database, catalog.time_zone).expect("pool");
         {
             let mut conn = pool.get().expect("connection");
             peiyu::service::accounts::create_user_by_codes(&mut conn, "admin", Role::Admin, &[], ADMIN_PASSWORD)
@@ -233,7 +233,7 @@ impl TestApp {
             pool,
             admin: String::new(),
             admin_id: String::new(),
-            database_url: settings.database.url.clone(),
+            database_url: settings.database.url.expose().to_owned(),
             database,
         };
         let session = app.login("admin", ADMIN_PASSWORD).await;

@@ -9,6 +9,7 @@ mod embedded;
 mod enterprises;
 mod exports;
 mod field_work;
+mod first_use;
 mod helpers;
 mod imports;
 mod ladder;

@@ -6,11 +6,11 @@ use crate::db::idempotency::{self, Claim};
 use crate::domain::Action;
 use crate::domain::listing::{self, BadField, ListedRow};
 use crate::http::problem::{ApiError, Problem};
-use crate::http::support::extract::{Body, IDEMPOTENCY_KEY, IdempotencyKey, parse_json};
+use crate::http::support::extract::{Body, IDEMPOTENCY_KEY, IdempotencyKey, parse_json_with_rows, require_json};
 use crate::http::{AppState, authorized};
 use crate::service::certification_lists::{self, Tally};
 use crate::service::{FieldError, ServiceError};
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -138,10 +138,12 @@ impl CertificationBatch {
 pub async fn certifications(
     state: web::Data<AppState>,
     caller: Caller,
+    request: HttpRequest,
     IdempotencyKey(key): IdempotencyKey,
     Body(body): Body,
 ) -> Result<HttpResponse, ApiError> {
-    let batch: CertificationBatch = parse_json(&body)?;
+    require_json(&request)?;
+    let batch: CertificationBatch = parse_json_with_rows(&body, Some("items"))?;
     batch.check_size()?;
     let request_hash = Sha256::digest(&body).to_vec();
     let rows = batch.rows();

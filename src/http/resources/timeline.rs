@@ -6,6 +6,7 @@ use crate::auth::Caller;
 use crate::config::Catalog;
 use crate::db::{applications, certificates, enterprises, service_requests, visits};
 use crate::domain::Action;
+use crate::domain::application::Action as ApplicationAction;
 use crate::domain::certification::ChangeKind;
 use crate::domain::service_request::Action as RequestAction;
 use crate::domain::visit::Channel;
@@ -86,12 +87,7 @@ fn label_of<'a>(catalog: &'a Catalog, code: &'a str) -> &'a str {
 fn application_label(action: &str) -> &'static str {
     match action {
         "create" => "启动",
-        "pre_review" => "材料预审通过",
-        "submit" => "已提交",
-        "approve" => "获批",
-        "reject" => "未通过",
-        "withdraw" => "撤回",
-        _ => "更新",
+        other => ApplicationAction::try_from(other.to_owned()).map_or("更新", ApplicationAction::label),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::auth::tokens::AccessTokens;
 use crate::auth::{API_KEY_PREFIX, Caller, Credentials};
+use crate::domain::text;
 use crate::http::AppState;
 use crate::http::problem::ApiError;
 use crate::service::{BasedOn, FieldError, ServiceError};
@@ -23,10 +24,32 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = require_json(req);
         let body = Body::from_request(req, payload);
-        Box::pin(async move { parse_json(&body.await?.0).map(Json) })
+        Box::pin(async move {
+            json?;
+            parse_json(&body.await?.0).map(Json)
+        })
     }
 }
+
+/// A JSON operation takes `application/json` (or a `+json` type) and nothing else: 415.
+pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    let media = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json")) {
+        Ok(())
+    } else {
+        let given = if essence.is_empty() { "no Content-Type".to_owned() } else { format!("`{essence}`") };
+        Err(ApiError::UnsupportedMediaType(format!(
+            "the body must be JSON (Content-Type: application/json), not {given}"
+        )))
+    }
+}
+
+/// How long a body may take to arrive once its headers have: a client that stops short of
+/// its `Content-Length` is answered 408 rather than holding a connection and a worker.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The size limit of request bodies under a scope that takes more than the configured
 /// `json_limit_bytes` (bulk endpoints), as that scope's `app_data`.
@@ -57,37 +80,69 @@ impl FromRequest for Body {
             if declared.is_some_and(|length| length > limit) {
                 return Err(ApiError::PayloadTooLarge(format!("the request body is larger than {limit} bytes")));
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::BadRequest {
-                    detail: format!("could not read the request body: {e}"),
-                    errors: Vec::new(),
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge(format!("the request body is larger than {limit} bytes")));
+            let read = async {
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk =
+                        chunk.map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(ApiError::PayloadTooLarge(format!(
+                            "the request body is larger than {limit} bytes"
+                        )));
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(Body(body.freeze()))
+                Ok(Body(body.freeze()))
+            };
+            actix_web::rt::time::timeout(BODY_TIMEOUT, read).await.map_err(|_| ApiError::RequestTimeout)?
         })
     }
 }
 
-/// Parses a JSON body, naming the field that does not fit (see [`shape_error`]).
+/// Parses a JSON body, naming the field that does not fit (see [`shape_error`]) or that
+/// holds text PostgreSQL cannot store (422).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+    parse_json_with_rows(body, None)
+}
+
+/// [`parse_json`] for a batch whose rows (under the top-level field `rows`) are checked
+/// one by one, so that one row's unstorable text rejects that row, not the batch.
+pub fn parse_json_with_rows<T: DeserializeOwned>(body: &[u8], rows: Option<&str>) -> Result<T, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    let mut unstorable = Vec::new();
+    nul_fields(&value, String::new(), rows, &mut unstorable);
+    if !unstorable.is_empty() {
+        return Err(ServiceError::Invalid(unstorable).into());
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.classify() != serde_json::error::Category::Data {
-            return ApiError::BadRequest { detail: format!("the body is not valid JSON: {inner}"), errors: Vec::new() };
+        shape_error(&path, &e.into_inner().to_string())
+    })
+}
+
+/// Every string (or key) in `value` that holds a NUL, by its path; not below `rows`.
+fn nul_fields(value: &serde_json::Value, path: String, rows: Option<&str>, out: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    let within = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match value {
+        Value::String(text) if !text::storable(text) => out.push(FieldError::new(path, text::NUL_MESSAGE)),
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                nul_fields(item, format!("{path}[{index}]"), rows, out);
+            }
         }
-        shape_error(&path, &inner.to_string())
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::BadRequest { detail: format!("the body is not valid JSON: {e}"), errors: Vec::new() })?;
-    Ok(value)
+        Value::Object(fields) => {
+            for (key, field) in fields {
+                if !text::storable(key) {
+                    out.push(FieldError::new(within(&key.replace('\0', "\\u0000")), text::NUL_MESSAGE));
+                } else if !(path.is_empty() && rows == Some(key.as_str())) {
+                    nul_fields(field, within(key), rows, out);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A value of the wrong type or an unknown field: 400. A missing field, or a string that
@@ -130,6 +185,13 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        if let Some((name, _)) = pairs.clone().find(|(name, value)| !text::storable(name) || !text::storable(value)) {
+            let name = name.replace('\0', "\\u0000");
+            return ready(Err(ApiError::BadRequest {
+                detail: format!("the query parameter {name} {}", text::NUL_MESSAGE),
+                errors: vec![FieldError::new(name, text::NUL_MESSAGE)],
+            }));
+        }
         let deserializer = serde_urlencoded::Deserializer::new(pairs);
         ready(serde_path_to_error::deserialize(deserializer).map(Query).map_err(|e| {
             let path = e.path().to_string();

@@ -14,6 +14,7 @@ pub mod sheet;
 use crate::config::Catalog;
 use crate::db::audit::Context;
 use crate::domain::listing::{self, ListedRow};
+use crate::domain::text;
 use crate::service::ServiceError;
 use crate::service::certification_lists::{self, Tally};
 use diesel::{Connection, PgConnection};
@@ -174,8 +175,9 @@ pub fn run(
     progress: &dyn Fn(usize),
 ) -> Result<Report, ServiceError> {
     let columns = Columns::map(&sheet.headers, kind)?;
+    let (sheet, unstorable) = without_unstorable_rows(sheet);
     let import = |conn: &mut PgConnection| match columns.kind {
-        Kind::Certifications => import_certifications(conn, catalog, context, sheet, &columns, progress),
+        Kind::Certifications => import_certifications(conn, catalog, context, &sheet, &columns, progress),
         Kind::Enterprises => roster::import(conn, catalog, context, &sheet.rows, &columns, progress),
     };
     let mut report = if dry_run {
@@ -199,8 +201,34 @@ pub fn run(
     };
     report.kind = Some(columns.kind);
     report.dry_run = dry_run;
-    report.rows = sheet.rows.len();
+    report.rows = sheet.rows.len() + unstorable.len();
+    report.rejected += unstorable.iter().map(|p| p.row).collect::<std::collections::BTreeSet<_>>().len();
+    report.problems.extend(unstorable);
+    report.problems.sort_by_key(|p| p.row);
     Ok(report)
+}
+
+/// The sheet without the rows that hold text PostgreSQL cannot store (a NUL character),
+/// and a problem for each such cell: those rows are reported, the others imported.
+fn without_unstorable_rows(sheet: &Sheet) -> (Sheet, Vec<RowProblem>) {
+    let mut problems = Vec::new();
+    let rows = sheet
+        .rows
+        .iter()
+        .filter(|(row, cells)| {
+            let before = problems.len();
+            problems.extend(cells.iter().enumerate().filter(|(_, cell)| !text::storable(cell)).map(|(index, _)| {
+                RowProblem {
+                    row: *row,
+                    column: sheet.headers.get(index).cloned().unwrap_or_default(),
+                    problem: text::NUL_MESSAGE.to_owned(),
+                }
+            }));
+            problems.len() == before
+        })
+        .cloned()
+        .collect();
+    (Sheet { headers: sheet.headers.clone(), rows }, problems)
 }
 
 fn import_certifications(

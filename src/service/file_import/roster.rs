@@ -9,11 +9,11 @@ use super::{CHUNK, Columns, Report, RowProblem};
 use crate::config::Catalog;
 use crate::db::audit::{self, Change, Context};
 use crate::db::enterprises::{self, Enterprise, EnterpriseFields};
-use crate::db::regions;
+use crate::db::regions::{self, Region};
 use crate::domain::listing;
 use crate::domain::{RegionKind, Uscc};
-use crate::service::ServiceError;
-use crate::service::enterprises::EnterpriseInput;
+use crate::service::enterprises::{EnterpriseInput, placement_errors};
+use crate::service::{FieldError, ServiceError};
 use chrono::NaiveDate;
 use diesel::{Connection, PgConnection};
 use std::collections::HashMap;
@@ -26,12 +26,15 @@ type Problems = Vec<(String, String)>;
 struct Places {
     streets: HashMap<String, Uuid>,
     parks: HashMap<String, Uuid>,
+    /// Every region by id, for the placement rule.
+    regions: HashMap<Uuid, Region>,
 }
 
 impl Places {
     fn load(conn: &mut PgConnection) -> Result<Self, ServiceError> {
-        let (mut streets, mut parks) = (HashMap::new(), HashMap::new());
+        let (mut streets, mut parks, mut by_id) = (HashMap::new(), HashMap::new(), HashMap::new());
         for region in regions::all(conn)? {
+            by_id.insert(region.id, region.clone());
             let names = match region.kind {
                 RegionKind::Street => &mut streets,
                 RegionKind::Park => &mut parks,
@@ -41,7 +44,7 @@ impl Places {
             names.insert(region.name.trim_end_matches("街道").to_owned(), region.id);
             names.insert(region.name, region.id);
         }
-        Ok(Self { streets, parks })
+        Ok(Self { streets, parks, regions: by_id })
     }
 }
 
@@ -111,9 +114,14 @@ impl RosterRow {
     fn onto(
         &self,
         catalog: &Catalog,
+        places: &Places,
         columns: &Columns,
         recorded: Option<&EnterpriseFields>,
     ) -> Result<EnterpriseFields, Problems> {
+        // A row that moves the enterprise to another street and names no park leaves the
+        // old street's park behind.
+        let moved = self.street_id.is_some() && self.street_id != recorded.and_then(|r| r.street_id);
+        let recorded_park = if moved { None } else { recorded.and_then(|r| r.park_id) };
         let kept = |cell: &Option<String>, was: fn(&EnterpriseFields) -> &Option<String>| {
             cell.clone().or_else(|| recorded.and_then(|r| was(r).clone()))
         };
@@ -121,7 +129,7 @@ impl RosterRow {
             uscc: self.uscc.clone(),
             name: self.name.clone(),
             street_id: self.street_id.or(recorded.and_then(|r| r.street_id)),
-            park_id: self.park_id.or(recorded.and_then(|r| r.park_id)),
+            park_id: self.park_id.or(recorded_park),
             cluster: kept(&self.cluster, |r| &r.cluster),
             established_on: self.established_on.or(recorded.and_then(|r| r.established_on)),
             address: kept(&self.address, |r| &r.address),
@@ -130,12 +138,16 @@ impl RosterRow {
             employees: self.employees.or(recorded.and_then(|r| r.employees)),
             tags: recorded.map(|r| r.tags.clone()).unwrap_or_default(),
         };
-        body.into_fields(catalog).map_err(|e| match e {
-            ServiceError::Invalid(errors) => {
-                errors.into_iter().map(|f| (columns.header(field_of(&f.field)), f.message)).collect()
-            }
+        let named = |errors: Vec<FieldError>| -> Problems {
+            errors.into_iter().map(|f| (columns.header(field_of(&f.field)), f.message)).collect()
+        };
+        let fields = body.into_fields(catalog).map_err(|e| match e {
+            ServiceError::Invalid(errors) => named(errors),
             other => vec![(String::new(), other.to_string())],
-        })
+        })?;
+        let misplaced = placement_errors(&fields, |id| Ok(places.regions.get(&id).cloned()))
+            .map_err(|e| vec![(String::new(), e.to_string())])?;
+        if misplaced.is_empty() { Ok(fields) } else { Err(named(misplaced)) }
     }
 }
 
@@ -158,7 +170,7 @@ pub(super) fn import(
     for chunk in rows.chunks(CHUNK) {
         let read: Vec<(usize, Result<RosterRow, Problems>)> =
             chunk.iter().map(|(number, cells)| (*number, RosterRow::read(catalog, &places, columns, cells))).collect();
-        conn.transaction(|conn| save(conn, catalog, context, columns, &read, &mut report))?;
+        conn.transaction(|conn| save(conn, catalog, context, &places, columns, &read, &mut report))?;
         progress(chunk.len());
     }
     Ok(report)
@@ -170,6 +182,7 @@ fn save(
     conn: &mut PgConnection,
     catalog: &Catalog,
     context: &Context,
+    places: &Places,
     columns: &Columns,
     rows: &[(usize, Result<RosterRow, Problems>)],
     report: &mut Report,
@@ -184,7 +197,7 @@ fn save(
     for (number, row) in rows {
         let applied = row.as_ref().map_err(Clone::clone).and_then(|row| {
             let recorded = latest.get(row.uscc.as_str()).or_else(|| stored.get(&row.uscc).map(|e| &e.fields));
-            let fields = row.onto(catalog, columns, recorded)?;
+            let fields = row.onto(catalog, places, columns, recorded)?;
             Ok((row, recorded.is_none(), recorded == Some(&fields), fields))
         });
         match applied {

@@ -1,0 +1,296 @@
+//! What a new user ran into, each pinned by a test that failed before its fix.
+
+use crate::helpers::{TestApp, count, days_ago, fields, id_of, problem, run_sql, uscc};
+use serde_json::{Value, json};
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+#[actix_web::test]
+async fn the_addresses_a_person_types_open_the_docs() {
+    let app = TestApp::spawn().await;
+    for path in ["/api/docs", "/"] {
+        let response = no_redirects().get(app.url(path)).send().await.expect("request");
+        assert_eq!(response.status(), 302, "{path}");
+        assert_eq!(response.headers()["location"], "/api/docs/", "{path}");
+    }
+    assert_eq!(app.anonymous().get("/api/docs").await.status(), 200, "the redirect lands on the docs");
+}
+
+#[actix_web::test]
+async fn a_request_links_only_a_visit_of_its_own_enterprise() {
+    let app = TestApp::spawn().await;
+    let (street, other, _) = app.streets().await;
+    let mine = id_of(&app.enterprise(&json!({"uscc": uscc(1), "name": "甲", "street_id": street})).await);
+    let theirs = id_of(&app.enterprise(&json!({"uscc": uscc(2), "name": "乙", "street_id": other})).await);
+    let (_, counselor) = app.user("li.xixiang", "counselor", &[&other]).await;
+    let visit = app
+        .with_token(&counselor)
+        .post(
+            &format!("/api/v1/enterprises/{theirs}/visits"),
+            &json!({"visited_at": "2026-11-30T10:00:00+08:00", "channel": "onsite", "purposes": ["follow_up"], "summary": "走访"}),
+        )
+        .await;
+    assert_eq!(visit.status(), 201);
+    let visit = id_of(&visit.json::<Value>().await.expect("json"));
+    let raise = |visit_id: String| json!({"category": "space", "priority": "normal", "title": "用地", "description": "需要厂房", "visit_id": visit_id});
+    let path = format!("/api/v1/enterprises/{mine}/requests");
+    let unknown = problem(app.post(&path, &raise(uuid::Uuid::now_v7().to_string())).await, 422).await;
+    assert_eq!(fields(&unknown), ["visit_id"]);
+    let foreign = problem(app.post(&path, &raise(visit)).await, 422).await;
+    assert_eq!(fields(&foreign), ["visit_id"]);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM service_requests"), 0);
+}
+
+#[actix_web::test]
+async fn region_codes_take_upper_case_and_administrative_codes() {
+    let app = TestApp::spawn().await;
+    let district = app.region("宝安区", "440306", "district", None).await;
+    let street = app.region("新安街道", "ST01", "street", Some(&district)).await;
+    app.region("西乡街道", "440306001", "street", Some(&district)).await;
+    let taken = problem(
+        app.post("/api/v1/regions", &json!({"name": "重复", "code": "st01", "kind": "street", "parent_id": district}))
+            .await,
+        409,
+    )
+    .await;
+    assert_eq!(fields(&taken), ["code"], "codes match whatever the case");
+    let tree: Value = app.get("/api/v1/regions").await.json().await.expect("json");
+    let codes: Vec<&str> =
+        tree[0]["children"].as_array().expect("streets").iter().filter_map(|s| s["code"].as_str()).collect();
+    assert!(codes.contains(&"st01") && codes.contains(&"440306001"), "{tree}");
+    let mut conn = app.pool.get().expect("connection");
+    let user = peiyu::service::accounts::create_user_by_codes(
+        &mut conn,
+        "li.st01",
+        peiyu::domain::Role::Counselor,
+        &["St01".into()],
+        "street-work-2026!",
+    )
+    .expect("the CLI finds the street whatever the case");
+    assert_eq!(user.street_ids, [street.parse::<uuid::Uuid>().expect("id")]);
+}
+
+#[actix_web::test]
+async fn text_postgres_cannot_store_is_refused_where_it_comes_in() {
+    let app = TestApp::spawn().await;
+    let (street, _, _) = app.streets().await;
+    // A body, at any depth, names the field.
+    let body = problem(
+        app.post("/api/v1/enterprises", &json!({"uscc": uscc(1), "name": "甲\u{0}", "street_id": street})).await,
+        422,
+    )
+    .await;
+    assert_eq!(fields(&body), ["name"]);
+    let login =
+        problem(app.anonymous().post("/api/v1/auth/login", &json!({"username": "\u{0}", "password": "x"})).await, 422)
+            .await;
+    assert_eq!(fields(&login), ["username"]);
+    // A query parameter: 400 naming it.
+    for path in ["/api/v1/enterprises?q=%00", "/api/v1/audit?entity=%00"] {
+        let query = problem(app.get(path).await, 400).await;
+        assert!(fields(&query).len() == 1, "{query}");
+    }
+    // A registry row: that row is rejected, the others land.
+    let key = app.api_key(&["registry:write"]).await;
+    let item =
+        |n: u32, name: &str| json!({"uscc": uscc(n), "name": name, "tier": "hnte", "effective_on": "2026-01-15"});
+    let response = app
+        .with_token(&key)
+        .request(reqwest::Method::POST, "/api/v1/registry/certifications")
+        .header("Idempotency-Key", "nul-batch")
+        .json(&json!({"source": "广东省科学技术厅", "batch": "2026年第一批", "items": [item(2, "好\u{0}公司"), item(3, "好公司")]}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    let outcome: Value = response.json().await.expect("json");
+    assert_eq!(
+        (outcome["created"].as_u64(), outcome["rejected"][0]["index"].as_u64()),
+        (Some(1), Some(0)),
+        "{outcome}"
+    );
+    // A spreadsheet cell: that row is reported, the others imported.
+    let csv = format!("统一社会信用代码,企业名称,所属街道\n{},好\u{0}公司,xinan\n{},好公司,xinan\n", uscc(4), uscc(5));
+    let part = reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("名录.csv");
+    let report: Value = app
+        .admin()
+        .request(reqwest::Method::POST, "/api/v1/imports")
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!((report["created"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(1)), "{report}");
+    assert_eq!(report["problems"][0]["column"], "企业名称");
+}
+
+#[actix_web::test]
+async fn json_operations_take_only_json() {
+    let app = TestApp::spawn().await;
+    let body = r#"{"name": "宝安区", "code": "baoan", "kind": "district"}"#;
+    for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+        let mut request = app.admin().request(reqwest::Method::POST, "/api/v1/regions").body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        problem(request.send().await.expect("request"), 415).await;
+    }
+    let typed = app
+        .admin()
+        .request(reqwest::Method::POST, "/api/v1/regions")
+        .header("Content-Type", "application/merge-patch+json; charset=utf-8")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(typed.status(), 201, "a +json type is JSON");
+}
+
+#[actix_web::test]
+async fn no_record_happened_before_1900() {
+    let app = TestApp::spawn().await;
+    let (street, _, _) = app.streets().await;
+    for day in ["0000-01-01", "-0001-01-01", "1899-12-31"] {
+        let founded = problem(
+            app.post(
+                "/api/v1/enterprises",
+                &json!({"uscc": uscc(1), "name": "甲", "street_id": street, "established_on": day}),
+            )
+            .await,
+            422,
+        )
+        .await;
+        assert_eq!(fields(&founded), ["established_on"], "{day}");
+    }
+    let id = id_of(&app.enterprise(&json!({"uscc": uscc(1), "name": "甲", "street_id": street})).await);
+    let visit = problem(
+        app.post(
+            &format!("/api/v1/enterprises/{id}/visits"),
+            &json!({"visited_at": "0000-01-01T08:00:00+08:00", "channel": "onsite", "purposes": ["follow_up"], "summary": "走访"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(fields(&visit), ["visited_at"]);
+}
+
+#[actix_web::test]
+async fn a_bad_path_segment_is_named_in_words() {
+    let app = TestApp::spawn().await;
+    let response = problem(app.get("/api/v1/enterprises/abc").await, 404).await;
+    let detail = response["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("`abc`") && detail.contains("id") && !detail.contains("parse"), "{detail}");
+}
+
+#[actix_web::test]
+async fn a_request_goes_only_to_someone_who_can_see_it() {
+    let app = TestApp::spawn().await;
+    let (street, other, _) = app.streets().await;
+    let id = id_of(&app.enterprise(&json!({"uscc": uscc(1), "name": "甲", "street_id": street})).await);
+    let (_, counselor) = app.user("li.xinan", "counselor", &[&street]).await;
+    let (elsewhere, _) = app.user("wang.xixiang", "counselor", &[&other]).await;
+    let (colleague, _) = app.user("zhao.xinan", "counselor", &[&street]).await;
+    let raised = app
+        .with_token(&counselor)
+        .post(
+            &format!("/api/v1/enterprises/{id}/requests"),
+            &json!({"category": "talent", "priority": "high", "title": "人才", "description": "招聘"}),
+        )
+        .await;
+    let request = id_of(&raised.json::<Value>().await.expect("json"));
+    let path = format!("/api/v1/requests/{request}/transitions");
+    let refused = problem(
+        app.with_token(&counselor).post(&path, &json!({"action": "assign", "assignee_id": elsewhere})).await,
+        422,
+    )
+    .await;
+    assert_eq!(fields(&refused), ["assignee_id"]);
+    let assigned = app.with_token(&counselor).post(&path, &json!({"action": "assign", "assignee_id": colleague})).await;
+    assert_eq!(assigned.status(), 200);
+}
+
+#[actix_web::test]
+async fn a_park_lies_in_the_street_whatever_writes_it() {
+    let app = TestApp::spawn().await;
+    let (street, other, park) = app.streets().await;
+    let id =
+        id_of(&app.enterprise(&json!({"uscc": uscc(1), "name": "甲", "street_id": street, "park_id": park})).await);
+    // The roster: a park outside the row's street is that row's problem…
+    let csv =
+        format!("统一社会信用代码,企业名称,所属街道,所属园区\n{},乙,xixiang,zhigu\n{},甲,xixiang,\n", uscc(2), uscc(1));
+    let part = reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("名录.csv");
+    let report: Value = app
+        .admin()
+        .request(reqwest::Method::POST, "/api/v1/imports")
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(report["rejected"], 1, "{report}");
+    assert_eq!(report["problems"][0]["column"], "所属园区", "{report}");
+    // …and a row that moves an enterprise to another street leaves its old park behind.
+    let moved: Value = app.get(&format!("/api/v1/enterprises/{id}")).await.json().await.expect("json");
+    assert_eq!((moved["street_id"].as_str(), &moved["park_id"]), (Some(other.as_str()), &Value::Null), "{moved}");
+    // The database holds the rule too, for any path the service does not guard.
+    run_sql(
+        &app,
+        &format!(
+            "DO $$ BEGIN UPDATE enterprises SET park_id = '{park}' WHERE id = '{id}'; EXCEPTION WHEN check_violation THEN RAISE NOTICE 'refused'; END $$"
+        ),
+    );
+    assert_eq!(
+        count(&app, &format!("SELECT count(*) AS n FROM enterprises WHERE park_id IS NOT NULL AND id = '{id}'")),
+        0
+    );
+}
+
+#[actix_web::test]
+async fn one_enterprise_that_fails_holds_back_no_other_expiry() {
+    let app = TestApp::spawn().await;
+    let (street, _, _) = app.streets().await;
+    let today = days_ago(0);
+    let valid_until = today + chrono::Days::new(5);
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let id =
+            id_of(&app.enterprise(&json!({"uscc": uscc(n), "name": format!("企业{n}"), "street_id": street})).await);
+        let promoted = app
+            .post(
+                &format!("/api/v1/enterprises/{id}/promotions"),
+                &json!({"to_tier": "tech_sme", "effective_on": days_ago(60), "valid_until": valid_until}),
+            )
+            .await;
+        assert_eq!(promoted.status(), 201);
+        ids.push(id);
+    }
+    // The first enterprise in id order cannot be demoted: its transaction fails.
+    run_sql(
+        &app,
+        &format!(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
+             CREATE TRIGGER refuse BEFORE INSERT ON tier_changes FOR EACH ROW
+                 WHEN (NEW.enterprise_id = '{}') EXECUTE FUNCTION refuse();",
+            ids[0]
+        ),
+    );
+    let catalog = peiyu::config::Settings::load().expect("settings").catalog().expect("catalog");
+    let mut conn = app.pool.get().expect("connection");
+    let lapsed = valid_until + chrono::Days::new(1);
+    let run = peiyu::service::ladder::expire(&mut conn, &catalog, lapsed).expect("the run goes on");
+    assert_eq!(run, Some(peiyu::service::ladder::ExpiryRun { enterprises: 3, demoted: 2, failed: 1 }));
+    let demoted = count(&app, "SELECT count(*) AS n FROM enterprises WHERE tier = 'prospect'");
+    assert_eq!(demoted, 2, "the two others dropped their lapsed rung");
+    let metrics = app.anonymous().get("/metrics").await.text().await.expect("text");
+    assert!(
+        metrics.lines().any(|l| l.starts_with("peiyu_expiry_enterprise_failures_total ") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+}
