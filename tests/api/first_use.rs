@@ -3,6 +3,14 @@
 use crate::helpers::{TestApp, count, days_ago, fields, id_of, problem, run_sql, uscc};
 use serde_json::{Value, json};
 
+/// Imports `csv` as a roster (企业名录), as an admin: the report.
+async fn import_roster(app: &TestApp, csv: String) -> Value {
+    let part = reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("名录.csv");
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let response = app.admin().request(reqwest::Method::POST, "/api/v1/imports").multipart(form).send().await;
+    response.expect("request").json().await.expect("json")
+}
+
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
@@ -113,17 +121,7 @@ async fn text_postgres_cannot_store_is_refused_where_it_comes_in() {
     );
     // A spreadsheet cell: that row is reported, the others imported.
     let csv = format!("统一社会信用代码,企业名称,所属街道\n{},好\u{0}公司,xinan\n{},好公司,xinan\n", uscc(4), uscc(5));
-    let part = reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("名录.csv");
-    let report: Value = app
-        .admin()
-        .request(reqwest::Method::POST, "/api/v1/imports")
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let report = import_roster(&app, csv).await;
     assert_eq!((report["created"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(1)), "{report}");
     assert_eq!(report["problems"][0]["column"], "企业名称");
 }
@@ -223,17 +221,7 @@ async fn a_park_lies_in_the_street_whatever_writes_it() {
     // The roster: a park outside the row's street is that row's problem…
     let csv =
         format!("统一社会信用代码,企业名称,所属街道,所属园区\n{},乙,xixiang,zhigu\n{},甲,xixiang,\n", uscc(2), uscc(1));
-    let part = reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("名录.csv");
-    let report: Value = app
-        .admin()
-        .request(reqwest::Method::POST, "/api/v1/imports")
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let report = import_roster(&app, csv).await;
     assert_eq!(report["rejected"], 1, "{report}");
     assert_eq!(report["problems"][0]["column"], "所属园区", "{report}");
     // …and a row that moves an enterprise to another street leaves its old park behind.
@@ -293,4 +281,20 @@ async fn one_enterprise_that_fails_holds_back_no_other_expiry() {
         metrics.lines().any(|l| l.starts_with("peiyu_expiry_enterprise_failures_total ") && !l.ends_with(" 0")),
         "{metrics}"
     );
+}
+
+#[actix_web::test]
+async fn a_body_that_stops_short_times_out_as_problem_json() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let address = app.url("").trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+    let head = "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    stream.write_all(format!("{head}{{\"username\"").as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), stream.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the server let the connection hang");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
 }

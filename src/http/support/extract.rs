@@ -49,7 +49,7 @@ pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
 
 /// How long a body may take to arrive once its headers have: a client that stops short of
 /// its `Content-Length` is answered 408 rather than holding a connection and a worker.
-const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The size limit of request bodies under a scope that takes more than the configured
 /// `json_limit_bytes` (bulk endpoints), as that scope's `app_data`.

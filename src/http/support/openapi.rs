@@ -4,6 +4,7 @@
 
 use crate::http::resources::timeline;
 use actix_web::http::StatusCode;
+use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Content, Ref, RefOr};
@@ -156,6 +157,25 @@ impl Modify for CommonResponses {
                     responses
                         .entry("401".into())
                         .or_insert_with(|| problem("No valid access token or API key (`WWW-Authenticate: Bearer`)"));
+                }
+                // What the HTTP edge answers for any operation of this shape.
+                let parameters = operation.parameters.as_deref().unwrap_or_default();
+                let has =
+                    |place: ParameterIn| parameters.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place));
+                let json_body = operation.request_body.as_ref().is_some_and(
+                    |body| matches!(body, RefOr::T(body) if body.content.keys().any(|media| media.ends_with("json"))),
+                );
+                if has(ParameterIn::Path) {
+                    responses.entry("404".into()).or_insert_with(|| problem("No such record, or not in your streets"));
+                }
+                if has(ParameterIn::Query) || json_body {
+                    responses.entry("400".into()).or_insert_with(|| problem("Not JSON, or a value of the wrong type"));
+                    responses.entry("422".into()).or_insert_with(|| problem("Invalid fields, each named"));
+                }
+                if json_body {
+                    responses.entry("408".into()).or_insert_with(|| problem("The body did not arrive in time"));
+                    responses.entry("413".into()).or_insert_with(|| problem("The body is too large"));
+                    responses.entry("415".into()).or_insert_with(|| problem("The body is not `application/json`"));
                 }
                 if path.starts_with("/api/v1") {
                     responses.entry("503".into()).or_insert_with(|| {
