@@ -103,7 +103,7 @@ fn main() -> anyhow::Result<()> {
     for (kind, what, bytes) in runs {
         let sheet = sheet::read(bytes, sheet::Format::Csv)?;
         let started = Instant::now();
-        let report = import::run(&mut conn, &catalog, &context, &sheet, Some(kind), false, &|_| {})?;
+        let report = import::run(&mut conn, &catalog, &context, sheet, Some(kind), false, &|_| {})?;
         let took = started.elapsed().as_secs_f64();
         let t = &report.tally;
         println!(

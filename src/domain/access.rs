@@ -249,11 +249,23 @@ impl Principal {
     }
 }
 
-/// Someone a service request can be handed to: an active user who works on it (a
-/// counselor, manager or admin, never a viewer) and who can see it, so that a request is
-/// never assigned to someone it would then be hidden from.
-pub fn may_be_assigned(role: Role, active: bool, scope: &StreetScope, request_street: Option<Uuid>) -> bool {
-    active && role != Role::Viewer && scope.allows(request_street)
+/// Whether a service request on `request_street` can be handed to a user: an active one
+/// who works requests (a counselor, manager or admin, never a viewer) and who can see it,
+/// so that a request is never assigned to someone it would then be hidden from. `Err`
+/// says why not.
+pub fn may_be_assigned(
+    role: Role,
+    active: bool,
+    scope: &StreetScope,
+    request_street: Option<Uuid>,
+) -> Result<(), &'static str> {
+    if !active || role == Role::Viewer {
+        Err("is not an active counselor, manager or admin")
+    } else if !scope.allows(request_street) {
+        Err("does not serve this request's street, so could not see it")
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -338,11 +350,15 @@ mod tests {
     fn an_assignee_works_and_sees_the_request() {
         let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
         let scope = StreetScope::Streets(vec![mine]);
-        assert!(may_be_assigned(Role::Counselor, true, &scope, Some(mine)));
-        assert!(!may_be_assigned(Role::Counselor, true, &scope, Some(theirs)));
-        assert!(!may_be_assigned(Role::Counselor, false, &scope, Some(mine)));
-        assert!(!may_be_assigned(Role::Viewer, true, &StreetScope::All, Some(mine)));
-        assert!(may_be_assigned(Role::Manager, true, &StreetScope::All, None));
+        let not_a_worker = Err("is not an active counselor, manager or admin");
+        assert_eq!(may_be_assigned(Role::Counselor, true, &scope, Some(mine)), Ok(()));
+        assert_eq!(
+            may_be_assigned(Role::Counselor, true, &scope, Some(theirs)),
+            Err("does not serve this request's street, so could not see it")
+        );
+        assert_eq!(may_be_assigned(Role::Counselor, false, &scope, Some(mine)), not_a_worker);
+        assert_eq!(may_be_assigned(Role::Viewer, true, &StreetScope::All, Some(mine)), not_a_worker);
+        assert_eq!(may_be_assigned(Role::Manager, true, &StreetScope::All, None), Ok(()));
     }
 
     #[test]

@@ -41,8 +41,6 @@ pub enum ApiError {
     /// A body that stopped short of its `Content-Length` for too long.
     #[error("the request body did not arrive in time")]
     RequestTimeout,
-    #[error("the request headers are too large")]
-    HeadersTooLarge,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -59,7 +57,6 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::RequestTimeout => "request-timeout",
-            Self::HeadersTooLarge => "request-header-fields-too-large",
             Self::Service(error) => match error {
                 ServiceError::Invalid(_) => "validation",
                 ServiceError::Unauthorized(_) => "unauthorized",
@@ -100,7 +97,6 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Service(error) => match error {
                 ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Unauthorized(_) => StatusCode::UNAUTHORIZED,

@@ -98,26 +98,20 @@ fn unique_violation(constraint: Option<&str>) -> ServiceError {
     ServiceError::Conflict { detail: detail.to_owned(), errors }
 }
 
-/// Foreign keys and the field a violation is about: a reference to something that is not
-/// there is the caller's mistake (422 on that field), never a server error.
-fn foreign_key_violation(constraint: Option<&str>, detail: Option<&str>) -> ServiceError {
-    // PostgreSQL names foreign keys `<table>_<column>_fkey`; the column is the field.
-    let field = constraint
-        .and_then(|c| c.strip_suffix("_fkey"))
-        .and_then(|c| {
-            ["enterprise_id", "visit_id", "street_id", "park_id", "region_id", "assignee_id", "parent_id"]
-                .into_iter()
-                .find(|column| c.ends_with(column))
-        })
-        .unwrap_or("");
-    let message = match detail {
-        Some(d) if d.contains("is still referenced") => "is still in use",
+/// A reference to something that is not there is the caller's mistake: 422 on the field
+/// that holds it, never a server error. PostgreSQL names a foreign key
+/// `<table>_<column>_fkey`, so the column is the constraint's name less the table's.
+fn foreign_key_violation(info: &dyn diesel::result::DatabaseErrorInformation) -> ServiceError {
+    let field = info
+        .table_name()
+        .zip(info.constraint_name())
+        .and_then(|(table, constraint)| constraint.strip_prefix(table)?.strip_prefix('_')?.strip_suffix("_fkey"))
+        .unwrap_or("id");
+    let message = match info.details() {
+        Some(details) if details.contains("is still referenced") => "is still in use",
         _ => "names nothing that exists",
     };
-    if field.is_empty() {
-        tracing::info!(?constraint, "foreign-key violation on an unmapped constraint");
-    }
-    ServiceError::invalid(if field.is_empty() { "id" } else { field }, message)
+    ServiceError::invalid(field, message)
 }
 
 impl From<diesel::result::Error> for ServiceError {
@@ -126,9 +120,7 @@ impl From<diesel::result::Error> for ServiceError {
         match error {
             E::NotFound => Self::NotFound("not found".into()),
             E::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => unique_violation(info.constraint_name()),
-            E::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
-                foreign_key_violation(info.constraint_name(), info.details())
-            }
+            E::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => foreign_key_violation(info.as_ref()),
             E::DatabaseError(DatabaseErrorKind::CheckViolation, info)
                 if info.constraint_name() == Some("enterprises_park_within_street") =>
             {

@@ -26,7 +26,7 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 /// A caller whose credentials checked out and who may do the action at hand: who is
-/// asking, and how the changes it makes are audited. Made only by [`authorize`].
+/// asking, and how the changes it makes are audited. Made by [`authorize`].
 pub struct Authorized {
     pub principal: Principal,
     pub audit: audit::Context,

@@ -6,10 +6,10 @@ use crate::db::audit::{self, Change};
 use crate::db::enterprises::{self, Enterprise};
 use crate::db::service_requests::{self as store, Move, NewServiceRequest, NewTransition, ServiceRequest, Transition};
 use crate::db::{users, visits};
+use crate::domain::Principal;
 use crate::domain::access::may_be_assigned;
 use crate::domain::service_request::{Action as RequestAction, Category, Priority, Requests, Status};
 use crate::domain::workflow::Workflow;
-use crate::domain::{Principal, StreetScope};
 use crate::service::{Authorized, OrNotFound, ServiceError, cleaned};
 use chrono::Utc;
 use diesel::{Connection, OptionalExtension, PgConnection};
@@ -198,14 +198,9 @@ pub fn transition(
 
 /// The assignee must be someone who works requests and can see this one.
 fn check_assignee(conn: &mut PgConnection, assignee: Uuid, street: Option<Uuid>) -> Result<(), ServiceError> {
-    let not_a_worker = || ServiceError::invalid("assignee_id", "is not an active counselor, manager or admin");
-    let access = users::access(conn, assignee)?.ok_or_else(not_a_worker)?;
-    if !may_be_assigned(access.role, access.active, &StreetScope::All, street) {
-        return Err(not_a_worker());
-    }
+    let refused = |why| ServiceError::invalid("assignee_id", why);
+    let access =
+        users::access(conn, assignee)?.ok_or_else(|| refused("is not an active counselor, manager or admin"))?;
     let scope = Principal::User { id: assignee, role: access.role, streets: access.streets }.street_scope();
-    if !may_be_assigned(access.role, access.active, &scope, street) {
-        return Err(ServiceError::invalid("assignee_id", "does not serve this request's street, so could not see it"));
-    }
-    Ok(())
+    may_be_assigned(access.role, access.active, &scope, street).map_err(refused)
 }

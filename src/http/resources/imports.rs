@@ -87,7 +87,7 @@ pub async fn upload_file(
     let catalog = state.catalog.clone();
     let report = authorized(&state, caller, Action::ImportLists, move |conn, auth| {
         let sheet = sheet::read(&bytes, format).map_err(|e| ServiceError::invalid("file", e))?;
-        file_import::run(conn, &catalog, &auth.audit, &sheet, params.kind, params.dry_run, &|_| {})
+        file_import::run(conn, &catalog, &auth.audit, sheet, params.kind, params.dry_run, &|_| {})
     })
     .await?;
     Ok(web::Json(report))

@@ -137,10 +137,10 @@ pub async fn update(
     let id = id.into_inner();
     let password_hash = match &body.password {
         Some(password) => {
-            // Only for someone who may: hashing is deliberately expensive. The username
-            // it must not resemble is checked again in the transaction.
+            // Only for someone who may, and against the user's own name: hashing is
+            // deliberately expensive.
             let username = authorized(&state, caller.clone(), Action::ManageUsers, move |conn, _| {
-                Ok(crate::db::users::find(conn, id).or_not_found("user")?.username)
+                Ok(store::find(conn, id).or_not_found("user")?.username)
             })
             .await?;
             Some(hash(password.clone(), username).await?)

@@ -169,13 +169,13 @@ pub fn run(
     conn: &mut PgConnection,
     catalog: &Catalog,
     context: &Context,
-    sheet: &Sheet,
+    mut sheet: Sheet,
     kind: Option<Kind>,
     dry_run: bool,
     progress: &dyn Fn(usize),
 ) -> Result<Report, ServiceError> {
     let columns = Columns::map(&sheet.headers, kind)?;
-    let (sheet, unstorable) = without_unstorable_rows(sheet);
+    let unstorable = set_aside_unstorable(&mut sheet);
     let import = |conn: &mut PgConnection| match columns.kind {
         Kind::Certifications => import_certifications(conn, catalog, context, &sheet, &columns, progress),
         Kind::Enterprises => roster::import(conn, catalog, context, &sheet.rows, &columns, progress),
@@ -208,27 +208,23 @@ pub fn run(
     Ok(report)
 }
 
-/// The sheet without the rows that hold text PostgreSQL cannot store (a NUL character),
-/// and a problem for each such cell: those rows are reported, the others imported.
-fn without_unstorable_rows(sheet: &Sheet) -> (Sheet, Vec<RowProblem>) {
+/// Takes the rows that hold text PostgreSQL cannot store (a NUL character) out of the
+/// sheet, with a problem for each such cell: those rows are reported, the others imported.
+fn set_aside_unstorable(sheet: &mut Sheet) -> Vec<RowProblem> {
     let mut problems = Vec::new();
-    let rows = sheet
-        .rows
-        .iter()
-        .filter(|(row, cells)| {
-            let before = problems.len();
-            problems.extend(cells.iter().enumerate().filter(|(_, cell)| !text::storable(cell)).map(|(index, _)| {
-                RowProblem {
-                    row: *row,
-                    column: sheet.headers.get(index).cloned().unwrap_or_default(),
-                    problem: text::NUL_MESSAGE.to_owned(),
-                }
-            }));
-            problems.len() == before
-        })
-        .cloned()
-        .collect();
-    (Sheet { headers: sheet.headers.clone(), rows }, problems)
+    let headers = &sheet.headers;
+    sheet.rows.retain(|(row, cells)| {
+        let before = problems.len();
+        problems.extend(cells.iter().enumerate().filter(|(_, cell)| !text::storable(cell)).map(|(index, _)| {
+            RowProblem {
+                row: *row,
+                column: headers.get(index).cloned().unwrap_or_default(),
+                problem: text::NUL_MESSAGE.to_owned(),
+            }
+        }));
+        problems.len() == before
+    });
+    problems
 }
 
 fn import_certifications(
