@@ -10,6 +10,9 @@ pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
     None => panic!("1900-01-01 is a date"),
 };
 
+/// The years the bureau's targets and reports speak of.
+pub const REPORT_YEARS: (i32, i32) = (2000, 2100);
+
 /// Phones' clocks run a little fast; a moment "in the future" by less than this is now.
 pub const CLOCK_SKEW: Duration = Duration::minutes(5);
 

@@ -13,12 +13,9 @@ use std::collections::HashSet;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// The years targets can be set for.
-pub const YEARS: (i32, i32) = (2000, 2100);
-
 /// A year targets are set or read for.
 pub fn year_field(year: i32) -> Result<i32, ServiceError> {
-    dates::year_within(year, YEARS.0, YEARS.1).map_err(|e| ServiceError::invalid("year", e))
+    dates::year_within(year, dates::REPORT_YEARS.0, dates::REPORT_YEARS.1).map_err(|e| ServiceError::invalid("year", e))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

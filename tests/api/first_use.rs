@@ -298,3 +298,12 @@ async fn a_body_that_stops_short_times_out_as_problem_json() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("application/problem+json"), "{answer}");
 }
+
+#[actix_web::test]
+async fn a_year_far_out_of_range_is_refused_not_overflowed() {
+    // Found by .ci/fuzz: the default `from_year` (two before `to_year`) overflowed and the
+    // worker panicked, dropping the connection.
+    let app = TestApp::spawn().await;
+    let refused = problem(app.get("/api/v1/pipeline/funnel?to_year=-2147483648").await, 422).await;
+    assert_eq!(fields(&refused), ["to_year"]);
+}

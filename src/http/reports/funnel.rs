@@ -6,6 +6,7 @@ use crate::config::Catalog;
 use crate::db::pipeline::{self, ApplicationCount, FunnelCount};
 use crate::domain::Action;
 use crate::domain::application::Status as ApplicationStatus;
+use crate::domain::dates::{self, REPORT_YEARS};
 use crate::http::export::writer::{Cell, Kind};
 use crate::http::export::{ExportParams, Table, heading, report};
 use crate::http::problem::{ApiError, Problem};
@@ -231,14 +232,13 @@ impl Funnel {
     }
 }
 
+/// The years the report spans: to this year and two before it unless asked otherwise.
 fn years(params: &FunnelParams, this_year: i32) -> Result<(i32, i32), ServiceError> {
-    let to = params.to_year.unwrap_or(this_year);
-    let from = params.from_year.unwrap_or(to - 2);
-    for (field, year) in [("to_year", to), ("from_year", from)] {
-        if !(2000..=2100).contains(&year) {
-            return Err(ServiceError::invalid(field, "must be a year between 2000 and 2100"));
-        }
-    }
+    let (first, last) = REPORT_YEARS;
+    let year =
+        |field: &str, year: i32| dates::year_within(year, first, last).map_err(|e| ServiceError::invalid(field, e));
+    let to = year("to_year", params.to_year.unwrap_or(this_year))?;
+    let from = year("from_year", params.from_year.unwrap_or(to - 2))?;
     if from > to {
         return Err(ServiceError::invalid("from_year", "must not be after to_year"));
     }

@@ -5,6 +5,7 @@
 use crate::auth::Caller;
 use crate::db::pipeline::{self, Backlog, RequestMonth};
 use crate::domain::Action;
+use crate::domain::dates::{self, REPORT_YEARS};
 use crate::domain::service_request::{Category, resolved_within};
 use crate::http::export::writer::Kind;
 use crate::http::export::{ExportParams, Table, heading, report};
@@ -248,6 +249,6 @@ impl RequestReport {
 fn month(field: &str, value: &str) -> Result<NaiveDate, ServiceError> {
     NaiveDate::parse_from_str(&format!("{value}-01"), "%Y-%m-%d")
         .ok()
-        .filter(|m| (2000..=2100).contains(&m.year()))
+        .filter(|m| dates::year_within(m.year(), REPORT_YEARS.0, REPORT_YEARS.1).is_ok())
         .ok_or_else(|| ServiceError::invalid(field, "must be a month such as 2026-03"))
 }
