@@ -13,7 +13,9 @@ pub mod file_import;
 pub mod indicators;
 pub mod ladder;
 pub mod regions;
+pub mod registry_feed;
 pub mod requests;
+pub mod sessions;
 pub mod targets;
 pub mod visits;
 

@@ -1,22 +1,17 @@
 //! Signing in and out: `/auth/login`, `/auth/refresh`, `/auth/logout`, and `/me`.
 
-use crate::auth::tokens::{self, AccessTokens};
-use crate::auth::{Caller, password};
-use crate::config::AuthSettings;
-use crate::db::refresh_tokens::{self, NewRefreshToken};
-use crate::db::{login_failures, users};
+use crate::auth::Caller;
+use crate::auth::tokens::AccessTokens;
+use crate::db::users;
 use crate::domain::{Action, Principal};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::resources::users::UserResponse;
 use crate::http::support::extract::Json;
 use crate::http::{AppState, authorized, unit_of_work};
-use crate::service::ServiceError;
+use crate::service::{ServiceError, sessions};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{Duration, Utc};
-use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -43,46 +38,6 @@ pub struct TokenResponse {
     /// Trade it at `/auth/refresh` for a new pair; it works once.
     pub refresh_token: String,
     pub user: UserResponse,
-}
-
-/// The throttling keys of a sign-in and how many failures each may have.
-fn throttle_keys(username: &str, req: &HttpRequest, limits: &AuthSettings) -> [(String, i32); 2] {
-    let client = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    [
-        (format!("user:{}", username.trim().to_lowercase()), limits.max_failed_logins_per_user),
-        (format!("client:{client}"), limits.max_failed_logins_per_client),
-    ]
-}
-
-/// 429 while any key has used up its failures in the current window.
-fn check_throttle(conn: &mut PgConnection, keys: &[(String, i32)], window: Duration) -> Result<(), ServiceError> {
-    let names: Vec<&str> = keys.iter().map(|(key, _)| key.as_str()).collect();
-    let exhausted = login_failures::current(conn, &names, window)?
-        .into_iter()
-        .filter(|f| keys.iter().any(|(key, limit)| *key == f.key && f.failures >= *limit))
-        .map(|f| f.window_started_at + window)
-        .max();
-    match exhausted {
-        Some(until) => Err(ServiceError::Throttled { retry_after: (until - Utc::now()).num_seconds().max(1) as u64 }),
-        None => Ok(()),
-    }
-}
-
-/// Starts (or continues) a refresh-token family and returns the token.
-fn issue_refresh_token(
-    conn: &mut PgConnection,
-    user: Uuid,
-    family: Uuid,
-    limits: &AuthSettings,
-) -> Result<String, ServiceError> {
-    let token = tokens::random_secret("").map_err(ServiceError::Internal)?;
-    let hash = tokens::fingerprint(&token);
-    let expires_at = Utc::now() + Duration::days(limits.refresh_token_days);
-    refresh_tokens::insert(
-        conn,
-        &NewRefreshToken { id: Uuid::now_v7(), family_id: family, user_id: user, token_hash: &hash, expires_at },
-    )?;
-    Ok(token)
 }
 
 fn token_response(
@@ -120,51 +75,17 @@ pub async fn login(
     req: HttpRequest,
     Json(body): Json<LoginBody>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let limits = state.auth.clone();
-    let window = Duration::minutes(limits.failed_login_window_minutes);
-    let keys = throttle_keys(&body.username, &req, &limits);
-    let (lookup_keys, username) = (keys.clone(), body.username.trim().to_owned());
-    let user = unit_of_work(&state.pool, move |conn| {
-        check_throttle(conn, &lookup_keys, window)?;
-        Ok(users::find_by_username(conn, &username)?)
-    })
-    .await?;
-
+    let client = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let throttle = sessions::Throttle::new(&body.username, &client, &state.auth);
+    let (looking, username) = (throttle.clone(), body.username);
+    let account = unit_of_work(&state.pool, move |conn| sessions::look_up(conn, &looking, &username)).await?;
     // The slow part runs on the blocking pool without holding a connection.
     let password = body.password;
-    let verified = web::block(move || match user {
-        Some(user) => (password::verify(&password, &user.password_hash) && user.active).then_some(user),
-        None => {
-            password::verify_against_nothing(&password);
-            None
-        }
-    })
-    .await?;
-
-    let Some(user) = verified else {
-        unit_of_work(&state.pool, move |conn| {
-            keys.iter().try_for_each(|(key, _)| login_failures::record(conn, key, window)).map_err(ServiceError::from)
-        })
-        .await?;
-        return Err(ServiceError::Unauthorized("wrong username or password".into()).into());
-    };
-    let (refresh_token, record) = unit_of_work(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            login_failures::clear(conn, &keys[0].0)?;
-            let token = issue_refresh_token(conn, user.id, Uuid::now_v7(), &limits)?;
-            Ok((token, users::record(conn, user)?))
-        })
-    })
-    .await?;
-    token_response(&access, refresh_token, record)
-}
-
-enum Rotation {
-    Issued(String, users::UserRecord),
-    /// Unknown, expired, revoked, or the account is inactive.
-    Refused,
-    /// A spent token came back: someone holds a copy. The family is revoked.
-    Reused,
+    let verified = web::block(move || sessions::verify(&password, account)).await?;
+    let limits = state.auth.clone();
+    let (refresh_token, user) =
+        unit_of_work(&state.pool, move |conn| sessions::conclude(conn, &throttle, verified, &limits)).await?;
+    token_response(&access, refresh_token, user)
 }
 
 /// Trade a refresh token for a new access and refresh token. Each refresh token works
@@ -185,39 +106,9 @@ pub async fn refresh(
     Json(body): Json<RefreshBody>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let limits = state.auth.clone();
-    let rotation = unit_of_work(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let Some(token) = refresh_tokens::find_for_update(conn, &tokens::fingerprint(&body.refresh_token))? else {
-                return Ok(Rotation::Refused);
-            };
-            if token.revoked_at.is_some() || token.expires_at <= Utc::now() {
-                return Ok(Rotation::Refused);
-            }
-            if token.used_at.is_some() {
-                // Committed, although the answer is 401: the family stays revoked.
-                refresh_tokens::revoke_family(conn, token.family_id)?;
-                return Ok(Rotation::Reused);
-            }
-            let user = users::find(conn, token.user_id)?;
-            if !user.active {
-                return Ok(Rotation::Refused);
-            }
-            refresh_tokens::mark_used(conn, token.id)?;
-            let next = issue_refresh_token(conn, user.id, token.family_id, &limits)?;
-            Ok(Rotation::Issued(next, users::record(conn, user)?))
-        })
-    })
-    .await?;
-    match rotation {
-        Rotation::Issued(token, record) => token_response(&access, token, record),
-        Rotation::Refused => {
-            Err(ServiceError::Unauthorized("the refresh token is not valid; sign in again".into()).into())
-        }
-        Rotation::Reused => Err(ServiceError::Unauthorized(
-            "this refresh token was already used; every session of that sign-in is now closed".into(),
-        )
-        .into()),
-    }
+    let (refresh_token, user) =
+        unit_of_work(&state.pool, move |conn| sessions::refresh(conn, &body.refresh_token, &limits)).await?;
+    token_response(&access, refresh_token, user)
 }
 
 /// Sign out: the refresh token and every token of its sign-in stop working.
@@ -229,13 +120,7 @@ pub async fn refresh(
 )]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, Json(body): Json<RefreshBody>) -> Result<HttpResponse, ApiError> {
-    unit_of_work(&state.pool, move |conn| {
-        if let Some(token) = refresh_tokens::find_for_update(conn, &tokens::fingerprint(&body.refresh_token))? {
-            refresh_tokens::revoke_family(conn, token.family_id)?;
-        }
-        Ok(())
-    })
-    .await?;
+    unit_of_work(&state.pool, move |conn| sessions::sign_out(conn, &body.refresh_token)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -6,6 +6,7 @@ use crate::auth::{API_KEY_PREFIX, Caller, Credentials};
 use crate::domain::text;
 use crate::http::AppState;
 use crate::http::problem::ApiError;
+use crate::service::registry_feed::IDEMPOTENCY_KEY;
 use crate::service::{BasedOn, FieldError, ServiceError};
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -271,8 +272,6 @@ pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<O
 /// The `Idempotency-Key` header of a call that must not take effect twice: 1 to 200
 /// visible ASCII characters (a UUID, say). Missing or malformed: 400 naming the header.
 pub struct IdempotencyKey(pub String);
-
-pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 impl FromRequest for IdempotencyKey {
     type Error = ApiError;
