@@ -3,14 +3,14 @@
 
 use crate::config::Catalog;
 use crate::db::audit::{self, Change};
-use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields};
+use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter, StreetFilter};
 use crate::db::regions::{self, Region};
-use crate::domain::{RegionKind, Uscc, dates};
+use crate::domain::{RegionKind, Uscc, dates, visit};
 use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError, cleaned, not_blank};
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use diesel::{Connection, OptionalExtension, PgConnection};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidateArgs, ValidationError};
 
@@ -223,4 +223,83 @@ pub fn archive(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<(
         }
         Ok(())
     })
+}
+
+/// The filters of the enterprise list, as a person or a program writes them.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EnterpriseQuery {
+    /// A name fragment (中文 or Latin, any length) or the start of a USCC.
+    pub q: Option<String>,
+    /// Tier code.
+    pub tier: Option<String>,
+    /// A street's id, or `unassigned`: enterprises a registry feed or an import registered
+    /// without a street, waiting for triage (managers).
+    pub street_id: Option<String>,
+    /// Cluster code.
+    pub cluster: Option<String>,
+    /// Only enterprises holding a certificate that lapses within this many days (1–1095).
+    pub expiring_within_days: Option<u32>,
+    /// Only enterprises nobody has visited for this many days (1–3650).
+    pub not_visited_days: Option<u32>,
+}
+
+impl EnterpriseQuery {
+    /// The filter the list is read by, or every parameter that is wrong.
+    pub fn into_filter(self, catalog: &Catalog) -> Result<ListFilter, ServiceError> {
+        let mut errors = Vec::new();
+        if let Some(Err(e)) = self.tier.as_deref().map(|t| catalog.ladder.tier(t)) {
+            errors.push(FieldError::new("tier", e));
+        }
+        if let Some(Err(e)) = self.cluster.as_deref().map(|c| catalog.clusters.get(c)) {
+            errors.push(FieldError::new("cluster", e));
+        }
+        let street = match self.street_id.as_deref().map(str::trim) {
+            None => None,
+            Some("unassigned") => Some(StreetFilter::Unassigned),
+            Some(id) => match Uuid::parse_str(id) {
+                Ok(id) => Some(StreetFilter::Street(id)),
+                Err(_) => {
+                    errors.push(FieldError::new("street_id", "must be a street's id or `unassigned`"));
+                    None
+                }
+            },
+        };
+        let q = cleaned(self.q);
+        if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+            errors.push(FieldError::new("q", "must be at most 100 characters"));
+        }
+        let today = catalog.today();
+        let expiring = match self.expiring_within_days {
+            Some(days @ 1..=1095) => Some((today, today + Days::new(u64::from(days)))),
+            Some(_) => {
+                errors.push(FieldError::new("expiring_within_days", "must be between 1 and 1095"));
+                None
+            }
+            None => None,
+        };
+        let not_visited_since = match self.not_visited_days {
+            Some(days @ 1..=3650) => Some(visit::window_start(today, days)),
+            Some(_) => {
+                errors.push(FieldError::new("not_visited_days", "must be between 1 and 3650"));
+                None
+            }
+            None => None,
+        };
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        Ok(ListFilter { q, tier: self.tier, street, cluster: self.cluster, expiring, not_visited_since })
+    }
+}
+
+/// Up to `fetch` live enterprises in the caller's streets after `after`, newest first.
+pub fn list(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    filter: &ListFilter,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Enterprise>, ServiceError> {
+    Ok(store::list(conn, filter, &auth.principal.street_scope(), after, fetch)?)
 }

@@ -5,10 +5,12 @@ use crate::db::audit::{self, Change};
 use crate::db::enterprises;
 use crate::db::indicators::{self as store, YearFigures};
 use crate::domain::dates;
-use crate::domain::eligibility::Indicators;
+use crate::domain::eligibility::{CriterionResult, Enterprise, Indicators, evaluate, in_force};
 use crate::service::{Authorized, OrNotFound, ServiceError};
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use diesel::{Connection, PgConnection};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
@@ -41,5 +43,51 @@ pub fn put(
         };
         audit::record(conn, &auth.audit, change)?;
         Ok(after)
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Eligibility {
+    pub tier: String,
+    /// Every criterion met. `false` while any is unmet or unknown.
+    pub eligible: bool,
+    /// The rule set applied: its policy document and the date it took effect.
+    pub document: String,
+    pub effective_from: NaiveDate,
+    pub criteria: Vec<CriterionResult>,
+    /// Codes of the criteria not met, then of those unknown for missing figures: the
+    /// enterprise's to-do list.
+    pub missing: Vec<String>,
+}
+
+/// Whether the enterprise (in the caller's streets) meets `tier`'s rules in force `on` a
+/// day (default today), criterion by criterion: the counselor's to-do list.
+pub fn eligibility(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    enterprise_id: Uuid,
+    tier: &str,
+    on: Option<NaiveDate>,
+) -> Result<Eligibility, ServiceError> {
+    catalog.ladder.tier(tier).map_err(|e| ServiceError::invalid("tier", e))?;
+    let on = on.unwrap_or_else(|| catalog.today());
+    let rules = in_force(&catalog.rule_sets, tier, on)
+        .ok_or_else(|| ServiceError::invalid("tier", format!("no rule set for `{tier}` is in force on {on}")))?;
+    let enterprise =
+        enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
+    let figures = store::by_year(&store::of_enterprise(conn, enterprise_id)?);
+    let criteria =
+        evaluate(rules, &Enterprise { established_on: enterprise.fields.established_on, figures: &figures }, on);
+    let unmet = criteria.iter().filter(|c| c.met == Some(false));
+    let unknown = criteria.iter().filter(|c| c.met.is_none());
+    let missing: Vec<String> = unmet.chain(unknown).map(|c| c.code.clone()).collect();
+    Ok(Eligibility {
+        tier: tier.to_owned(),
+        eligible: missing.is_empty(),
+        document: rules.document.clone(),
+        effective_from: rules.effective_from,
+        criteria,
+        missing,
     })
 }

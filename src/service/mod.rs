@@ -5,6 +5,7 @@
 //! pure, in [`crate::domain`]), so a reader finds them in one file.
 
 pub mod accounts;
+pub mod agenda;
 pub mod applications;
 pub mod certification_lists;
 pub mod enterprises;
@@ -17,6 +18,7 @@ pub mod registry_feed;
 pub mod requests;
 pub mod sessions;
 pub mod targets;
+pub mod timeline;
 pub mod visits;
 
 pub use error::{FieldError, OrNotFound, ServiceError};

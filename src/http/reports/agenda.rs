@@ -1,24 +1,17 @@
 //! `/api/v1/me/agenda`: the counselor's home screen. What is due in their streets.
 
 use crate::auth::Caller;
-use crate::db::service_requests::{self, RequestFilter};
-use crate::db::{enterprises, visits};
 use crate::domain::Action;
-use crate::domain::visit;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::resources::requests::RequestResponse;
 use crate::http::support::extract::Query;
 use crate::http::{AppState, authorized};
+use crate::service::agenda as service;
 use actix_web::{get, web};
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-/// How many of each kind of item the agenda shows.
-const ITEMS: i64 = 50;
-/// Follow-ups due within this many days (today included).
-const FOLLOW_UP_DAYS: u64 = 7;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -70,42 +63,34 @@ pub async fn agenda(
     caller: Caller,
     Query(params): Query<AgendaParams>,
 ) -> Result<web::Json<Agenda>, ApiError> {
-    let today = state.catalog.today();
-    let horizon = today.checked_add_days(Days::new(FOLLOW_UP_DAYS - 1)).unwrap_or(today);
-    let unvisited_since = visit::window_start(today, u32::from(params.not_visited_days.unwrap_or(90)));
+    let catalog = state.catalog.clone();
     let agenda = authorized(&state, caller, Action::ReadSelf, move |conn, auth| {
-        let me = auth.acting_user()?;
-        let scope = auth.principal.street_scope();
-        let follow_ups = visits::follow_ups(conn, &scope, today, horizon, ITEMS)?;
-        let overdue = RequestFilter { overdue: true, ..RequestFilter::default() };
-        let overdue_requests = service_requests::list(conn, &overdue, &scope, None, ITEMS)?;
-        let mine = RequestFilter { assignee_id: Some(me), pending: true, ..RequestFilter::default() };
-        let assigned_to_me = service_requests::list(conn, &mine, &scope, None, ITEMS)?;
-        let not_visited = enterprises::not_visited(conn, &scope, unvisited_since, ITEMS)?;
-        Ok(Agenda {
-            follow_ups: follow_ups
-                .into_iter()
-                .map(|f| FollowUpItem {
-                    visit_id: f.visit_id,
-                    enterprise_id: f.enterprise_id,
-                    enterprise_name: f.enterprise_name,
-                    follow_up_on: f.follow_up_on,
-                    summary: f.summary,
-                })
-                .collect(),
-            overdue_requests: overdue_requests.into_iter().map(|r| RequestResponse::new(r, None)).collect(),
-            assigned_to_me: assigned_to_me.into_iter().map(|r| RequestResponse::new(r, None)).collect(),
-            not_visited: not_visited
-                .into_iter()
-                .map(|u| UnvisitedItem {
-                    enterprise_id: u.id,
-                    name: u.name,
-                    tier: u.tier,
-                    last_visited_at: u.last_visited_at,
-                })
-                .collect(),
-        })
+        service::of(conn, auth, &catalog, params.not_visited_days)
     })
     .await?;
-    Ok(web::Json(agenda))
+    Ok(web::Json(Agenda {
+        follow_ups: agenda
+            .follow_ups
+            .into_iter()
+            .map(|f| FollowUpItem {
+                visit_id: f.visit_id,
+                enterprise_id: f.enterprise_id,
+                enterprise_name: f.enterprise_name,
+                follow_up_on: f.follow_up_on,
+                summary: f.summary,
+            })
+            .collect(),
+        overdue_requests: agenda.overdue_requests.into_iter().map(|r| RequestResponse::new(r, None)).collect(),
+        assigned_to_me: agenda.assigned_to_me.into_iter().map(|r| RequestResponse::new(r, None)).collect(),
+        not_visited: agenda
+            .not_visited
+            .into_iter()
+            .map(|u| UnvisitedItem {
+                enterprise_id: u.id,
+                name: u.name,
+                tier: u.tier,
+                last_visited_at: u.last_visited_at,
+            })
+            .collect(),
+    }))
 }

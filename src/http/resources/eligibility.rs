@@ -3,12 +3,12 @@
 use crate::auth::Caller;
 use crate::db::{enterprises, indicators};
 use crate::domain::Action;
-use crate::domain::eligibility::{CriterionResult, Enterprise, Indicators, evaluate, in_force};
+use crate::domain::eligibility::Indicators;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Json, Query};
 use crate::http::{AppState, authorized};
-use crate::service::indicators as service;
-use crate::service::{OrNotFound, ServiceError};
+use crate::service::OrNotFound;
+use crate::service::indicators::{self as service, Eligibility};
 use actix_web::{get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -86,20 +86,6 @@ pub struct EligibilityParams {
     pub on: Option<NaiveDate>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Eligibility {
-    pub tier: String,
-    /// Every criterion met. `false` while any is unmet or unknown.
-    pub eligible: bool,
-    /// The rule set applied: its policy document and the date it took effect.
-    pub document: String,
-    pub effective_from: NaiveDate,
-    pub criteria: Vec<CriterionResult>,
-    /// Codes of the criteria not met, then of those unknown for missing figures: the
-    /// enterprise's to-do list.
-    pub missing: Vec<String>,
-}
-
 /// Whether the enterprise meets a tier's rules in force on a date, criterion by criterion.
 #[utoipa::path(
     tag = "ladder",
@@ -119,27 +105,9 @@ pub async fn evaluate_tier(
 ) -> Result<web::Json<Eligibility>, ApiError> {
     let enterprise_id = id.into_inner();
     let catalog = state.catalog.clone();
-    catalog.ladder.tier(&params.tier).map_err(|e| ServiceError::invalid("tier", e))?;
-    let on = params.on.unwrap_or_else(|| catalog.today());
-    let rules = in_force(&catalog.rule_sets, &params.tier, on).cloned().ok_or_else(|| {
-        ServiceError::invalid("tier", format!("no rule set for `{}` is in force on {on}", params.tier))
-    })?;
-    let (established_on, figures) = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
-        let enterprise =
-            enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
-        Ok((enterprise.fields.established_on, indicators::by_year(&indicators::of_enterprise(conn, enterprise_id)?)))
+    let eligibility = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+        service::eligibility(conn, auth, &catalog, enterprise_id, &params.tier, params.on)
     })
     .await?;
-    let criteria = evaluate(&rules, &Enterprise { established_on, figures: &figures }, on);
-    let unmet = criteria.iter().filter(|c| c.met == Some(false));
-    let unknown = criteria.iter().filter(|c| c.met.is_none());
-    let missing: Vec<String> = unmet.chain(unknown).map(|c| c.code.clone()).collect();
-    Ok(web::Json(Eligibility {
-        tier: params.tier,
-        eligible: missing.is_empty(),
-        document: rules.document,
-        effective_from: rules.effective_from,
-        criteria,
-        missing,
-    }))
+    Ok(web::Json(eligibility))
 }

@@ -3,8 +3,8 @@
 use crate::auth::Caller;
 use crate::config::Catalog;
 use crate::db::PgPool;
-use crate::db::enterprises::{self as store, Enterprise, ListFilter, StreetFilter};
-use crate::domain::{Action, StreetScope, visit};
+use crate::db::enterprises::{self as store, Enterprise, ListFilter};
+use crate::domain::{Action, StreetScope};
 use crate::http::export::writer::{self, Kind, Sheet, Sink};
 use crate::http::export::{ExportParams, heading, page_through};
 use crate::http::problem::{ApiError, Problem};
@@ -12,15 +12,13 @@ use crate::http::reports::pipeline::StreetNames;
 use crate::http::support::extract::{IfMatch, Json, Query, etag, present};
 use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
-use crate::service::cleaned;
-use crate::service::enterprises::{self as service, EnterpriseInput};
-use crate::service::{FieldError, ServiceError};
+use crate::service::enterprises::{self as service, EnterpriseInput, EnterpriseQuery};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// A partial update: absent fields stay as they are; `null` clears an optional field.
@@ -244,77 +242,11 @@ pub async fn archive(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// A name fragment (中文 or Latin, any length) or the start of a USCC.
-    pub q: Option<String>,
-    /// Tier code.
-    pub tier: Option<String>,
-    /// A street's id, or `unassigned`: enterprises a registry feed or an import registered
-    /// without a street, waiting for triage (managers).
-    pub street_id: Option<String>,
-    /// Cluster code.
-    pub cluster: Option<String>,
-    /// Only enterprises holding a certificate that lapses within this many days (1–1095).
-    pub expiring_within_days: Option<u32>,
-    /// Only enterprises nobody has visited for this many days (1–3650).
-    pub not_visited_days: Option<u32>,
-}
-
-impl ListParams {
-    fn into_filter(self, catalog: &Catalog) -> Result<ListFilter, ServiceError> {
-        let mut errors = Vec::new();
-        if let Some(Err(e)) = self.tier.as_deref().map(|t| catalog.ladder.tier(t)) {
-            errors.push(FieldError::new("tier", e));
-        }
-        if let Some(Err(e)) = self.cluster.as_deref().map(|c| catalog.clusters.get(c)) {
-            errors.push(FieldError::new("cluster", e));
-        }
-        let street = match self.street_id.as_deref().map(str::trim) {
-            None => None,
-            Some("unassigned") => Some(StreetFilter::Unassigned),
-            Some(id) => match Uuid::parse_str(id) {
-                Ok(id) => Some(StreetFilter::Street(id)),
-                Err(_) => {
-                    errors.push(FieldError::new("street_id", "must be a street's id or `unassigned`"));
-                    None
-                }
-            },
-        };
-        let q = cleaned(self.q);
-        if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-            errors.push(FieldError::new("q", "must be at most 100 characters"));
-        }
-        let today = catalog.today();
-        let expiring = match self.expiring_within_days {
-            Some(days @ 1..=1095) => Some((today, today + Days::new(u64::from(days)))),
-            Some(_) => {
-                errors.push(FieldError::new("expiring_within_days", "must be between 1 and 1095"));
-                None
-            }
-            None => None,
-        };
-        let not_visited_since = match self.not_visited_days {
-            Some(days @ 1..=3650) => Some(visit::window_start(today, days)),
-            Some(_) => {
-                errors.push(FieldError::new("not_visited_days", "must be between 1 and 3650"));
-                None
-            }
-            None => None,
-        };
-        if !errors.is_empty() {
-            return Err(ServiceError::Invalid(errors));
-        }
-        Ok(ListFilter { q, tier: self.tier, street, cluster: self.cluster, expiring, not_visited_since })
-    }
-}
-
 /// Live (not archived) enterprises in the caller's streets, newest first, filtered and
 /// keyset-paginated; or all of them as CSV or XLSX (企业名录).
 #[utoipa::path(
     tag = "enterprises",
-    params(ListParams, PageParams, ExportParams),
+    params(EnterpriseQuery, PageParams, ExportParams),
     responses(
         (status = 200, content(
             (Page<EnterpriseResponse> = "application/json"),
@@ -330,7 +262,7 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     request: HttpRequest,
-    Query(params): Query<ListParams>,
+    Query(params): Query<EnterpriseQuery>,
     Query(paging): Query<PageParams>,
     Query(export): Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
@@ -348,7 +280,7 @@ pub async fn list(
     let fetch = page.fetch();
     let after = page.after;
     let rows = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
-        Ok(store::list(conn, &filter, &auth.principal.street_scope(), after, fetch)?)
+        service::list(conn, auth, &filter, after, fetch)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page.page(rows, |e| e.id, |e| EnterpriseResponse::new(e, &state.catalog))))

@@ -2,7 +2,7 @@
 //! every operation (security schemes, the answers any request may get) and the Chinese
 //! labels of every enum.
 
-use crate::http::resources::timeline;
+use crate::service::timeline;
 use actix_web::http::StatusCode;
 use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::response::ResponseBuilder;

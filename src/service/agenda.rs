@@ -1,0 +1,49 @@
+//! 我的待办: what is due in the caller's streets, most pressing first: follow-ups promised,
+//! requests past their deadline, requests assigned to the caller, enterprises nobody has
+//! visited for a while.
+
+use crate::config::Catalog;
+use crate::db::enterprises::{self, Unvisited};
+use crate::db::service_requests::{self, RequestFilter, ServiceRequest};
+use crate::db::visits::{self, FollowUp};
+use crate::domain::visit;
+use crate::service::{Authorized, ServiceError};
+use chrono::Days;
+use diesel::PgConnection;
+
+/// How many of each kind of item the agenda shows.
+pub const ITEMS: i64 = 50;
+/// Follow-ups due within this many days (today included).
+pub const FOLLOW_UP_DAYS: u64 = 7;
+/// An enterprise counts as "not visited" after this many days, unless asked otherwise.
+pub const NOT_VISITED_DAYS: u16 = 90;
+
+pub struct Agenda {
+    pub follow_ups: Vec<FollowUp>,
+    pub overdue_requests: Vec<ServiceRequest>,
+    pub assigned_to_me: Vec<ServiceRequest>,
+    /// Never-visited first.
+    pub not_visited: Vec<Unvisited>,
+}
+
+/// The caller's agenda; `not_visited_days` as [`NOT_VISITED_DAYS`] when `None`.
+pub fn of(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    not_visited_days: Option<u16>,
+) -> Result<Agenda, ServiceError> {
+    let me = auth.acting_user()?;
+    let scope = auth.principal.street_scope();
+    let today = catalog.today();
+    let horizon = today.checked_add_days(Days::new(FOLLOW_UP_DAYS - 1)).unwrap_or(today);
+    let unvisited_since = visit::window_start(today, u32::from(not_visited_days.unwrap_or(NOT_VISITED_DAYS)));
+    let overdue = RequestFilter { overdue: true, ..RequestFilter::default() };
+    let mine = RequestFilter { assignee_id: Some(me), pending: true, ..RequestFilter::default() };
+    Ok(Agenda {
+        follow_ups: visits::follow_ups(conn, &scope, today, horizon, ITEMS)?,
+        overdue_requests: service_requests::list(conn, &overdue, &scope, None, ITEMS)?,
+        assigned_to_me: service_requests::list(conn, &mine, &scope, None, ITEMS)?,
+        not_visited: enterprises::not_visited(conn, &scope, unvisited_since, ITEMS)?,
+    })
+}
