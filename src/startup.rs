@@ -4,10 +4,15 @@ use crate::auth::{self, tokens::AccessTokens};
 use crate::config::{Catalog, Settings};
 use crate::db::embedded::{self, EmbeddedCluster, Lifetime};
 use crate::db::{self, PgPool};
+use crate::http::support::refusals::ProblemStream;
 use crate::http::{self, AppState};
+use actix_http::HttpService;
+use actix_http::error::DispatchError;
+use actix_service::{IntoServiceFactory, ServiceFactoryExt, fn_service, map_config};
+use actix_web::dev::AppConfig;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use anyhow::Context as _;
 use std::net::TcpListener;
 use tracing_actix_web::TracingLogger;
@@ -67,7 +72,7 @@ impl Application {
             visits: settings.visits.clone(),
         });
         let document = http::support::openapi::document();
-        let mut server = HttpServer::new(move || {
+        let app = move || {
             App::new()
                 .wrap(from_fn(http::support::observe::observe))
                 .wrap(TracingLogger::default())
@@ -82,8 +87,22 @@ impl Application {
                 .route("/api/docs", web::get().to(http::to_docs))
                 .route("/", web::get().to(http::to_docs))
                 .default_service(web::to(http::no_route))
-        })
-        .listen(listener)?;
+        };
+        // actix-web's HttpServer, assembled by hand for one thing it cannot do: wrap each
+        // connection so that the dispatcher's own refusals leave as problem+json.
+        let mut server = actix_server::Server::build().listen("peiyu", listener, move || {
+            let app = app().into_factory().map_err(|e: actix_web::Error| e.error_response());
+            fn_service(|stream: actix_web::rt::net::TcpStream| async move {
+                stream.set_nodelay(true).map_err(DispatchError::Io)?;
+                let peer = stream.peer_addr().ok();
+                Ok((ProblemStream::new(stream), peer))
+            })
+            .and_then(
+                HttpService::build()
+                    .client_disconnect_timeout(std::time::Duration::from_secs(1))
+                    .h1(map_config(app, |_| AppConfig::default())),
+            )
+        })?;
         if settings.http.workers > 0 {
             server = server.workers(settings.http.workers);
         }

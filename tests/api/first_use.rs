@@ -283,20 +283,49 @@ async fn one_enterprise_that_fails_holds_back_no_other_expiry() {
     );
 }
 
+/// What the server answers to `request` written raw, reading until it closes.
+async fn raw(app: &TestApp, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.url("").trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+    let (mut reading, mut writing) = stream.into_split();
+    // Written while the answer is read (the server may answer before it has read it all),
+    // and the writing half kept open until then: closing it would end the request.
+    let request = request.to_vec();
+    let writer = tokio::spawn(async move { writing.write_all(&request).await.map(|()| writing) });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), reading.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the server let the connection hang");
+    drop(writer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The problem in a raw answer: its status, and the problem+json body.
+fn raw_problem(answer: &str) -> (u16, Value) {
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((answer, ""));
+    assert!(head.to_ascii_lowercase().contains("content-type: application/problem+json"), "{answer}");
+    let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
 #[actix_web::test]
 async fn a_body_that_stops_short_times_out_as_problem_json() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = TestApp::spawn().await;
-    let address = app.url("").trim_start_matches("http://").trim_end_matches('/').to_owned();
-    let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
     let head = "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
-    stream.write_all(format!("{head}{{\"username\"").as_bytes()).await.expect("write");
-    let mut answer = Vec::new();
-    let read = tokio::time::timeout(std::time::Duration::from_secs(30), stream.read_to_end(&mut answer)).await;
-    assert!(read.is_ok(), "the server let the connection hang");
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.contains("application/problem+json"), "{answer}");
+    let (status, problem) = raw_problem(&raw(&app, format!("{head}{{\"username\"").as_bytes()).await);
+    assert_eq!((status, problem["status"].as_u64()), (408, Some(408)), "{problem}");
+}
+
+#[actix_web::test]
+async fn what_the_http_layer_refuses_itself_is_problem_json_too() {
+    let app = TestApp::spawn().await;
+    let (status, problem) = raw_problem(&raw(&app, b"GARBAGE\r\n\r\n").await);
+    assert_eq!((status, problem["type"].as_str()), (400, Some("tag:peiyu,2026:problem/bad-request")));
+    let (status, problem) = raw_problem(&raw(&app, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n").await);
+    assert_eq!((status, problem["status"].as_u64()), (408, Some(408)), "headers that never end");
+    let huge = format!("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: {}\r\n\r\n", "a".repeat(200_000));
+    let (status, problem) = raw_problem(&raw(&app, huge.as_bytes()).await);
+    assert_eq!((status, problem["status"].as_u64()), (431, Some(431)));
 }
 
 #[actix_web::test]

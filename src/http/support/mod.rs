@@ -6,3 +6,4 @@ pub mod observe;
 pub mod openapi;
 pub mod operations;
 pub mod pagination;
+pub mod refusals;
