@@ -39,6 +39,10 @@ fn refusal(status: u16) -> Option<(&'static str, &'static str)> {
 /// one of [`refusal`]'s statuses, no content type and `content-length: 0`. The application
 /// never answers so (its errors all have a problem body), so nothing else matches.
 fn rewritten(buf: &[u8]) -> Option<Vec<u8>> {
+    // Every write passes here: only a head with a 4xx status is looked at any further.
+    if !buf.starts_with(b"HTTP/1.1 4") {
+        return None;
+    }
     let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
     let head = std::str::from_utf8(&buf[..end]).ok()?;
     let mut lines = head.split("\r\n");
