@@ -8,6 +8,7 @@
 # The gate's cost is the gap between /readyz and /api/v1/tiers (both one trip to the
 # blocking pool). wrk and the server share this machine's cores.
 # Usage: benches/http.sh [seconds per endpoint, default 10] [connections, default 32]
+#   PEIYU_BIN=path/to/peiyu benches/http.sh   measures that binary (say, another commit's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -15,15 +16,19 @@ connections=${2:-32}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 command -v jq >/dev/null || { echo "jq is needed: apt-get install jq" >&2; exit 1; }
 
-cargo build --release --quiet
+bin=${PEIYU_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --quiet
+  bin=target/release/peiyu
+fi
 dir=$(mktemp -d /tmp/peiyu-bench-XXXXXX)
 chmod 755 "$dir"
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$dir"' EXIT
 export PEIYU_DATA_DIR=$dir PEIYU_BIND=127.0.0.1:18080 RUST_LOG=warn
 unset DATABASE_URL
-echo 'loopback-only-2026' | target/release/peiyu user create --username bench --role admin --password-stdin >/dev/null
-target/release/peiyu serve &
+echo 'loopback-only-2026' | "$bin" user create --username bench --role admin --password-stdin >/dev/null
+"$bin" serve &
 server=$!
 base=http://$PEIYU_BIND
 for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; done
