@@ -30,6 +30,7 @@ pub mod certification;
 pub mod cluster;
 pub mod dates;
 pub mod eligibility;
+pub mod figures;
 pub mod ladder;
 pub mod listing;
 pub mod region;

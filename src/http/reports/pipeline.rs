@@ -367,8 +367,3 @@ impl StreetNames {
         street_id.and_then(|id| self.0.get(&id)).map_or_else(|| UNASSIGNED_STREET.to_owned(), Clone::clone)
     }
 }
-
-/// `part ÷ whole`, rounded to four places; `None` when there is no whole.
-pub fn ratio(part: i64, whole: i64) -> Option<f64> {
-    (whole > 0).then(|| (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
-}
