@@ -13,6 +13,7 @@ pub mod error;
 pub mod file_import;
 pub mod indicators;
 pub mod ladder;
+pub mod pipeline;
 pub mod regions;
 pub mod registry_feed;
 pub mod requests;

@@ -5,7 +5,6 @@ use crate::auth::Caller;
 use crate::config::Catalog;
 use crate::db::PgPool;
 use crate::db::certificates::{self, ExpiringFilter};
-use crate::db::pipeline::{self, CountFilter};
 use crate::db::regions;
 use crate::domain::Action;
 use crate::domain::{RegionKind, StreetScope};
@@ -17,11 +16,12 @@ use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
 use crate::service::ServiceError;
 use crate::service::ladder::tier_field;
+use crate::service::pipeline::{self as service, Summary, SummaryQuery, TierCounts, UNASSIGNED_STREET};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{Days, NaiveDate};
 use diesel::{PgConnection, QueryResult};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -155,61 +155,12 @@ fn export_expiring(
     )
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SummaryParams {
-    /// A district, street or park: count only within it.
-    pub region_id: Option<Uuid>,
-    /// Cluster code: count only this industry cluster.
-    pub cluster: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TierCount {
-    pub tier: String,
-    pub label: String,
-    pub count: i64,
-}
-
-/// Counts per tier code, every tier of the ladder present (zeros included).
-pub type TierCounts = BTreeMap<String, i64>;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StreetCounts {
-    /// `null`: enterprises not yet assigned to a street (from registry feeds).
-    pub street_id: Option<Uuid>,
-    pub name: String,
-    pub total: i64,
-    pub counts: TierCounts,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClusterCounts {
-    /// `null`: enterprises without a cluster.
-    pub cluster: Option<String>,
-    pub name: String,
-    pub total: i64,
-    pub counts: TierCounts,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Summary {
-    /// Live (not archived) enterprises counted.
-    pub total: i64,
-    /// Every tier, lowest first, zeros included.
-    pub tiers: Vec<TierCount>,
-    /// Every street in view, zeros included.
-    pub by_street: Vec<StreetCounts>,
-    /// Every configured cluster, zeros included.
-    pub by_cluster: Vec<ClusterCounts>,
-}
-
 /// How many live enterprises stand on each rung: overall, per street, per cluster. Served
 /// from counters kept in the same transaction as every change, so it costs the same at a
 /// million enterprises as at a thousand.
 #[utoipa::path(
     tag = "pipeline",
-    params(SummaryParams, ExportParams),
+    params(SummaryQuery, ExportParams),
     responses(
         (status = 200, content(
             (Summary = "application/json"),
@@ -225,42 +176,15 @@ pub async fn summary(
     state: web::Data<AppState>,
     caller: Caller,
     request: HttpRequest,
-    Query(params): Query<SummaryParams>,
+    Query(params): Query<SummaryQuery>,
     Query(export): Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
     let format = export.format(&request)?;
-    if let Some(Err(e)) = params.cluster.as_deref().map(|c| state.catalog.clusters.get(c)) {
-        return Err(ServiceError::invalid("cluster", e).into());
-    }
-    let (counts, streets) = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
-        let scope = auth.principal.street_scope();
-        let all_streets: Vec<_> = regions::all(conn)?.into_iter().filter(|r| r.kind == RegionKind::Street).collect();
-        let mut filter = CountFilter { cluster: params.cluster, ..CountFilter::default() };
-        let mut in_view: Vec<_> = all_streets.iter().filter(|s| scope.allows(Some(s.id))).collect();
-        if let Some(region_id) = params.region_id {
-            let region = match regions::find(conn, region_id) {
-                Err(diesel::result::Error::NotFound) => {
-                    return Err(ServiceError::invalid("region_id", "no such region"));
-                }
-                found => found?,
-            };
-            let (streets, park) = match region.kind {
-                RegionKind::District => {
-                    (all_streets.iter().filter(|s| s.parent_id == Some(region.id)).map(|s| s.id).collect(), None)
-                }
-                RegionKind::Street => (vec![region.id], None),
-                RegionKind::Park => (region.parent_id.into_iter().collect(), Some(region.id)),
-            };
-            in_view.retain(|s| streets.contains(&s.id));
-            filter.streets = Some(streets);
-            filter.park_id = park;
-        }
-        let named: Vec<(Option<Uuid>, String)> = in_view.into_iter().map(|s| (Some(s.id), s.name.clone())).collect();
-        let unassigned_in_view = scope == StreetScope::All && filter.streets.is_none();
-        Ok((pipeline::counts(conn, &scope, &filter)?, (named, unassigned_in_view)))
+    let catalog = state.catalog.clone();
+    let summary = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
+        service::summary(conn, auth, &catalog, params)
     })
     .await?;
-    let summary = summarize(&state.catalog, &counts, streets);
     Ok(match format {
         None => HttpResponse::Ok().json(summary),
         Some(format) => {
@@ -294,65 +218,6 @@ impl Summary {
         ]
     }
 }
-
-/// Turns counters into the summary: every tier, street and cluster present, zeros included.
-fn summarize(
-    catalog: &Catalog,
-    counts: &[pipeline::Count],
-    (streets, unassigned_in_view): (Vec<(Option<Uuid>, String)>, bool),
-) -> Summary {
-    let zeros: TierCounts = catalog.ladder.rungs().iter().map(|r| (r.code.clone(), 0)).collect();
-    let tally = |keep: &dyn Fn(&pipeline::Count) -> bool| {
-        let mut tiers = zeros.clone();
-        for count in counts.iter().filter(|c| keep(c)) {
-            *tiers.entry(count.tier.clone()).or_default() += count.n;
-        }
-        (tiers.values().sum::<i64>(), tiers)
-    };
-    let (total, overall) = tally(&|_| true);
-    let mut by_street: Vec<StreetCounts> = streets
-        .into_iter()
-        .map(|(street_id, name)| {
-            let (total, counts) = tally(&|c| c.street_id == street_id);
-            StreetCounts { street_id, name, total, counts }
-        })
-        .collect();
-    let (unassigned, counts) = tally(&|c| c.street_id.is_none());
-    if unassigned_in_view && unassigned > 0 {
-        by_street.push(StreetCounts { street_id: None, name: UNASSIGNED_STREET.into(), total: unassigned, counts });
-    }
-    let mut by_cluster: Vec<ClusterCounts> = catalog
-        .clusters
-        .all()
-        .iter()
-        .map(|cluster| {
-            let (total, counts) = tally(&|c| c.cluster.as_deref() == Some(cluster.code.as_str()));
-            ClusterCounts { cluster: Some(cluster.code.clone()), name: cluster.name.clone(), total, counts }
-        })
-        .collect();
-    let (without, counts) = tally(&|c| c.cluster.is_none());
-    if without > 0 {
-        by_cluster.push(ClusterCounts { cluster: None, name: "未分类".into(), total: without, counts });
-    }
-    Summary {
-        total,
-        tiers: catalog
-            .ladder
-            .rungs()
-            .iter()
-            .map(|r| TierCount {
-                tier: r.code.clone(),
-                label: r.label.clone(),
-                count: overall.get(&r.code).copied().unwrap_or(0),
-            })
-            .collect(),
-        by_street,
-        by_cluster,
-    }
-}
-
-/// What reports call enterprises without a street (registry feeds land them unassigned).
-pub const UNASSIGNED_STREET: &str = "未分配街道";
 
 /// Street names for report rows, read once per report.
 pub struct StreetNames(HashMap<Uuid, String>);
