@@ -7,8 +7,10 @@ use crate::db::regions;
 use crate::domain::{RegionKind, StreetScope};
 use crate::service::{Authorized, ServiceError};
 use diesel::PgConnection;
+use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -154,5 +156,19 @@ fn summarize(
             .collect(),
         by_street,
         by_cluster,
+    }
+}
+
+/// Street names for report rows, read once per report.
+pub struct StreetNames(HashMap<Uuid, String>);
+
+impl StreetNames {
+    pub fn load(conn: &mut PgConnection) -> QueryResult<Self> {
+        let streets = regions::all(conn)?.into_iter().filter(|r| r.kind == RegionKind::Street);
+        Ok(Self(streets.map(|s| (s.id, s.name)).collect()))
+    }
+
+    pub fn name(&self, street_id: Option<Uuid>) -> String {
+        street_id.and_then(|id| self.0.get(&id)).map_or_else(|| UNASSIGNED_STREET.to_owned(), Clone::clone)
     }
 }

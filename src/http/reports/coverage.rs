@@ -4,97 +4,21 @@
 
 use crate::auth::Caller;
 use crate::config::Catalog;
-use crate::db::enterprises;
-use crate::db::pipeline::{self, CoverageCount};
-use crate::domain::figures::ratio;
-use crate::domain::{Action, visit};
+use crate::domain::Action;
 use crate::http::export::writer::Kind;
 use crate::http::export::{ExportParams, Table, heading, report};
 use crate::http::problem::{ApiError, Problem};
-use crate::http::reports::pipeline::StreetNames;
 use crate::http::support::extract::Query;
 use crate::http::{AppState, authorized};
-use crate::service::ServiceError;
+use crate::service::coverage::{self as service, Coverage, CoverageQuery, Covered};
+use crate::service::pipeline::StreetNames;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CoverageParams {
-    /// The window: today and the days before it (1–3650, default 90).
-    pub days: Option<u32>,
-    /// How many of the longest-unvisited enterprises to list (1–200, default 20).
-    pub unvisited: Option<i64>,
-}
-
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct Covered {
-    /// Live enterprises.
-    pub enterprises: i64,
-    /// Of them, visited within the window.
-    pub visited: i64,
-    /// visited ÷ enterprises; `null` when there are none.
-    pub share: Option<f64>,
-}
-
-impl Covered {
-    fn add(&mut self, count: &CoverageCount) {
-        self.enterprises += count.enterprises;
-        self.visited += count.visited;
-        self.share = ratio(self.visited, self.enterprises);
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TierCoverage {
-    pub tier: String,
-    pub label: String,
-    #[serde(flatten)]
-    pub covered: Covered,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StreetCoverage {
-    pub street_id: Option<Uuid>,
-    pub name: String,
-    #[serde(flatten)]
-    pub covered: Covered,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Unvisited {
-    pub enterprise_id: Uuid,
-    pub name: String,
-    pub tier: String,
-    pub street_id: Option<Uuid>,
-    /// `null`: never visited.
-    pub last_visited_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Coverage {
-    pub days: u32,
-    /// The first day of the window (the bureau's calendar).
-    pub since: NaiveDate,
-    #[serde(flatten)]
-    pub overall: Covered,
-    /// Every tier, lowest first.
-    pub by_tier: Vec<TierCoverage>,
-    /// Streets with live enterprises, by name.
-    pub by_street: Vec<StreetCoverage>,
-    /// Not visited within the window: never-visited first, then the longest unvisited.
-    pub longest_unvisited: Vec<Unvisited>,
-}
 
 /// How much of the district the counselors reached in the last N days, from counters of
 /// last visits kept by triggers: the cost does not grow with the number of visits.
 #[utoipa::path(
     tag = "pipeline",
-    params(CoverageParams, ExportParams),
+    params(CoverageQuery, ExportParams),
     responses(
         (status = 200, content(
             (Coverage = "application/json"),
@@ -110,68 +34,15 @@ pub async fn coverage(
     state: web::Data<AppState>,
     caller: Caller,
     request: HttpRequest,
-    Query(params): Query<CoverageParams>,
+    Query(params): Query<CoverageQuery>,
     Query(export): Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
     let format = export.format(&request)?;
-    let days = params.days.unwrap_or(90);
-    if !(1..=3650).contains(&days) {
-        return Err(ServiceError::invalid("days", "must be between 1 and 3650").into());
-    }
-    let listed = params.unvisited.unwrap_or(20);
-    if !(1..=200).contains(&listed) {
-        return Err(ServiceError::invalid("unvisited", "must be between 1 and 200").into());
-    }
-    let since = visit::window_start(state.catalog.today(), days);
-    let (counts, unvisited, names) = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
-        let scope = auth.principal.street_scope();
-        Ok((
-            pipeline::coverage(conn, &scope, since)?,
-            enterprises::not_visited(conn, &scope, since, listed)?,
-            StreetNames::load(conn)?,
-        ))
+    let catalog = state.catalog.clone();
+    let (coverage, names) = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
+        service::coverage(conn, auth, &catalog, params)
     })
     .await?;
-
-    let mut overall = Covered::default();
-    let mut by_tier: BTreeMap<usize, TierCoverage> = state
-        .catalog
-        .ladder
-        .rungs()
-        .iter()
-        .enumerate()
-        .map(|(rank, r)| {
-            (rank, TierCoverage { tier: r.code.clone(), label: r.label.clone(), covered: Covered::default() })
-        })
-        .collect();
-    let mut by_street: BTreeMap<(String, Option<Uuid>), Covered> = BTreeMap::new();
-    for count in &counts {
-        overall.add(count);
-        if let Some(tier) = by_tier.get_mut(&state.catalog.ladder.rank(&count.tier)) {
-            tier.covered.add(count);
-        }
-        by_street.entry((names.name(count.street_id), count.street_id)).or_default().add(count);
-    }
-    let coverage = Coverage {
-        days,
-        since,
-        overall,
-        by_tier: by_tier.into_values().collect(),
-        by_street: by_street
-            .into_iter()
-            .map(|((name, street_id), covered)| StreetCoverage { street_id, name, covered })
-            .collect(),
-        longest_unvisited: unvisited
-            .into_iter()
-            .map(|u| Unvisited {
-                enterprise_id: u.id,
-                name: u.name,
-                tier: u.tier,
-                street_id: u.street_id,
-                last_visited_at: u.last_visited_at,
-            })
-            .collect(),
-    };
     Ok(match format {
         None => HttpResponse::Ok().json(coverage),
         Some(format) => {

@@ -5,9 +5,8 @@ use crate::auth::Caller;
 use crate::config::Catalog;
 use crate::db::PgPool;
 use crate::db::certificates::{self, ExpiringFilter};
-use crate::db::regions;
 use crate::domain::Action;
-use crate::domain::{RegionKind, StreetScope};
+use crate::domain::StreetScope;
 use crate::http::export::writer::{self, Cell, Kind, Sheet, Sink};
 use crate::http::export::{ExportParams, Table, heading, page_through, report};
 use crate::http::problem::{ApiError, Problem};
@@ -16,12 +15,11 @@ use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
 use crate::service::ServiceError;
 use crate::service::ladder::tier_field;
-use crate::service::pipeline::{self as service, Summary, SummaryQuery, TierCounts, UNASSIGNED_STREET};
+use crate::service::pipeline::{self as service, StreetNames, Summary, SummaryQuery, TierCounts};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{Days, NaiveDate};
-use diesel::{PgConnection, QueryResult};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -216,19 +214,5 @@ impl Summary {
             Table::new("按街道", &columns("街道"), by_street),
             Table::new("按产业集群", &columns("产业集群"), by_cluster),
         ]
-    }
-}
-
-/// Street names for report rows, read once per report.
-pub struct StreetNames(HashMap<Uuid, String>);
-
-impl StreetNames {
-    pub fn load(conn: &mut PgConnection) -> QueryResult<Self> {
-        let streets = regions::all(conn)?.into_iter().filter(|r| r.kind == RegionKind::Street);
-        Ok(Self(streets.map(|s| (s.id, s.name)).collect()))
-    }
-
-    pub fn name(&self, street_id: Option<Uuid>) -> String {
-        street_id.and_then(|id| self.0.get(&id)).map_or_else(|| UNASSIGNED_STREET.to_owned(), Clone::clone)
     }
 }

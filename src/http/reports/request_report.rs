@@ -3,134 +3,20 @@
 //! and street.
 
 use crate::auth::Caller;
-use crate::db::pipeline::{self, Backlog, RequestMonth};
 use crate::domain::Action;
-use crate::domain::dates::{self, REPORT_YEARS};
-use crate::domain::service_request::{Category, resolved_within};
 use crate::http::export::writer::Kind;
 use crate::http::export::{ExportParams, Table, heading, report};
 use crate::http::problem::{ApiError, Problem};
-use crate::http::reports::pipeline::StreetNames;
 use crate::http::support::extract::Query;
 use crate::http::{AppState, authorized};
-use crate::service::ServiceError;
+use crate::service::request_report::{self as service, Figures, RequestReport, RequestReportQuery};
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{Datelike, Months, NaiveDate};
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RequestReportParams {
-    /// First month of the window for resolutions and ratings, `YYYY-MM` (default: eleven
-    /// months before `to`).
-    pub from: Option<String>,
-    /// Last month of the window, included, `YYYY-MM` (default: this month). The backlog is
-    /// always as of now.
-    pub to: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Figures {
-    /// Not yet resolved now: open, assigned, in progress or escalated.
-    pub open: i64,
-    /// Of those, past their due time.
-    pub overdue: i64,
-    /// Resolved within the window.
-    pub resolved: i64,
-    /// Mean hours from raising to resolving, over those resolved in the window.
-    pub mean_hours_to_resolve: Option<f64>,
-    /// 90% of them were resolved within this many hours: the bound of the histogram bucket
-    /// (1 h steps at first, then 2, 4, 6, 12, 24 h and wider) holding the 90th percentile;
-    /// `null` beyond a year.
-    pub p90_hours_to_resolve: Option<f64>,
-    /// Closed with a rating within the window.
-    pub rated: i64,
-    /// Mean rating (1–5) of those.
-    pub satisfaction: Option<f64>,
-}
-
-/// Counters summed over months, streets or categories.
-#[derive(Debug, Default)]
-struct Tally {
-    open: i64,
-    overdue: i64,
-    resolved: i64,
-    hours_total: f64,
-    histogram: Vec<i64>,
-    rated: i64,
-    rating_total: i64,
-}
-
-impl Tally {
-    fn backlog(&mut self, backlog: &Backlog) {
-        self.open += backlog.open;
-        self.overdue += backlog.overdue;
-    }
-
-    fn month(&mut self, month: &RequestMonth) {
-        self.resolved += month.resolved;
-        self.hours_total += month.hours_total;
-        if self.histogram.len() < month.hours_histogram.len() {
-            self.histogram.resize(month.hours_histogram.len(), 0);
-        }
-        for (sum, n) in self.histogram.iter_mut().zip(&month.hours_histogram) {
-            *sum += n;
-        }
-        self.rated += month.rated;
-        self.rating_total += month.rating_total;
-    }
-
-    fn figures(&self) -> Figures {
-        let mean = |total: f64, n: i64| (n > 0).then(|| (total / n as f64 * 100.0).round() / 100.0);
-        Figures {
-            open: self.open,
-            overdue: self.overdue,
-            resolved: self.resolved,
-            mean_hours_to_resolve: mean(self.hours_total, self.resolved),
-            p90_hours_to_resolve: resolved_within(&self.histogram, 0.9),
-            rated: self.rated,
-            satisfaction: mean(self.rating_total as f64, self.rated),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CategoryFigures {
-    pub category: String,
-    pub label: String,
-    #[serde(flatten)]
-    pub figures: Figures,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StreetFigures {
-    pub street_id: Option<Uuid>,
-    pub name: String,
-    #[serde(flatten)]
-    pub figures: Figures,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RequestReport {
-    /// First and last month of the window, `YYYY-MM`.
-    pub from: String,
-    pub to: String,
-    #[serde(flatten)]
-    pub overall: Figures,
-    /// Every category, zeros included.
-    pub by_category: Vec<CategoryFigures>,
-    /// Streets with requests, by name.
-    pub by_street: Vec<StreetFigures>,
-}
 
 /// 诉求 handling: the backlog, time to resolve (mean and 90th percentile) and satisfaction,
 /// from counters kept per month, street and category.
 #[utoipa::path(
     tag = "pipeline",
-    params(RequestReportParams, ExportParams),
+    params(RequestReportQuery, ExportParams),
     responses(
         (status = 200, content(
             (RequestReport = "application/json"),
@@ -146,63 +32,15 @@ pub async fn requests(
     state: web::Data<AppState>,
     caller: Caller,
     request: HttpRequest,
-    Query(params): Query<RequestReportParams>,
+    Query(params): Query<RequestReportQuery>,
     Query(export): Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
     let format = export.format(&request)?;
-    let this_month = state.catalog.today().with_day(1).unwrap_or_else(|| state.catalog.today());
-    let to = params.to.as_deref().map(|m| month("to", m)).transpose()?.unwrap_or(this_month);
-    let from = params.from.as_deref().map(|m| month("from", m)).transpose()?.unwrap_or(to - Months::new(11));
-    if from > to {
-        return Err(ServiceError::invalid("from", "must not be after to").into());
-    }
-    if from < to - Months::new(119) {
-        return Err(ServiceError::invalid("from", "the window may span at most ten years").into());
-    }
-    let (backlog, months, names) = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
-        let scope = auth.principal.street_scope();
-        Ok((
-            pipeline::backlog(conn, &scope)?,
-            pipeline::request_months(conn, &scope, (from, to))?,
-            StreetNames::load(conn)?,
-        ))
+    let catalog = state.catalog.clone();
+    let requests = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
+        service::requests(conn, auth, &catalog, params)
     })
     .await?;
-
-    let mut overall = Tally::default();
-    let mut categories: HashMap<&str, Tally> = HashMap::new();
-    let mut streets: HashMap<Option<Uuid>, Tally> = HashMap::new();
-    for b in &backlog {
-        overall.backlog(b);
-        categories.entry(&b.category).or_default().backlog(b);
-        streets.entry(b.street_id).or_default().backlog(b);
-    }
-    for m in &months {
-        overall.month(m);
-        categories.entry(&m.category).or_default().month(m);
-        streets.entry(m.street_id).or_default().month(m);
-    }
-    let none = Tally::default();
-    let by_category = Category::ALL
-        .iter()
-        .map(|category| CategoryFigures {
-            category: category.as_str().into(),
-            label: category.label().into(),
-            figures: categories.get(category.as_str()).unwrap_or(&none).figures(),
-        })
-        .collect();
-    let mut by_street: Vec<StreetFigures> = streets
-        .iter()
-        .map(|(street_id, tally)| StreetFigures {
-            street_id: *street_id,
-            name: names.name(*street_id),
-            figures: tally.figures(),
-        })
-        .collect();
-    by_street.sort_by(|a, b| (&a.name, a.street_id).cmp(&(&b.name, b.street_id)));
-    let overall = overall.figures();
-    let (from, to) = (from.format("%Y-%m").to_string(), to.format("%Y-%m").to_string());
-    let requests = RequestReport { from, to, overall, by_category, by_street };
     Ok(match format {
         None => HttpResponse::Ok().json(requests),
         Some(format) => {
@@ -243,12 +81,4 @@ impl RequestReport {
         let by_street = self.by_street.iter().map(|s| row(s.name.clone(), &s.figures)).collect();
         vec![Table::new("按类别", &columns("类别"), by_category), Table::new("按街道", &columns("街道"), by_street)]
     }
-}
-
-/// The first day of a `YYYY-MM` month.
-fn month(field: &str, value: &str) -> Result<NaiveDate, ServiceError> {
-    NaiveDate::parse_from_str(&format!("{value}-01"), "%Y-%m-%d")
-        .ok()
-        .filter(|m| dates::year_within(m.year(), REPORT_YEARS.0, REPORT_YEARS.1).is_ok())
-        .ok_or_else(|| ServiceError::invalid(field, "must be a month such as 2026-03"))
 }

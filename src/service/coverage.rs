@@ -1,0 +1,147 @@
+//! Visit coverage (全覆盖): which share of the live enterprises a counselor saw in the last
+//! N days, per tier and street, and who has gone unvisited longest, from counters of last
+//! visits kept by triggers (the cost does not grow with the number of visits).
+
+use crate::config::Catalog;
+use crate::db::enterprises;
+use crate::db::pipeline::{self, CoverageCount};
+use crate::domain::figures::ratio;
+use crate::domain::visit;
+use crate::service::pipeline::StreetNames;
+use crate::service::{Authorized, ServiceError};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageQuery {
+    /// The window: today and the days before it (1–3650, default 90).
+    pub days: Option<u32>,
+    /// How many of the longest-unvisited enterprises to list (1–200, default 20).
+    pub unvisited: Option<i64>,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Covered {
+    /// Live enterprises.
+    pub enterprises: i64,
+    /// Of them, visited within the window.
+    pub visited: i64,
+    /// visited ÷ enterprises; `null` when there are none.
+    pub share: Option<f64>,
+}
+
+impl Covered {
+    fn add(&mut self, count: &CoverageCount) {
+        self.enterprises += count.enterprises;
+        self.visited += count.visited;
+        self.share = ratio(self.visited, self.enterprises);
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierCoverage {
+    pub tier: String,
+    pub label: String,
+    #[serde(flatten)]
+    pub covered: Covered,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StreetCoverage {
+    pub street_id: Option<Uuid>,
+    pub name: String,
+    #[serde(flatten)]
+    pub covered: Covered,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Unvisited {
+    pub enterprise_id: Uuid,
+    pub name: String,
+    pub tier: String,
+    pub street_id: Option<Uuid>,
+    /// `null`: never visited.
+    pub last_visited_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Coverage {
+    pub days: u32,
+    /// The first day of the window (the bureau's calendar).
+    pub since: NaiveDate,
+    #[serde(flatten)]
+    pub overall: Covered,
+    /// Every tier, lowest first.
+    pub by_tier: Vec<TierCoverage>,
+    /// Streets with live enterprises, by name.
+    pub by_street: Vec<StreetCoverage>,
+    /// Not visited within the window: never-visited first, then the longest unvisited.
+    pub longest_unvisited: Vec<Unvisited>,
+}
+
+/// Coverage within the caller's streets, with the street names its rows are told by.
+pub fn coverage(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    params: CoverageQuery,
+) -> Result<(Coverage, StreetNames), ServiceError> {
+    let days = params.days.unwrap_or(90);
+    if !(1..=3650).contains(&days) {
+        return Err(ServiceError::invalid("days", "must be between 1 and 3650"));
+    }
+    let listed = params.unvisited.unwrap_or(20);
+    if !(1..=200).contains(&listed) {
+        return Err(ServiceError::invalid("unvisited", "must be between 1 and 200"));
+    }
+    let since = visit::window_start(catalog.today(), days);
+    let scope = auth.principal.street_scope();
+    let counts = pipeline::coverage(conn, &scope, since)?;
+    let unvisited = enterprises::not_visited(conn, &scope, since, listed)?;
+    let names = StreetNames::load(conn)?;
+
+    let mut overall = Covered::default();
+    let mut by_tier: BTreeMap<usize, TierCoverage> = catalog
+        .ladder
+        .rungs()
+        .iter()
+        .enumerate()
+        .map(|(rank, r)| {
+            (rank, TierCoverage { tier: r.code.clone(), label: r.label.clone(), covered: Covered::default() })
+        })
+        .collect();
+    let mut by_street: BTreeMap<(String, Option<Uuid>), Covered> = BTreeMap::new();
+    for count in &counts {
+        overall.add(count);
+        if let Some(tier) = by_tier.get_mut(&catalog.ladder.rank(&count.tier)) {
+            tier.covered.add(count);
+        }
+        by_street.entry((names.name(count.street_id), count.street_id)).or_default().add(count);
+    }
+    let coverage = Coverage {
+        days,
+        since,
+        overall,
+        by_tier: by_tier.into_values().collect(),
+        by_street: by_street
+            .into_iter()
+            .map(|((name, street_id), covered)| StreetCoverage { street_id, name, covered })
+            .collect(),
+        longest_unvisited: unvisited
+            .into_iter()
+            .map(|u| Unvisited {
+                enterprise_id: u.id,
+                name: u.name,
+                tier: u.tier,
+                street_id: u.street_id,
+                last_visited_at: u.last_visited_at,
+            })
+            .collect(),
+    };
+    Ok((coverage, names))
+}
