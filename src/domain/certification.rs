@@ -190,6 +190,19 @@ pub fn demotion<'a>(
     Ok(())
 }
 
+/// The longest look ahead for lapsing certificates a list or report takes: one term.
+pub const MAX_EXPIRY_WINDOW_DAYS: u32 = 1095;
+
+/// Today and the day `days` ahead (1 to [`MAX_EXPIRY_WINDOW_DAYS`]): certificates whose
+/// last valid day falls between them are expiring.
+pub fn expiry_window(today: NaiveDate, days: u32) -> Result<(NaiveDate, NaiveDate), String> {
+    if (1..=MAX_EXPIRY_WINDOW_DAYS).contains(&days) {
+        Ok((today, today + chrono::Days::new(u64::from(days))))
+    } else {
+        Err(format!("must be between 1 and {MAX_EXPIRY_WINDOW_DAYS}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,9 +91,33 @@ pub fn window_start(today: NaiveDate, days: u32) -> NaiveDate {
     today - Days::new(u64::from(days.saturating_sub(1)))
 }
 
+/// The longest look back at visits a list or report takes: ten years.
+pub const MAX_WINDOW_DAYS: u32 = 3650;
+
+/// [`window_start`] of a window someone asked for, 1 to [`MAX_WINDOW_DAYS`] days.
+pub fn asked_window_start(today: NaiveDate, days: u32) -> Result<NaiveDate, String> {
+    if (1..=MAX_WINDOW_DAYS).contains(&days) {
+        Ok(window_start(today, days))
+    } else {
+        Err(format!("must be between 1 and {MAX_WINDOW_DAYS}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_asked_for_is_one_day_to_ten_years() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        assert_eq!(asked_window_start(today, 1), Ok(today));
+        assert_eq!(asked_window_start(today, 90), Ok(window_start(today, 90)));
+        assert_eq!(asked_window_start(today, 0), Err("must be between 1 and 3650".into()));
+        assert!(asked_window_start(today, 3651).is_err());
+        let (from, to) = crate::domain::certification::expiry_window(today, 30).unwrap();
+        assert_eq!((from, (to - from).num_days()), (today, 30));
+        assert!(crate::domain::certification::expiry_window(today, 1096).is_err());
+    }
 
     #[test]
     fn the_last_n_days_end_today() {

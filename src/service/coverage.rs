@@ -92,14 +92,11 @@ pub fn coverage(
     params: CoverageQuery,
 ) -> Result<(Coverage, StreetNames), ServiceError> {
     let days = params.days.unwrap_or(90);
-    if !(1..=3650).contains(&days) {
-        return Err(ServiceError::invalid("days", "must be between 1 and 3650"));
-    }
+    let since = visit::asked_window_start(catalog.today(), days).map_err(|e| ServiceError::invalid("days", e))?;
     let listed = params.unvisited.unwrap_or(20);
     if !(1..=200).contains(&listed) {
         return Err(ServiceError::invalid("unvisited", "must be between 1 and 200"));
     }
-    let since = visit::window_start(catalog.today(), days);
     let scope = auth.principal.street_scope();
     let counts = pipeline::coverage(conn, &scope, since)?;
     let unvisited = enterprises::not_visited(conn, &scope, since, listed)?;

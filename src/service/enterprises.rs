@@ -5,9 +5,9 @@ use crate::config::Catalog;
 use crate::db::audit::{self, Change};
 use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter, StreetFilter};
 use crate::db::regions::{self, Region};
-use crate::domain::{RegionKind, Uscc, dates, visit};
+use crate::domain::{RegionKind, Uscc, certification, dates, visit};
 use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError, cleaned, not_blank};
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use diesel::{Connection, OptionalExtension, PgConnection};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -270,22 +270,14 @@ impl EnterpriseQuery {
             errors.push(FieldError::new("q", "must be at most 100 characters"));
         }
         let today = catalog.today();
-        let expiring = match self.expiring_within_days {
-            Some(days @ 1..=1095) => Some((today, today + Days::new(u64::from(days)))),
-            Some(_) => {
-                errors.push(FieldError::new("expiring_within_days", "must be between 1 and 1095"));
-                None
-            }
-            None => None,
-        };
-        let not_visited_since = match self.not_visited_days {
-            Some(days @ 1..=3650) => Some(visit::window_start(today, days)),
-            Some(_) => {
-                errors.push(FieldError::new("not_visited_days", "must be between 1 and 3650"));
-                None
-            }
-            None => None,
-        };
+        /// A window asked for, or its field's error kept.
+        fn asked<T>(errors: &mut Vec<FieldError>, field: &str, window: Option<Result<T, String>>) -> Option<T> {
+            window?.map_err(|e| errors.push(FieldError::new(field, e))).ok()
+        }
+        let expiring = self.expiring_within_days.map(|days| certification::expiry_window(today, days));
+        let expiring = asked(&mut errors, "expiring_within_days", expiring);
+        let not_visited = self.not_visited_days.map(|days| visit::asked_window_start(today, days));
+        let not_visited_since = asked(&mut errors, "not_visited_days", not_visited);
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }

@@ -2,10 +2,13 @@
 //! cluster, from counters kept in the same transaction as every change.
 
 use crate::config::Catalog;
+use crate::db::certificates::ExpiringFilter;
 use crate::db::pipeline::{self, CountFilter};
 use crate::db::regions;
-use crate::domain::{RegionKind, StreetScope};
+use crate::domain::{RegionKind, StreetScope, certification};
+use crate::service::ladder::tier_field;
 use crate::service::{Authorized, ServiceError};
+use chrono::NaiveDate;
 use diesel::PgConnection;
 use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
@@ -65,6 +68,31 @@ pub struct Summary {
     /// Every configured cluster, zeros included.
     pub by_cluster: Vec<ClusterCounts>,
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExpiringQuery {
+    /// The window, in days from today (1–1095, default 90).
+    pub within_days: Option<u32>,
+    /// Only certificates for this tier.
+    pub tier: Option<String>,
+    pub street_id: Option<Uuid>,
+}
+
+impl ExpiringQuery {
+    /// The filter and the window (today, the last day looked at) the list is read by.
+    pub fn into_filter(self, catalog: &Catalog) -> Result<(ExpiringFilter, (NaiveDate, NaiveDate)), ServiceError> {
+        let window = certification::expiry_window(catalog.today(), self.within_days.unwrap_or(DEFAULT_WINDOW_DAYS))
+            .map_err(|e| ServiceError::invalid("within_days", e))?;
+        if let Some(tier) = &self.tier {
+            tier_field(&catalog.ladder, "tier", tier)?;
+        }
+        Ok((ExpiringFilter { tier: self.tier, street_id: self.street_id }, window))
+    }
+}
+
+/// How far ahead the expiring list looks unless asked otherwise.
+const DEFAULT_WINDOW_DAYS: u32 = 90;
 
 /// The summary within the caller's streets, and within `query`'s region and cluster.
 pub fn summary(

@@ -13,25 +13,13 @@ use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::Query;
 use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
-use crate::service::ServiceError;
-use crate::service::ladder::tier_field;
-use crate::service::pipeline::{self as service, StreetNames, Summary, SummaryQuery, TierCounts};
+use crate::service::pipeline::{self as service, ExpiringQuery, StreetNames, Summary, SummaryQuery, TierCounts};
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use diesel::PgConnection;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExpiringParams {
-    /// The window, in days from today (1–1095, default 90).
-    pub within_days: Option<u32>,
-    /// Only certificates for this tier.
-    pub tier: Option<String>,
-    pub street_id: Option<Uuid>,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExpiringItem {
@@ -51,7 +39,7 @@ pub struct ExpiringItem {
 /// Certificates lapsing within the window, soonest first: whom to coach into a renewal.
 #[utoipa::path(
     tag = "pipeline",
-    params(ExpiringParams, PageParams, ExportParams),
+    params(ExpiringQuery, PageParams, ExportParams),
     responses(
         (status = 200, content(
             (Page<ExpiringItem> = "application/json"),
@@ -67,21 +55,13 @@ pub async fn expiring(
     state: web::Data<AppState>,
     caller: Caller,
     request: HttpRequest,
-    Query(params): Query<ExpiringParams>,
+    Query(params): Query<ExpiringQuery>,
     Query(paging): Query<PageParams>,
     Query(export): Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
     let format = export.format(&request)?;
-    let days = params.within_days.unwrap_or(90);
-    if !(1..=1095).contains(&days) {
-        return Err(ServiceError::invalid("within_days", "must be between 1 and 1095").into());
-    }
-    if let Some(tier) = &params.tier {
-        tier_field(&state.catalog.ladder, "tier", tier)?;
-    }
-    let today = state.catalog.today();
-    let window = (today, today + Days::new(u64::from(days)));
-    let filter = ExpiringFilter { tier: params.tier, street_id: params.street_id };
+    let (filter, window) = params.into_filter(&state.catalog)?;
+    let today = window.0;
     if let Some(format) = format {
         let scope =
             authorized(&state, caller, Action::ReadPipeline, |_, auth| Ok(auth.principal.street_scope())).await?;
