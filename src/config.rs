@@ -49,11 +49,14 @@ pub struct Settings {
     pub time_zone: String,
     pub tiers_file: String,
     pub config_file: String,
+    /// `PEIYU_PUBLIC_URL`: where people open the console; https makes its cookies Secure.
+    pub public_url: String,
     /// `PEIYU_JWT_SECRET`; empty: one generated and kept in the data directory.
     pub jwt_secret: Secret,
     pub database: DatabaseSettings,
     pub http: HttpSettings,
     pub auth: AuthSettings,
+    pub console: ConsoleSettings,
     pub visits: VisitSettings,
     pub ladder: LadderSettings,
     pub sla: SlaSettings,
@@ -82,6 +85,12 @@ pub struct AuthSettings {
     pub max_failed_logins_per_user: i32,
     pub max_failed_logins_per_client: i32,
     pub failed_login_window_minutes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsoleSettings {
+    pub idle_minutes: i64,
+    pub absolute_hours: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,6 +158,11 @@ struct TiersFile {
 }
 
 impl Settings {
+    /// Whether the console is served over https, so that its cookies travel only there.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.trim().to_ascii_lowercase().starts_with("https://")
+    }
+
     /// Loads the settings the running process should use.
     pub fn load() -> Result<Self, SettingsError> {
         let mut builder = Config::builder().add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml));

@@ -4,8 +4,8 @@
 //! The layers point one way:
 //!
 //! ```text
-//! cli, http ──▶ service ──▶ db ──▶ domain
-//!                  └──────────────▶ domain
+//! cli, http, web ──▶ service ──▶ db ──▶ domain
+//!                        └──────────────▶ domain
 //! ```
 //!
 //! - [`domain`]: pure types and rules (the ladder, USCCs, workflows, access policy); no
@@ -15,9 +15,11 @@
 //!   the authorized principal and domain inputs, returning domain outputs or a
 //!   [`service::ServiceError`]. Every rule of a use case lives in its function.
 //! - [`http`]: the JSON API: DTOs, thin handlers (extract → one service call in one unit of
-//!   work → response), problem+json. [`cli`]: the command line and the demo district.
+//!   work → response), problem+json. [`web`]: the console, pages over the same use cases.
+//!   [`cli`]: the command line and the demo district.
 //!
-//! Nothing below `http` and `cli` imports from them; [`auth`] (credentials) and [`config`]
+//! Nothing below `http`, `web` and `cli` imports from them (they share
+//! [`startup::AppState`]); [`auth`] (credentials) and [`config`]
 //! sit beside the layers and are used by all of them.
 
 pub mod auth;
@@ -29,3 +31,4 @@ pub mod http;
 pub mod metrics;
 pub mod service;
 pub mod startup;
+pub mod web;

@@ -1,11 +1,12 @@
 //! Putting the parts together: the database (external or private), the pool, the server.
 
 use crate::auth::{self, tokens::AccessTokens};
-use crate::config::{Catalog, Settings};
+use crate::config::{AuthSettings, Catalog, ConsoleSettings, Settings, VisitSettings};
 use crate::db::embedded::{self, EmbeddedCluster, Lifetime};
 use crate::db::{self, PgPool};
+use crate::http;
 use crate::http::support::refusals::ProblemStream;
-use crate::http::{self, AppState};
+use crate::web::session::Cookies;
 use actix_http::HttpService;
 use actix_http::error::DispatchError;
 use actix_service::{IntoServiceFactory, ServiceFactoryExt, fn_service, map_config};
@@ -50,6 +51,17 @@ pub fn prepare(settings: &Settings, catalog: &Catalog) -> anyhow::Result<(Databa
     Ok((database, pool))
 }
 
+/// What every handler of the API and the console shares. Built once at start-up.
+pub struct AppState {
+    pub pool: PgPool,
+    pub catalog: Catalog,
+    pub json_limit: usize,
+    pub auth: AuthSettings,
+    pub console: ConsoleSettings,
+    pub cookies: Cookies,
+    pub visits: VisitSettings,
+}
+
 pub struct Application {
     server: Server,
     port: u16,
@@ -69,6 +81,8 @@ impl Application {
             catalog,
             json_limit: settings.http.json_limit_bytes,
             auth: settings.auth.clone(),
+            console: settings.console.clone(),
+            cookies: Cookies { secure: settings.secure_cookies() },
             visits: settings.visits.clone(),
         });
         let document = http::support::openapi::document();
@@ -85,8 +99,8 @@ impl Application {
                 // The document, and Swagger UI reading it: bundled in the binary, no CDN.
                 .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", document.clone()))
                 .route("/api/docs", web::get().to(http::to_docs))
-                .route("/", web::get().to(http::to_docs))
-                .default_service(web::to(http::no_route))
+                .configure(crate::web::routes)
+                .default_service(web::to(no_route))
         };
         // actix-web's HttpServer, assembled by hand for one thing it cannot do: wrap each
         // connection so that the dispatcher's own refusals leave as problem+json.
@@ -117,6 +131,17 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Unknown addresses: the API's problem+json under `/api` and for programs, the console's
+/// 404 page for a browser.
+async fn no_route(request: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    let wants_page = request
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_page && !request.path().starts_with("/api/") { crate::web::not_found() } else { http::no_route().await }
 }
 
 /// Runs the expiry (see [`crate::service::ladder::expire`]) now and then every `every`,

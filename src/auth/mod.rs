@@ -49,6 +49,8 @@ pub fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
 pub enum Credentials {
     User(Claims),
     ApiKey(String),
+    /// The user of a console session that the console has found live.
+    Session(Uuid),
 }
 
 /// The credentials of a request and its id, before the database has had its say.
@@ -67,12 +69,14 @@ impl Caller {
     /// user, changing a role or revoking a key takes effect on the very next request.
     pub fn resolve(&self, conn: &mut PgConnection) -> Result<Principal, ServiceError> {
         match &self.credentials {
-            Credentials::User(claims) => match users::access(conn, claims.sub)? {
-                Some(access) if access.active => {
-                    Ok(Principal::User { id: claims.sub, role: access.role, streets: access.streets })
+            Credentials::User(Claims { sub: user, .. }) | Credentials::Session(user) => {
+                match users::access(conn, *user)? {
+                    Some(access) if access.active => {
+                        Ok(Principal::User { id: *user, role: access.role, streets: access.streets })
+                    }
+                    _ => Err(ServiceError::Unauthorized("this account is not active".into())),
                 }
-                _ => Err(ServiceError::Unauthorized("this account is not active".into())),
-            },
+            }
             Credentials::ApiKey(key) => {
                 let key = api_keys::find_active(conn, &tokens::fingerprint(key))?
                     .ok_or_else(|| ServiceError::Unauthorized("unknown or revoked API key".into()))?;

@@ -6,6 +6,7 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde::Serialize;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 diesel::define_sql_function! {
@@ -203,6 +204,15 @@ pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResu
 /// An enterprise's name, for answers that mention it.
 pub fn name_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<String> {
     enterprises::table.find(id).select(enterprises::name).get_result(conn)
+}
+
+/// The names of enterprises, by id: for lines that show requests or visits by name.
+pub fn names_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> = enterprises::table
+        .filter(enterprises::id.eq_any(ids))
+        .select((enterprises::id, enterprises::name))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Reads and row-locks an enterprise for the rest of the transaction, so that concurrent

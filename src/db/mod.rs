@@ -6,6 +6,7 @@ pub mod applications;
 pub mod audit;
 pub mod certificates;
 pub mod changes;
+pub mod console_sessions;
 pub mod embedded;
 pub mod enterprises;
 pub mod idempotency;

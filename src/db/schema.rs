@@ -88,6 +88,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    console_sessions (id) {
+        id -> Uuid,
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        csrf_token -> Text,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     coverage_counts (last_visited_on, street_id, tier) {
         last_visited_on -> Date,
         street_id -> Uuid,
@@ -338,6 +350,7 @@ diesel::joinable!(applications -> enterprises (enterprise_id));
 diesel::joinable!(applications -> regions (street_id));
 diesel::joinable!(applications -> users (created_by));
 diesel::joinable!(certificates -> enterprises (enterprise_id));
+diesel::joinable!(console_sessions -> users (user_id));
 diesel::joinable!(enterprise_indicators -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(request_transitions -> service_requests (request_id));
@@ -365,6 +378,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     applications,
     audit_log,
     certificates,
+    console_sessions,
     coverage_counts,
     enterprise_counts,
     enterprise_indicators,

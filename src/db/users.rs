@@ -88,6 +88,33 @@ pub fn list(conn: &mut PgConnection, after: Option<Uuid>, limit: i64) -> QueryRe
     query.load(conn)
 }
 
+/// The display names of users, by id.
+pub fn names_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> =
+        users::table.filter(users::id.eq_any(ids)).select((users::id, users::display_name)).load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Active users who work requests of `street`: admins and managers (every street) and the
+/// street's counselors, by name. The offer of an assignment form; the rule itself is
+/// `domain::access::may_be_assigned`, checked when the assignment is made.
+pub fn assignable(conn: &mut PgConnection, street: Option<Uuid>, limit: i64) -> QueryResult<Vec<(Uuid, String)>> {
+    let counselors_of_street = user_streets::table
+        .filter(user_streets::user_id.eq(users::id))
+        .filter(user_streets::street_id.nullable().eq(street));
+    users::table
+        .filter(users::active.eq(true))
+        .filter(
+            users::role
+                .eq_any([Role::Admin.as_str(), Role::Manager.as_str()])
+                .or(users::role.eq(Role::Counselor.as_str()).and(diesel::dsl::exists(counselors_of_street))),
+        )
+        .order((users::display_name, users::id))
+        .limit(limit)
+        .select((users::id, users::display_name))
+        .load(conn)
+}
+
 /// What a request needs to know about its user, in one round trip.
 #[derive(Debug)]
 pub struct Access {

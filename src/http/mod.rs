@@ -17,39 +17,24 @@ use resources::{
 use support::{extract, operations};
 
 use crate::auth::Caller;
-use crate::config::{AuthSettings, Catalog, VisitSettings};
 use crate::db::PgPool;
 use crate::domain::Action;
 use crate::http::problem::ApiError;
 use crate::service::{self, Authorized, ServiceError};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use diesel::PgConnection;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-/// What every handler shares. Built once at start-up.
-pub struct AppState {
-    pub pool: PgPool,
-    pub catalog: Catalog,
-    pub json_limit: usize,
-    pub auth: AuthSettings,
-    pub visits: VisitSettings,
-}
+pub use crate::startup::AppState;
 
-/// Runs `work` with one pooled connection on the blocking thread pool: the connection is
-/// taken and given back there, never held across an `.await`. `work` (a use case) opens a
-/// transaction where it changes more than one row.
+/// [`service::unit_of_work`], answering in the API's terms.
 pub async fn unit_of_work<T, F>(pool: &PgPool, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, ServiceError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
-    Ok(web::block(move || {
-        let mut conn = pool.get()?;
-        work(&mut conn)
-    })
-    .await??)
+    Ok(service::unit_of_work(pool, work).await?)
 }
 
 /// The one gate of every protected handler ([`service::authorize`]: 401, then 403), then
@@ -144,8 +129,7 @@ pub fn path_error(_: actix_web::error::PathError, request: &HttpRequest) -> acti
     ApiError::from(ServiceError::NotFound(detail)).into()
 }
 
-/// Where a browser landing on the API's own addresses is sent: the documentation, until
-/// the console serves `/`; `/api/docs` without its slash opens it too.
+/// `/api/docs` without its slash opens the documentation too.
 pub async fn to_docs() -> HttpResponse {
     HttpResponse::Found().insert_header((actix_web::http::header::LOCATION, "/api/docs/")).finish()
 }

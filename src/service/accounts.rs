@@ -4,7 +4,7 @@ use crate::auth::{API_KEY_PREFIX, password, tokens};
 use crate::db::api_keys::{self as keys, ApiKey, NewApiKey};
 use crate::db::audit::{self, Change};
 use crate::db::users::{self, NewUser, UserChanges, UserRecord};
-use crate::db::{refresh_tokens, regions, schema};
+use crate::db::{console_sessions, refresh_tokens, regions, schema};
 use crate::domain::{Actor, ApiScope, RegionKind, Role};
 use crate::service::regions::canonical_code;
 use crate::service::{Authorized, OrNotFound, ServiceError};
@@ -150,6 +150,7 @@ pub fn update_user(
         }
         if !user.active || changes.password_hash.is_some() {
             refresh_tokens::revoke_user(conn, id)?;
+            console_sessions::delete_of_user(conn, id)?;
         }
         let updated = users::record(conn, user)?;
         audit::record(conn, &auth.audit, Change::changed("user", id, "update", &current, &updated))?;

@@ -1,20 +1,24 @@
 //! 我的待办: what is due in the caller's streets, most pressing first: follow-ups promised,
-//! requests past their deadline, requests assigned to the caller, enterprises nobody has
-//! visited for a while.
+//! requests past their deadline, requests assigned to the caller, certificates coming to
+//! the end of their term, enterprises nobody has visited for a while.
 
 use crate::config::Catalog;
+use crate::db::certificates::{self, Expiring, ExpiringFilter};
 use crate::db::enterprises::{self, Unvisited};
 use crate::db::service_requests::{self, RequestFilter, ServiceRequest};
 use crate::db::visits::{self, FollowUp};
-use crate::domain::visit;
+use crate::domain::{certification, visit};
 use crate::service::{Authorized, ServiceError};
-use chrono::Days;
+use anyhow::anyhow;
+use chrono::{Days, NaiveDate};
 use diesel::PgConnection;
 
 /// How many of each kind of item the agenda shows.
 pub const ITEMS: i64 = 50;
 /// Follow-ups due within this many days (today included).
 pub const FOLLOW_UP_DAYS: u64 = 7;
+/// Certificates whose last valid day falls within this many days (today included).
+pub const EXPIRING_DAYS: u32 = 90;
 /// An enterprise counts as "not visited" after this many days, unless asked otherwise.
 pub const NOT_VISITED_DAYS: u16 = 90;
 
@@ -22,6 +26,8 @@ pub struct Agenda {
     pub follow_ups: Vec<FollowUp>,
     pub overdue_requests: Vec<ServiceRequest>,
     pub assigned_to_me: Vec<ServiceRequest>,
+    /// Soonest first; with the first day of the window (today).
+    pub expiring: (NaiveDate, Vec<Expiring>),
     /// Never-visited first.
     pub not_visited: Vec<Unvisited>,
 }
@@ -40,10 +46,12 @@ pub fn of(
     let unvisited_since = visit::window_start(today, u32::from(not_visited_days.unwrap_or(NOT_VISITED_DAYS)));
     let overdue = RequestFilter { overdue: true, ..RequestFilter::default() };
     let mine = RequestFilter { assignee_id: Some(me), pending: true, ..RequestFilter::default() };
+    let window = certification::expiry_window(today, EXPIRING_DAYS).map_err(|e| ServiceError::Internal(anyhow!(e)))?;
     Ok(Agenda {
         follow_ups: visits::follow_ups(conn, &scope, today, horizon, ITEMS)?,
         overdue_requests: service_requests::list(conn, &overdue, &scope, None, ITEMS)?,
         assigned_to_me: service_requests::list(conn, &mine, &scope, None, ITEMS)?,
+        expiring: (today, certificates::expiring(conn, &scope, &ExpiringFilter::default(), window, None, ITEMS)?),
         not_visited: enterprises::not_visited(conn, &scope, unvisited_since, ITEMS)?,
     })
 }

@@ -6,7 +6,7 @@ use crate::db::enterprises;
 use crate::db::indicators::{self as store, YearFigures};
 use crate::domain::dates;
 use crate::domain::eligibility::{CriterionResult, Enterprise, Indicators, evaluate, in_force};
-use crate::service::{Authorized, OrNotFound, ServiceError};
+use crate::service::{Authorized, BasedOn, OrNotFound, ServiceError};
 use chrono::{Datelike, NaiveDate};
 use diesel::{Connection, PgConnection};
 use serde::Serialize;
@@ -17,7 +17,8 @@ use validator::Validate;
 /// The first year figures are kept for.
 const FIRST_YEAR: i32 = 1990;
 
-/// Records an enterprise's figures for one year (up to this one), replacing that year's.
+/// Records an enterprise's figures for one year (up to this one), replacing that year's
+/// if they are still the version `based_on` (a year not yet recorded has no version).
 pub fn put(
     conn: &mut PgConnection,
     auth: &Authorized,
@@ -25,6 +26,7 @@ pub fn put(
     enterprise_id: Uuid,
     year: i32,
     figures: Indicators,
+    based_on: &BasedOn,
 ) -> Result<YearFigures, ServiceError> {
     figures.validate()?;
     let year =
@@ -32,6 +34,9 @@ pub fn put(
     conn.transaction(|conn| {
         enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
         let before = store::find_for_update(conn, enterprise_id, year)?;
+        if let Some(before) = &before {
+            based_on.check(before.version)?;
+        }
         let after = store::put(conn, enterprise_id, year, &figures)?;
         let action = if before.is_some() { "update" } else { "create" };
         let change = Change {

@@ -28,10 +28,28 @@ pub mod visits;
 pub use error::{FieldError, OrNotFound, ServiceError};
 
 use crate::auth::Caller;
-use crate::db::audit;
+use crate::db::{PgPool, audit};
 use crate::domain::{Action, Principal};
 use diesel::PgConnection;
 use uuid::Uuid;
+
+/// Runs `work` (a use case, or a few) with one pooled connection on the blocking thread
+/// pool, for the faces that serve requests: the connection is taken and given back there,
+/// never held across an `.await`. `work` opens a transaction where it changes more than
+/// one row.
+pub async fn unit_of_work<T, F>(pool: &PgPool, work: F) -> Result<T, ServiceError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, ServiceError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(anyhow::anyhow!("a unit of work did not finish: {e}")))?
+}
 
 /// A caller whose credentials checked out and who may do the action at hand: who is
 /// asking, and how the changes it makes are audited. Made by [`authorize`].

@@ -10,7 +10,7 @@ use crate::domain::Principal;
 use crate::domain::access::may_be_assigned;
 use crate::domain::service_request::{Action as RequestAction, Category, Priority, Requests, Status};
 use crate::domain::workflow::Workflow;
-use crate::service::{Authorized, OrNotFound, ServiceError, cleaned};
+use crate::service::{Authorized, BasedOn, OrNotFound, ServiceError, cleaned};
 use chrono::Utc;
 use diesel::{Connection, OptionalExtension, PgConnection};
 use serde::{Deserialize, Serialize};
@@ -126,13 +126,15 @@ pub fn find(
     Ok((request, store::transitions_of(conn, id)?))
 }
 
-/// Moves a request: an action its status does not allow is a conflict naming the status
-/// and the actions it allows; of racing moves, one wins (the row is locked).
+/// Moves a request from the version `based_on`: an action its status does not allow is a
+/// conflict naming the status and the actions it allows; of racing moves, one wins (the
+/// row is locked).
 pub fn transition(
     conn: &mut PgConnection,
     auth: &Authorized,
     id: Uuid,
     request: RequestMove,
+    based_on: &BasedOn,
 ) -> Result<(ServiceRequest, Vec<Transition>), ServiceError> {
     request.validate()?;
     let note = cleaned(request.note.clone());
@@ -152,6 +154,7 @@ pub fn transition(
     conn.transaction(|conn| {
         let current =
             store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found("service request")?;
+        based_on.check(current.version)?;
         let next = Requests::transition(current.status, request.action)?;
         let assignee = request.assignee_id.filter(|_| request.action == RequestAction::Assign);
         if let Some(assignee) = assignee {

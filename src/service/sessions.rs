@@ -1,18 +1,20 @@
-//! Signing in and out: checking a password under the sign-in throttle, and the refresh
-//! tokens that keep a sign-in alive (each works once; a spent one presented again ends
-//! its whole sign-in). Shared by the API's tokens and, to come, the console's sessions.
+//! Signing in and out: checking a password under the sign-in throttle, then what keeps a
+//! sign-in alive: the API's refresh tokens (each works once; a spent one presented again
+//! ends its whole sign-in) or the console's sessions (a cookie's secret, with idle and
+//! absolute ends). Both faces sign in through the same throttle and password check.
 //!
 //! Checking a password is deliberately slow, so a sign-in is three steps and the slow one
 //! holds no connection: [`look_up`] (throttle, then the account), [`verify`] (no
 //! connection), [`conclude`] (count the failure, or start the sign-in).
 
 use crate::auth::{password, tokens};
-use crate::config::AuthSettings;
+use crate::config::{AuthSettings, ConsoleSettings};
+use crate::db::console_sessions::{self, ConsoleSession, NewConsoleSession};
 use crate::db::login_failures;
 use crate::db::refresh_tokens::{self, NewRefreshToken};
 use crate::db::users::{self, User, UserRecord};
 use crate::service::ServiceError;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
@@ -63,14 +65,14 @@ pub fn verify(password: &str, account: Option<User>) -> Option<User> {
     }
 }
 
-/// Counts a failed sign-in against the throttle (401), or starts the sign-in: a new
-/// refresh-token family, and the user.
-pub fn conclude(
+/// Counts a failed sign-in against the throttle (401), or starts the sign-in with `start`
+/// (an API token family, a console session) and returns what it made, and the user.
+pub fn conclude<T>(
     conn: &mut PgConnection,
     throttle: &Throttle,
     verified: Option<User>,
-    limits: &AuthSettings,
-) -> Result<(String, UserRecord), ServiceError> {
+    start: impl FnOnce(&mut PgConnection, &User) -> Result<T, ServiceError>,
+) -> Result<(T, UserRecord), ServiceError> {
     let Some(user) = verified else {
         for (key, _) in &throttle.keys {
             login_failures::record(conn, key, throttle.window)?;
@@ -79,9 +81,14 @@ pub fn conclude(
     };
     conn.transaction(|conn| {
         login_failures::clear(conn, &throttle.keys[0].0)?;
-        let token = issue_refresh_token(conn, user.id, Uuid::now_v7(), limits)?;
-        Ok((token, users::record(conn, user)?))
+        let started = start(conn, &user)?;
+        Ok((started, users::record(conn, user)?))
     })
+}
+
+/// Starts an API sign-in: a new refresh-token family, whose first token it returns.
+pub fn start_tokens(conn: &mut PgConnection, user: &User, limits: &AuthSettings) -> Result<String, ServiceError> {
+    issue_refresh_token(conn, user.id, Uuid::now_v7(), limits)
 }
 
 /// Starts (or continues) a refresh-token family and returns the token.
@@ -150,4 +157,61 @@ pub fn sign_out(conn: &mut PgConnection, refresh_token: &str) -> Result<(), Serv
         refresh_tokens::revoke_family(conn, token.family_id)?;
     }
     Ok(())
+}
+
+/// A console sign-in as the browser holds it: the cookie's secret and the CSRF token its
+/// forms carry.
+#[derive(Debug, Clone)]
+pub struct ConsoleStart {
+    pub secret: String,
+    pub csrf_token: String,
+}
+
+/// Starts a console session for a user who has just signed in, and sweeps the user's
+/// ended ones.
+pub fn start_console(
+    conn: &mut PgConnection,
+    user: &User,
+    settings: &ConsoleSettings,
+) -> Result<ConsoleStart, ServiceError> {
+    let secret = tokens::random_secret("").map_err(ServiceError::Internal)?;
+    let csrf_token = tokens::random_secret("").map_err(ServiceError::Internal)?;
+    console_sessions::delete_ended(conn, user.id, idle_since(settings))?;
+    console_sessions::insert(
+        conn,
+        &NewConsoleSession {
+            id: Uuid::now_v7(),
+            token_hash: &tokens::fingerprint(&secret),
+            user_id: user.id,
+            csrf_token: &csrf_token,
+            expires_at: Utc::now() + Duration::hours(settings.absolute_hours),
+        },
+    )?;
+    Ok(ConsoleStart { secret, csrf_token })
+}
+
+/// The live console session a cookie's secret opens, if any, its idle clock restarted.
+/// The account behind it is checked by the caller's gate, as for every credential.
+pub fn resume_console(
+    conn: &mut PgConnection,
+    secret: &str,
+    settings: &ConsoleSettings,
+) -> Result<Option<ConsoleSession>, ServiceError> {
+    let Some(session) = console_sessions::find_live(conn, &tokens::fingerprint(secret), idle_since(settings))? else {
+        return Ok(None);
+    };
+    // One write a minute at most: the idle clock needs no finer grain.
+    if Utc::now() - session.last_seen_at > Duration::minutes(1) {
+        console_sessions::touch(conn, session.id)?;
+    }
+    Ok(Some(session))
+}
+
+/// Ends the console session of a cookie's secret; an unknown one ends nothing.
+pub fn end_console(conn: &mut PgConnection, secret: &str) -> Result<(), ServiceError> {
+    Ok(console_sessions::delete(conn, &tokens::fingerprint(secret))?)
+}
+
+fn idle_since(settings: &ConsoleSettings) -> DateTime<Utc> {
+    Utc::now() - Duration::minutes(settings.idle_minutes)
 }

@@ -3,6 +3,7 @@
 use crate::auth::Caller;
 use crate::domain::Action;
 use crate::http::problem::{ApiError, Problem};
+use crate::http::reports::pipeline::ExpiringItem;
 use crate::http::resources::requests::RequestResponse;
 use crate::http::support::extract::Query;
 use crate::http::{AppState, authorized};
@@ -47,6 +48,8 @@ pub struct Agenda {
     pub overdue_requests: Vec<RequestResponse>,
     /// Pending requests assigned to the caller.
     pub assigned_to_me: Vec<RequestResponse>,
+    /// Held certificates whose term ends within 90 days, soonest first.
+    pub expiring_certificates: Vec<ExpiringItem>,
     /// Enterprises not visited for `not_visited_days`, never-visited first.
     pub not_visited: Vec<UnvisitedItem>,
 }
@@ -82,6 +85,10 @@ pub async fn agenda(
             .collect(),
         overdue_requests: agenda.overdue_requests.into_iter().map(|r| RequestResponse::new(r, None)).collect(),
         assigned_to_me: agenda.assigned_to_me.into_iter().map(|r| RequestResponse::new(r, None)).collect(),
+        expiring_certificates: {
+            let (today, rows) = agenda.expiring;
+            rows.into_iter().map(|row| ExpiringItem::new(row, today)).collect()
+        },
         not_visited: agenda
             .not_visited
             .into_iter()

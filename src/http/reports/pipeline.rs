@@ -36,6 +36,21 @@ pub struct ExpiringItem {
     pub days_left: i64,
 }
 
+impl ExpiringItem {
+    pub fn new(row: certificates::Expiring, today: NaiveDate) -> Self {
+        Self {
+            days_left: (row.valid_until - today).num_days(),
+            enterprise_id: row.enterprise_id,
+            name: row.name,
+            street_id: row.street_id,
+            tier: row.tier,
+            certificate_id: row.certificate_id,
+            certificate_no: row.certificate_no,
+            valid_until: row.valid_until,
+        }
+    }
+}
+
 /// Certificates lapsing within the window, soonest first: whom to coach into a renewal.
 #[utoipa::path(
     tag = "pipeline",
@@ -80,16 +95,7 @@ pub async fn expiring(
     Ok(HttpResponse::Ok().json(page.page(
         rows,
         |row| (row.valid_until, row.certificate_id),
-        |row| ExpiringItem {
-            days_left: (row.valid_until - today).num_days(),
-            enterprise_id: row.enterprise_id,
-            name: row.name,
-            street_id: row.street_id,
-            tier: row.tier,
-            certificate_id: row.certificate_id,
-            certificate_no: row.certificate_no,
-            valid_until: row.valid_until,
-        },
+        |row| ExpiringItem::new(row, today),
     )))
 }
 

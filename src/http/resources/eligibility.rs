@@ -7,8 +7,8 @@ use crate::domain::eligibility::Indicators;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Json, Query};
 use crate::http::{AppState, authorized};
-use crate::service::OrNotFound;
 use crate::service::indicators::{self as service, Eligibility};
+use crate::service::{BasedOn, OrNotFound};
 use actix_web::{get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -50,7 +50,8 @@ pub async fn put_year(
     let (enterprise_id, year) = path.into_inner();
     let catalog = state.catalog.clone();
     let stored = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
-        service::put(conn, auth, &catalog, enterprise_id, year, figures)
+        // A PUT replaces the year's figures as they are now, whatever their version.
+        service::put(conn, auth, &catalog, enterprise_id, year, figures, &BasedOn::Any)
     })
     .await?;
     Ok(web::Json(stored.into()))

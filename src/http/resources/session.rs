@@ -83,8 +83,10 @@ pub async fn login(
     let password = body.password;
     let verified = web::block(move || sessions::verify(&password, account)).await?;
     let limits = state.auth.clone();
-    let (refresh_token, user) =
-        unit_of_work(&state.pool, move |conn| sessions::conclude(conn, &throttle, verified, &limits)).await?;
+    let (refresh_token, user) = unit_of_work(&state.pool, move |conn| {
+        sessions::conclude(conn, &throttle, verified, |conn, user| sessions::start_tokens(conn, user, &limits))
+    })
+    .await?;
     token_response(&access, refresh_token, user)
 }
 

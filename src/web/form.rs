@@ -1,0 +1,145 @@
+//! Forms as the console's pages post them: urlencoded, with the CSRF token, fields that
+//! repeat (purposes, demands), and the messages shown beside the fields.
+
+use crate::service::{FieldError, ServiceError};
+use crate::web::messages::t;
+use crate::web::page::PageError;
+use actix_web::dev::Payload;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+
+/// The largest form the console makes (a visit with twenty demands stays far below).
+const LIMIT: usize = 64 * 1024;
+
+/// A submitted form: the CSRF token it carried (empty if none) and its fields. Fields
+/// are text as typed (`String`s, with `#[serde(default)]`), so that every value comes
+/// back to the form when another is wrong; the page turns them into the use case's
+/// input and names what does not fit.
+pub struct Form<T> {
+    pub csrf: String,
+    pub fields: T,
+}
+
+#[derive(Deserialize)]
+struct Token {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let urlencoded = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !urlencoded {
+                return Err(PageError::BadForm("not a form"));
+            }
+            let body = body.await.map_err(|_| PageError::BadForm("the form could not be read"))?;
+            if body.len() > LIMIT {
+                return Err(PageError::BadForm("the form is too large"));
+            }
+            // Text PostgreSQL cannot store is refused before anything else reads it.
+            if form_urlencoded::parse(&body).any(|(_, value)| value.contains('\0')) {
+                return Err(PageError::BadForm("the form holds a NUL character"));
+            }
+            let Token { csrf } = serde_html_form::from_bytes(&body).map_err(|_| PageError::BadForm("bad form"))?;
+            let fields = serde_html_form::from_bytes(&body).map_err(|_| PageError::BadForm("bad form"))?;
+            Ok(Self { csrf, fields })
+        })
+    }
+}
+
+/// The messages of a form's bad fields, by field name, in the catalogue's words where it
+/// has them.
+#[derive(Debug, Default, Clone)]
+pub struct FieldErrors {
+    by_field: HashMap<String, String>,
+    /// A message about the form as a whole (a stale edit, a move no longer allowed).
+    pub general: Option<String>,
+}
+
+impl FieldErrors {
+    pub fn of(&self, field: &str) -> Option<&str> {
+        self.by_field.get(field).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_field.is_empty() && self.general.is_none()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.by_field.entry(field.into()).or_insert_with(|| message.into());
+    }
+
+    /// What a use case's refusal says about the form, or the refusal itself when it is
+    /// not about the form (not found, forbidden, unavailable): that is a page of its own.
+    /// `rename` turns the use case's field paths into the form's field names.
+    pub fn from_refusal(error: ServiceError, rename: impl Fn(&str) -> String) -> Result<Self, ServiceError> {
+        let mut errors = Self::default();
+        match error {
+            ServiceError::Invalid(fields) => errors.extend(fields, rename),
+            ServiceError::Conflict { detail, errors: fields } => {
+                errors.general = Some(format!("{}（{detail}）", t("form.conflict")));
+                errors.extend(fields, rename);
+            }
+            ServiceError::Stale { .. } => errors.general = Some(t("form.stale").to_owned()),
+            other => return Err(other),
+        }
+        Ok(errors)
+    }
+
+    /// Adds `other`'s messages where this has none for the field.
+    pub fn absorb(&mut self, other: FieldErrors) {
+        for (field, message) in other.by_field {
+            self.add(field, message);
+        }
+        self.general = self.general.take().or(other.general);
+    }
+
+    fn extend(&mut self, fields: Vec<FieldError>, rename: impl Fn(&str) -> String) {
+        for error in fields {
+            self.add(rename(&error.field), in_chinese(&error.message));
+        }
+    }
+}
+
+/// The use cases' common messages in the catalogue's words; others as they are.
+fn in_chinese(message: &str) -> String {
+    let key = match message {
+        "must not be blank" => "form.blank",
+        "must not be in the future" => "form.future",
+        "must not be before the visit" => "form.before_visit",
+        "name one to six purposes" => "form.purposes",
+        "is required to assign" => "form.assignee_required",
+        "is required to close" => "form.satisfaction_required",
+        "a reason is required to reject" => "form.reason_required",
+        _ => return message.to_owned(),
+    };
+    t(key).to_owned()
+}
+
+/// Text as typed, or `None` when blank.
+pub fn given(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// A number typed into `field`, if any; what does not parse is an error beside it.
+pub fn number<N: std::str::FromStr>(errors: &mut FieldErrors, field: &str, text: &str) -> Option<N> {
+    let text = text.trim().replace([',', '，'], "");
+    if text.is_empty() {
+        return None;
+    }
+    text.parse().map_err(|_| errors.add(field, t("form.not_a_number"))).ok()
+}

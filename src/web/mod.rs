@@ -1,0 +1,47 @@
+//! The console: server-rendered pages for the bureau's people, from the same binary and
+//! over the same use cases as the API. A page handler (1) extracts (the [`Visitor`], a
+//! path, a query or a [`form::Form`]), (2) opens the visitor's session and runs one use
+//! case in one unit of work through [`page::signed_in`], (3) renders a template. Bad
+//! input re-renders its form with the message beside the field and every value kept.
+//!
+//! Templates (askama, compile-checked) are in `templates/`, the stylesheet and the little
+//! script in `static/`: all compiled into the binary. Labels come from the message
+//! catalogue ([`messages`]) and from the configured ladder, categories and channels.
+
+mod assets;
+mod form;
+pub mod messages;
+mod page;
+mod pages;
+pub(crate) mod session;
+
+pub use session::Visitor;
+
+use actix_web::web;
+
+/// Every page of the console, outside `/api`.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/static/{file}", web::get().to(assets::serve))
+        .route("/login", web::get().to(pages::login::form))
+        .route("/login", web::post().to(pages::login::submit))
+        .route("/logout", web::post().to(pages::login::sign_out))
+        .route("/", web::get().to(pages::home::show))
+        .route("/enterprises", web::get().to(pages::search::show))
+        .route("/enterprises/{id}", web::get().to(pages::enterprise::show))
+        .route("/enterprises/{id}/visits/new", web::get().to(pages::visit::form))
+        .route("/enterprises/{id}/visits", web::post().to(pages::visit::submit))
+        .route("/enterprises/{id}/requests/new", web::get().to(pages::raise::form))
+        .route("/enterprises/{id}/requests", web::post().to(pages::raise::submit))
+        .route("/enterprises/{id}/applications/new", web::get().to(pages::apply::form))
+        .route("/enterprises/{id}/applications", web::post().to(pages::apply::submit))
+        .route("/enterprises/{id}/indicators", web::get().to(pages::indicators::form))
+        .route("/enterprises/{id}/indicators", web::post().to(pages::indicators::submit))
+        .route("/requests/{id}", web::get().to(pages::request::show))
+        .route("/requests/{id}", web::post().to(pages::request::submit));
+}
+
+/// What an address outside the API that names nothing answers: the console's 404 page.
+pub fn not_found() -> actix_web::HttpResponse {
+    page::PageError::from(crate::service::ServiceError::NotFound("no such page".into())).render()
+}

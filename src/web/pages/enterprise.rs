@@ -1,0 +1,197 @@
+//! 企业详情: where the enterprise stands, what it holds, what it still lacks for the next
+//! rung, what happened, whom to call, and what to do next.
+
+use crate::config::Catalog;
+use crate::db::enterprises::Enterprise;
+use crate::db::{certificates, regions};
+use crate::domain::Action;
+use crate::service::timeline::{self, EventKind};
+use crate::service::{Authorized, ServiceError, enterprises, indicators};
+use crate::startup::AppState;
+use crate::web::messages::{self as msg, t};
+use crate::web::page::{self, Chrome, PageError};
+use crate::web::pages::{TierBadge, day, local_time};
+use crate::web::session::Visitor;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::PgConnection;
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Events shown on the page; the API pages through the rest.
+const TIMELINE_EVENTS: i64 = 30;
+
+pub struct CertificateLine {
+    pub badge: TierBadge,
+    pub number: String,
+    pub valid_until: String,
+    pub days_left: Option<i64>,
+    pub lapsing: bool,
+}
+
+pub struct Criterion {
+    pub description: String,
+    pub required: String,
+    pub actual: String,
+    /// `met`, `unmet` or `unknown`: a class and a word.
+    pub state: &'static str,
+    pub state_label: &'static str,
+}
+
+/// The eligibility to-do for a rung: each criterion, required against actual.
+pub struct EligibilityView {
+    pub tier: String,
+    pub document: String,
+    pub eligible: bool,
+    pub criteria: Vec<Criterion>,
+}
+
+pub struct Event {
+    pub at: String,
+    pub kind: &'static str,
+    pub summary: String,
+    pub href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "enterprise.html", config = "src/web/askama.toml")]
+struct EnterprisePage {
+    chrome: Chrome,
+    id: Uuid,
+    name: String,
+    uscc: String,
+    badge: TierBadge,
+    street: String,
+    cluster: String,
+    address: String,
+    contact_name: String,
+    contact_phone: String,
+    saved: Option<&'static str>,
+    certificates: Vec<CertificateLine>,
+    eligibility: Option<EligibilityView>,
+    events: Vec<Event>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Shown {
+    saved: Option<String>,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<Uuid>,
+    shown: web::Query<Shown>,
+) -> Result<HttpResponse, PageError> {
+    let (id, catalog) = (id.into_inner(), state.catalog.clone());
+    let saved = shown.into_inner().saved.and_then(|what| saved_notice(&what));
+    let page = page::signed_in(&state, visitor, Action::ReadEnterprises, None, "search", move |conn, auth, chrome| {
+        let enterprise = enterprises::find(conn, auth, id)?;
+        let today = catalog.today();
+        let certificates = certificates::held(conn, id)?
+            .into_iter()
+            .map(|c| {
+                let days_left = c.valid_until.map(|until| (until - today).num_days());
+                CertificateLine {
+                    badge: TierBadge::of(&catalog, &c.tier),
+                    number: c.certificate_no.unwrap_or_default(),
+                    valid_until: c.valid_until.map_or_else(|| t("enterprise.no_term").to_owned(), day),
+                    lapsing: days_left.is_some_and(|d| d <= 90),
+                    days_left,
+                }
+            })
+            .collect();
+        let eligibility = next_rung_eligibility(conn, auth, &catalog, &enterprise)?;
+        let events = timeline::of(conn, auth, &catalog, id, None, TIMELINE_EVENTS)?
+            .into_iter()
+            .take(TIMELINE_EVENTS as usize)
+            .map(|e| Event {
+                at: local_time(&catalog, e.at),
+                kind: e.kind.label(),
+                href: match e.kind {
+                    EventKind::Request => Some(format!("/requests/{}", e.ref_id)),
+                    _ => None,
+                },
+                summary: e.summary,
+            })
+            .collect();
+        let street = match enterprise.fields.street_id {
+            Some(street) => regions::find(conn, street)?.name,
+            None => t("enterprise.no_street").to_owned(),
+        };
+        let fields = enterprise.fields;
+        Ok::<_, ServiceError>(EnterprisePage {
+            chrome,
+            id,
+            badge: TierBadge::of(&catalog, &enterprise.tier),
+            cluster: fields
+                .cluster
+                .as_deref()
+                .and_then(|code| catalog.clusters.get(code).ok())
+                .map_or_else(String::new, |c| c.name.clone()),
+            name: fields.name,
+            uscc: fields.uscc,
+            street,
+            address: fields.address.unwrap_or_default(),
+            contact_name: fields.contact_name.unwrap_or_default(),
+            contact_phone: fields.contact_phone.unwrap_or_default(),
+            saved,
+            certificates,
+            eligibility,
+            events,
+        })
+    })
+    .await?;
+    Ok(page::html(StatusCode::OK, &page))
+}
+
+/// What a form that brought the visitor here saved, in words.
+fn saved_notice(what: &str) -> Option<&'static str> {
+    Some(match what {
+        "visit" => t("enterprise.saved_visit"),
+        "application" => t("enterprise.saved_application"),
+        _ => return None,
+    })
+}
+
+/// The rung above the enterprise's, and how it measures up against that rung's rules in
+/// force today; `None` at the top of the ladder or where the rung has no rules.
+pub fn next_rung_eligibility(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    enterprise: &Enterprise,
+) -> Result<Option<EligibilityView>, ServiceError> {
+    let rungs = catalog.ladder.rungs();
+    let Some(next) = rungs.get(catalog.ladder.rank(&enterprise.tier).saturating_add(1)) else {
+        return Ok(None);
+    };
+    if !catalog.rule_sets.iter().any(|set| set.tier == next.code) {
+        return Ok(None);
+    }
+    let judged = indicators::eligibility(conn, auth, catalog, enterprise.id, &next.code, None)?;
+    Ok(Some(EligibilityView {
+        tier: next.label.clone(),
+        document: judged.document,
+        eligible: judged.eligible,
+        criteria: judged
+            .criteria
+            .into_iter()
+            .map(|c| {
+                let (state, state_label) = match c.met {
+                    Some(true) => ("met", t("eligibility.met")),
+                    Some(false) => ("unmet", t("eligibility.unmet")),
+                    None => ("unknown", t("eligibility.unknown")),
+                };
+                Criterion {
+                    description: c.description,
+                    required: c.required,
+                    actual: c.actual.unwrap_or_else(|| msg::t("eligibility.no_figure").to_owned()),
+                    state,
+                    state_label,
+                }
+            })
+            .collect(),
+    }))
+}

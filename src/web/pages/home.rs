@@ -1,0 +1,125 @@
+//! 我的待办: what is due in the visitor's streets, each line leading to its enterprise or
+//! request.
+
+use crate::config::Catalog;
+use crate::db::enterprises;
+use crate::db::service_requests::ServiceRequest;
+use crate::domain::Action;
+use crate::service::ServiceError;
+use crate::service::agenda::{self, Agenda};
+use crate::startup::AppState;
+use crate::web::messages::{self as msg, t};
+use crate::web::page::{self, Chrome, PageError};
+use crate::web::pages::{Line, TierBadge, day, local_time};
+use crate::web::session::Visitor;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::PgConnection;
+
+pub struct Section {
+    pub title: &'static str,
+    pub empty: &'static str,
+    pub lines: Vec<Line>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html", config = "src/web/askama.toml")]
+struct HomePage {
+    chrome: Chrome,
+    sections: Vec<Section>,
+}
+
+pub async fn show(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, PageError> {
+    let catalog = state.catalog.clone();
+    let page = page::signed_in(&state, visitor, Action::ReadSelf, None, "home", move |conn, auth, chrome| {
+        let agenda = agenda::of(conn, auth, &catalog, None)?;
+        Ok(HomePage { chrome, sections: sections(conn, &catalog, agenda)? })
+    })
+    .await?;
+    Ok(page::html(StatusCode::OK, &page))
+}
+
+fn sections(conn: &mut PgConnection, catalog: &Catalog, agenda: Agenda) -> Result<Vec<Section>, ServiceError> {
+    let ids: Vec<_> = agenda.overdue_requests.iter().chain(&agenda.assigned_to_me).map(|r| r.enterprise_id).collect();
+    let names = enterprises::names_of(conn, &ids)?;
+    let request_line = |r: ServiceRequest| Line {
+        href: format!("/requests/{}", r.id),
+        detail: format!(
+            "{} · {} · {}",
+            names.get(&r.enterprise_id).map_or("", String::as_str),
+            r.status.label(),
+            msg::with("home.due", local_time(catalog, r.due_at))
+        ),
+        title: r.title,
+        badge: None,
+        urgent: r.due_at < chrono::Utc::now(),
+    };
+    let (today, expiring) = agenda.expiring;
+    Ok(vec![
+        Section {
+            title: t("home.follow_ups"),
+            empty: t("home.follow_ups_empty"),
+            lines: agenda
+                .follow_ups
+                .into_iter()
+                .map(|f| Line {
+                    href: format!("/enterprises/{}", f.enterprise_id),
+                    title: f.enterprise_name,
+                    detail: format!("{} · {}", msg::with("home.follow_up_on", day(f.follow_up_on)), f.summary),
+                    badge: None,
+                    urgent: f.follow_up_on <= today,
+                })
+                .collect(),
+        },
+        Section {
+            title: t("home.overdue"),
+            empty: t("home.overdue_empty"),
+            lines: agenda.overdue_requests.into_iter().map(&request_line).collect(),
+        },
+        Section {
+            title: t("home.assigned"),
+            empty: t("home.assigned_empty"),
+            lines: agenda.assigned_to_me.into_iter().map(&request_line).collect(),
+        },
+        Section {
+            title: t("home.expiring"),
+            empty: t("home.expiring_empty"),
+            lines: expiring
+                .into_iter()
+                .map(|c| {
+                    let days_left = (c.valid_until - today).num_days();
+                    Line {
+                        href: format!("/enterprises/{}", c.enterprise_id),
+                        title: c.name,
+                        detail: format!(
+                            "{} · {}",
+                            msg::with("home.valid_until", day(c.valid_until)),
+                            msg::with("home.days_left", days_left)
+                        ),
+                        badge: Some(TierBadge::of(catalog, &c.tier)),
+                        urgent: days_left <= 30,
+                    }
+                })
+                .collect(),
+        },
+        Section {
+            title: t("home.not_visited"),
+            empty: t("home.not_visited_empty"),
+            lines: agenda
+                .not_visited
+                .into_iter()
+                .map(|u| Line {
+                    href: format!("/enterprises/{}", u.id),
+                    title: u.name,
+                    detail: u.last_visited_at.map_or_else(
+                        || t("home.never_visited").to_owned(),
+                        |at| msg::with("home.last_visited", local_time(catalog, at)),
+                    ),
+                    badge: Some(TierBadge::of(catalog, &u.tier)),
+                    urgent: false,
+                })
+                .collect(),
+        },
+    ])
+}

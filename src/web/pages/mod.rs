@@ -1,0 +1,96 @@
+//! One module per page (or per form and the page it posts to), and what they share.
+
+pub mod apply;
+pub mod demand;
+pub mod enterprise;
+pub mod home;
+pub mod indicators;
+pub mod login;
+pub mod raise;
+pub mod request;
+pub mod search;
+pub mod visit;
+
+use crate::config::Catalog;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+/// A tier as a badge: its Chinese name, coloured by its rung.
+#[derive(Debug, Clone)]
+pub struct TierBadge {
+    pub label: String,
+    pub rank: usize,
+}
+
+impl TierBadge {
+    pub fn of(catalog: &Catalog, code: &str) -> Self {
+        let rank = catalog.ladder.rank(code);
+        let label = catalog.ladder.label(code).unwrap_or(code).to_owned();
+        // Six colours; a bureau's extra rungs take the colours again from the bottom.
+        Self { label, rank: if rank == usize::MAX { 0 } else { rank % 6 } }
+    }
+}
+
+/// One line of a list: what it is about, where it leads, and a word on why it is there.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub href: String,
+    pub title: String,
+    pub detail: String,
+    pub badge: Option<TierBadge>,
+    /// Shown in the warning colour: overdue, lapsing soon.
+    pub urgent: bool,
+}
+
+/// A moment on the bureau's wall clock, as people write it.
+pub fn local_time(catalog: &Catalog, at: DateTime<Utc>) -> String {
+    catalog.local(at).format("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn day(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// A `datetime-local` input's value, on the bureau's wall clock.
+pub fn datetime_input(catalog: &Catalog, at: DateTime<Utc>) -> String {
+    catalog.local(at).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// A `datetime-local` input's value as a moment; `None` if it is not one.
+pub fn parse_datetime_input(catalog: &Catalog, text: &str) -> Option<DateTime<Utc>> {
+    let local = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    catalog.time_zone.from_local_datetime(&local).earliest().map(|at| at.with_timezone(&Utc))
+}
+
+/// A `date` input's value; `Err` if something was typed that is not a date.
+pub fn parse_date_input(text: &str) -> Result<Option<NaiveDate>, ()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map(Some).map_err(drop)
+}
+
+/// One option of a select, a radio group or a set of checkboxes.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+/// Every value of a domain enum as choices, those in `selected` chosen.
+pub fn choices<T: crate::domain::Code>(
+    all: &[T],
+    label: fn(T) -> &'static str,
+    selected: &[impl AsRef<str>],
+) -> Vec<Choice> {
+    all.iter()
+        .map(|&value| Choice {
+            value: value.code(),
+            label: label(value),
+            selected: selected.iter().any(|s| s.as_ref() == value.code()),
+        })
+        .collect()
+}

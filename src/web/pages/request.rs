@@ -1,0 +1,235 @@
+//! 诉求: a service request with its history, and the moves its status allows now, each a
+//! small form of its own. A move is based on the version the page showed: if someone
+//! moved the request meanwhile, the page says so instead of acting on what it no longer is.
+
+use crate::db::{enterprises, users};
+use crate::domain::Action;
+use crate::domain::service_request::{Action as Move, Requests, Status};
+use crate::domain::workflow::Workflow;
+use crate::service::requests::{self, RequestMove};
+use crate::service::{BasedOn, ServiceError};
+use crate::startup::AppState;
+use crate::web::form::{FieldErrors, Form, given, number};
+use crate::web::messages::{self as msg, t};
+use crate::web::page::{self, Chrome, PageError, see_other};
+use crate::web::pages::local_time;
+use crate::web::session::Visitor;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::Utc;
+use diesel::PgConnection;
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Most people offered in the assignment list.
+const ASSIGNABLE: i64 = 200;
+
+pub struct Step {
+    pub at: String,
+    pub action: String,
+    pub who: String,
+    pub note: String,
+}
+
+pub struct Assignee {
+    pub id: String,
+    pub name: String,
+    pub selected: bool,
+}
+
+/// One move the request allows now, as a form.
+pub struct MoveForm {
+    pub action: &'static str,
+    pub label: &'static str,
+    pub assignees: Vec<Assignee>,
+    pub asks_satisfaction: bool,
+    pub asks_note: bool,
+    pub note_required: bool,
+    /// Kept when the move was refused.
+    pub note: String,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "request.html", config = "src/web/askama.toml")]
+struct RequestPage {
+    chrome: Chrome,
+    id: Uuid,
+    version: i32,
+    title: String,
+    description: String,
+    status: &'static str,
+    category: &'static str,
+    priority: &'static str,
+    due: String,
+    overdue: bool,
+    enterprise_id: Uuid,
+    enterprise: String,
+    assignee: String,
+    satisfaction: String,
+    saved: Option<&'static str>,
+    general: Option<String>,
+    history: Vec<Step>,
+    moves: Vec<MoveForm>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Shown {
+    saved: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MoveFields {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    assignee_id: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    satisfaction: String,
+}
+
+/// The page of request `id` as it is now; `refused` is the move just refused, shown
+/// again with what was typed and its messages.
+fn page_of(
+    conn: &mut PgConnection,
+    auth: &crate::service::Authorized,
+    catalog: &crate::config::Catalog,
+    chrome: Chrome,
+    id: Uuid,
+    refused: Option<(&MoveFields, FieldErrors)>,
+) -> Result<RequestPage, ServiceError> {
+    let (request, transitions) = requests::find(conn, auth, id)?;
+    let people: Vec<Uuid> = transitions.iter().map(|s| s.actor_id).chain(request.assignee_id).collect();
+    let names = users::names_of(conn, &people)?;
+    let name_of = |user: Uuid| names.get(&user).cloned().unwrap_or_default();
+    let candidates = users::assignable(conn, request.street_id, ASSIGNABLE)?;
+    let (general, refused) = match refused {
+        Some((fields, mut errors)) => (errors.general.take(), Some((fields, errors))),
+        None => (None, None),
+    };
+    let moves = Requests::allowed_actions(request.status)
+        .into_iter()
+        .map(|action| {
+            let mine = refused.as_ref().filter(|(fields, _)| fields.action == action.as_str());
+            let chosen = mine.map_or_else(|| chrome.user_id.to_string(), |(f, _)| f.assignee_id.clone());
+            MoveForm {
+                action: action.as_str(),
+                label: action.label(),
+                assignees: if action == Move::Assign {
+                    candidates
+                        .iter()
+                        .map(|(user, name)| Assignee {
+                            id: user.to_string(),
+                            name: name.clone(),
+                            selected: user.to_string() == chosen,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                asks_satisfaction: action == Move::Close,
+                asks_note: matches!(action, Move::Resolve | Move::Reject | Move::Escalate | Move::Reopen),
+                note_required: action == Move::Reject,
+                note: mine.map_or_else(String::new, |(f, _)| f.note.clone()),
+                errors: mine.map_or_else(FieldErrors::default, |(_, e)| e.clone()),
+            }
+        })
+        .collect();
+    Ok(RequestPage {
+        chrome,
+        id,
+        version: request.version,
+        status: request.status.label(),
+        category: request.category.label(),
+        priority: request.priority.label(),
+        due: local_time(catalog, request.due_at),
+        overdue: request.due_at < Utc::now() && is_pending(request.status),
+        enterprise_id: request.enterprise_id,
+        enterprise: enterprises::name_of(conn, request.enterprise_id)?,
+        assignee: request.assignee_id.map_or_else(|| t("request.unassigned").to_owned(), &name_of),
+        satisfaction: request.satisfaction.map_or_else(String::new, |s| msg::with("request.satisfaction_of", s)),
+        title: request.title,
+        description: request.description,
+        saved: None,
+        general,
+        history: transitions
+            .into_iter()
+            .map(|step| Step {
+                at: local_time(catalog, step.at),
+                action: step_label(&step.action),
+                who: name_of(step.actor_id),
+                note: step.note.unwrap_or_default(),
+            })
+            .collect(),
+        moves,
+    })
+}
+
+fn is_pending(status: Status) -> bool {
+    matches!(status, Status::Open | Status::Assigned | Status::InProgress | Status::Escalated)
+}
+
+fn step_label(action: &str) -> String {
+    match Move::try_from(action.to_owned()) {
+        Ok(action) => action.label().to_owned(),
+        Err(_) => t("request.raised").to_owned(),
+    }
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<Uuid>,
+    shown: web::Query<Shown>,
+) -> Result<HttpResponse, PageError> {
+    let (id, catalog) = (id.into_inner(), state.catalog.clone());
+    let saved = match shown.into_inner().saved.as_deref() {
+        Some("raised") => Some(t("request.saved_raised")),
+        Some(_) => Some(t("request.saved_moved")),
+        None => None,
+    };
+    let page = page::signed_in(&state, visitor, Action::ReadEnterprises, None, "home", move |conn, auth, chrome| {
+        page_of(conn, auth, &catalog, chrome, id, None)
+    })
+    .await?;
+    Ok(page::html(StatusCode::OK, &RequestPage { saved, ..page }))
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<Uuid>,
+    form: Form<MoveFields>,
+) -> Result<HttpResponse, PageError> {
+    let (id, catalog) = (id.into_inner(), state.catalog.clone());
+    let Form { csrf, fields } = form;
+    let outcome =
+        page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "home", move |conn, auth, chrome| {
+            let mut errors = FieldErrors::default();
+            let action = Move::try_from(fields.action.clone());
+            let satisfaction = number::<i16>(&mut errors, "satisfaction", &fields.satisfaction);
+            let assignee = if fields.assignee_id.is_empty() { None } else { fields.assignee_id.parse().ok() };
+            let version = fields.version.parse().map_err(|_| errors.add("version", t("form.stale")));
+            if let (Ok(action), Ok(version), true) = (action, version, errors.is_empty()) {
+                let asked = RequestMove { action, assignee_id: assignee, note: given(&fields.note), satisfaction };
+                match requests::transition(conn, auth, id, asked, &BasedOn::Versions(vec![version])) {
+                    Ok(_) => return Ok(Ok(())),
+                    Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
+                }
+            }
+            if errors.is_empty() {
+                errors.general = Some(t("form.choose").to_owned());
+            }
+            page_of(conn, auth, &catalog, chrome, id, Some((&fields, errors))).map(Err)
+        })
+        .await?;
+    Ok(match outcome {
+        Ok(()) => see_other(&format!("/requests/{id}?saved=moved")),
+        Err(page) => page::html(StatusCode::UNPROCESSABLE_ENTITY, &page),
+    })
+}
