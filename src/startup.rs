@@ -92,7 +92,7 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(access_tokens.clone())
-                .app_data(web::PathConfig::default().error_handler(http::path_error))
+                .app_data(web::PathConfig::default().error_handler(path_error))
                 .into_utoipa_app()
                 .configure(http::routes)
                 .into_app()
@@ -130,6 +130,16 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then drains requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// An address whose id is not one: the API's problem+json under `/api`, the console's
+/// 404 page elsewhere.
+fn path_error(error: actix_web::error::PathError, request: &actix_web::HttpRequest) -> actix_web::Error {
+    if request.path().starts_with("/api/") {
+        http::path_error(error, request)
+    } else {
+        actix_web::error::InternalError::from_response(error, crate::web::not_found()).into()
     }
 }
 

@@ -1,12 +1,14 @@
 //! 我的待办: what is due in the caller's streets, most pressing first: follow-ups promised,
-//! requests past their deadline, requests assigned to the caller, certificates coming to
-//! the end of their term, enterprises nobody has visited for a while.
+//! requests past their deadline, requests assigned to the caller, requests nobody has
+//! taken yet, certificates coming to the end of their term, enterprises nobody has
+//! visited for a while.
 
 use crate::config::Catalog;
 use crate::db::certificates::{self, Expiring, ExpiringFilter};
 use crate::db::enterprises::{self, Unvisited};
 use crate::db::service_requests::{self, RequestFilter, ServiceRequest};
 use crate::db::visits::{self, FollowUp};
+use crate::domain::service_request::Status;
 use crate::domain::{certification, visit};
 use crate::service::{Authorized, ServiceError};
 use anyhow::anyhow;
@@ -26,6 +28,8 @@ pub struct Agenda {
     pub follow_ups: Vec<FollowUp>,
     pub overdue_requests: Vec<ServiceRequest>,
     pub assigned_to_me: Vec<ServiceRequest>,
+    /// Open requests nobody has been assigned yet, newest first.
+    pub unassigned: Vec<ServiceRequest>,
     /// Soonest first; with the first day of the window (today).
     pub expiring: (NaiveDate, Vec<Expiring>),
     /// Never-visited first.
@@ -46,11 +50,13 @@ pub fn of(
     let unvisited_since = visit::window_start(today, u32::from(not_visited_days.unwrap_or(NOT_VISITED_DAYS)));
     let overdue = RequestFilter { overdue: true, ..RequestFilter::default() };
     let mine = RequestFilter { assignee_id: Some(me), pending: true, ..RequestFilter::default() };
+    let open = RequestFilter { status: Some(Status::Open), ..RequestFilter::default() };
     let window = certification::expiry_window(today, EXPIRING_DAYS).map_err(|e| ServiceError::Internal(anyhow!(e)))?;
     Ok(Agenda {
         follow_ups: visits::follow_ups(conn, &scope, today, horizon, ITEMS)?,
         overdue_requests: service_requests::list(conn, &overdue, &scope, None, ITEMS)?,
         assigned_to_me: service_requests::list(conn, &mine, &scope, None, ITEMS)?,
+        unassigned: service_requests::list(conn, &open, &scope, None, ITEMS)?,
         expiring: (today, certificates::expiring(conn, &scope, &ExpiringFilter::default(), window, None, ITEMS)?),
         not_visited: enterprises::not_visited(conn, &scope, unvisited_since, ITEMS)?,
     })

@@ -22,6 +22,14 @@ const LIMIT: usize = 64 * 1024;
 pub struct Form<T> {
     pub csrf: String,
     pub fields: T,
+    body: web::Bytes,
+}
+
+impl<T> Form<T> {
+    /// Another part of the same form, read on its own (the demands of a visit).
+    pub fn part<U: DeserializeOwned>(&self) -> Result<U, PageError> {
+        serde_html_form::from_bytes(&self.body).map_err(|_| PageError::BadForm("bad form"))
+    }
 }
 
 #[derive(Deserialize)]
@@ -55,7 +63,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             }
             let Token { csrf } = serde_html_form::from_bytes(&body).map_err(|_| PageError::BadForm("bad form"))?;
             let fields = serde_html_form::from_bytes(&body).map_err(|_| PageError::BadForm("bad form"))?;
-            Ok(Self { csrf, fields })
+            Ok(Self { csrf, fields, body })
         })
     }
 }

@@ -16,14 +16,16 @@ fn no_redirects() -> reqwest::Client {
 }
 
 #[actix_web::test]
-async fn the_addresses_a_person_types_open_the_docs() {
+async fn the_addresses_a_person_types_open_the_docs_and_the_console() {
     let app = TestApp::spawn().await;
-    for path in ["/api/docs", "/"] {
-        let response = no_redirects().get(app.url(path)).send().await.expect("request");
-        assert_eq!(response.status(), 302, "{path}");
-        assert_eq!(response.headers()["location"], "/api/docs/", "{path}");
-    }
+    let response = no_redirects().get(app.url("/api/docs")).send().await.expect("request");
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/api/docs/");
     assert_eq!(app.anonymous().get("/api/docs").await.status(), 200, "the redirect lands on the docs");
+    // `/` is the console: a signed-out visitor is asked to sign in.
+    let response = no_redirects().get(app.url("/")).send().await.expect("request");
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/login?next=%2F");
 }
 
 #[actix_web::test]

@@ -199,11 +199,16 @@ impl As<'_> {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_adjusted(|_| ()).await
+    }
+
+    /// An app on a fresh database, with `adjust` applied to its settings.
+    pub async fn spawn_adjusted(adjust: impl FnOnce(&mut Settings)) -> Self {
         let server = server();
         let database = format!("test_{}", Uuid::now_v7().simple());
         let mut admin = PgConnection::establish(&server.admin_url).expect("connect");
         execute(&mut admin, &format!("CREATE DATABASE {database} TEMPLATE {}", server.template));
-        Self::spawn_with(&with_database(&server.admin_url, &database), |_| ()).await
+        Self::spawn_with(&with_database(&server.admin_url, &database), adjust).await
     }
 
     /// An app on the migrated database at `url`, with `adjust` applied to its settings.

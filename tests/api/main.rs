@@ -2,7 +2,9 @@
 
 mod access;
 mod analytics;
+mod browser;
 mod certification;
+mod console;
 mod demo;
 mod docs;
 mod embedded;

@@ -48,6 +48,8 @@ pub struct Agenda {
     pub overdue_requests: Vec<RequestResponse>,
     /// Pending requests assigned to the caller.
     pub assigned_to_me: Vec<RequestResponse>,
+    /// Open requests nobody has been assigned yet.
+    pub unassigned_requests: Vec<RequestResponse>,
     /// Held certificates whose term ends within 90 days, soonest first.
     pub expiring_certificates: Vec<ExpiringItem>,
     /// Enterprises not visited for `not_visited_days`, never-visited first.
@@ -85,6 +87,7 @@ pub async fn agenda(
             .collect(),
         overdue_requests: agenda.overdue_requests.into_iter().map(|r| RequestResponse::new(r, None)).collect(),
         assigned_to_me: agenda.assigned_to_me.into_iter().map(|r| RequestResponse::new(r, None)).collect(),
+        unassigned_requests: agenda.unassigned.into_iter().map(|r| RequestResponse::new(r, None)).collect(),
         expiring_certificates: {
             let (today, rows) = agenda.expiring;
             rows.into_iter().map(|row| ExpiringItem::new(row, today)).collect()

@@ -155,21 +155,19 @@ fn saved_notice(what: &str) -> Option<&'static str> {
     })
 }
 
-/// The rung above the enterprise's, and how it measures up against that rung's rules in
-/// force today; `None` at the top of the ladder or where the rung has no rules.
+/// The next rung above the enterprise's that has rules (a pool such as 国高培育库 has
+/// none: the to-do is the certificate beyond it), and how the enterprise measures up
+/// against its rules in force today; `None` when no rung above has rules.
 pub fn next_rung_eligibility(
     conn: &mut PgConnection,
     auth: &Authorized,
     catalog: &Catalog,
     enterprise: &Enterprise,
 ) -> Result<Option<EligibilityView>, ServiceError> {
-    let rungs = catalog.ladder.rungs();
-    let Some(next) = rungs.get(catalog.ladder.rank(&enterprise.tier).saturating_add(1)) else {
+    let above = catalog.ladder.rungs().iter().skip(catalog.ladder.rank(&enterprise.tier).saturating_add(1));
+    let Some(next) = above.into_iter().find(|rung| catalog.rule_sets.iter().any(|set| set.tier == rung.code)) else {
         return Ok(None);
     };
-    if !catalog.rule_sets.iter().any(|set| set.tier == next.code) {
-        return Ok(None);
-    }
     let judged = indicators::eligibility(conn, auth, catalog, enterprise.id, &next.code, None)?;
     Ok(Some(EligibilityView {
         tier: next.label.clone(),

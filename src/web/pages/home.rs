@@ -83,6 +83,11 @@ fn sections(conn: &mut PgConnection, catalog: &Catalog, agenda: Agenda) -> Resul
             lines: agenda.assigned_to_me.into_iter().map(&request_line).collect(),
         },
         Section {
+            title: t("home.unassigned"),
+            empty: t("home.unassigned_empty"),
+            lines: agenda.unassigned.into_iter().map(&request_line).collect(),
+        },
+        Section {
             title: t("home.expiring"),
             empty: t("home.expiring_empty"),
             lines: expiring

@@ -212,7 +212,7 @@ pub async fn submit(
     form: Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
-    let Form { csrf, fields: values } = form;
+    let Form { csrf, fields: values, .. } = form;
     let outcome =
         page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "search", move |conn, auth, chrome| {
             let enterprise = enterprises::find(conn, auth, id)?;

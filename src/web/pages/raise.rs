@@ -44,7 +44,7 @@ pub async fn submit(
     form: Form<DemandFields>,
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
-    let Form { csrf, fields } = form;
+    let Form { csrf, fields, .. } = form;
     let outcome =
         page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "search", move |conn, auth, chrome| {
             let name = enterprises::find(conn, auth, id)?.fields.name;

@@ -207,7 +207,7 @@ pub async fn submit(
     form: Form<MoveFields>,
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
-    let Form { csrf, fields } = form;
+    let Form { csrf, fields, .. } = form;
     let outcome =
         page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "home", move |conn, auth, chrome| {
             let mut errors = FieldErrors::default();

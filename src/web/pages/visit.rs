@@ -44,8 +44,6 @@ pub struct VisitFields {
     /// "再加一条诉求" without JavaScript: the form comes back with one more demand.
     #[serde(default)]
     more: Option<String>,
-    #[serde(flatten)]
-    demands: DemandFields,
 }
 
 #[derive(Template)]
@@ -112,12 +110,13 @@ pub async fn submit(
     form: Form<VisitFields>,
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
-    let Form { csrf, fields } = form;
+    let demands: DemandFields = form.part()?;
+    let Form { csrf, fields, .. } = form;
     let outcome =
         page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "search", move |conn, auth, chrome| {
             let name = enterprises::find(conn, auth, id)?.fields.name;
             let mut errors = FieldErrors::default();
-            let (mut slots, raised) = fields.demands.read(1, &mut errors);
+            let (mut slots, raised) = demands.read(1, &mut errors);
             if fields.more.is_some() {
                 slots.push(DemandSlot::blank(slots.len()));
                 return Ok(Err(VisitPage::of(chrome, id, name, &fields, slots)));

@@ -1,0 +1,238 @@
+//! The console end to end in headless Chromium, driven over WebDriver (Debian's
+//! `chromium` and `chromium-driver`): a counselor's morning on a 390 × 844 phone, then
+//! every page again at 1440 × 900. Screenshots land in `target/screenshots/console/`.
+//! Without a browser the test says so and passes, except where PEIYU_REQUIRE_BROWSER is
+//! set (CI), where it fails.
+
+use crate::helpers::{TestApp, days_ago, id_of, uscc};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const DRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+    profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// The browser, or `None` (having said why) where it is not installed and not required.
+async fn browser() -> Option<(Driver, Client)> {
+    if !Path::new(CHROMIUM).exists() || !Path::new(DRIVER).exists() {
+        assert!(
+            std::env::var_os("PEIYU_REQUIRE_BROWSER").is_none(),
+            "PEIYU_REQUIRE_BROWSER is set but chromium or chromedriver is not installed"
+        );
+        eprintln!("skipped: apt-get install chromium chromium-driver fonts-noto-cjk to run the console in a browser");
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("address").port();
+    let child = Command::new(DRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let profile = std::env::temp_dir().join(format!("peiyu-console-{}", uuid::Uuid::now_v7().simple()));
+    let driver = Driver { child, port, profile };
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+        "--window-size=390,844",
+    ];
+    let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    args.push(format!("--user-data-dir={}", driver.profile.display()));
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("goog:chromeOptions".into(), json!({"binary": CHROMIUM, "args": args}));
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let mut last_error = String::new();
+    for _ in 0..50 {
+        let connecting = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await;
+        match connecting {
+            Ok(client) => return Some((driver, client)),
+            Err(error) => last_error = error.to_string(),
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("could not start a browser session: {last_error}");
+}
+
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target").join("screenshots/console");
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    dir
+}
+
+/// A picture of the whole page at `width`: the window is made as tall as the page.
+async fn snap(client: &Client, width: u32, name: &str) {
+    let height = client
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await
+        .expect("page height")
+        .as_u64()
+        .unwrap_or(900) as u32;
+    client.set_window_size(width, height.max(844)).await.expect("resize");
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(screenshots().join(format!("{width}-{name}.png")), png).expect("write screenshot");
+    client.set_window_size(width, if width < 800 { 844 } else { 900 }).await.expect("resize back");
+}
+
+async fn source(client: &Client) -> String {
+    client.source().await.expect("page source")
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    client.find(Locator::Css(css)).await.expect(css).send_keys(text).await.expect("type");
+}
+
+async fn click(client: &Client, css: &str) {
+    client.find(Locator::Css(css)).await.expect(css).click().await.expect("click");
+}
+
+/// Waits for the page a click led to, known by an element only it has.
+async fn arrived(client: &Client, css: &str) {
+    client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.expect(css);
+}
+
+#[actix_web::test]
+async fn a_counselor_logs_a_visit_with_a_demand_and_resolves_it_on_a_phone() {
+    let Some((_driver, client)) = browser().await else { return };
+    let app = TestApp::spawn().await;
+    let (street, other, _) = app.streets().await;
+    app.user("counselor.xinan", "counselor", &[&street]).await;
+    let body = json!({"uscc": uscc(1), "name": "星河智能科技有限公司", "street_id": street, "cluster": "ai_robotics",
+        "contact_name": "张伟", "contact_phone": "13800138000", "address": "宝安区新安街道创业二路 1 号"});
+    let here = id_of(&app.enterprise(&body).await);
+    let sme = json!({"to_tier": "tech_sme", "effective_on": days_ago(330), "certificate_no": "2026440306A0001"});
+    assert_eq!(app.post(&format!("/api/v1/enterprises/{here}/promotions"), &sme).await.status(), 201);
+    let put = app.admin().request(reqwest::Method::PUT, &format!("/api/v1/enterprises/{here}/indicators/2025"));
+    let figures =
+        json!({"staff": 120, "tech_staff": 30, "revenue": 48_000_000, "rd_expense": 2_600_000, "ip_class1": 2});
+    assert_eq!(put.json(&figures).send().await.expect("request").status(), 200);
+    app.enterprise(&json!({"uscc": uscc(2), "name": "星河远方材料", "street_id": other})).await;
+    app.enterprise(&json!({"uscc": uscc(3), "name": "光明电子", "street_id": street})).await;
+
+    // Signing in.
+    client.goto(&app.url("/")).await.expect("open the console");
+    assert!(client.current_url().await.expect("url").path().ends_with("/login"), "signed out: to the login page");
+    snap(&client, 390, "login").await;
+    fill(&client, "#username", "counselor.xinan").await;
+    fill(&client, "#password", crate::helpers::PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    arrived(&client, "nav.nav").await;
+    assert!(source(&client).await.contains("我的待办"), "the counselor lands on 我的待办");
+    let width = client.execute("return window.innerWidth", vec![]).await.expect("width");
+    assert_eq!(width, Value::from(390), "the phone's viewport");
+    let overflow = "return document.documentElement.scrollWidth > window.innerWidth";
+
+    // Finding the enterprise by a fragment of its name.
+    click(&client, "nav.nav a[href='/enterprises']").await;
+    fill(&client, "#q", "星河").await;
+    click(&client, "form.search button[type=submit]").await;
+    arrived(&client, &format!("ul.lines a[href='/enterprises/{here}']")).await;
+    let found = source(&client).await;
+    assert!(found.contains("星河智能科技有限公司") && !found.contains("星河远方材料"), "only the counselor's street");
+    snap(&client, 390, "search").await;
+    click(&client, &format!("a[href='/enterprises/{here}']")).await;
+    arrived(&client, "#certificates").await;
+    let page = source(&client).await;
+    assert!(page.contains("科技型中小企业") && page.contains("tel:13800138000") && page.contains("晋级"), "{page}");
+    assert_eq!(client.execute(overflow, vec![]).await.expect("overflow"), Value::Bool(false), "no sideways scrolling");
+    snap(&client, 390, "enterprise").await;
+
+    // Logging the visit with a demand.
+    click(&client, &format!("a[href='/enterprises/{here}/visits/new']")).await;
+    arrived(&client, "#summary").await;
+    click(&client, "input[name=purposes][value=demand_collection]").await;
+    fill(&client, "#summary", "与总经理张伟沟通研发投入与扩产计划").await;
+    fill(&client, "#follow_up_on", "").await;
+    client
+        .find(Locator::Css("#demand_category_0"))
+        .await
+        .expect("category")
+        .select_by_value("space")
+        .await
+        .expect("select");
+    fill(&client, "#demand_title_0", "扩租研发楼 2000 平方米").await;
+    fill(&client, "#demand_description_0", "现有场地不足，希望园区协调").await;
+    assert_eq!(client.execute(overflow, vec![]).await.expect("overflow"), Value::Bool(false), "no sideways scrolling");
+    snap(&client, 390, "visit").await;
+    click(&client, "form button.primary[type=submit]").await;
+    arrived(&client, ".notice").await;
+    let page = source(&client).await;
+    assert!(page.contains("走访已记录"), "{page}");
+    assert!(
+        page.contains("与总经理张伟沟通研发投入") && page.contains("扩租研发楼 2000 平方米"),
+        "both on the timeline"
+    );
+
+    // The demand waits in 我的待办; it is taken and resolved.
+    click(&client, "nav.nav a[href='/']").await;
+    arrived(&client, "#section-1").await;
+    let home = source(&client).await;
+    let waiting = home.split("待分派的诉求").nth(1).expect("the unassigned section");
+    assert!(waiting.contains("扩租研发楼 2000 平方米"), "{home}");
+    snap(&client, 390, "home").await;
+    click(&client, "section:has(h2[id]) a[href^='/requests/']").await;
+    arrived(&client, "input[name=action]").await;
+    snap(&client, 390, "request").await;
+    click(&client, "form:has(input[name=action][value=assign]) button[type=submit]").await;
+    arrived(&client, "input[name=action][value=resolve]").await;
+    assert!(source(&client).await.contains("已分派"), "assigned to the counselor");
+    fill(&client, "form:has(input[name=action][value=resolve]) textarea", "已协调园区空置楼层").await;
+    click(&client, "form:has(input[name=action][value=resolve]) button[type=submit]").await;
+    arrived(&client, "input[name=action][value=close]").await;
+    let page = source(&client).await;
+    assert!(page.contains("已办结") && page.contains("已协调园区空置楼层"), "{page}");
+    snap(&client, 390, "request-resolved").await;
+
+    // The other pages, and every page again on a desk.
+    let request = client.current_url().await.expect("url").path().to_owned();
+    let pages = [
+        ("home", "/".to_owned()),
+        ("search", "/enterprises?q=%E6%98%9F%E6%B2%B3".to_owned()),
+        ("enterprise", format!("/enterprises/{here}")),
+        ("visit", format!("/enterprises/{here}/visits/new")),
+        ("raise", format!("/enterprises/{here}/requests/new")),
+        ("apply", format!("/enterprises/{here}/applications/new")),
+        ("indicators", format!("/enterprises/{here}/indicators?year=2025")),
+        ("request", request),
+        ("not-found", "/enterprises/00000000-0000-7000-8000-000000000000".to_owned()),
+    ];
+    for (width, height) in [(390, 844), (1440, 900)] {
+        client.set_window_size(width, height).await.expect("resize");
+        for (name, path) in &pages {
+            client.goto(&app.url(path)).await.expect("open");
+            assert_eq!(
+                client.execute(overflow, vec![]).await.expect("overflow"),
+                Value::Bool(false),
+                "{name} at {width}"
+            );
+            snap(&client, width, name).await;
+        }
+    }
+    client.close().await.expect("close the browser");
+}
