@@ -58,6 +58,7 @@ async fn browser() -> Option<(Driver, Client)> {
         "--disable-sync",
         "--no-first-run",
         "--hide-scrollbars",
+        "--lang=zh-CN",
         "--window-size=390,844",
     ];
     let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();

@@ -376,6 +376,11 @@ async fn the_agenda_shows_what_is_due_in_my_streets() {
         "WITH moved AS (UPDATE service_requests SET due_at = now() - interval '1 hour' WHERE title = '逾期' RETURNING 1) SELECT count(*) AS n FROM moved",
     );
 
+    for enterprise in [&recent, &elsewhere] {
+        let lapsing = json!({"to_tier": "tech_sme", "effective_on": crate::helpers::days_ago(300)});
+        assert_eq!(app.post(&format!("/api/v1/enterprises/{enterprise}/promotions"), &lapsing).await.status(), 201);
+    }
+
     let agenda: Value = as_counselor.get("/api/v1/me/agenda?not_visited_days=30").await.json().await.expect("json");
     let follow_ups: Vec<_> =
         agenda["follow_ups"].as_array().expect("follow_ups").iter().map(|f| f["enterprise_name"].as_str()).collect();
@@ -385,6 +390,11 @@ async fn the_agenda_shows_what_is_due_in_my_streets() {
     };
     assert_eq!(titles("overdue_requests"), ["逾期"]);
     assert_eq!(titles("assigned_to_me"), ["分给我"]);
+    assert_eq!(titles("unassigned_requests"), ["逾期"], "open, and nobody has it");
+    let expiring = &agenda["expiring_certificates"];
+    assert_eq!(expiring.as_array().map(Vec::len), Some(1), "{expiring}");
+    assert_eq!(expiring[0]["name"], "近期走访");
+    assert!(expiring[0]["days_left"].as_i64().is_some_and(|days| (1..=90).contains(&days)), "{expiring}");
     let unvisited: Vec<_> = agenda["not_visited"]
         .as_array()
         .expect("not_visited")

@@ -42,6 +42,8 @@ pub struct Criterion {
 /// The eligibility to-do for a rung: each criterion, required against actual.
 pub struct EligibilityView {
     pub tier: String,
+    /// How many criteria are met, unmet and unknown, in words.
+    pub tally: String,
     pub document: String,
     pub eligible: bool,
     pub criteria: Vec<Criterion>,
@@ -169,8 +171,14 @@ pub fn next_rung_eligibility(
         return Ok(None);
     };
     let judged = indicators::eligibility(conn, auth, catalog, enterprise.id, &next.code, None)?;
+    let of = |met: Option<bool>| judged.criteria.iter().filter(|c| c.met == met).count();
+    let tally = t("eligibility.tally")
+        .replacen("{}", &of(Some(true)).to_string(), 1)
+        .replacen("{}", &of(Some(false)).to_string(), 1)
+        .replacen("{}", &of(None).to_string(), 1);
     Ok(Some(EligibilityView {
         tier: next.label.clone(),
+        tally,
         document: judged.document,
         eligible: judged.eligible,
         criteria: judged

@@ -56,7 +56,7 @@ fn sections(conn: &mut PgConnection, catalog: &Catalog, agenda: Agenda) -> Resul
         urgent: r.due_at < chrono::Utc::now(),
     };
     let (today, expiring) = agenda.expiring;
-    Ok(vec![
+    let mut sections = vec![
         Section {
             title: t("home.follow_ups"),
             empty: t("home.follow_ups_empty"),
@@ -126,5 +126,8 @@ fn sections(conn: &mut PgConnection, catalog: &Catalog, agenda: Agenda) -> Resul
                 })
                 .collect(),
         },
-    ])
+    ];
+    // What needs doing first; the empty sections only say so, below.
+    sections.sort_by_key(|section| section.lines.is_empty());
+    Ok(sections)
 }

@@ -28,6 +28,8 @@ enum Kind {
     Money,
     Count,
     Percent,
+    /// An assessment's points (0–100).
+    Score,
     /// Yes or no.
     Flag,
 }
@@ -48,7 +50,7 @@ const FIGURES: [(&str, Kind); 16] = [
     ("debt_ratio", Kind::Percent),
     ("main_business_share", Kind::Percent),
     ("market_share", Kind::Percent),
-    ("assessment_score", Kind::Percent),
+    ("assessment_score", Kind::Score),
     ("major_incident", Kind::Flag),
 ];
 
@@ -118,11 +120,12 @@ fn fields(values: &HashMap<String, String>, errors: &FieldErrors) -> Vec<FigureF
                 Kind::Money => t("figures.unit_yuan"),
                 Kind::Count => "",
                 Kind::Percent => "%",
+                Kind::Score => t("figures.unit_points"),
                 Kind::Flag => "",
             },
             value: values.get(name).cloned().unwrap_or_default(),
             flag: kind == Kind::Flag,
-            decimal: kind == Kind::Percent,
+            decimal: matches!(kind, Kind::Percent | Kind::Score),
             error: errors.of(name).map(str::to_owned),
         })
         .collect()
@@ -144,7 +147,7 @@ fn read(values: &HashMap<String, String>, errors: &mut FieldErrors) -> Option<In
         let text = values.get(name).map_or("", String::as_str);
         let value = match kind {
             Kind::Money | Kind::Count => number::<i64>(errors, name, text).map(Value::from),
-            Kind::Percent => number::<f64>(errors, name, text.trim_end_matches('%')).map(Value::from),
+            Kind::Percent | Kind::Score => number::<f64>(errors, name, text.trim_end_matches('%')).map(Value::from),
             Kind::Flag => match text {
                 "true" => Some(Value::Bool(true)),
                 "false" => Some(Value::Bool(false)),
