@@ -113,7 +113,11 @@ pub fn run() -> anyhow::Result<()> {
                 println!("{:<22} {:<10} {}", user.username, user.role.as_str(), user.password);
             }
             if !no_serve {
-                println!("\nserving http://{0}/  (API docs: http://{0}/api/docs/)", settings.bind);
+                println!(
+                    "\nopen http://{0}/ and sign in as counselor.xinan (a street counselor) or bureau.manager\n\
+                     (API docs: http://{0}/api/docs/)",
+                    settings.bind
+                );
                 serve(&settings, pool, catalog)?;
             }
         }

@@ -138,6 +138,9 @@ async fn a_visitor_signs_in_with_a_session_cookie_and_out_again() {
     let page = wrong.text().await.expect("body");
     assert!(page.contains("用户名或密码错误") && page.contains(r#"value="li.xinan""#), "the name is kept: {page}");
 
+    // Odd addresses are pages too, never a bare error.
+    let (status, _) = console.get("/login?next=%2F%2Fevil.example").await;
+    assert_eq!(status, StatusCode::OK);
     let right = console.sign_in("li.xinan", PASSWORD).await;
     assert_eq!(right.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&right), "/");
@@ -160,6 +163,22 @@ async fn a_visitor_signs_in_with_a_session_cookie_and_out_again() {
     console.cookies = before;
     let (status, _) = console.get("/").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "the session is gone, not only the cookie");
+}
+
+#[actix_web::test]
+async fn signing_in_is_throttled_like_the_api() {
+    let app = TestApp::spawn().await;
+    district(&app).await;
+    let mut console = Console::new(&app);
+    for _ in 0..5 {
+        assert_eq!(console.sign_in("li.xinan", "wrong").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let throttled = console.sign_in("li.xinan", PASSWORD).await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.text().await.expect("body").contains("失败次数过多"));
+    // The API counts the same failures.
+    let api = app.anonymous().post("/api/v1/auth/login", &json!({"username": "li.xinan", "password": PASSWORD})).await;
+    assert_eq!(api.status(), 429);
 }
 
 #[actix_web::test]
@@ -273,6 +292,8 @@ async fn the_search_finds_by_name_fragment_uscc_and_tier_and_pages_on() {
     assert!(by_uscc.contains("星河智能科技"), "{by_uscc}");
     let tier = console.page("/enterprises?tier=hnte").await;
     assert!(tier.contains("没有符合条件的企业"), "{tier}");
+    let odd = console.page("/enterprises?after=not-an-id&q=%E5%85%89%E6%98%8E").await;
+    assert_eq!(odd.matches(r#"class="title""#).count(), 20, "an odd cursor starts from the top");
     let bad = console.get("/enterprises?tier=nonsense").await;
     assert_eq!(bad.0, StatusCode::OK);
     assert!(bad.1.contains(r#"id="tier-error""#), "the message is beside the field: {}", bad.1);
@@ -475,6 +496,8 @@ async fn the_yearly_figures_save_and_show_the_refreshed_eligibility() {
     let action = format!("/enterprises/{here}/indicators");
     let page = console.page(&form).await;
     assert!(page.contains("2025 年度指标") && page.contains("缺数据"), "{page}");
+    let odd = console.page(&format!("/enterprises/{here}/indicators?year=next")).await;
+    assert!(odd.contains("年度指标"), "{odd}");
     let figures =
         [("year", "2025"), ("version", ""), ("staff", "120"), ("revenue", "30,000,000"), ("tech_staff", "abc")];
     let bad = console.submit(&form, &action, &figures).await;

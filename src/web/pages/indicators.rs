@@ -84,7 +84,9 @@ struct IndicatorsPage {
 
 #[derive(Debug, Deserialize)]
 pub struct Asked {
-    year: Option<i32>,
+    /// A year the form offers; anything else opens the year gone by.
+    #[serde(default)]
+    year: String,
     saved: Option<String>,
 }
 
@@ -186,7 +188,7 @@ pub async fn form(
         let enterprise = enterprises::find(conn, auth, id)?;
         let this_year = catalog.today().year();
         // Figures are reported for the year gone by.
-        let year = asked.year.unwrap_or(this_year - 1).clamp(this_year - YEARS + 1, this_year);
+        let year = asked.year.parse().unwrap_or(this_year - 1).clamp(this_year - YEARS + 1, this_year);
         let stored = store::of_enterprise(conn, id)?.into_iter().find(|row| row.year == year);
         let (values, version) = stored
             .map_or_else(|| (HashMap::new(), String::new()), |row| (as_text(&row.figures), row.version.to_string()));

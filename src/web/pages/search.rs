@@ -24,7 +24,9 @@ pub struct Asked {
     q: String,
     #[serde(default)]
     tier: String,
-    after: Option<Uuid>,
+    /// The last enterprise shown; an address that names none starts from the top.
+    #[serde(default)]
+    after: String,
 }
 
 pub struct TierOption {
@@ -81,7 +83,7 @@ pub async fn show(
                 return Ok(page);
             }
         };
-        let mut found = enterprises::list(conn, auth, &filter, asked.after, PAGE + 1)?;
+        let mut found = enterprises::list(conn, auth, &filter, asked.after.parse().ok(), PAGE + 1)?;
         if found.len() as i64 > PAGE {
             found.truncate(PAGE as usize);
             page.more = found.last().map(|last| more_address(&asked, last.id));

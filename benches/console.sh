@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# What each console page costs on the demo district (2,000 enterprises, 20,000 visits):
+# wrk against a release build of `peiyu demo`, signed in as counselor.xinan with the
+# session cookie, on loopback. The latency wrk reports is the server's time plus loopback;
+# the size is the page's HTML (the stylesheet and script, ~11 KB, are cached for a year).
+# Usage: benches/console.sh [seconds per page, default 5] [connections, default 1 8]
+#   PEIYU_BIN=path/to/peiyu benches/console.sh   measures that binary
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-5}
+shift || true
+connections=${*:-1 8}
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+
+bin=${PEIYU_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --quiet
+  bin=target/release/peiyu
+fi
+dir=$(mktemp -d /tmp/peiyu-console-bench-XXXXXX)
+chmod 755 "$dir"
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$dir"' EXIT
+export PEIYU_DATA_DIR=$dir PEIYU_BIND=127.0.0.1:18081 RUST_LOG=warn
+unset DATABASE_URL
+password=$("$bin" demo --no-serve | awk '$1 == "counselor.xinan" {print $3}')
+"$bin" serve &
+server=$!
+base=http://$PEIYU_BIND
+for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; done
+
+jar=$dir/cookies
+curl -sf -c "$jar" "$base/login" -o "$dir/login.html"
+token=$(grep -o 'name="csrf" value="[^"]*"' "$dir/login.html" | sed 's/.*value="//;s/"$//')
+curl -sf -b "$jar" -c "$jar" "$base/login" --data-urlencode "csrf=$token" -d username=counselor.xinan \
+  --data-urlencode "password=$password" -o /dev/null
+cookie="Cookie: peiyu_session=$(awk '$6 == "peiyu_session" {print $7}' "$jar")"
+enterprise=$(curl -sf -H "$cookie" "$base/enterprises?q=%E7%A7%91%E6%8A%80" | grep -o 'href="/enterprises/[0-9a-f-]*"' | head -1 | sed 's/href="//;s/"$//')
+request=$(curl -sf -H "$cookie" "$base/" | grep -o 'href="/requests/[0-9a-f-]*"' | head -1 | sed 's/href="//;s/"$//')
+
+pages=(/ "/enterprises?q=%E7%A7%91%E6%8A%80" "$enterprise" "$enterprise/visits/new" "$enterprise/requests/new"
+  "$enterprise/applications/new" "$enterprise/indicators" "$request")
+names=(home search enterprise visit raise apply indicators request)
+printf '%-12s %6s %9s %12s %9s %9s\n' page conns bytes requests/s p50 p99
+for i in "${!pages[@]}"; do
+  bytes=$(curl -sf -H "$cookie" "$base${pages[$i]}" | wc -c)
+  for c in $connections; do
+    out=$(wrk -t1 -c"$c" -d"${seconds}s" --latency -H "$cookie" "$base${pages[$i]}")
+    if grep -q "Non-2xx" <<<"$out"; then echo "${pages[$i]}: $(grep Non-2xx <<<"$out")" >&2; fi
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    printf '%-12s %6s %9s %12s %9s %9s\n' "${names[$i]}" "$c" "$bytes" "$rps" "$p50" "$p99"
+  done
+done
