@@ -125,6 +125,15 @@ pub fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_owned())).finish()
 }
 
+/// What a submitted form comes to: saved, and on to the address that shows the result
+/// (POST, redirect, GET), or the form again with its messages (422).
+pub fn answered(outcome: Result<String, impl Template>) -> HttpResponse {
+    match outcome {
+        Ok(to) => see_other(&to),
+        Err(form) => html(StatusCode::UNPROCESSABLE_ENTITY, &form),
+    }
+}
+
 /// Why a page is not shown.
 #[derive(Debug)]
 pub enum PageError {

@@ -6,7 +6,7 @@ use crate::service::enterprises;
 use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form, given, number};
 use crate::web::messages as msg;
-use crate::web::page::{self, Chrome, PageError, see_other};
+use crate::web::page::{self, Chrome, PageError};
 use crate::web::pages::search::TierOption;
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
@@ -100,8 +100,6 @@ pub async fn submit(
             }))
         })
         .await?;
-    Ok(match outcome {
-        Ok(()) => see_other(&format!("/enterprises/{id}?saved=application")),
-        Err(page) => page::html(StatusCode::UNPROCESSABLE_ENTITY, &page),
-    })
+    let to = |_| format!("/enterprises/{id}?saved=application");
+    Ok(page::answered(outcome.map(to)))
 }

@@ -10,13 +10,12 @@ use crate::service::{Authorized, ServiceError, enterprises, indicators};
 use crate::startup::AppState;
 use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, Chrome, PageError};
-use crate::web::pages::{TierBadge, day, local_time};
+use crate::web::pages::{Shown, TierBadge, day, local_time};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use diesel::PgConnection;
-use serde::Deserialize;
 use uuid::Uuid;
 
 /// Events shown on the page; the API pages through the rest.
@@ -73,11 +72,6 @@ struct EnterprisePage {
     certificates: Vec<CertificateLine>,
     eligibility: Option<EligibilityView>,
     events: Vec<Event>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Shown {
-    saved: Option<String>,
 }
 
 pub async fn show(

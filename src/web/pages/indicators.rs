@@ -9,7 +9,7 @@ use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form, number};
 use crate::web::messages as msg;
 use crate::web::messages::t;
-use crate::web::page::{self, Chrome, PageError, see_other};
+use crate::web::page::{self, Chrome, PageError};
 use crate::web::pages::enterprise::{EligibilityView, next_rung_eligibility};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
@@ -251,10 +251,8 @@ pub async fn submit(
             }))
         })
         .await?;
-    Ok(match outcome {
-        Ok(year) => see_other(&format!("/enterprises/{id}/indicators?year={year}&saved=1")),
-        Err(page) => page::html(StatusCode::UNPROCESSABLE_ENTITY, &page),
-    })
+    let to = |year| format!("/enterprises/{id}/indicators?year={year}&saved=1");
+    Ok(page::answered(outcome.map(to)))
 }
 
 #[cfg(test)]

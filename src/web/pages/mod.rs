@@ -14,6 +14,12 @@ pub mod visit;
 use crate::config::Catalog;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
+/// The query a saved form redirects with (`?saved=visit`), for the page to say so.
+#[derive(Debug, serde::Deserialize)]
+pub struct Shown {
+    pub saved: Option<String>,
+}
+
 /// A tier as a badge: its Chinese name, coloured by its rung.
 #[derive(Debug, Clone)]
 pub struct TierBadge {

@@ -5,7 +5,7 @@ use crate::service::{enterprises, requests};
 use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form};
 use crate::web::messages as msg;
-use crate::web::page::{self, Chrome, PageError, see_other};
+use crate::web::page::{self, Chrome, PageError};
 use crate::web::pages::demand::{DemandFields, DemandSlot, place_errors};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
@@ -66,8 +66,6 @@ pub async fn submit(
             Ok(Err(RaisePage { chrome, id, name, demand: slot, errors }))
         })
         .await?;
-    Ok(match outcome {
-        Ok(request) => see_other(&format!("/requests/{request}?saved=raised")),
-        Err(page) => page::html(StatusCode::UNPROCESSABLE_ENTITY, &page),
-    })
+    let to = |request| format!("/requests/{request}?saved=raised");
+    Ok(page::answered(outcome.map(to)))
 }

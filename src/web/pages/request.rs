@@ -11,8 +11,8 @@ use crate::service::{BasedOn, ServiceError};
 use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form, given, number};
 use crate::web::messages::{self as msg, t};
-use crate::web::page::{self, Chrome, PageError, see_other};
-use crate::web::pages::local_time;
+use crate::web::page::{self, Chrome, PageError};
+use crate::web::pages::{Shown, local_time};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -72,11 +72,6 @@ struct RequestPage {
     general: Option<String>,
     history: Vec<Step>,
     moves: Vec<MoveForm>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Shown {
-    saved: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,8 +223,6 @@ pub async fn submit(
             page_of(conn, auth, &catalog, chrome, id, Some((&fields, errors))).map(Err)
         })
         .await?;
-    Ok(match outcome {
-        Ok(()) => see_other(&format!("/requests/{id}?saved=moved")),
-        Err(page) => page::html(StatusCode::UNPROCESSABLE_ENTITY, &page),
-    })
+    let to = |_| format!("/requests/{id}?saved=moved");
+    Ok(page::answered(outcome.map(to)))
 }

@@ -10,7 +10,7 @@ use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form, given};
 use crate::web::messages as msg;
 use crate::web::messages::t;
-use crate::web::page::{self, Chrome, PageError, see_other};
+use crate::web::page::{self, Chrome, PageError};
 use crate::web::pages::demand::{DemandFields, DemandSlot, place_errors};
 use crate::web::pages::{Choice, choices, datetime_input, parse_date_input, parse_datetime_input};
 use crate::web::session::Visitor;
@@ -141,10 +141,8 @@ pub async fn submit(
             Ok(Err(page))
         })
         .await?;
-    Ok(match outcome {
-        Ok(()) => see_other(&format!("/enterprises/{id}?saved=visit")),
-        Err(page) => page::html(StatusCode::UNPROCESSABLE_ENTITY, &page),
-    })
+    let to = |_| format!("/enterprises/{id}?saved=visit");
+    Ok(page::answered(outcome.map(to)))
 }
 
 /// The use case's input, as far as the form's text reads; what does not read is noted
