@@ -10,6 +10,11 @@ pub fn storable(text: &str) -> bool {
     !text.contains('\0')
 }
 
+/// `text` as an answer may echo it and PostgreSQL keep it: a NUL written out as `\u0000`.
+pub fn shown(text: &str) -> String {
+    text.replace('\0', "\\u0000")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -19,5 +24,11 @@ mod tests {
         assert!(storable("深圳市星河智能装备有限公司 \u{1} \t\n"));
         assert!(!storable("a\0b"));
         assert!(!storable("\0"));
+    }
+
+    #[test]
+    fn what_is_shown_can_be_stored() {
+        assert_eq!(shown("91\0x"), "91\\u0000x");
+        assert!(storable(&shown("\0\0")));
     }
 }

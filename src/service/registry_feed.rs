@@ -5,7 +5,8 @@
 
 use crate::config::Catalog;
 use crate::db::idempotency::{self, Claim};
-use crate::domain::listing::{self, BadField, ListedRow};
+use crate::domain::listing::{self, ListedRow};
+use crate::domain::text;
 use crate::service::certification_lists::{self, Tally};
 use crate::service::{Authorized, FieldError, ServiceError};
 use diesel::{Connection, PgConnection};
@@ -73,12 +74,6 @@ pub struct RejectedItem {
     pub errors: Vec<FieldError>,
 }
 
-impl From<BadField> for FieldError {
-    fn from(bad: BadField) -> Self {
-        FieldError::new(bad.field, bad.message)
-    }
-}
-
 impl CertificationBatch {
     fn check_size(&self) -> Result<(), ServiceError> {
         if self.items.len() > MAX_ITEMS {
@@ -140,10 +135,14 @@ pub fn feed(
     let rejected: Vec<RejectedItem> = checked
         .rejected
         .into_iter()
+        // The answer echoes what was sent, and is kept for replays: NULs are written out.
         .map(|(index, fields)| RejectedItem {
             index,
-            uscc: rows[index].uscc.clone(),
-            errors: fields.into_iter().map(FieldError::from).collect(),
+            uscc: text::shown(&rows[index].uscc),
+            errors: fields
+                .into_iter()
+                .map(|bad| FieldError::new(text::shown(&bad.field), text::shown(&bad.message)))
+                .collect(),
         })
         .collect();
     conn.transaction(|conn| match idempotency::claim(conn, owner, call.key, call.fingerprint)? {

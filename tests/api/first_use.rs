@@ -110,7 +110,12 @@ async fn text_postgres_cannot_store_is_refused_where_it_comes_in() {
         .with_token(&key)
         .request(reqwest::Method::POST, "/api/v1/registry/certifications")
         .header("Idempotency-Key", "nul-batch")
-        .json(&json!({"source": "广东省科学技术厅", "batch": "2026年第一批", "items": [item(2, "好\u{0}公司"), item(3, "好公司")]}))
+        .json(&json!({"source": "广东省科学技术厅", "batch": "2026年第一批", "items": [
+            item(2, "好\u{0}公司"),
+            item(3, "好公司"),
+            // What the answer echoes of a rejected row is kept for replays: NULs written out.
+            {"uscc": "91\u{0}44", "name": "坏", "tier": "h\u{0}nte", "effective_on": "2026-01-15"},
+        ]}))
         .send()
         .await
         .expect("request");
@@ -121,6 +126,7 @@ async fn text_postgres_cannot_store_is_refused_where_it_comes_in() {
         (Some(1), Some(0)),
         "{outcome}"
     );
+    assert_eq!(outcome["rejected"][1]["uscc"], "91\\u000044", "{outcome}");
     // A spreadsheet cell: that row is reported, the others imported.
     let csv = format!("统一社会信用代码,企业名称,所属街道\n{},好\u{0}公司,xinan\n{},好公司,xinan\n", uscc(4), uscc(5));
     let report = import_roster(&app, csv).await;

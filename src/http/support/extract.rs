@@ -136,7 +136,7 @@ fn nul_fields(value: &serde_json::Value, path: String, rows: Option<&str>, out: 
         Value::Object(fields) => {
             for (key, field) in fields {
                 if !text::storable(key) {
-                    out.push(FieldError::new(within(&key.replace('\0', "\\u0000")), text::NUL_MESSAGE));
+                    out.push(FieldError::new(within(&text::shown(key)), text::NUL_MESSAGE));
                 } else if !(path.is_empty() && rows == Some(key.as_str())) {
                     nul_fields(field, within(key), rows, out);
                 }
@@ -187,7 +187,7 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pairs = form_urlencoded::parse(req.query_string().as_bytes());
         if let Some((name, _)) = pairs.clone().find(|(name, value)| !text::storable(name) || !text::storable(value)) {
-            let name = name.replace('\0', "\\u0000");
+            let name = text::shown(&name);
             return ready(Err(ApiError::BadRequest {
                 detail: format!("the query parameter {name} {}", text::NUL_MESSAGE),
                 errors: vec![FieldError::new(name, text::NUL_MESSAGE)],
