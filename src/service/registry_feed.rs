@@ -141,7 +141,7 @@ pub fn feed(
             uscc: text::shown(&rows[index].uscc),
             errors: fields
                 .into_iter()
-                .map(|bad| FieldError::new(text::shown(&bad.field), text::shown(&bad.message)))
+                .map(|bad| FieldError::new(text::shown(bad.field), text::shown(&bad.message)))
                 .collect(),
         })
         .collect();
