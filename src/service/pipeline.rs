@@ -20,7 +20,7 @@ use uuid::Uuid;
 /// What reports call enterprises without a street (registry feeds land them unassigned).
 pub const UNASSIGNED_STREET: &str = "未分配街道";
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// A district, street or park: count only within it.

@@ -26,7 +26,7 @@ pub struct RequestReportQuery {
     pub to: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct Figures {
     /// Not yet resolved now: open, assigned, in progress or escalated.
     pub open: i64,

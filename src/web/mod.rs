@@ -9,6 +9,7 @@
 //! catalogue ([`messages`]) and from the configured ladder, categories and channels.
 
 mod assets;
+mod charts;
 mod form;
 pub mod messages;
 mod page;
@@ -27,6 +28,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/login", web::post().to(pages::login::submit))
         .route("/logout", web::post().to(pages::login::sign_out))
         .route("/", web::get().to(pages::home::show))
+        .route("/cockpit", web::get().to(pages::cockpit::show))
         .route("/enterprises", web::get().to(pages::search::show))
         .route("/enterprises/{id}", web::get().to(pages::enterprise::show))
         .route("/enterprises/{id}/visits/new", web::get().to(pages::visit::form))

@@ -4,6 +4,7 @@ mod access;
 mod analytics;
 mod browser;
 mod certification;
+mod cockpit;
 mod console;
 mod demo;
 mod docs;

@@ -4,12 +4,13 @@
 use crate::config::Catalog;
 use crate::db::enterprises;
 use crate::db::service_requests::ServiceRequest;
-use crate::domain::Action;
+use crate::domain::{Action, Role};
 use crate::service::ServiceError;
 use crate::service::agenda::{self, Agenda};
 use crate::startup::AppState;
 use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, Chrome, PageError};
+use crate::web::pages::cockpit::{self, CockpitPage};
 use crate::web::pages::{Line, TierBadge, day, local_time};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
@@ -30,14 +31,28 @@ struct HomePage {
     sections: Vec<Section>,
 }
 
+/// Where `/` lands: a counselor on 我的待办, the bureau on its 驾驶舱.
+enum Landing {
+    Agenda(HomePage),
+    Cockpit(Box<CockpitPage>),
+}
+
 pub async fn show(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, PageError> {
     let catalog = state.catalog.clone();
-    let page = page::signed_in(&state, visitor, Action::ReadSelf, None, "home", move |conn, auth, chrome| {
+    let landing = page::signed_in(&state, visitor, Action::ReadSelf, None, "home", move |conn, auth, chrome| {
+        if chrome.role != Role::Counselor {
+            auth.principal.require(Action::ReadPipeline)?;
+            let chrome = Chrome { section: "cockpit", ..chrome };
+            return Ok(Landing::Cockpit(Box::new(cockpit::build(conn, auth, &catalog, chrome, None)?)));
+        }
         let agenda = agenda::of(conn, auth, &catalog, None)?;
-        Ok(HomePage { chrome, sections: sections(conn, &catalog, agenda)? })
+        Ok(Landing::Agenda(HomePage { chrome, sections: sections(conn, &catalog, agenda)? }))
     })
     .await?;
-    Ok(page::html(StatusCode::OK, &page))
+    Ok(match landing {
+        Landing::Agenda(page) => page::html(StatusCode::OK, &page),
+        Landing::Cockpit(page) => page::html(StatusCode::OK, &*page),
+    })
 }
 
 fn sections(conn: &mut PgConnection, catalog: &Catalog, agenda: Agenda) -> Result<Vec<Section>, ServiceError> {

@@ -1,6 +1,7 @@
 //! One module per page (or per form and the page it posts to), and what they share.
 
 pub mod apply;
+pub mod cockpit;
 pub mod demand;
 pub mod enterprise;
 pub mod home;

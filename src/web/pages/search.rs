@@ -1,11 +1,14 @@
-//! 企业查询: by a name fragment or the start of a USCC, and by tier; newest first, twenty
-//! at a time, "more" continuing after the last one shown (keyset).
+//! 企业查询 / 企业列表: every filter of the API's enterprise list (a name fragment or the
+//! start of a USCC, tier, street, cluster, certificates expiring within, not visited for);
+//! newest first, twenty at a time, "more" continuing after the last one shown (keyset).
 
+use crate::db::regions;
 use crate::domain::Action;
+use crate::domain::RegionKind;
 use crate::service::ServiceError;
 use crate::service::enterprises::{self, EnterpriseQuery};
 use crate::startup::AppState;
-use crate::web::form::FieldErrors;
+use crate::web::form::{FieldErrors, number};
 use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, Chrome, PageError};
 use crate::web::pages::{Line, TierBadge, local_time};
@@ -14,7 +17,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use uuid::Uuid;
 
 const PAGE: i64 = 20;
 
@@ -24,6 +26,14 @@ pub struct Asked {
     q: String,
     #[serde(default)]
     tier: String,
+    #[serde(default)]
+    street_id: String,
+    #[serde(default)]
+    cluster: String,
+    #[serde(default)]
+    expiring_within_days: String,
+    #[serde(default)]
+    not_visited_days: String,
     /// The last enterprise shown; an address that names none starts from the top.
     #[serde(default)]
     after: String,
@@ -35,12 +45,62 @@ pub struct TierOption {
     pub selected: bool,
 }
 
+impl Asked {
+    /// The filters as the API's list takes them; a number that is not one is noted
+    /// beside its field.
+    fn query(&self, errors: &mut FieldErrors) -> EnterpriseQuery {
+        let chosen = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        EnterpriseQuery {
+            q: Some(self.q.clone()),
+            tier: chosen(&self.tier),
+            street_id: chosen(&self.street_id),
+            cluster: chosen(&self.cluster),
+            expiring_within_days: number(errors, "expiring_within_days", &self.expiring_within_days),
+            not_visited_days: number(errors, "not_visited_days", &self.not_visited_days),
+        }
+    }
+
+    /// Whether anything narrows the list.
+    fn filtered(&self) -> bool {
+        [&self.q, &self.tier, &self.street_id, &self.cluster, &self.expiring_within_days, &self.not_visited_days]
+            .iter()
+            .any(|value| !value.trim().is_empty())
+    }
+
+    /// This list's address with `more` pairs added (the next page, an export).
+    fn address(&self, path: &str, more: &[(&str, &str)]) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("q", &self.q),
+            ("tier", &self.tier),
+            ("street_id", &self.street_id),
+            ("cluster", &self.cluster),
+            ("expiring_within_days", &self.expiring_within_days),
+            ("not_visited_days", &self.not_visited_days),
+        ] {
+            if !value.is_empty() {
+                query.append_pair(name, value);
+            }
+        }
+        for (name, value) in more {
+            query.append_pair(name, value);
+        }
+        format!("{path}?{}", query.finish())
+    }
+}
+
 #[derive(Template)]
 #[template(path = "search.html", config = "src/web/askama.toml")]
 struct SearchPage {
     chrome: Chrome,
     q: String,
     tiers: Vec<TierOption>,
+    streets: Vec<TierOption>,
+    clusters: Vec<TierOption>,
+    expiring_within_days: String,
+    not_visited_days: String,
+    /// The filters beyond name and tier are shown when one of them is set.
+    more_open: bool,
     errors: FieldErrors,
     searched: bool,
     results: Vec<Line>,
@@ -61,32 +121,55 @@ pub async fn show(
             .iter()
             .map(|r| TierOption { code: r.code.clone(), label: r.label.clone(), selected: r.code == asked.tier })
             .collect();
-        let searched = !asked.q.trim().is_empty() || !asked.tier.is_empty();
-        let query = EnterpriseQuery {
-            q: Some(asked.q.clone()),
-            tier: Some(asked.tier.clone()).filter(|t| !t.is_empty()),
-            ..EnterpriseQuery::default()
-        };
+        let scope = auth.principal.street_scope();
+        let streets = regions::all(conn)?
+            .into_iter()
+            .filter(|r| r.kind == RegionKind::Street && scope.allows(Some(r.id)))
+            .map(|r| TierOption {
+                selected: r.id.to_string() == asked.street_id,
+                code: r.id.to_string(),
+                label: r.name,
+            })
+            .collect();
+        let clusters = catalog
+            .clusters
+            .all()
+            .iter()
+            .map(|c| TierOption { code: c.code.clone(), label: c.name.clone(), selected: c.code == asked.cluster })
+            .collect();
+        let mut errors = FieldErrors::default();
+        let query = asked.query(&mut errors);
+        let searched = asked.filtered();
         let mut page = SearchPage {
             chrome,
             q: asked.q.clone(),
             tiers,
+            streets,
+            clusters,
+            expiring_within_days: asked.expiring_within_days.clone(),
+            not_visited_days: asked.not_visited_days.clone(),
+            more_open: [&asked.street_id, &asked.cluster, &asked.expiring_within_days, &asked.not_visited_days]
+                .iter()
+                .any(|value| !value.is_empty()),
             errors: FieldErrors::default(),
             searched,
             results: Vec::new(),
             more: None,
         };
         let filter = match query.into_filter(&catalog) {
-            Ok(filter) => filter,
-            Err(refusal) => {
-                page.errors = FieldErrors::from_refusal(refusal, str::to_owned)?;
+            Ok(filter) if errors.is_empty() => filter,
+            outcome => {
+                if let Err(refusal) = outcome {
+                    errors.absorb(FieldErrors::from_refusal(refusal, str::to_owned)?);
+                }
+                page.errors = errors;
                 return Ok(page);
             }
         };
         let mut found = enterprises::list(conn, auth, &filter, asked.after.parse().ok(), PAGE + 1)?;
         if found.len() as i64 > PAGE {
             found.truncate(PAGE as usize);
-            page.more = found.last().map(|last| more_address(&asked, last.id));
+            page.more = found.last().map(|last| asked.address("/enterprises", &[("after", &last.id.to_string())]));
         }
         page.results = found
             .into_iter()
@@ -109,13 +192,4 @@ pub async fn show(
     })
     .await?;
     Ok(page::html(StatusCode::OK, &page))
-}
-
-fn more_address(asked: &Asked, after: Uuid) -> String {
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("q", &asked.q)
-        .append_pair("tier", &asked.tier)
-        .append_pair("after", &after.to_string())
-        .finish();
-    format!("/enterprises?{query}")
 }

@@ -1,0 +1,66 @@
+//! The cockpit's charts: drawn on the server as SVG with plotters, labels in Chinese left
+//! to the browser's fonts, and always beside a table of the same numbers.
+
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+
+/// The brand blue of the stylesheet.
+const BAR: RGBColor = RGBColor(0x0b, 0x57, 0xd0);
+
+/// One bar per row, labelled on the left, longest value to the right edge; `None` if the
+/// chart could not be drawn (the table beside it still says everything).
+pub fn horizontal_bars(rows: &[(String, f64)]) -> Option<String> {
+    const WIDTH: u32 = 640;
+    const ROW: u32 = 34;
+    let height = 36 + ROW * rows.len().max(1) as u32;
+    let longest = rows.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(4) as u32;
+    let max = rows.iter().map(|(_, value)| *value).fold(0.0, f64::max).max(1.0);
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(8)
+            .x_label_area_size(24)
+            // Chinese characters are about one em wide: room for the longest label.
+            .y_label_area_size((longest * 15 + 12).min(WIDTH / 2))
+            .build_cartesian_2d(0.0..max * 1.08, (0..rows.len()).into_segmented())?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(RGBColor(0xe6, 0xe9, 0xee))
+            .label_style(("sans-serif", 14))
+            .y_label_formatter(&|value| match value {
+                SegmentValue::CenterOf(i) => rows.get(*i).map(|(label, _)| label.clone()).unwrap_or_default(),
+                _ => String::new(),
+            })
+            .x_label_formatter(&|value| format!("{value:.0}"))
+            .draw()?;
+        chart.draw_series(rows.iter().enumerate().map(|(i, (_, value))| {
+            let mut bar =
+                Rectangle::new([(0.0, SegmentValue::Exact(i)), (*value, SegmentValue::Exact(i + 1))], BAR.filled());
+            bar.set_margin(6, 6, 0, 0);
+            bar
+        }))?;
+        root.present()?;
+        Ok(())
+    })();
+    match drawn {
+        Ok(()) => Some(svg),
+        Err(error) => {
+            tracing::warn!(%error, "a chart could not be drawn");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bar_chart_is_svg_with_its_labels() {
+        let svg = horizontal_bars(&[("科技型中小企业".into(), 120.0), ("国家高新技术企业".into(), 45.0)]).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("科技型中小企业") && svg.contains("<rect"), "{svg}");
+    }
+}

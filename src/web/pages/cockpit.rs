@@ -1,0 +1,344 @@
+//! 驾驶舱: the bureau's pipeline at a glance, for the district or one street (a counselor
+//! sees the same page within their streets). Every number is a use case's, the API's very
+//! report: the ladder (every cell a link to the enterprises behind it), this year against
+//! the targets, application pass rates, visit coverage, the request backlog and the
+//! certificates coming to an end. Each chart has its numbers in a table beside it.
+
+use crate::config::Catalog;
+use crate::db::certificates::{self, ExpiringFilter};
+use crate::domain::{Action, certification};
+use crate::service::coverage::{self, CoverageQuery, Covered};
+use crate::service::funnel::{self, FunnelQuery};
+use crate::service::pipeline::{self, SummaryQuery};
+use crate::service::request_report::{self, Figures, RequestReportQuery};
+use crate::service::{Authorized, ServiceError, targets};
+use crate::startup::AppState;
+use crate::web::charts;
+use crate::web::messages::{self as msg, t};
+use crate::web::page::{self, Chrome, PageError};
+use crate::web::pages::{Line, TierBadge, day};
+use crate::web::session::Visitor;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::Datelike;
+use diesel::PgConnection;
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Certificates listed under "coming to an end"; the link shows them all.
+const EXPIRING_SHOWN: i64 = 10;
+const EXPIRING_DAYS: u32 = 90;
+const COVERAGE_DAYS: u32 = 90;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Asked {
+    /// A street's id; anything else is the whole district (or the caller's streets).
+    #[serde(default)]
+    street_id: String,
+}
+
+pub struct StreetOption {
+    pub id: String,
+    pub name: String,
+    pub selected: bool,
+}
+
+pub struct Cell {
+    pub count: i64,
+    pub href: String,
+}
+
+pub struct LadderRow {
+    pub name: String,
+    pub total: Cell,
+    pub cells: Vec<Cell>,
+}
+
+pub struct TargetLine {
+    pub label: String,
+    pub region: String,
+    pub achieved: i64,
+    pub target: i32,
+    pub projected: String,
+    /// Percent of the target reached, for the bar (0–100).
+    pub percent: u32,
+    /// `ok`, `amber` (the projection falls short) or `red` (it falls short by more than a fifth).
+    pub pace: &'static str,
+    pub pace_label: &'static str,
+}
+
+pub struct PassRateLine {
+    pub tier: String,
+    pub batch_year: i32,
+    pub applied: i64,
+    pub approved: i64,
+    pub rejected: i64,
+    pub in_flight: i64,
+    pub rate: String,
+}
+
+#[derive(Clone)]
+pub struct CoverageLine {
+    pub name: String,
+    pub enterprises: i64,
+    pub visited: i64,
+    pub share: String,
+}
+
+pub struct RequestLine {
+    pub name: String,
+    pub open: i64,
+    pub overdue: i64,
+    pub resolved: i64,
+    pub mean_hours: String,
+    pub satisfaction: String,
+}
+
+#[derive(Template)]
+#[template(path = "cockpit.html", config = "src/web/askama.toml")]
+pub struct CockpitPage {
+    pub chrome: Chrome,
+    pub scope: String,
+    pub streets: Vec<StreetOption>,
+    pub total: i64,
+    pub tiers: Vec<TierBadge>,
+    pub ladder_chart: Option<String>,
+    pub ladder: Vec<LadderRow>,
+    pub tier_totals: Vec<Cell>,
+    pub year: i32,
+    pub elapsed: String,
+    pub targets: Vec<TargetLine>,
+    pub pass_rates: Vec<PassRateLine>,
+    pub coverage_chart: Option<String>,
+    pub coverage: Vec<CoverageLine>,
+    pub coverage_overall: CoverageLine,
+    pub requests: RequestLine,
+    pub request_categories: Vec<RequestLine>,
+    pub expiring: Vec<Line>,
+    pub expiring_href: String,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    asked: web::Query<Asked>,
+) -> Result<HttpResponse, PageError> {
+    let (catalog, asked) = (state.catalog.clone(), asked.into_inner());
+    let page = page::signed_in(&state, visitor, Action::ReadPipeline, None, "cockpit", move |conn, auth, chrome| {
+        build(conn, auth, &catalog, chrome, asked.street_id.parse().ok())
+    })
+    .await?;
+    Ok(page::html(StatusCode::OK, &page))
+}
+
+/// The list of enterprises behind a number: `tier` on `street` (either may be all).
+fn list_address(street: Option<Uuid>, tier: Option<&str>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if let Some(tier) = tier {
+        query.append_pair("tier", tier);
+    }
+    if let Some(street) = street {
+        query.append_pair("street_id", &street.to_string());
+    }
+    format!("/enterprises?{}", query.finish())
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "—".to_owned(), |s| format!("{:.1}%", s * 100.0))
+}
+
+fn one_decimal(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}"))
+}
+
+fn coverage_line(name: String, covered: &Covered) -> CoverageLine {
+    CoverageLine { name, enterprises: covered.enterprises, visited: covered.visited, share: percent(covered.share) }
+}
+
+fn request_line(name: String, figures: &Figures) -> RequestLine {
+    RequestLine {
+        name,
+        open: figures.open,
+        overdue: figures.overdue,
+        resolved: figures.resolved,
+        mean_hours: one_decimal(figures.mean_hours_to_resolve),
+        satisfaction: one_decimal(figures.satisfaction),
+    }
+}
+
+/// The cockpit for `street` (or everything the caller sees).
+pub fn build(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    chrome: Chrome,
+    street: Option<Uuid>,
+) -> Result<CockpitPage, ServiceError> {
+    let all = pipeline::summary(conn, auth, catalog, SummaryQuery::default())?;
+    // A street outside the caller's view is no street: the whole view instead.
+    let street = street.filter(|s| all.by_street.iter().any(|row| row.street_id == Some(*s)));
+    let streets = all
+        .by_street
+        .iter()
+        .filter_map(|row| {
+            let id = row.street_id?;
+            Some(StreetOption { id: id.to_string(), name: row.name.clone(), selected: Some(id) == street })
+        })
+        .collect();
+    let summary = match street {
+        Some(street) => {
+            pipeline::summary(conn, auth, catalog, SummaryQuery { region_id: Some(street), cluster: None })?
+        }
+        None => all,
+    };
+    let scope = match street {
+        Some(_) => summary.by_street.first().map_or_else(String::new, |row| row.name.clone()),
+        None => t("cockpit.whole_view").to_owned(),
+    };
+    let tiers: Vec<TierBadge> = summary.tiers.iter().map(|c| TierBadge::of(catalog, &c.tier)).collect();
+    let ladder_chart =
+        charts::horizontal_bars(&summary.tiers.iter().map(|c| (c.label.clone(), c.count as f64)).collect::<Vec<_>>());
+    let ladder = summary
+        .by_street
+        .iter()
+        .map(|row| LadderRow {
+            name: row.name.clone(),
+            total: Cell { count: row.total, href: list_address(row.street_id, None) },
+            cells: summary
+                .tiers
+                .iter()
+                .map(|c| Cell {
+                    count: row.counts.get(&c.tier).copied().unwrap_or(0),
+                    href: list_address(row.street_id, Some(&c.tier)),
+                })
+                .collect(),
+        })
+        .collect();
+    let tier_totals =
+        summary.tiers.iter().map(|c| Cell { count: c.count, href: list_address(street, Some(&c.tier)) }).collect();
+
+    let year = catalog.today().year();
+    let progress = targets::progress(conn, auth, catalog, year)?;
+    let targets = progress
+        .items
+        .iter()
+        .filter(|item| street.is_none_or(|s| item.region_id == s))
+        .map(|item| {
+            let short = item.projected.is_some_and(|p| p < i64::from(item.target));
+            let far_short = item.projected.is_some_and(|p| (p as f64) < f64::from(item.target) * 0.8);
+            let (pace, pace_label) = match (short, far_short) {
+                (_, true) => ("red", t("cockpit.pace_red")),
+                (true, false) => ("amber", t("cockpit.pace_amber")),
+                _ => ("ok", t("cockpit.pace_ok")),
+            };
+            TargetLine {
+                label: item.label.clone(),
+                region: item.region_name.clone(),
+                achieved: item.achieved,
+                target: item.target,
+                projected: item.projected.map_or_else(|| "—".to_owned(), |p| p.to_string()),
+                percent: (item.progress.unwrap_or(0.0) * 100.0).clamp(0.0, 100.0) as u32,
+                pace,
+                pace_label,
+            }
+        })
+        .collect();
+
+    let funnel = funnel::funnel(conn, auth, catalog, &FunnelQuery { from_year: None, to_year: None })?;
+    let pass_rates = funnel
+        .pass_rates
+        .iter()
+        .filter(|rate| rate.street_id == street)
+        .map(|rate| PassRateLine {
+            tier: catalog.ladder.label(&rate.tier).unwrap_or(&rate.tier).to_owned(),
+            batch_year: rate.batch_year,
+            applied: rate.applied,
+            approved: rate.approved,
+            rejected: rate.rejected,
+            in_flight: rate.in_flight,
+            rate: percent(rate.pass_rate),
+        })
+        .collect();
+
+    let (covered, _) =
+        coverage::coverage(conn, auth, catalog, CoverageQuery { days: Some(COVERAGE_DAYS), unvisited: Some(1) })?;
+    let coverage: Vec<CoverageLine> = covered
+        .by_street
+        .iter()
+        .filter(|row| street.is_none_or(|s| row.street_id == Some(s)))
+        .map(|row| coverage_line(row.name.clone(), &row.covered))
+        .collect();
+    let coverage_chart = charts::horizontal_bars(
+        &covered
+            .by_street
+            .iter()
+            .filter(|row| street.is_none_or(|s| row.street_id == Some(s)))
+            .map(|row| (row.name.clone(), row.covered.share.unwrap_or(0.0) * 100.0))
+            .collect::<Vec<_>>(),
+    );
+    let coverage_overall = match street {
+        Some(_) => coverage.first().cloned().unwrap_or_else(|| coverage_line(scope.clone(), &covered.overall)),
+        None => coverage_line(scope.clone(), &covered.overall),
+    };
+
+    let report = request_report::requests(conn, auth, catalog, RequestReportQuery { from: None, to: None })?;
+    let requests = match street {
+        Some(s) => report.by_street.iter().find(|row| row.street_id == Some(s)).map_or_else(
+            || request_line(scope.clone(), &Figures::default()),
+            |row| request_line(row.name.clone(), &row.figures),
+        ),
+        None => request_line(scope.clone(), &report.overall),
+    };
+    let request_categories = if street.is_none() {
+        report.by_category.iter().map(|c| request_line(c.label.clone(), &c.figures)).collect()
+    } else {
+        Vec::new()
+    };
+
+    let today = catalog.today();
+    let window =
+        certification::expiry_window(today, EXPIRING_DAYS).map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
+    let filter = ExpiringFilter { tier: None, street_id: street };
+    let expiring = certificates::expiring(conn, &auth.principal.street_scope(), &filter, window, None, EXPIRING_SHOWN)?
+        .into_iter()
+        .map(|c| {
+            let days_left = (c.valid_until - today).num_days();
+            Line {
+                href: format!("/enterprises/{}", c.enterprise_id),
+                title: c.name,
+                detail: format!(
+                    "{} · {}",
+                    msg::with("home.valid_until", day(c.valid_until)),
+                    msg::with("home.days_left", days_left)
+                ),
+                badge: Some(TierBadge::of(catalog, &c.tier)),
+                urgent: days_left <= 30,
+            }
+        })
+        .collect();
+    let mut expiring_href = list_address(street, None);
+    expiring_href.push_str(&format!("&expiring_within_days={EXPIRING_DAYS}"));
+
+    Ok(CockpitPage {
+        chrome,
+        scope,
+        streets,
+        total: summary.total,
+        tiers,
+        ladder_chart,
+        ladder,
+        tier_totals,
+        year,
+        elapsed: format!("{:.0}%", progress.elapsed * 100.0),
+        targets,
+        pass_rates,
+        coverage_chart,
+        coverage,
+        coverage_overall,
+        requests,
+        request_categories,
+        expiring,
+        expiring_href,
+    })
+}

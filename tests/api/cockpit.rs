@@ -1,0 +1,93 @@
+//! The bureau's 驾驶舱 and the enterprise list behind its numbers: the page shows the
+//! API's very figures, within the caller's streets.
+
+use crate::console::Console;
+use crate::helpers::{TestApp, days_ago, id_of, uscc};
+use serde_json::{Value, json};
+
+/// Two streets with a few enterprises on two rungs, and a manager and a counselor.
+async fn district(app: &TestApp) -> (String, String) {
+    let (street, other, _) = app.streets().await;
+    app.user("bureau.manager", "manager", &[]).await;
+    app.user("li.xinan", "counselor", &[&street]).await;
+    for n in 1..=3 {
+        app.enterprise(&json!({"uscc": uscc(n), "name": format!("新安{n}号科技"), "street_id": street})).await;
+    }
+    for n in 4..=5 {
+        let id = id_of(
+            &app.enterprise(&json!({"uscc": uscc(n), "name": format!("西乡{n}号科技"), "street_id": other})).await,
+        );
+        let sme = json!({"to_tier": "tech_sme", "effective_on": days_ago(330)});
+        assert_eq!(app.post(&format!("/api/v1/enterprises/{id}/promotions"), &sme).await.status(), 201);
+    }
+    let targets = json!({"targets": [{"tier": "tech_sme", "region_id": other, "target": 10}]});
+    let year = chrono::Utc::now().format("%Y");
+    assert_eq!(
+        app.admin()
+            .request(reqwest::Method::PUT, &format!("/api/v1/targets/{year}"))
+            .json(&targets)
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        200
+    );
+    (street, other)
+}
+
+#[actix_web::test]
+async fn the_cockpit_shows_the_apis_figures_and_every_cell_leads_to_its_enterprises() {
+    let app = TestApp::spawn().await;
+    let (_, other) = district(&app).await;
+    let mut manager = Console::signed_in(&app, "bureau.manager").await;
+    let cockpit = manager.page("/").await;
+    assert!(cockpit.contains("驾驶舱") && cockpit.contains("<svg"), "a manager lands on the cockpit: {cockpit}");
+    let summary: Value = app.get("/api/v1/pipeline/summary").await.json().await.expect("json");
+    assert!(cockpit.contains(&format!("共 {} 家", summary["total"])), "{cockpit}");
+    // The street × tier cell of 西乡's tech SMEs, with the API's count, leads to them.
+    let cell = format!(r#"<a href="/enterprises?tier=tech_sme&#38;street_id={other}">2</a>"#);
+    assert!(cockpit.contains(&cell), "{cockpit}");
+    let list = manager.page(&format!("/enterprises?tier=tech_sme&street_id={other}")).await;
+    assert_eq!(list.matches(r#"class="title""#).count(), 2, "{list}");
+    assert!(list.contains("西乡4号科技") && !list.contains("新安1号科技"), "{list}");
+    // This year's target and its pace; coverage and the backlog as the API reports them.
+    assert!(cockpit.contains("目标 10") && cockpit.contains("明显落后"), "{cockpit}");
+    let coverage: Value = app.get("/api/v1/pipeline/coverage").await.json().await.expect("json");
+    assert_eq!(coverage["enterprises"], 5, "{coverage}");
+    assert!(cockpit.contains("<td>5</td><td>0</td>"), "the pool of 5, none visited: {cockpit}");
+    // One street.
+    let street = manager.page(&format!("/cockpit?street_id={other}")).await;
+    assert!(street.contains("驾驶舱 · 西乡街道") && street.contains("共 2 家"), "{street}");
+}
+
+#[actix_web::test]
+async fn a_counselors_cockpit_counts_only_their_streets() {
+    let app = TestApp::spawn().await;
+    let (street, other) = district(&app).await;
+    let mut counselor = Console::signed_in(&app, "li.xinan").await;
+    assert!(counselor.page("/").await.contains("我的待办"), "a counselor still lands on 我的待办");
+    let cockpit = counselor.page("/cockpit").await;
+    assert!(cockpit.contains("共 3 家") && !cockpit.contains("西乡街道"), "{cockpit}");
+    // Another street asked for is no street: the counselor's own view.
+    let asked = counselor.page(&format!("/cockpit?street_id={other}")).await;
+    assert!(asked.contains("共 3 家") && asked.contains(&format!(r#"value="{street}""#)), "{asked}");
+    let list = counselor.page(&format!("/enterprises?street_id={other}")).await;
+    assert!(list.contains("没有符合条件的企业"), "{list}");
+}
+
+#[actix_web::test]
+async fn the_list_takes_every_filter_of_the_api() {
+    let app = TestApp::spawn().await;
+    let (street, _) = district(&app).await;
+    let mut manager = Console::signed_in(&app, "bureau.manager").await;
+    let expiring = manager.page("/enterprises?expiring_within_days=90").await;
+    assert_eq!(expiring.matches(r#"class="title""#).count(), 2, "both certificates lapse within 90 days: {expiring}");
+    let unvisited = manager.page(&format!("/enterprises?street_id={street}&not_visited_days=30")).await;
+    assert_eq!(unvisited.matches(r#"class="title""#).count(), 3, "{unvisited}");
+    let bad = manager.page("/enterprises?expiring_within_days=9999&not_visited_days=abc").await;
+    assert!(
+        bad.contains(r#"id="expiring_within_days-error""#) && bad.contains(r#"id="not_visited_days-error""#),
+        "{bad}"
+    );
+    assert!(bad.contains("<details class=\"more-filters\" open>"), "the filters in question are shown: {bad}");
+}
