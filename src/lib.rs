@@ -27,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod export;
 pub mod http;
 pub mod metrics;
 pub mod service;

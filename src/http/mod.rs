@@ -3,7 +3,6 @@
 //! A handler (1) extracts, (2) validates and converts to domain types, (3) runs one
 //! [`unit_of_work`] on the blocking pool, (4) maps the result to a response DTO.
 
-pub mod export;
 pub mod problem;
 pub mod reports;
 pub mod resources;

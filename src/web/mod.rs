@@ -30,6 +30,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/", web::get().to(pages::home::show))
         .route("/cockpit", web::get().to(pages::cockpit::show))
         .route("/enterprises", web::get().to(pages::search::show))
+        .route("/enterprises/export", web::get().to(pages::search::export))
         .route("/enterprises/{id}", web::get().to(pages::enterprise::show))
         .route("/enterprises/{id}/visits/new", web::get().to(pages::visit::form))
         .route("/enterprises/{id}/visits", web::post().to(pages::visit::submit))

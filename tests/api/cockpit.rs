@@ -91,3 +91,28 @@ async fn the_list_takes_every_filter_of_the_api() {
     );
     assert!(bad.contains("<details class=\"more-filters\" open>"), "the filters in question are shown: {bad}");
 }
+
+#[actix_web::test]
+async fn the_list_downloads_as_the_same_filtered_spreadsheet() {
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+    let app = TestApp::spawn().await;
+    let (_, other) = district(&app).await;
+    let mut manager = Console::signed_in(&app, "bureau.manager").await;
+    let list = manager.page(&format!("/enterprises?tier=tech_sme&street_id={other}")).await;
+    let xlsx = format!("/enterprises/export?tier=tech_sme&#38;street_id={other}&#38;format=xlsx");
+    assert!(list.contains(&xlsx), "the export button keeps the filters: {list}");
+    let (status, kind, bytes) = manager.download(&xlsx.replace("&#38;", "&")).await;
+    assert_eq!(status, 200);
+    assert_eq!(kind, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("a readable XLSX");
+    let sheet = book.worksheet_range("企业名录").expect("the sheet");
+    let names: Vec<String> = sheet.rows().filter_map(|row| row.get(1).map(ToString::to_string)).collect();
+    assert_eq!(names.iter().filter(|n| n.starts_with("西乡")).count(), 2, "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("新安")), "{names:?}");
+    let (status, kind, csv) = manager.download(&format!("/enterprises/export?street_id={other}&format=csv")).await;
+    assert_eq!((status.as_u16(), kind.as_str()), (200, "text/csv; charset=utf-8"));
+    assert!(String::from_utf8(csv).expect("utf-8").contains("西乡5号科技"));
+    // Signed out, the download is the sign-in page like any other.
+    let (status, ..) = Console::new(&app).download("/enterprises/export?format=xlsx").await;
+    assert_eq!(status, 303);
+}

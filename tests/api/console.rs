@@ -69,6 +69,20 @@ impl Console {
         (response.status(), response.text().await.expect("body"))
     }
 
+    /// A download: its media type and bytes.
+    pub async fn download(&mut self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("Cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        (status, kind, response.bytes().await.expect("body").to_vec())
+    }
+
     /// A page that must be there.
     pub async fn page(&mut self, path: &str) -> String {
         let (status, page) = self.get(path).await;

@@ -4,8 +4,8 @@
 use crate::auth::Caller;
 use crate::config::Catalog;
 use crate::domain::Action;
-use crate::http::export::writer::{Cell, Kind};
-use crate::http::export::{ExportParams, Table, heading, report};
+use crate::export::writer::{Cell, Kind};
+use crate::export::{ExportParams, Table, heading, report};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::Query;
 use crate::http::{AppState, authorized};

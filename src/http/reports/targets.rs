@@ -4,8 +4,8 @@
 
 use crate::auth::Caller;
 use crate::domain::Action;
-use crate::http::export::writer::Kind;
-use crate::http::export::{self, ExportParams, Table, heading};
+use crate::export::writer::Kind;
+use crate::export::{self, ExportParams, Table, heading};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Json, Query};
 use crate::http::{AppState, authorized};

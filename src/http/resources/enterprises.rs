@@ -2,21 +2,18 @@
 
 use crate::auth::Caller;
 use crate::config::Catalog;
-use crate::db::PgPool;
-use crate::db::enterprises::{self as store, Enterprise, ListFilter};
-use crate::domain::{Action, StreetScope};
-use crate::http::export::writer::{self, Kind, Sheet, Sink};
-use crate::http::export::{ExportParams, heading, page_through};
+use crate::db::enterprises::Enterprise;
+use crate::domain::Action;
+use crate::export::writer;
+use crate::export::{self, ExportParams, heading};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{IfMatch, Json, Query, etag, present};
 use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
 use crate::service::enterprises::{self as service, EnterpriseInput, EnterpriseQuery};
-use crate::service::pipeline::StreetNames;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -270,10 +267,11 @@ pub async fn list(
     if let Some(format) = export.format(&request)? {
         let scope =
             authorized(&state, caller, Action::ReadEnterprises, |_, auth| Ok(auth.principal.street_scope())).await?;
-        let heading = heading(&state.catalog, &request, "企业名录", "enterprises");
+        let (title, file) = export::enterprises::TITLE;
+        let heading = heading(&state.catalog, &request, title, file);
         let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
         return Ok(writer::respond(format, heading, move |sink| {
-            export_enterprises(sink, &pool, &catalog, &filter, &scope)
+            export::enterprises::write(sink, &pool, &catalog, &filter, &scope)
         }));
     }
     let page = paging.parse::<Uuid>()?;
@@ -284,54 +282,4 @@ pub async fn list(
     })
     .await?;
     Ok(HttpResponse::Ok().json(page.page(rows, |e| e.id, |e| EnterpriseResponse::new(e, &state.catalog))))
-}
-
-/// Every enterprise the list would page through, a page of rows in memory at a time.
-fn export_enterprises(
-    sink: &mut dyn Sink,
-    pool: &PgPool,
-    catalog: &Catalog,
-    filter: &ListFilter,
-    scope: &StreetScope,
-) -> anyhow::Result<()> {
-    use Kind::{Date, DateTime, Integer, Text};
-    let columns = [
-        ("统一社会信用代码", Text, 22.0),
-        ("企业名称", Text, 36.0),
-        ("梯队", Text, 18.0),
-        ("街道", Text, 12.0),
-        ("产业集群", Text, 14.0),
-        ("成立日期", Date, 12.0),
-        ("员工人数", Integer, 10.0),
-        ("联系人", Text, 10.0),
-        ("联系电话", Text, 14.0),
-        ("最近走访", DateTime, 17.0),
-        ("登记时间", DateTime, 17.0),
-    ];
-    sink.sheet(&Sheet::new("企业名录", &columns))?;
-    let streets = StreetNames::load(&mut *pool.get()?)?;
-    let fetch = |conn: &mut PgConnection, after, limit| store::list(conn, filter, scope, after, limit);
-    page_through(
-        sink,
-        pool,
-        fetch,
-        |e| e.id,
-        |e| {
-            let f = &e.fields;
-            let cluster = f.cluster.as_deref().map(|c| catalog.clusters.get(c).map_or(c, |c| c.name.as_str()));
-            vec![
-                f.uscc.as_str().into(),
-                f.name.as_str().into(),
-                catalog.ladder.label(&e.tier).unwrap_or(&e.tier).into(),
-                streets.name(f.street_id).into(),
-                cluster.into(),
-                f.established_on.into(),
-                f.employees.into(),
-                f.contact_name.as_deref().into(),
-                f.contact_phone.as_deref().into(),
-                e.last_visited_at.map(|at| catalog.local(at)).into(),
-                catalog.local(e.created_at).into(),
-            ]
-        },
-    )
 }

@@ -5,6 +5,7 @@
 use crate::db::regions;
 use crate::domain::Action;
 use crate::domain::RegionKind;
+use crate::export::{self, writer};
 use crate::service::ServiceError;
 use crate::service::enterprises::{self, EnterpriseQuery};
 use crate::startup::AppState;
@@ -14,7 +15,7 @@ use crate::web::page::{self, Chrome, PageError};
 use crate::web::pages::{Line, TierBadge, local_time};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -105,6 +106,9 @@ struct SearchPage {
     searched: bool,
     results: Vec<Line>,
     more: Option<String>,
+    /// The same list as a spreadsheet.
+    xlsx: String,
+    csv: String,
 }
 
 pub async fn show(
@@ -155,6 +159,8 @@ pub async fn show(
             searched,
             results: Vec::new(),
             more: None,
+            xlsx: asked.address("/enterprises/export", &[("format", "xlsx")]),
+            csv: asked.address("/enterprises/export", &[("format", "csv")]),
         };
         let filter = match query.into_filter(&catalog) {
             Ok(filter) if errors.is_empty() => filter,
@@ -192,4 +198,36 @@ pub async fn show(
     })
     .await?;
     Ok(page::html(StatusCode::OK, &page))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Format {
+    #[serde(default)]
+    format: String,
+}
+
+/// 导出: the list with the same filters as a spreadsheet (CSV or XLSX), streamed by the
+/// same writer as the API's export; bad filters are the list page with their messages.
+pub async fn export(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    request: HttpRequest,
+    asked: web::Query<Asked>,
+    format: web::Query<Format>,
+) -> Result<HttpResponse, PageError> {
+    let asked = asked.into_inner();
+    let scope = page::signed_in(&state, visitor, Action::ReadEnterprises, None, "search", |_, auth, _| {
+        Ok(auth.principal.street_scope())
+    })
+    .await?;
+    let mut errors = FieldErrors::default();
+    let filter = asked.query(&mut errors).into_filter(&state.catalog);
+    let format = writer::Format::negotiate(Some(&format.format), request.headers());
+    let (Ok(filter), Ok(Some(format)), true) = (filter, format, errors.is_empty()) else {
+        return Ok(page::see_other(&asked.address("/enterprises", &[])));
+    };
+    let (title, file) = export::enterprises::TITLE;
+    let heading = export::heading(&state.catalog, &request, title, file);
+    let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
+    Ok(writer::respond(format, heading, move |sink| export::enterprises::write(sink, &pool, &catalog, &filter, &scope)))
 }

@@ -1,6 +1,8 @@
-//! What every exporting handler shares: the `format` parameter, content negotiation and
-//! the title row's wording. The writing itself is `crate::http::export::writer`.
+//! Spreadsheets both faces hand out (the API's `format=csv|xlsx`, the console's 导出
+//! buttons): the `format` parameter, content negotiation, the title row's wording, and the
+//! exports of lists. The writing itself (streamed CSV and XLSX) is [`writer`].
 
+pub mod enterprises;
 pub mod writer;
 
 use crate::config::Catalog;
