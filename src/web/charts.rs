@@ -7,14 +7,20 @@ use plotters::prelude::*;
 /// The brand blue of the stylesheet.
 const BAR: RGBColor = RGBColor(0x0b, 0x57, 0xd0);
 
-/// One bar per row, labelled on the left, longest value to the right edge; `None` if the
-/// chart could not be drawn (the table beside it still says everything).
-pub fn horizontal_bars(rows: &[(String, f64)]) -> Option<String> {
-    const WIDTH: u32 = 640;
-    const ROW: u32 = 34;
-    let height = 36 + ROW * rows.len().max(1) as u32;
+/// One bar per row, the first at the bottom (a ladder reads upwards), labelled on the
+/// left; the scale runs to `scale` (100 for percentages) or to the longest bar. `None` if
+/// there is nothing to draw or it could not be drawn (the table beside it says everything).
+pub fn horizontal_bars(rows: &[(String, f64)], scale: Option<f64>) -> Option<String> {
+    const WIDTH: u32 = 480;
+    const ROW: u32 = 40;
+    if rows.is_empty() {
+        return None;
+    }
+    let height = 40 + ROW * rows.len() as u32;
     let longest = rows.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(4) as u32;
-    let max = rows.iter().map(|(_, value)| *value).fold(0.0, f64::max).max(1.0);
+    let max = scale.unwrap_or_else(|| rows.iter().map(|(_, value)| *value).fold(0.0, f64::max).max(1.0));
+    // Whole numbers on the axis: at most six ticks, none repeated.
+    let ticks = (max.ceil() as usize + 1).clamp(2, 6);
     let mut svg = String::new();
     let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
@@ -24,12 +30,14 @@ pub fn horizontal_bars(rows: &[(String, f64)]) -> Option<String> {
             .x_label_area_size(24)
             // Chinese characters are about one em wide: room for the longest label.
             .y_label_area_size((longest * 15 + 12).min(WIDTH / 2))
-            .build_cartesian_2d(0.0..max * 1.08, (0..rows.len()).into_segmented())?;
+            .build_cartesian_2d(0.0..max * 1.04, (0..rows.len() - 1).into_segmented())?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .light_line_style(RGBColor(0xe6, 0xe9, 0xee))
-            .label_style(("sans-serif", 14))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(0xe6, 0xe9, 0xee))
+            .x_labels(ticks)
+            .label_style(("sans-serif", 16))
             .y_label_formatter(&|value| match value {
                 SegmentValue::CenterOf(i) => rows.get(*i).map(|(label, _)| label.clone()).unwrap_or_default(),
                 _ => String::new(),
@@ -60,7 +68,9 @@ mod tests {
 
     #[test]
     fn a_bar_chart_is_svg_with_its_labels() {
-        let svg = horizontal_bars(&[("科技型中小企业".into(), 120.0), ("国家高新技术企业".into(), 45.0)]).unwrap();
+        let svg =
+            horizontal_bars(&[("科技型中小企业".into(), 120.0), ("国家高新技术企业".into(), 45.0)], None).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("科技型中小企业") && svg.contains("<rect"), "{svg}");
+        assert!(horizontal_bars(&[], None).is_none());
     }
 }

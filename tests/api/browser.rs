@@ -20,6 +20,8 @@ struct Driver {
     child: Child,
     port: u16,
     profile: PathBuf,
+    /// Where the browser saves downloads.
+    downloads: PathBuf,
 }
 
 impl Drop for Driver {
@@ -27,6 +29,7 @@ impl Drop for Driver {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
+        let _ = std::fs::remove_dir_all(&self.downloads);
     }
 }
 
@@ -48,7 +51,9 @@ async fn browser() -> Option<(Driver, Client)> {
         .spawn()
         .expect("start chromedriver");
     let profile = std::env::temp_dir().join(format!("peiyu-console-{}", uuid::Uuid::now_v7().simple()));
-    let driver = Driver { child, port, profile };
+    let downloads = profile.with_extension("downloads");
+    std::fs::create_dir_all(&downloads).expect("a download directory");
+    let driver = Driver { child, port, profile, downloads };
     let args = [
         "--headless",
         "--no-sandbox",
@@ -64,7 +69,8 @@ async fn browser() -> Option<(Driver, Client)> {
     let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     args.push(format!("--user-data-dir={}", driver.profile.display()));
     let mut capabilities = serde_json::Map::new();
-    capabilities.insert("goog:chromeOptions".into(), json!({"binary": CHROMIUM, "args": args}));
+    let prefs = json!({"download.default_directory": driver.downloads, "download.prompt_for_download": false});
+    capabilities.insert("goog:chromeOptions".into(), json!({"binary": CHROMIUM, "args": args, "prefs": prefs}));
     let url = format!("http://127.0.0.1:{}", driver.port);
     let mut last_error = String::new();
     for _ in 0..50 {
@@ -235,5 +241,73 @@ async fn a_counselor_logs_a_visit_with_a_demand_and_resolves_it_on_a_phone() {
             snap(&client, width, name).await;
         }
     }
+    client.close().await.expect("close the browser");
+}
+
+#[actix_web::test]
+async fn a_manager_goes_from_the_cockpit_to_the_enterprises_behind_a_number_and_exports_them() {
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+    let Some((driver, client)) = browser().await else { return };
+    let app = TestApp::spawn().await;
+    let (street, other, _) = app.streets().await;
+    app.user("bureau.manager", "manager", &[]).await;
+    for n in 1..=4 {
+        let here = if n % 2 == 0 { &street } else { &other };
+        let id = id_of(
+            &app.enterprise(&json!({"uscc": uscc(n), "name": format!("光谷{n}号科技"), "street_id": here})).await,
+        );
+        let sme = json!({"to_tier": "tech_sme", "effective_on": days_ago(200)});
+        assert_eq!(app.post(&format!("/api/v1/enterprises/{id}/promotions"), &sme).await.status(), 201);
+    }
+    app.enterprise(&json!({"uscc": uscc(9), "name": "未入库企业", "street_id": other})).await;
+    let targets = json!({"targets": [{"tier": "tech_sme", "region_id": street, "target": 30}]});
+    let year = chrono::Utc::now().format("%Y");
+    let put = app.admin().request(reqwest::Method::PUT, &format!("/api/v1/targets/{year}")).json(&targets);
+    assert_eq!(put.send().await.expect("request").status(), 200);
+
+    client.set_window_size(1440, 900).await.expect("a desk");
+    client.goto(&app.url("/login")).await.expect("open");
+    fill(&client, "#username", "bureau.manager").await;
+    fill(&client, "#password", crate::helpers::PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    arrived(&client, "#ladder").await;
+    snap(&client, 1440, "cockpit").await;
+    // The 西乡 × 科技型中小企业 cell: two enterprises, and the list of exactly them.
+    let cell = format!("a[href='/enterprises?tier=tech_sme&street_id={other}']");
+    assert_eq!(client.find(Locator::Css(&cell)).await.expect("the cell").text().await.expect("text"), "2");
+    click(&client, &cell).await;
+    arrived(&client, "#results").await;
+    let list = source(&client).await;
+    assert_eq!(list.matches(r#"class="title""#).count(), 2, "{list}");
+    assert!(list.contains("光谷1号科技") && list.contains("光谷3号科技") && !list.contains("未入库企业"), "{list}");
+    snap(&client, 1440, "list").await;
+    click(&client, "a[href^='/enterprises/export'][href*='format=xlsx']").await;
+    let mut file = None;
+    for _ in 0..50 {
+        file = std::fs::read_dir(&driver.downloads)
+            .expect("downloads")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "xlsx"));
+        if file.is_some() {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    }
+    let file = file.expect("the browser saved the XLSX");
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(std::fs::read(&file).expect("read"))).expect("XLSX");
+    let sheet = book.worksheet_range("企业名录").expect("the sheet");
+    let mut names: Vec<String> =
+        sheet.rows().filter_map(|row| row.get(1).map(ToString::to_string)).filter(|n| n.starts_with("光谷")).collect();
+    names.sort();
+    assert_eq!(names, ["光谷1号科技", "光谷3号科技"]);
+
+    // The cockpit on a phone: no sideways scrolling of the page itself.
+    client.set_window_size(390, 844).await.expect("a phone");
+    client.goto(&app.url("/cockpit")).await.expect("open");
+    let overflow = "return document.documentElement.scrollWidth > window.innerWidth";
+    assert_eq!(client.execute(overflow, vec![]).await.expect("overflow"), Value::Bool(false));
+    snap(&client, 390, "cockpit").await;
     client.close().await.expect("close the browser");
 }

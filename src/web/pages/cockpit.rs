@@ -197,8 +197,10 @@ pub fn build(
         None => t("cockpit.whole_view").to_owned(),
     };
     let tiers: Vec<TierBadge> = summary.tiers.iter().map(|c| TierBadge::of(catalog, &c.tier)).collect();
-    let ladder_chart =
-        charts::horizontal_bars(&summary.tiers.iter().map(|c| (c.label.clone(), c.count as f64)).collect::<Vec<_>>());
+    let ladder_chart = charts::horizontal_bars(
+        &summary.tiers.iter().map(|c| (c.label.clone(), c.count as f64)).collect::<Vec<_>>(),
+        None,
+    );
     let ladder = summary
         .by_street
         .iter()
@@ -276,6 +278,7 @@ pub fn build(
             .filter(|row| street.is_none_or(|s| row.street_id == Some(s)))
             .map(|row| (row.name.clone(), row.covered.share.unwrap_or(0.0) * 100.0))
             .collect::<Vec<_>>(),
+        Some(100.0),
     );
     let coverage_overall = match street {
         Some(_) => coverage.first().cloned().unwrap_or_else(|| coverage_line(scope.clone(), &covered.overall)),
