@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# What each console page costs on the demo district (2,000 enterprises, 20,000 visits):
-# wrk against a release build of `peiyu demo`, signed in as counselor.xinan with the
-# session cookie, on loopback. The latency wrk reports is the server's time plus loopback;
+# What each console page costs on the demo district (2,000 enterprises, 20,000 visits, or
+# PEIYU_DEMO_SIZE="--enterprises 1000000 --visits 10000000"): wrk against a release build
+# of `peiyu demo`, signed in with the session cookie as counselor.xinan (the counselor's
+# pages) and as bureau.manager (the cockpit and the district's list), on loopback. The latency wrk reports is the server's time plus loopback;
 # the size is the page's HTML (the stylesheet and script, ~11 KB, are cached for a year).
 # Usage: benches/console.sh [seconds per page, default 5] [connections, default 1 8]
 #   PEIYU_BIN=path/to/peiyu benches/console.sh   measures that binary
@@ -23,29 +24,41 @@ server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$dir"' EXIT
 export PEIYU_DATA_DIR=$dir PEIYU_BIND=127.0.0.1:18081 RUST_LOG=warn
 unset DATABASE_URL
-password=$("$bin" demo --no-serve | awk '$1 == "counselor.xinan" {print $3}')
+# shellcheck disable=SC2086 # the size is words
+"$bin" demo --no-serve ${PEIYU_DEMO_SIZE:-} >"$dir/demo.out"
+password() { awk -v user="$1" '$1 == user {print $3}' "$dir/demo.out"; }
 "$bin" serve &
 server=$!
 base=http://$PEIYU_BIND
 for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; done
 
-jar=$dir/cookies
-curl -sf -c "$jar" "$base/login" -o "$dir/login.html"
-token=$(grep -o 'name="csrf" value="[^"]*"' "$dir/login.html" | sed 's/.*value="//;s/"$//')
-curl -sf -b "$jar" -c "$jar" "$base/login" --data-urlencode "csrf=$token" -d username=counselor.xinan \
-  --data-urlencode "password=$password" -o /dev/null
-cookie="Cookie: peiyu_session=$(awk '$6 == "peiyu_session" {print $7}' "$jar")"
+# The session cookie of a signed-in user.
+session() {
+  local jar=$dir/cookies-$1 token
+  curl -sf -c "$jar" "$base/login" -o "$dir/login.html"
+  token=$(grep -o 'name="csrf" value="[^"]*"' "$dir/login.html" | sed 's/.*value="//;s/"$//')
+  curl -sf -b "$jar" -c "$jar" "$base/login" --data-urlencode "csrf=$token" -d "username=$1" \
+    --data-urlencode "password=$(password "$1")" -o /dev/null
+  echo "Cookie: peiyu_session=$(awk '$6 == "peiyu_session" {print $7}' "$jar")"
+}
+cookie=$(session counselor.xinan)
+manager=$(session bureau.manager)
 enterprise=$(curl -sf -H "$cookie" "$base/enterprises?q=%E7%A7%91%E6%8A%80" | grep -o 'href="/enterprises/[0-9a-f-]*"' | head -1 | sed 's/href="//;s/"$//')
 request=$(curl -sf -H "$cookie" "$base/" | grep -o 'href="/requests/[0-9a-f-]*"' | head -1 | sed 's/href="//;s/"$//')
 
+street=$(curl -sf -H "$manager" "$base/cockpit" | grep -o 'option value="[0-9a-f-]*"' | head -1 | sed 's/option value="//;s/"$//')
 pages=(/ "/enterprises?q=%E7%A7%91%E6%8A%80" "$enterprise" "$enterprise/visits/new" "$enterprise/requests/new"
-  "$enterprise/applications/new" "$enterprise/indicators" "$request")
-names=(home search enterprise visit raise apply indicators request)
+  "$enterprise/applications/new" "$enterprise/indicators" "$request" /cockpit "/cockpit?street_id=$street"
+  "/enterprises?tier=hnte&street_id=$street")
+names=(home search enterprise visit raise apply indicators request cockpit cockpit-street list)
+# The last three are the bureau's pages.
+who() { if [ "$1" -ge 8 ]; then echo "$manager"; else echo "$cookie"; fi; }
 printf '%-12s %6s %9s %12s %9s %9s\n' page conns bytes requests/s p50 p99
 for i in "${!pages[@]}"; do
-  bytes=$(curl -sf -H "$cookie" "$base${pages[$i]}" | wc -c)
+  as=$(who "$i")
+  bytes=$(curl -sf -H "$as" "$base${pages[$i]}" | wc -c)
   for c in $connections; do
-    out=$(wrk -t1 -c"$c" -d"${seconds}s" --latency -H "$cookie" "$base${pages[$i]}")
+    out=$(wrk -t1 -c"$c" -d"${seconds}s" --latency -H "$as" "$base${pages[$i]}")
     if grep -q "Non-2xx" <<<"$out"; then echo "${pages[$i]}: $(grep Non-2xx <<<"$out")" >&2; fi
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")

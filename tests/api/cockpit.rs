@@ -116,3 +116,20 @@ async fn the_list_downloads_as_the_same_filtered_spreadsheet() {
     let (status, ..) = Console::new(&app).download("/enterprises/export?format=xlsx").await;
     assert_eq!(status, 303);
 }
+
+#[actix_web::test]
+async fn the_enterprise_page_shows_the_bureau_who_changed_what() {
+    let app = TestApp::spawn().await;
+    let (street, _) = district(&app).await;
+    let id = id_of(&app.enterprise(&json!({"uscc": uscc(20), "name": "旧名科技", "street_id": street})).await);
+    let renamed =
+        app.patch(&format!("/api/v1/enterprises/{id}"), Some("*"), &json!({"name": "新名科技", "employees": 80})).await;
+    assert_eq!(renamed.status(), 200);
+    let mut manager = Console::signed_in(&app, "bureau.manager").await;
+    let page = manager.page(&format!("/enterprises/{id}")).await;
+    let audit = page.split("修改记录").nth(1).expect("the audit section");
+    assert!(audit.contains("企业名称：旧名科技 → 新名科技") && audit.contains("员工人数：— → 80"), "{audit}");
+    assert!(audit.contains("admin · 修改") && audit.contains("登记"), "{audit}");
+    let mut counselor = Console::signed_in(&app, "li.xinan").await;
+    assert!(!counselor.page(&format!("/enterprises/{id}")).await.contains("修改记录"), "not for counselors");
+}

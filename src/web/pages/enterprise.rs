@@ -3,7 +3,7 @@
 
 use crate::config::Catalog;
 use crate::db::enterprises::Enterprise;
-use crate::db::{certificates, regions};
+use crate::db::{audit, certificates, regions, users};
 use crate::domain::Action;
 use crate::service::timeline::{self, EventKind};
 use crate::service::{Authorized, ServiceError, enterprises, indicators};
@@ -16,6 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use diesel::PgConnection;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 /// Events shown on the page; the API pages through the rest.
@@ -48,6 +49,15 @@ pub struct EligibilityView {
     pub criteria: Vec<Criterion>,
 }
 
+/// One change to the enterprise, as the audit log has it.
+pub struct AuditLine {
+    pub at: String,
+    pub who: String,
+    pub action: String,
+    /// `field: before → after`, for each field that changed.
+    pub changes: Vec<String>,
+}
+
 pub struct Event {
     pub at: String,
     pub kind: &'static str,
@@ -72,6 +82,8 @@ struct EnterprisePage {
     certificates: Vec<CertificateLine>,
     eligibility: Option<EligibilityView>,
     events: Vec<Event>,
+    /// For those who may read the audit log: who changed what, newest first.
+    audit: Option<Vec<AuditLine>>,
 }
 
 pub async fn show(
@@ -112,6 +124,7 @@ pub async fn show(
                 summary: e.summary,
             })
             .collect();
+        let audit = if auth.principal.may(Action::ReadAudit) { Some(audit_lines(conn, &catalog, id)?) } else { None };
         let street = match enterprise.fields.street_id {
             Some(street) => regions::find(conn, street)?.name,
             None => t("enterprise.no_street").to_owned(),
@@ -136,10 +149,82 @@ pub async fn show(
             certificates,
             eligibility,
             events,
+            audit,
         })
     })
     .await?;
     Ok(page::html(StatusCode::OK, &page))
+}
+
+/// Changes shown on the page; the API's `/audit` pages through the rest.
+const AUDIT_ENTRIES: i64 = 20;
+
+fn audit_lines(conn: &mut PgConnection, catalog: &Catalog, id: Uuid) -> Result<Vec<AuditLine>, ServiceError> {
+    let entries = audit::list(conn, Some("enterprise"), Some(id), None, AUDIT_ENTRIES)?;
+    let actors: Vec<Uuid> = entries.iter().filter_map(|e| e.actor_id).collect();
+    let names = users::names_of(conn, &actors)?;
+    Ok(entries
+        .into_iter()
+        .map(|entry| AuditLine {
+            at: local_time(catalog, entry.at),
+            who: match entry.actor_kind.as_str() {
+                "user" => entry.actor_id.and_then(|id| names.get(&id).cloned()).unwrap_or_default(),
+                "api_key" => t("audit.api_key").to_owned(),
+                _ => t("audit.system").to_owned(),
+            },
+            action: audit_action(&entry.action).to_owned(),
+            changes: changed_fields(entry.before.as_ref(), entry.after.as_ref()),
+        })
+        .collect())
+}
+
+fn audit_action(action: &str) -> &str {
+    match action {
+        "create" => t("audit.create"),
+        "update" => t("audit.update"),
+        "archive" => t("audit.archive"),
+        other => other,
+    }
+}
+
+/// `field: before → after` for every field whose value differs, in the catalogue's words
+/// where it names the field; bookkeeping fields (version, times) left out.
+fn changed_fields(before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
+    let empty = Map::new();
+    let object = |v: Option<&Value>| v.and_then(Value::as_object).cloned().unwrap_or_else(|| empty.clone());
+    let (before, after) = (object(before), object(after));
+    let shown = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => "—".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|key| !matches!(key.as_str(), "id" | "version" | "created_at" | "updated_at" | "last_visited_at"))
+        .filter(|key| before.get(*key) != after.get(*key))
+        .map(|key| format!("{}：{} → {}", field_label(key), shown(before.get(key)), shown(after.get(key))))
+        .collect()
+}
+
+fn field_label(key: &str) -> &str {
+    match key {
+        "uscc" => t("enterprise.uscc"),
+        "name" => t("audit.name"),
+        "tier" => t("enterprise.tier"),
+        "street_id" => t("enterprise.street"),
+        "park_id" => t("audit.park"),
+        "cluster" => t("enterprise.cluster"),
+        "address" => t("enterprise.address"),
+        "contact_name" => t("enterprise.contact"),
+        "contact_phone" => t("audit.phone"),
+        "established_on" => t("audit.established_on"),
+        "employees" => t("audit.employees"),
+        "tags" => t("audit.tags"),
+        "archived_at" => t("audit.archived_at"),
+        other => other,
+    }
 }
 
 /// What a form that brought the visitor here saved, in words.
