@@ -46,7 +46,7 @@ manager=$(session bureau.manager)
 enterprise=$(curl -sf -H "$cookie" "$base/enterprises?q=%E7%A7%91%E6%8A%80" | grep -o 'href="/enterprises/[0-9a-f-]*"' | head -1 | sed 's/href="//;s/"$//')
 request=$(curl -sf -H "$cookie" "$base/" | grep -o 'href="/requests/[0-9a-f-]*"' | head -1 | sed 's/href="//;s/"$//')
 
-street=$(curl -sf -H "$manager" "$base/cockpit" | grep -o 'option value="[0-9a-f-]*"' | head -1 | sed 's/option value="//;s/"$//')
+street=$(curl -sf -H "$manager" "$base/cockpit" | grep -o 'option value="[0-9a-f-]\{36\}"' | head -1 | sed 's/option value="//;s/"$//')
 pages=(/ "/enterprises?q=%E7%A7%91%E6%8A%80" "$enterprise" "$enterprise/visits/new" "$enterprise/requests/new"
   "$enterprise/applications/new" "$enterprise/indicators" "$request" /cockpit "/cockpit?street_id=$street"
   "/enterprises?tier=hnte&street_id=$street")

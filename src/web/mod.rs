@@ -40,6 +40,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/enterprises/{id}/applications", web::post().to(pages::apply::submit))
         .route("/enterprises/{id}/indicators", web::get().to(pages::indicators::form))
         .route("/enterprises/{id}/indicators", web::post().to(pages::indicators::submit))
+        .route("/applications", web::get().to(pages::applications::show))
+        .route("/applications/{id}", web::post().to(pages::applications::submit))
         .route("/requests/{id}", web::get().to(pages::request::show))
         .route("/requests/{id}", web::post().to(pages::request::submit));
 }

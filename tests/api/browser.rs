@@ -227,6 +227,7 @@ async fn a_counselor_logs_a_visit_with_a_demand_and_resolves_it_on_a_phone() {
         ("apply", format!("/enterprises/{here}/applications/new")),
         ("indicators", format!("/enterprises/{here}/indicators?year=2025")),
         ("request", request),
+        ("applications", "/applications".to_owned()),
         ("not-found", "/enterprises/00000000-0000-7000-8000-000000000000".to_owned()),
     ];
     for (width, height) in [(390, 844), (1440, 900)] {

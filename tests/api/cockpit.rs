@@ -133,3 +133,57 @@ async fn the_enterprise_page_shows_the_bureau_who_changed_what() {
     let mut counselor = Console::signed_in(&app, "li.xinan").await;
     assert!(!counselor.page(&format!("/enterprises/{id}")).await.contains("修改记录"), "not for counselors");
 }
+
+#[actix_web::test]
+async fn the_bureau_decides_applications_from_the_list_and_an_approval_promotes() {
+    let app = TestApp::spawn().await;
+    let (street, _) = district(&app).await;
+    let id = id_of(&app.enterprise(&json!({"uscc": uscc(30), "name": "申报科技", "street_id": street})).await);
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let mut counselor = Console::signed_in(&app, "li.xinan").await;
+    let opened = counselor
+        .submit(
+            &format!("/enterprises/{id}/applications/new"),
+            &format!("/enterprises/{id}/applications"),
+            &[("tier", "tech_sme"), ("batch_year", &year)],
+        )
+        .await;
+    assert_eq!(opened.status(), 303);
+    // The counselor pre-reviews from the list, and may not decide.
+    let list = counselor.page("/applications").await;
+    assert!(list.contains("申报科技") && list.contains(r#"value="pre_review""#), "{list}");
+    assert!(!list.contains(r#"value="approve""#), "deciding is the bureau's: {list}");
+    let application =
+        list.split(r#"action="/applications/"#).nth(1).expect("a form").split('"').next().expect("id").to_owned();
+    let action = format!("/applications/{application}");
+    let reviewed = counselor
+        .submit(
+            "/applications",
+            &action,
+            &[("action", "pre_review"), ("note", "材料齐全，研发费用归集规范"), ("back", "/applications?year=")],
+        )
+        .await;
+    assert_eq!(reviewed.status(), 303);
+    let mut manager = Console::signed_in(&app, "bureau.manager").await;
+    let list = manager.page("/applications").await;
+    assert!(list.contains("材料预审：材料齐全，研发费用归集规范"), "the pre-review note is on the list: {list}");
+    let submitted = manager.submit("/applications", &action, &[("action", "submit"), ("back", "/applications")]).await;
+    assert_eq!(submitted.status(), 303);
+    // Rejecting asks for a reason; approving records the promotion.
+    let rejected = manager
+        .submit("/applications", &action, &[("action", "reject"), ("note", " "), ("back", "/applications")])
+        .await;
+    assert_eq!(rejected.status(), 422);
+    assert!(rejected.text().await.expect("body").contains(&format!(r#"id="note-reject-{application}-error""#)));
+    let approved = manager
+        .submit(
+            "/applications",
+            &action,
+            &[("action", "approve"), ("certificate_no", "2026440300A9999"), ("back", "/applications")],
+        )
+        .await;
+    assert_eq!(approved.status(), 303);
+    let enterprise: Value = app.get(&format!("/api/v1/enterprises/{id}")).await.json().await.expect("json");
+    assert_eq!(enterprise["tier"], "tech_sme", "the approval promoted it");
+    assert!(manager.page("/applications?status=approved").await.contains("申报科技"));
+}

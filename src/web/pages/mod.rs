@@ -1,5 +1,6 @@
 //! One module per page (or per form and the page it posts to), and what they share.
 
+pub mod applications;
 pub mod apply;
 pub mod cockpit;
 pub mod demand;
