@@ -80,7 +80,13 @@ pub fn seed(conn: &mut PgConnection, catalog: &Catalog, size: Size) -> anyhow::R
     let mut seeded = conn.transaction(|conn| seed_in_transaction(conn, catalog, size))?;
     if seeded.generated {
         let started = Instant::now();
-        conn.batch_execute("VACUUM ANALYZE")?;
+        // VACUUM cannot run in a transaction, so no SET LOCAL: the connection's statement
+        // timeout (meant for requests) is lifted around it, and put back.
+        let timeout: String =
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("current_setting('statement_timeout')"))
+                .get_result(conn)?;
+        conn.batch_execute("SET statement_timeout = 0; VACUUM ANALYZE")?;
+        conn.batch_execute(&format!("SET statement_timeout = '{timeout}'"))?;
         seeded.steps.push(("vacuum, analyze".to_owned(), started.elapsed()));
     }
     Ok(seeded)
