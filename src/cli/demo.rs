@@ -85,7 +85,9 @@ pub fn seed(conn: &mut PgConnection, catalog: &Catalog, size: Size) -> anyhow::R
         let timeout: String =
             diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("current_setting('statement_timeout')"))
                 .get_result(conn)?;
-        conn.batch_execute("SET statement_timeout = 0; VACUUM ANALYZE")?;
+        // One statement per call: several in one simple query run as one transaction.
+        conn.batch_execute("SET statement_timeout = 0")?;
+        conn.batch_execute("VACUUM ANALYZE")?;
         conn.batch_execute(&format!("SET statement_timeout = '{timeout}'"))?;
         seeded.steps.push(("vacuum, analyze".to_owned(), started.elapsed()));
     }
