@@ -43,10 +43,13 @@ session() {
 }
 cookie=$(session counselor.xinan)
 manager=$(session bureau.manager)
-enterprise=$(curl -sf -H "$cookie" "$base/enterprises?q=%E7%A7%91%E6%8A%80" | grep -o 'href="/enterprises/[0-9a-f-]*"' | head -1 | sed 's/href="//;s/"$//')
-request=$(curl -sf -H "$cookie" "$base/" | grep -o 'href="/requests/[0-9a-f-]*"' | head -1 | sed 's/href="//;s/"$//')
+# The first of each on the pages that list them (none found: that page is measured empty).
+first() { grep -o "$1" | head -1 | sed 's/href="//;s/option value="//;s/"$//' || true; }
+enterprise=$(curl -sf -H "$cookie" "$base/enterprises?q=%E7%A7%91%E6%8A%80" | first 'href="/enterprises/[0-9a-f-]\{36\}"')
+request=$(curl -sf -H "$cookie" "$base/" | first 'href="/requests/[0-9a-f-]\{36\}"')
+[ -n "$enterprise" ] && [ -n "$request" ] || echo "no enterprise or request found for counselor.xinan" >&2
 
-street=$(curl -sf -H "$manager" "$base/cockpit" | grep -o 'option value="[0-9a-f-]\{36\}"' | head -1 | sed 's/option value="//;s/"$//')
+street=$(curl -sf -H "$manager" "$base/cockpit" | first 'option value="[0-9a-f-]\{36\}"')
 pages=(/ "/enterprises?q=%E7%A7%91%E6%8A%80" "$enterprise" "$enterprise/visits/new" "$enterprise/requests/new"
   "$enterprise/applications/new" "$enterprise/indicators" "$request" /cockpit "/cockpit?street_id=$street"
   "/enterprises?tier=hnte&street_id=$street")
@@ -56,7 +59,7 @@ who() { if [ "$1" -ge 8 ]; then echo "$manager"; else echo "$cookie"; fi; }
 printf '%-12s %6s %9s %12s %9s %9s\n' page conns bytes requests/s p50 p99
 for i in "${!pages[@]}"; do
   as=$(who "$i")
-  bytes=$(curl -sf -H "$as" "$base${pages[$i]}" | wc -c)
+  bytes=$(curl -s -H "$as" "$base${pages[$i]}" | wc -c)
   for c in $connections; do
     out=$(wrk -t1 -c"$c" -d"${seconds}s" --latency -H "$as" "$base${pages[$i]}")
     if grep -q "Non-2xx" <<<"$out"; then echo "${pages[$i]}: $(grep Non-2xx <<<"$out")" >&2; fi
