@@ -16,7 +16,7 @@ use crate::startup::AppState;
 use crate::web::charts;
 use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, Chrome, PageError};
-use crate::web::pages::{Line, TierBadge, day};
+use crate::web::pages::{Line, TierBadge};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -305,20 +305,7 @@ pub fn build(
     let filter = ExpiringFilter { tier: None, street_id: street };
     let expiring = certificates::expiring(conn, &auth.principal.street_scope(), &filter, window, None, EXPIRING_SHOWN)?
         .into_iter()
-        .map(|c| {
-            let days_left = (c.valid_until - today).num_days();
-            Line {
-                href: format!("/enterprises/{}", c.enterprise_id),
-                title: c.name,
-                detail: format!(
-                    "{} · {}",
-                    msg::with("home.valid_until", day(c.valid_until)),
-                    msg::with("home.days_left", days_left)
-                ),
-                badge: Some(TierBadge::of(catalog, &c.tier)),
-                urgent: days_left <= 30,
-            }
-        })
+        .map(|c| Line::expiring(catalog, today, c))
         .collect();
     let mut expiring_href = list_address(street, None);
     expiring_href.push_str(&format!("&expiring_within_days={EXPIRING_DAYS}"));

@@ -105,23 +105,7 @@ fn sections(conn: &mut PgConnection, catalog: &Catalog, agenda: Agenda) -> Resul
         Section {
             title: t("home.expiring"),
             empty: t("home.expiring_empty"),
-            lines: expiring
-                .into_iter()
-                .map(|c| {
-                    let days_left = (c.valid_until - today).num_days();
-                    Line {
-                        href: format!("/enterprises/{}", c.enterprise_id),
-                        title: c.name,
-                        detail: format!(
-                            "{} · {}",
-                            msg::with("home.valid_until", day(c.valid_until)),
-                            msg::with("home.days_left", days_left)
-                        ),
-                        badge: Some(TierBadge::of(catalog, &c.tier)),
-                        urgent: days_left <= 30,
-                    }
-                })
-                .collect(),
+            lines: expiring.into_iter().map(|c| Line::expiring(catalog, today, c)).collect(),
         },
         Section {
             title: t("home.not_visited"),

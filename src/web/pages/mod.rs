@@ -14,6 +14,7 @@ pub mod search;
 pub mod visit;
 
 use crate::config::Catalog;
+use crate::web::messages as msg;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// The query a saved form redirects with (`?saved=visit`), for the page to say so.
@@ -47,6 +48,24 @@ pub struct Line {
     pub badge: Option<TierBadge>,
     /// Shown in the warning colour: overdue, lapsing soon.
     pub urgent: bool,
+}
+
+impl Line {
+    /// A certificate coming to the end of its term, leading to its holder.
+    pub fn expiring(catalog: &Catalog, today: NaiveDate, c: crate::db::certificates::Expiring) -> Self {
+        let days_left = (c.valid_until - today).num_days();
+        Self {
+            href: format!("/enterprises/{}", c.enterprise_id),
+            title: c.name,
+            detail: format!(
+                "{} · {}",
+                msg::with("home.valid_until", day(c.valid_until)),
+                msg::with("home.days_left", days_left)
+            ),
+            badge: Some(TierBadge::of(catalog, &c.tier)),
+            urgent: days_left <= 30,
+        }
+    }
 }
 
 /// A moment on the bureau's wall clock, as people write it.
