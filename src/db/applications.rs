@@ -124,6 +124,23 @@ pub fn transitions_of(conn: &mut PgConnection, application: Uuid) -> QueryResult
         .load(conn)
 }
 
+/// The histories of several applications at once, each oldest first.
+pub fn transitions_of_all(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, Vec<Transition>>> {
+    let rows = application_transitions::table
+        .filter(application_transitions::application_id.eq_any(ids))
+        .order(application_transitions::id)
+        .select(Transition::as_select())
+        .load(conn)?;
+    let mut by_application = std::collections::HashMap::<Uuid, Vec<Transition>>::new();
+    for row in rows {
+        by_application.entry(row.application_id).or_default().push(row);
+    }
+    Ok(by_application)
+}
+
 /// Applications newest first, each with the enterprise's name, after `after`.
 pub fn list(
     conn: &mut PgConnection,

@@ -108,9 +108,14 @@ fn page_of(
         Some((id, action, mut errors)) => (errors.general.take(), Some((id, action, errors))),
         None => (None, None),
     };
+    // Every row's history in one query, not one per row.
+    let ids: Vec<Uuid> = found.iter().map(|(application, _)| application.id).collect();
+    let mut histories = store::transitions_of_all(conn, &ids)?;
     let mut rows = Vec::with_capacity(found.len());
     for (application, enterprise) in found {
-        let notes = store::transitions_of(conn, application.id)?
+        let notes = histories
+            .remove(&application.id)
+            .unwrap_or_default()
             .into_iter()
             .filter_map(|step| step.note.map(|note| format!("{}：{note}", step_label(&step.action))))
             .collect();
