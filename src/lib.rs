@@ -14,7 +14,8 @@
 //! - [`service`]: the use cases, one function per thing a user does, taking a connection,
 //!   the authorized principal and domain inputs, returning domain outputs or a
 //!   [`service::ServiceError`]. Every rule of a use case lives in its function.
-//! - [`export`]: the spreadsheets both faces hand out (streamed CSV and XLSX).
+//! - [`export`]: the spreadsheets both faces hand out (streamed CSV and XLSX); [`upload`]:
+//!   the files both faces take in.
 //! - [`http`]: the JSON API: DTOs, thin handlers (extract → one service call in one unit of
 //!   work → response), problem+json. [`web`]: the console, pages over the same use cases.
 //!   [`cli`]: the command line and the demo district.
@@ -33,4 +34,5 @@ pub mod http;
 pub mod metrics;
 pub mod service;
 pub mod startup;
+pub mod upload;
 pub mod web;

@@ -10,6 +10,7 @@ pub mod console_sessions;
 pub mod embedded;
 pub mod enterprises;
 pub mod idempotency;
+pub mod import_runs;
 pub mod indicators;
 pub mod login_failures;
 pub mod pipeline;

@@ -177,6 +177,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_runs (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        file_name -> Text,
+        kind -> Text,
+        dry_run -> Bool,
+        rows_total -> Int4,
+        rows_done -> Int4,
+        report -> Nullable<Jsonb>,
+        failure -> Nullable<Text>,
+        started_at -> Timestamptz,
+        heard_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     login_failures (key) {
         key -> Text,
         window_started_at -> Timestamptz,
@@ -352,6 +369,7 @@ diesel::joinable!(applications -> users (created_by));
 diesel::joinable!(certificates -> enterprises (enterprise_id));
 diesel::joinable!(console_sessions -> users (user_id));
 diesel::joinable!(enterprise_indicators -> enterprises (enterprise_id));
+diesel::joinable!(import_runs -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(request_transitions -> service_requests (request_id));
 diesel::joinable!(request_transitions -> users (actor_id));
@@ -385,6 +403,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     enterprises,
     funnel_counts,
     idempotency_keys,
+    import_runs,
     login_failures,
     refresh_tokens,
     regions,

@@ -19,13 +19,13 @@ use crate::service::ServiceError;
 use crate::service::ladder::Step;
 use chrono::NaiveDate;
 use diesel::PgConnection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// What recording a list did, one count per listing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Tally {
     /// Listings of enterprises Peiyu did not know: registered (without a street, for
     /// triage) and certified.

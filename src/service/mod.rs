@@ -13,6 +13,7 @@ pub mod enterprises;
 pub mod error;
 pub mod file_import;
 pub mod funnel;
+pub mod import_runs;
 pub mod indicators;
 pub mod ladder;
 pub mod pipeline;

@@ -42,6 +42,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/enterprises/{id}/indicators", web::post().to(pages::indicators::submit))
         .route("/applications", web::get().to(pages::applications::show))
         .route("/applications/{id}", web::post().to(pages::applications::submit))
+        .route("/imports", web::get().to(pages::imports::form))
+        .route("/imports", web::post().to(pages::imports::submit))
+        .route("/imports/{id}", web::get().to(pages::imports::show))
+        .route("/imports/{id}/problems", web::get().to(pages::imports::problems))
         .route("/requests/{id}", web::get().to(pages::request::show))
         .route("/requests/{id}", web::post().to(pages::request::submit));
 }

@@ -37,6 +37,21 @@ impl Chrome {
     pub fn role_label(&self) -> &'static str {
         self.role.label()
     }
+
+    /// Whether the navigation offers 数据导入.
+    pub fn imports(&self) -> bool {
+        self.role_may(Action::ImportLists)
+    }
+
+    /// Whether the navigation offers 系统管理.
+    pub fn administers(&self) -> bool {
+        self.role_may(Action::ManageUsers)
+    }
+
+    /// What the role allows (the navigation's links; every page checks for itself).
+    fn role_may(&self, action: Action) -> bool {
+        Principal::User { id: self.user_id, role: self.role, streets: Vec::new() }.may(action)
+    }
 }
 
 /// Opens the visitor's session and, in the same unit of work, checks that its user may do

@@ -105,6 +105,25 @@ impl Console {
         response
     }
 
+    /// Posts a multipart form with a file, as a browser sends `enctype="multipart/form-data"`.
+    pub async fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, Vec<u8>)) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        form = form.part("file", reqwest::multipart::Part::bytes(file.1).file_name(file.0.to_owned()));
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("Cookie", self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .expect("request");
+        self.keep_cookies(&response);
+        response
+    }
+
     /// Fills the form of the page at `page` (its CSRF token) and posts it to `action`.
     pub async fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let token = csrf_of(&self.page(page).await);

@@ -17,7 +17,7 @@ async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>, query: &
 
 /// A certification list as a district keeps it: Chinese headers, Chinese tier names,
 /// dates written three ways, one bad check digit, one unknown tier, one repeat.
-fn certification_csv() -> Vec<u8> {
+pub fn certification_csv() -> Vec<u8> {
     let mut bad = uscc(3);
     bad.replace_range(17.., if bad.ends_with('0') { "1" } else { "0" });
     let on = days_ago(30);

@@ -9,14 +9,11 @@ use crate::http::{AppState, authorized};
 use crate::service::ServiceError;
 use crate::service::file_import::sheet::{self, Format};
 use crate::service::file_import::{self, Kind, Report};
+use crate::upload::{self, UploadError};
 use actix_multipart::Multipart;
 use actix_web::{post, web};
-use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
-
-/// Largest file an upload may carry.
-pub const FILE_LIMIT: usize = 32 * 1024 * 1024;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -28,31 +25,18 @@ pub struct ImportParams {
     pub dry_run: bool,
 }
 
-fn bad(detail: impl ToString) -> ApiError {
-    ApiError::BadRequest { detail: detail.to_string(), errors: Vec::new() }
-}
-
-/// Reads the `file` part: its format (by its name) and bytes.
-async fn read_upload(mut multipart: Multipart) -> Result<(Format, Vec<u8>), ApiError> {
-    while let Some(part) = multipart.next().await {
-        let mut part = part.map_err(|e| bad(format!("the body is not a multipart form: {e}")))?;
-        if part.name() != Some("file") {
-            continue;
-        }
-        let name = part.content_disposition().and_then(|d| d.get_filename()).unwrap_or_default().to_owned();
-        let format = Format::of_file_name(&name)
-            .ok_or_else(|| ServiceError::invalid("file", format!("`{name}` is not a .csv or .xlsx file")))?;
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(|e| bad(format!("the upload broke off: {e}")))?;
-            if bytes.len() + chunk.len() > FILE_LIMIT {
-                return Err(ApiError::PayloadTooLarge(format!("a file may have at most {FILE_LIMIT} bytes")));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        return Ok((format, bytes));
-    }
-    Err(ServiceError::invalid("file", "is required: send the file as the multipart part `file`").into())
+/// The uploaded file, its format (by its name) and bytes.
+async fn read_upload(multipart: Multipart) -> Result<(Format, Vec<u8>), ApiError> {
+    let upload = upload::read(multipart).await.map_err(|e| match e {
+        UploadError::TooLarge => ApiError::PayloadTooLarge(e.to_string()),
+        UploadError::NotMultipart(_) => ApiError::BadRequest { detail: e.to_string(), errors: Vec::new() },
+    })?;
+    let (name, bytes) = upload
+        .file
+        .ok_or_else(|| ServiceError::invalid("file", "is required: send the file as the multipart part `file`"))?;
+    let format = Format::of_file_name(&name)
+        .ok_or_else(|| ServiceError::invalid("file", format!("`{name}` is not a .csv or .xlsx file")))?;
+    Ok((format, bytes))
 }
 
 /// Import an enterprise roster (企业名录) or a certification list (认定名单) from CSV or

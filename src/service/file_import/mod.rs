@@ -37,6 +37,13 @@ pub enum Kind {
 impl Kind {
     pub const ALL: [Self; 2] = [Self::Enterprises, Self::Certifications];
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enterprises => "enterprises",
+            Self::Certifications => "certifications",
+        }
+    }
+
     /// The name people use for it.
     pub fn label(self) -> &'static str {
         match self {
@@ -46,8 +53,11 @@ impl Kind {
     }
 }
 
+/// The largest file an upload may carry, in either face.
+pub const FILE_LIMIT: usize = 32 * 1024 * 1024;
+
 /// One bad cell (or row) of the file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RowProblem {
     /// The row number as the spreadsheet shows it (the header is row 1).
     pub row: usize,
@@ -57,7 +67,7 @@ pub struct RowProblem {
 }
 
 /// What an import did (or, in a dry run, would do).
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct Report {
     pub kind: Option<Kind>,
     pub dry_run: bool,
@@ -161,6 +171,12 @@ impl Columns {
     fn header(&self, field: &str) -> String {
         self.found.get(field).map_or_else(|| field.to_owned(), |(_, header)| header.clone())
     }
+}
+
+/// What `sheet` holds: `kind` if given, else detected from its headers. A required column
+/// missing is a problem with the file.
+pub fn kind_of(sheet: &Sheet, kind: Option<Kind>) -> Result<Kind, ServiceError> {
+    Ok(Columns::map(&sheet.headers, kind)?.kind)
 }
 
 /// Imports `sheet` as `kind` (detected when `None`). `progress` hears how many rows each

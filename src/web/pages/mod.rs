@@ -6,6 +6,7 @@ pub mod cockpit;
 pub mod demand;
 pub mod enterprise;
 pub mod home;
+pub mod imports;
 pub mod indicators;
 pub mod login;
 pub mod raise;
@@ -21,6 +22,23 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 #[derive(Debug, serde::Deserialize)]
 pub struct Shown {
     pub saved: Option<String>,
+}
+
+/// The format a 导出 button asks for (`?format=xlsx|csv`); `None`: none of them.
+#[derive(Debug, serde::Deserialize)]
+pub struct ExportAsked {
+    #[serde(default)]
+    format: String,
+}
+
+impl ExportAsked {
+    pub fn format(&self) -> Option<crate::export::writer::Format> {
+        match self.format.as_str() {
+            "xlsx" => Some(crate::export::writer::Format::Xlsx),
+            "csv" => Some(crate::export::writer::Format::Csv),
+            _ => None,
+        }
+    }
 }
 
 /// A tier as a badge: its Chinese name, coloured by its rung.

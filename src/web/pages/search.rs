@@ -12,7 +12,7 @@ use crate::startup::AppState;
 use crate::web::form::{FieldErrors, number};
 use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, Chrome, PageError};
-use crate::web::pages::{Line, TierBadge, local_time};
+use crate::web::pages::{ExportAsked, Line, TierBadge, local_time};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -200,12 +200,6 @@ pub async fn show(
     Ok(page::html(StatusCode::OK, &page))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Format {
-    #[serde(default)]
-    format: String,
-}
-
 /// 导出: the list with the same filters as a spreadsheet (CSV or XLSX), streamed by the
 /// same writer as the API's export; bad filters are the list page with their messages.
 pub async fn export(
@@ -213,7 +207,7 @@ pub async fn export(
     visitor: Visitor,
     request: HttpRequest,
     asked: web::Query<Asked>,
-    format: web::Query<Format>,
+    format: web::Query<ExportAsked>,
 ) -> Result<HttpResponse, PageError> {
     let asked = asked.into_inner();
     let scope = page::signed_in(&state, visitor, Action::ReadEnterprises, None, "search", |_, auth, _| {
@@ -222,8 +216,7 @@ pub async fn export(
     .await?;
     let mut errors = FieldErrors::default();
     let filter = asked.query(&mut errors).into_filter(&state.catalog);
-    let format = writer::Format::negotiate(Some(&format.format), request.headers());
-    let (Ok(filter), Ok(Some(format)), true) = (filter, format, errors.is_empty()) else {
+    let (Ok(filter), Some(format), true) = (filter, format.format(), errors.is_empty()) else {
         return Ok(page::see_other(&asked.address("/enterprises", &[])));
     };
     let (title, file) = export::enterprises::TITLE;
