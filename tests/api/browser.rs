@@ -125,6 +125,37 @@ async fn arrived(client: &Client, css: &str) {
 }
 
 #[actix_web::test]
+async fn a_manager_imports_a_csv_with_a_bad_row_and_sees_that_row_in_the_report() {
+    let Some((driver, client)) = browser().await else { return };
+    let app = TestApp::spawn().await;
+    app.user("bureau.manager", "manager", &[]).await;
+    let file = driver.downloads.join("2025认定名单.csv");
+    std::fs::write(&file, crate::imports::certification_csv()).expect("the file to upload");
+
+    client.set_window_size(1440, 900).await.expect("a desk");
+    client.goto(&app.url("/login?next=/imports")).await.expect("open");
+    fill(&client, "#username", "bureau.manager").await;
+    fill(&client, "#password", crate::helpers::PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    arrived(&client, "#file").await;
+    fill(&client, "#file", &file.to_string_lossy()).await;
+    click(&client, "input[name=mode][value=apply]").await;
+    snap(&client, 1440, "import-form").await;
+    click(&client, "form[action='/imports'] button[type=submit]").await;
+    // The page follows the run until its report is there.
+    arrived(&client, "#problems").await;
+    let report = source(&client).await;
+    assert!(report.contains("导入完成"), "{report}");
+    assert!(report.contains("<tr><td>4</td><td>统一社会信用代码</td>"), "the bad row, by row and column: {report}");
+    snap(&client, 1440, "import-report").await;
+    client.set_window_size(390, 844).await.expect("a phone");
+    let overflow = "return document.documentElement.scrollWidth > window.innerWidth";
+    assert_eq!(client.execute(overflow, vec![]).await.expect("overflow"), Value::Bool(false));
+    snap(&client, 390, "import-report").await;
+    client.close().await.expect("close the browser");
+}
+
+#[actix_web::test]
 async fn a_counselor_logs_a_visit_with_a_demand_and_resolves_it_on_a_phone() {
     let Some((_driver, client)) = browser().await else { return };
     let app = TestApp::spawn().await;
