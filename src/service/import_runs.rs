@@ -5,7 +5,7 @@
 use crate::config::Catalog;
 use crate::db::import_runs::{self as store, ImportRun, NewImportRun};
 use crate::db::{PgPool, audit};
-use crate::service::file_import::sheet::{self, Format, Sheet};
+use crate::service::file_import::sheet::{self, Sheet};
 use crate::service::file_import::{self, Kind, Report};
 use crate::service::{Authorized, OrNotFound, ServiceError};
 use chrono::{DateTime, Duration, Utc};
@@ -35,8 +35,7 @@ pub fn start(
     kind: Option<Kind>,
     dry_run: bool,
 ) -> Result<Job, ServiceError> {
-    let format = Format::of_file_name(file_name)
-        .ok_or_else(|| ServiceError::invalid("file", format!("`{file_name}` is not a .csv or .xlsx file")))?;
+    let format = file_import::format_of(file_name)?;
     let sheet = sheet::read(bytes, format).map_err(|e| ServiceError::invalid("file", e))?;
     let kind = file_import::kind_of(&sheet, kind)?;
     let id = Uuid::now_v7();

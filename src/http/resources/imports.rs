@@ -34,9 +34,7 @@ async fn read_upload(multipart: Multipart) -> Result<(Format, Vec<u8>), ApiError
     let (name, bytes) = upload
         .file
         .ok_or_else(|| ServiceError::invalid("file", "is required: send the file as the multipart part `file`"))?;
-    let format = Format::of_file_name(&name)
-        .ok_or_else(|| ServiceError::invalid("file", format!("`{name}` is not a .csv or .xlsx file")))?;
-    Ok((format, bytes))
+    Ok((file_import::format_of(&name)?, bytes))
 }
 
 /// Import an enterprise roster (企业名录) or a certification list (认定名单) from CSV or

@@ -173,6 +173,12 @@ impl Columns {
     }
 }
 
+/// The format a file's name says it is in; any other file is refused on `file`.
+pub fn format_of(file_name: &str) -> Result<sheet::Format, ServiceError> {
+    sheet::Format::of_file_name(file_name)
+        .ok_or_else(|| ServiceError::invalid("file", format!("`{file_name}` is not a .csv or .xlsx file")))
+}
+
 /// What `sheet` holds: `kind` if given, else detected from its headers. A required column
 /// missing is a problem with the file.
 pub fn kind_of(sheet: &Sheet, kind: Option<Kind>) -> Result<Kind, ServiceError> {
