@@ -31,10 +31,12 @@ impl Format {
     /// `?format=csv|xlsx|json` wins; otherwise the `Accept` header. `None`: answer JSON.
     pub fn negotiate(format: Option<&str>, headers: &HeaderMap) -> Result<Option<Self>, ServiceError> {
         match format {
-            Some("csv") => return Ok(Some(Self::Csv)),
-            Some("xlsx") => return Ok(Some(Self::Xlsx)),
             Some("json") => return Ok(None),
-            Some(_) => return Err(ServiceError::invalid("format", "must be csv, xlsx or json")),
+            Some(name) => {
+                return Self::named(name)
+                    .map(Some)
+                    .ok_or_else(|| ServiceError::invalid("format", "must be csv, xlsx or json"));
+            }
             None => {}
         }
         let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -43,6 +45,15 @@ impl Format {
             XLSX => Some(Self::Xlsx),
             _ => None,
         }))
+    }
+
+    /// The format a `format` parameter names.
+    pub fn named(name: &str) -> Option<Self> {
+        match name {
+            "csv" => Some(Self::Csv),
+            "xlsx" => Some(Self::Xlsx),
+            _ => None,
+        }
     }
 
     fn content_type(self) -> &'static str {

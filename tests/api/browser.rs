@@ -141,6 +141,7 @@ async fn a_manager_imports_a_csv_with_a_bad_row_and_sees_that_row_in_the_report(
     fill(&client, "#file", &file.to_string_lossy()).await;
     click(&client, "input[name=mode][value=apply]").await;
     snap(&client, 1440, "import-form").await;
+    snap(&client, 390, "import-form").await;
     click(&client, "form[action='/imports'] button[type=submit]").await;
     // The page follows the run until its report is there.
     arrived(&client, "#problems").await;

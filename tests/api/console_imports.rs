@@ -47,7 +47,10 @@ async fn a_manager_dry_runs_then_imports_a_list_and_downloads_its_bad_rows() {
     assert!(report.contains("<tr><td>4</td><td>统一社会信用代码</td>"), "{report}");
     assert!(report.contains("<tr><td>5</td><td>认定类型</td>"), "{report}");
     assert_eq!(count(&app, "SELECT count(*) AS n FROM enterprises"), 2, "the good rows landed");
-    let audited = count(&app, "SELECT count(*) AS n FROM audit_log WHERE actor_kind = 'user'");
+    let audited = count(
+        &app,
+        "SELECT count(*) AS n FROM audit_log WHERE actor_id = (SELECT id FROM users WHERE username = 'bureau.manager')",
+    );
     assert!(audited > 0, "the import's changes are the manager's in the audit log");
 
     let (status, _, bytes) = manager.download(&format!("{run}/problems?format=xlsx")).await;

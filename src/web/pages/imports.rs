@@ -129,7 +129,7 @@ pub async fn submit(
         errors.add("file", t("imports.file_required"));
     }
     let catalog = state.catalog.clone();
-    let again = (kind_text.clone(), dry_run);
+    let again = (kind_text, dry_run);
     let started =
         page::signed_in(&state, visitor.clone(), Action::ImportLists, Some(csrf), "imports", move |conn, auth, _| {
             let Some((name, bytes)) = file.filter(|_| errors.is_empty()) else { return Ok(Err(errors)) };

@@ -33,11 +33,7 @@ pub struct ExportAsked {
 
 impl ExportAsked {
     pub fn format(&self) -> Option<crate::export::writer::Format> {
-        match self.format.as_str() {
-            "xlsx" => Some(crate::export::writer::Format::Xlsx),
-            "csv" => Some(crate::export::writer::Format::Csv),
-            _ => None,
-        }
+        crate::export::writer::Format::named(&self.format)
     }
 }
 
