@@ -43,6 +43,12 @@ impl Role {
     }
 }
 
+impl crate::domain::Code for Role {
+    fn code(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 impl TryFrom<String> for Role {
     type Error = String;
 
@@ -88,6 +94,12 @@ impl ApiScope {
 
     pub fn parse(scope: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == scope)
+    }
+}
+
+impl crate::domain::Code for ApiScope {
+    fn code(self) -> &'static str {
+        self.as_str()
     }
 }
 

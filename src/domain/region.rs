@@ -42,6 +42,12 @@ impl RegionKind {
     }
 }
 
+impl crate::domain::Code for RegionKind {
+    fn code(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 impl TryFrom<String> for RegionKind {
     type Error = String;
 

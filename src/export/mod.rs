@@ -3,6 +3,8 @@
 //! exports of lists. The writing itself (streamed CSV and XLSX) is [`writer`].
 
 pub mod enterprises;
+pub mod expiring;
+pub mod reports;
 pub mod writer;
 
 use crate::config::Catalog;

@@ -7,12 +7,12 @@ use crate::db::users::{self, NewUser, UserChanges, UserRecord};
 use crate::db::{console_sessions, refresh_tokens, regions, schema};
 use crate::domain::{Actor, ApiScope, RegionKind, Role};
 use crate::service::regions::canonical_code;
-use crate::service::{Authorized, OrNotFound, ServiceError};
+use crate::service::{Authorized, FieldError, OrNotFound, ServiceError, not_blank};
 use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::{Validate, ValidationError, ValidationErrors};
 
 /// How much of a key is kept in the clear, to tell keys apart in lists.
 const SHOWN_PREFIX: usize = 10;
@@ -24,7 +24,7 @@ pub struct CreateUser {
     #[validate(length(min = 3, max = 50), custom(function = username_characters))]
     #[schema(example = "li.xinan")]
     pub username: String,
-    #[validate(length(min = 1, max = 100))]
+    #[validate(length(max = 100), custom(function = not_blank))]
     #[schema(example = "李辅导员")]
     pub display_name: String,
     /// At least 10 characters, 4 of them different, not containing the username.
@@ -48,12 +48,38 @@ fn username_characters(username: &str) -> Result<(), ValidationError> {
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
-    #[validate(length(min = 1, max = 100))]
+    #[validate(length(max = 100), custom(function = not_blank))]
     pub display_name: Option<String>,
     pub password: Option<String>,
     pub role: Option<Role>,
     pub street_ids: Option<Vec<Uuid>>,
     pub active: Option<bool>,
+}
+
+impl CreateUser {
+    /// Every bad field at once, the password's among them: the checks that cost nothing,
+    /// made before the deliberately slow hash.
+    pub fn checked(&self) -> Result<(), ServiceError> {
+        checked(self.validate(), Some(&self.password), &self.username)
+    }
+}
+
+impl UpdateUser {
+    /// As [`CreateUser::checked`], for the user named `username`.
+    pub fn checked(&self, username: &str) -> Result<(), ServiceError> {
+        checked(self.validate(), self.password.as_deref(), username)
+    }
+}
+
+fn checked(rules: Result<(), ValidationErrors>, password: Option<&str>, username: &str) -> Result<(), ServiceError> {
+    let mut errors = match rules.map_err(ServiceError::from) {
+        Err(ServiceError::Invalid(errors)) => errors,
+        _ => Vec::new(),
+    };
+    if let Some(weakness) = password.and_then(|password| password::weakness(password, username)) {
+        errors.push(FieldError::new("password", weakness));
+    }
+    ServiceError::unless_any(errors)
 }
 
 /// A password fit for `username`, hashed (deliberately slow: call it on a blocking
@@ -162,7 +188,7 @@ pub fn update_user(
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     /// Who uses it, e.g. 省科技厅高企认定系统.
-    #[validate(length(min = 1, max = 100))]
+    #[validate(length(max = 100), custom(function = not_blank))]
     pub name: String,
     #[validate(length(min = 1, message = "name at least one scope"))]
     pub scopes: Vec<ApiScope>,

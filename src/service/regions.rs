@@ -3,7 +3,7 @@
 use crate::db::audit::{self, Change};
 use crate::db::regions::{self as store, NewRegion, Region};
 use crate::domain::RegionKind;
-use crate::service::{Authorized, ServiceError};
+use crate::service::{Authorized, ServiceError, not_blank};
 use diesel::{Connection, OptionalExtension, PgConnection};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -14,7 +14,7 @@ use validator::{Validate, ValidationError};
 #[serde(deny_unknown_fields)]
 pub struct CreateRegion {
     /// e.g. 新安街道
-    #[validate(length(min = 1, max = 100))]
+    #[validate(length(max = 100), custom(function = not_blank))]
     #[schema(example = "新安街道")]
     pub name: String,
     /// Stable short code, used by the CLI (`--street xinan`) and imports: letters, digits,

@@ -2,7 +2,7 @@
 //! repeat (purposes, demands), and the messages shown beside the fields.
 
 use crate::service::{FieldError, ServiceError};
-use crate::web::messages::t;
+use crate::web::messages::{t, with, with_all};
 use crate::web::page::PageError;
 use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_TYPE;
@@ -31,6 +31,10 @@ impl<T> Form<T> {
         serde_html_form::from_bytes(&self.body).map_err(|_| PageError::BadForm("bad form"))
     }
 }
+
+/// A form that carries nothing but its token: a button (sign out, revoke).
+#[derive(Debug, Deserialize)]
+pub struct NoFields {}
 
 #[derive(Deserialize)]
 struct Token {
@@ -97,10 +101,13 @@ impl FieldErrors {
         let mut errors = Self::default();
         match error {
             ServiceError::Invalid(fields) => errors.extend(fields, rename),
-            ServiceError::Conflict { detail, errors: fields } => {
-                errors.general = Some(format!("{}（{detail}）", t("form.conflict")));
-                errors.extend(fields, rename);
+            // A conflict over a field (a name taken) is said beside it; one over the
+            // record as a whole (its state moved on) above the form.
+            ServiceError::Conflict { detail, errors: fields } if fields.is_empty() => {
+                errors.general =
+                    Some(translated(&detail).unwrap_or_else(|| format!("{}（{detail}）", t("form.conflict"))));
             }
+            ServiceError::Conflict { errors: fields, .. } => errors.extend(fields, rename),
             ServiceError::Stale { .. } => errors.general = Some(t("form.stale").to_owned()),
             other => return Err(other),
         }
@@ -124,7 +131,25 @@ impl FieldErrors {
 
 /// The use cases' common messages in the catalogue's words; others as they are.
 fn in_chinese(message: &str) -> String {
+    translated(message).unwrap_or_else(|| message.to_owned())
+}
+
+/// A use case's message in the catalogue's words, if the catalogue has them.
+fn translated(message: &str) -> Option<String> {
     let key = match message {
+        "this username is taken" => "form.username_taken",
+        "a region with this code already exists" => "form.code_taken",
+        "may hold only letters, digits, . _ and -" => "form.username_characters",
+        "may hold only letters, digits, - and _" => "form.code_characters",
+        "must use at least 4 different characters" => "form.password_variety",
+        "must not contain the username" => "form.password_username",
+        "this is the last active admin" => "form.last_admin",
+        "is not a street" => "form.not_a_street",
+        "is not a district" => "form.not_a_district",
+        "is required: a district" => "form.district_required",
+        "is required: a street" => "form.street_required",
+        "a district has no parent" => "form.district_no_parent",
+        "name at least one scope" => "form.scope_required",
         "must not be blank" => "form.blank",
         "must not be in the future" => "form.future",
         "must not be before the visit" => "form.before_visit",
@@ -132,9 +157,28 @@ fn in_chinese(message: &str) -> String {
         "is required to assign" => "form.assignee_required",
         "is required to close" => "form.satisfaction_required",
         "a reason is required to reject" => "form.reason_required",
-        _ => return message.to_owned(),
+        _ => return bounds_in_chinese(message),
     };
-    t(key).to_owned()
+    Some(t(key).to_owned())
+}
+
+/// The validator's bounds (`must be between 1 and 100 characters`, `must have at least
+/// 10 characters`, `must be between 1 and 1000000`) in the catalogue's words.
+fn bounds_in_chinese(message: &str) -> Option<String> {
+    if let Some(range) = message.strip_prefix("must be between ") {
+        let (range, characters) = match range.strip_suffix(" characters") {
+            Some(range) => (range, true),
+            None => (range, false),
+        };
+        let (min, max) = range.split_once(" and ")?;
+        return Some(match (characters, min) {
+            (true, "1") => with("form.length_required", max),
+            (true, _) => with_all("form.length_between", &[&min, &max]),
+            (false, _) => with_all("form.between", &[&min, &max]),
+        });
+    }
+    let at_least = message.strip_prefix("must have at least ")?.strip_suffix(" characters")?;
+    Some(with("form.length_at_least", at_least))
 }
 
 /// Text as typed, or `None` when blank.

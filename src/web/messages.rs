@@ -31,7 +31,12 @@ pub fn t(key: &'static str) -> &'static str {
 
 /// The text of `key` with `{}` replaced by `value`.
 pub fn with(key: &'static str, value: impl std::fmt::Display) -> String {
-    t(key).replacen("{}", &value.to_string(), 1)
+    with_all(key, &[&value])
+}
+
+/// The text of `key` with each `{}` in turn replaced by the next of `values`.
+pub fn with_all(key: &'static str, values: &[&dyn std::fmt::Display]) -> String {
+    values.iter().fold(t(key).to_owned(), |text, value| text.replacen("{}", &value.to_string(), 1))
 }
 
 #[cfg(test)]
@@ -54,7 +59,7 @@ mod tests {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            for opener in ["t(\"", "with(\"", "=> \""] {
+            for opener in ["t(\"", "with(\"", "with_all(\"", "=> \""] {
                 for (at, _) in text.match_indices(opener) {
                     let rest = &text[at + opener.len()..];
                     let key = &rest[..rest.find('"').unwrap()];

@@ -29,6 +29,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(pages::login::sign_out))
         .route("/", web::get().to(pages::home::show))
         .route("/cockpit", web::get().to(pages::cockpit::show))
+        .route("/cockpit/export/{report}", web::get().to(pages::cockpit::export))
         .route("/enterprises", web::get().to(pages::search::show))
         .route("/enterprises/export", web::get().to(pages::search::export))
         .route("/enterprises/{id}", web::get().to(pages::enterprise::show))
@@ -47,7 +48,21 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/imports/{id}", web::get().to(pages::imports::show))
         .route("/imports/{id}/problems", web::get().to(pages::imports::problems))
         .route("/requests/{id}", web::get().to(pages::request::show))
-        .route("/requests/{id}", web::post().to(pages::request::submit));
+        .route("/requests/{id}", web::post().to(pages::request::submit))
+        .route("/targets", web::get().to(pages::targets::show))
+        .route("/targets", web::post().to(pages::targets::submit))
+        .route("/admin", web::get().to(pages::admin::index))
+        .route("/admin/users", web::get().to(pages::admin::users::list))
+        .route("/admin/users", web::post().to(pages::admin::users::create))
+        // Before `{id}`, which "new" is not.
+        .route("/admin/users/new", web::get().to(pages::admin::users::form))
+        .route("/admin/users/{id}", web::get().to(pages::admin::users::edit))
+        .route("/admin/users/{id}", web::post().to(pages::admin::users::update))
+        .route("/admin/regions", web::get().to(pages::admin::regions::show))
+        .route("/admin/regions", web::post().to(pages::admin::regions::create))
+        .route("/admin/api-keys", web::get().to(pages::admin::api_keys::show))
+        .route("/admin/api-keys", web::post().to(pages::admin::api_keys::create))
+        .route("/admin/api-keys/{id}/revoke", web::post().to(pages::admin::api_keys::revoke));
 }
 
 /// What an address outside the API that names nothing answers: the console's 404 page.

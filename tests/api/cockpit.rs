@@ -187,3 +187,49 @@ async fn the_bureau_decides_applications_from_the_list_and_an_approval_promotes(
     assert_eq!(enterprise["tier"], "tech_sme", "the approval promoted it");
     assert!(manager.page("/applications?status=approved").await.contains("申报科技"));
 }
+
+#[actix_web::test]
+async fn every_card_of_the_cockpit_downloads_the_apis_own_report() {
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+    let app = TestApp::spawn().await;
+    let (street, other) = district(&app).await;
+    let mut manager = Console::signed_in(&app, "bureau.manager").await;
+    let cockpit = manager.page("/cockpit").await;
+    // Each card's report, beside the API's export of the same report: the same CSV.
+    let reports = [
+        ("ladder", "/api/v1/pipeline/summary?format=csv".to_owned()),
+        ("targets", "/api/v1/targets?format=csv".to_owned()),
+        ("funnel", "/api/v1/pipeline/funnel?format=csv".to_owned()),
+        ("coverage", "/api/v1/pipeline/coverage?days=90&format=csv".to_owned()),
+        ("requests", "/api/v1/pipeline/requests?format=csv".to_owned()),
+        ("expiring", "/api/v1/pipeline/expiring?within_days=90&format=csv".to_owned()),
+    ];
+    for (report, api) in &reports {
+        assert!(cockpit.contains(&format!(r#"href="/cockpit/export/{report}?format=xlsx""#)), "{report}: {cockpit}");
+        let (status, kind, csv) = manager.download(&format!("/cockpit/export/{report}?format=csv")).await;
+        assert_eq!((status.as_u16(), kind.as_str()), (200, "text/csv; charset=utf-8"), "{report}");
+        let expected = app.get(api).await.bytes().await.expect("the API's export");
+        assert_eq!(String::from_utf8_lossy(&csv), String::from_utf8_lossy(&expected), "{report}");
+    }
+    let (_, _, expiring) = manager.download("/cockpit/export/expiring?format=csv").await;
+    assert!(String::from_utf8(expiring).expect("utf-8").contains("西乡4号科技"), "the lapsing certificates");
+    // One street's cockpit exports that street's ladder, as an XLSX.
+    let one = manager.page(&format!("/cockpit?street_id={other}")).await;
+    let xlsx = format!("/cockpit/export/ladder?format=xlsx&#38;street_id={other}");
+    assert!(one.contains(&xlsx), "{one}");
+    let (status, _, bytes) = manager.download(&xlsx.replace("&#38;", "&")).await;
+    assert_eq!(status, 200);
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("a readable XLSX");
+    let sheet = book.worksheet_range("按街道").expect("the sheet");
+    let streets: Vec<String> = sheet.rows().skip(2).filter_map(|row| row.first().map(ToString::to_string)).collect();
+    assert_eq!(streets, ["西乡街道"]);
+    // A counselor's download holds their streets only; a report that is not one is no page.
+    let mut counselor = Console::signed_in(&app, "li.xinan").await;
+    let (_, _, csv) = counselor.download("/cockpit/export/ladder?format=csv").await;
+    let csv = String::from_utf8(csv).expect("utf-8");
+    assert!(csv.contains("新安街道") && !csv.contains("西乡街道"), "{csv}");
+    let (_, _, csv) = counselor.download(&format!("/cockpit/export/expiring?format=csv&street_id={street}")).await;
+    assert!(!String::from_utf8(csv).expect("utf-8").contains("西乡"), "not another street's certificates");
+    assert_eq!(counselor.get("/cockpit/export/everything?format=csv").await.0, 404);
+    assert_eq!(Console::new(&app).download("/cockpit/export/ladder?format=csv").await.0, 303);
+}

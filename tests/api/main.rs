@@ -6,6 +6,7 @@ mod browser;
 mod certification;
 mod cockpit;
 mod console;
+mod console_admin;
 mod console_imports;
 mod demo;
 mod docs;

@@ -4,8 +4,7 @@
 
 use crate::auth::Caller;
 use crate::domain::Action;
-use crate::export::writer::Kind;
-use crate::export::{self, ExportParams, Table, heading};
+use crate::export::{self, ExportParams, reports};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Json, Query};
 use crate::http::{AppState, authorized};
@@ -89,37 +88,9 @@ pub async fn list(
     Ok(match format {
         None => HttpResponse::Ok().json(targets),
         Some(format) => {
-            let heading = heading(&state.catalog, &request, &format!("{year}年度目标"), "targets");
-            export::report(format, heading, vec![targets.table()])
+            let (title, file) = reports::targets_title(year);
+            let heading = export::heading(&state.catalog, &request, &title, file);
+            export::report(format, heading, reports::targets(&targets))
         }
     })
-}
-
-impl Targets {
-    fn table(self) -> Table {
-        use Kind::{Integer, Share, Text};
-        let rows = self
-            .items
-            .into_iter()
-            .map(|t| {
-                vec![
-                    t.region_name.into(),
-                    t.label.into(),
-                    t.target.into(),
-                    t.achieved.into(),
-                    t.progress.into(),
-                    t.projected.into(),
-                ]
-            })
-            .collect();
-        let columns = [
-            ("区域", Text, 14.0),
-            ("梯队", Text, 18.0),
-            ("目标", Integer, 8.0),
-            ("已完成", Integer, 8.0),
-            ("完成率", Share, 8.0),
-            ("预计全年", Integer, 10.0),
-        ];
-        Table::new("年度目标", &columns, rows)
-    }
 }

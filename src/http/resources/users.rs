@@ -68,7 +68,7 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    body.validate()?;
+    body.checked()?;
     // Only for someone who may: hashing is deliberately expensive.
     authorized(&state, caller.clone(), Action::ManageUsers, |_, _| Ok(())).await?;
     let password_hash = hash(body.password.clone(), body.username.clone()).await?;
@@ -143,6 +143,7 @@ pub async fn update(
                 Ok(store::find(conn, id).or_not_found("user")?.username)
             })
             .await?;
+            body.checked(&username)?;
             Some(hash(password.clone(), username).await?)
         }
         None => None,

@@ -14,8 +14,7 @@ use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form, given};
 use crate::web::messages as msg;
 use crate::web::page::{self, Chrome, PageError};
-use crate::web::pages::search::TierOption;
-use crate::web::pages::{Choice, choices, parse_date_input};
+use crate::web::pages::{Choice, Offered, choices, parse_date_input};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -75,7 +74,7 @@ struct ApplicationsPage {
     chrome: Chrome,
     year: i32,
     years: Vec<i32>,
-    tiers: Vec<TierOption>,
+    tiers: Vec<Offered>,
     statuses: Vec<Choice>,
     rows: Vec<Row>,
     here: String,
@@ -160,11 +159,7 @@ fn page_of(
             .rungs()
             .iter()
             .skip(1)
-            .map(|r| TierOption {
-                code: r.code.clone(),
-                label: r.label.clone(),
-                selected: Some(&r.code) == tier.as_ref(),
-            })
+            .map(|r| Offered { code: r.code.clone(), label: r.label.clone(), selected: Some(&r.code) == tier.as_ref() })
             .collect(),
         statuses: choices(&Status::ALL, Status::label, &[&asked.status]),
         rows,

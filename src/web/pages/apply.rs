@@ -7,7 +7,7 @@ use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form, given, number};
 use crate::web::messages as msg;
 use crate::web::page::{self, Chrome, PageError};
-use crate::web::pages::search::TierOption;
+use crate::web::pages::Offered;
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -32,17 +32,17 @@ struct ApplyPage {
     chrome: Chrome,
     id: Uuid,
     name: String,
-    tiers: Vec<TierOption>,
+    tiers: Vec<Offered>,
     batch_year: String,
     note: String,
     errors: FieldErrors,
 }
 
 /// The rungs above the enterprise's, the first of them (or `chosen`) selected.
-fn rungs_above(catalog: &crate::config::Catalog, tier: &str, chosen: &str) -> Vec<TierOption> {
+fn rungs_above(catalog: &crate::config::Catalog, tier: &str, chosen: &str) -> Vec<Offered> {
     let above = catalog.ladder.rungs().iter().skip(catalog.ladder.rank(tier).saturating_add(1));
     let chosen = if chosen.is_empty() { above.clone().next().map_or("", |r| r.code.as_str()) } else { chosen };
-    above.map(|r| TierOption { code: r.code.clone(), label: r.label.clone(), selected: r.code == chosen }).collect()
+    above.map(|r| Offered { code: r.code.clone(), label: r.label.clone(), selected: r.code == chosen }).collect()
 }
 
 pub async fn form(

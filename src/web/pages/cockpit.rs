@@ -2,11 +2,14 @@
 //! sees the same page within their streets). Every number is a use case's, the API's very
 //! report: the ladder (every cell a link to the enterprises behind it), this year against
 //! the targets, application pass rates, visit coverage, the request backlog and the
-//! certificates coming to an end. Each chart has its numbers in a table beside it.
+//! certificates coming to an end. Each chart has its numbers in a table beside it, and
+//! each card's report downloads as the API exports it (`/cockpit/export/{report}`).
 
 use crate::config::Catalog;
 use crate::db::certificates::{self, ExpiringFilter};
-use crate::domain::{Action, certification};
+use crate::domain::{Action, StreetScope, certification};
+use crate::export::writer::{self, Format};
+use crate::export::{self, Table, reports};
 use crate::service::coverage::{self, CoverageQuery, Covered};
 use crate::service::funnel::{self, FunnelQuery};
 use crate::service::pipeline::{self, SummaryQuery};
@@ -16,12 +19,12 @@ use crate::startup::AppState;
 use crate::web::charts;
 use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, Chrome, PageError};
-use crate::web::pages::{Line, TierBadge};
+use crate::web::pages::{ExportAsked, Line, Offered, TierBadge};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use diesel::PgConnection;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -36,12 +39,6 @@ pub struct Asked {
     /// A street's id; anything else is the whole district (or the caller's streets).
     #[serde(default)]
     street_id: String,
-}
-
-pub struct StreetOption {
-    pub id: String,
-    pub name: String,
-    pub selected: bool,
 }
 
 pub struct Cell {
@@ -100,7 +97,7 @@ pub struct RequestLine {
 pub struct CockpitPage {
     pub chrome: Chrome,
     pub scope: String,
-    pub streets: Vec<StreetOption>,
+    pub streets: Vec<Offered>,
     pub total: i64,
     pub tiers: Vec<TierBadge>,
     pub ladder_chart: Option<String>,
@@ -117,6 +114,10 @@ pub struct CockpitPage {
     pub request_categories: Vec<RequestLine>,
     pub expiring: Vec<Line>,
     pub expiring_href: String,
+    /// The street the page is for, as the export links pass it on (`&street_id=…`).
+    pub street_query: String,
+    /// Whether the caller may set the year's targets (a link to that page).
+    pub sets_targets: bool,
 }
 
 pub async fn show(
@@ -183,7 +184,7 @@ pub fn build(
         .iter()
         .filter_map(|row| {
             let id = row.street_id?;
-            Some(StreetOption { id: id.to_string(), name: row.name.clone(), selected: Some(id) == street })
+            Some(Offered { code: id.to_string(), label: row.name.clone(), selected: Some(id) == street })
         })
         .collect();
     let summary = match street {
@@ -300,8 +301,7 @@ pub fn build(
     };
 
     let today = catalog.today();
-    let window =
-        certification::expiry_window(today, EXPIRING_DAYS).map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
+    let window = expiry_window(catalog)?;
     let filter = ExpiringFilter { tier: None, street_id: street };
     let expiring = certificates::expiring(conn, &auth.principal.street_scope(), &filter, window, None, EXPIRING_SHOWN)?
         .into_iter()
@@ -311,6 +311,8 @@ pub fn build(
     expiring_href.push_str(&format!("&expiring_within_days={EXPIRING_DAYS}"));
 
     Ok(CockpitPage {
+        sets_targets: auth.principal.may(Action::SetTargets),
+        street_query: street.map_or_else(String::new, |s| format!("&street_id={s}")),
         chrome,
         scope,
         streets,
@@ -331,4 +333,110 @@ pub fn build(
         expiring,
         expiring_href,
     })
+}
+
+/// The report behind a card of the cockpit, downloaded from its 导出 links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Report {
+    Ladder,
+    Targets,
+    Funnel,
+    Coverage,
+    Requests,
+    Expiring,
+}
+
+/// What a download writes: a report's tables in hand, or the lapsing certificates,
+/// streamed page by page like the API's export of that list.
+enum Download {
+    Tables { title: String, file: &'static str, tables: Vec<Table> },
+    Expiring { scope: StreetScope, filter: ExpiringFilter, window: (NaiveDate, NaiveDate) },
+}
+
+impl Report {
+    /// The report as the API computes it, for the page's street (the ladder and the
+    /// certificates) or the caller's whole view broken down by street (the others).
+    fn download(
+        self,
+        conn: &mut PgConnection,
+        auth: &Authorized,
+        catalog: &Catalog,
+        street: Option<Uuid>,
+    ) -> Result<Download, ServiceError> {
+        let tables =
+            |(title, file): (&str, &'static str), tables| Download::Tables { title: title.to_owned(), file, tables };
+        Ok(match self {
+            Self::Ladder => {
+                let summary =
+                    pipeline::summary(conn, auth, catalog, SummaryQuery { region_id: street, cluster: None })?;
+                tables(reports::LADDER, reports::ladder(&summary, catalog))
+            }
+            Self::Targets => {
+                let year = catalog.today().year();
+                let (title, file) = reports::targets_title(year);
+                let progress = targets::progress(conn, auth, catalog, year)?;
+                Download::Tables { title, file, tables: reports::targets(&progress) }
+            }
+            Self::Funnel => {
+                let funnel = funnel::funnel(conn, auth, catalog, &FunnelQuery { from_year: None, to_year: None })?;
+                tables(reports::FUNNEL, reports::funnel(&funnel, catalog))
+            }
+            Self::Coverage => {
+                let query = CoverageQuery { days: Some(COVERAGE_DAYS), unvisited: None };
+                let (covered, names) = coverage::coverage(conn, auth, catalog, query)?;
+                tables(reports::COVERAGE, reports::coverage(&covered, catalog, &names))
+            }
+            Self::Requests => {
+                let report =
+                    request_report::requests(conn, auth, catalog, RequestReportQuery { from: None, to: None })?;
+                tables(reports::REQUESTS, reports::requests(&report))
+            }
+            Self::Expiring => Download::Expiring {
+                scope: auth.principal.street_scope(),
+                filter: ExpiringFilter { tier: None, street_id: street },
+                window: expiry_window(catalog)?,
+            },
+        })
+    }
+}
+
+/// Today and the last day the cockpit looks ahead to for lapsing certificates.
+fn expiry_window(catalog: &Catalog) -> Result<(NaiveDate, NaiveDate), ServiceError> {
+    certification::expiry_window(catalog.today(), EXPIRING_DAYS).map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))
+}
+
+/// `/cockpit/export/{report}?format=xlsx|csv&street_id=`: a card's report as a file.
+pub async fn export(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    request: HttpRequest,
+    report: web::Path<Report>,
+    asked: web::Query<Asked>,
+    format: web::Query<ExportAsked>,
+) -> Result<HttpResponse, PageError> {
+    let (report, catalog) = (report.into_inner(), state.catalog.clone());
+    let street = asked.street_id.parse().ok();
+    let Some(format) = format.format() else { return Ok(page::see_other("/cockpit")) };
+    let download = page::signed_in(&state, visitor, Action::ReadPipeline, None, "cockpit", move |conn, auth, _| {
+        report.download(conn, auth, &catalog, street)
+    })
+    .await?;
+    Ok(respond(&state, &request, format, download))
+}
+
+fn respond(state: &AppState, request: &HttpRequest, format: Format, download: Download) -> HttpResponse {
+    match download {
+        Download::Tables { title, file, tables } => {
+            export::report(format, export::heading(&state.catalog, request, &title, file), tables)
+        }
+        Download::Expiring { scope, filter, window } => {
+            let (title, file) = export::expiring::TITLE;
+            let heading = export::heading(&state.catalog, request, title, file);
+            let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
+            writer::respond(format, heading, move |sink| {
+                export::expiring::write(sink, &pool, &catalog, &scope, &filter, window)
+            })
+        }
+    }
 }

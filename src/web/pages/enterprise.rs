@@ -251,10 +251,7 @@ pub fn next_rung_eligibility(
     };
     let judged = indicators::eligibility(conn, auth, catalog, enterprise.id, &next.code, None)?;
     let of = |met: Option<bool>| judged.criteria.iter().filter(|c| c.met == met).count();
-    let tally = t("eligibility.tally")
-        .replacen("{}", &of(Some(true)).to_string(), 1)
-        .replacen("{}", &of(Some(false)).to_string(), 1)
-        .replacen("{}", &of(None).to_string(), 1);
+    let tally = msg::with_all("eligibility.tally", &[&of(Some(true)), &of(Some(false)), &of(None)]);
     Ok(Some(EligibilityView {
         tier: next.label.clone(),
         tally,

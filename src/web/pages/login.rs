@@ -6,7 +6,7 @@ use crate::domain::Action;
 use crate::service::{self, ServiceError, sessions};
 use crate::startup::AppState;
 use crate::web::assets;
-use crate::web::form::Form;
+use crate::web::form::{Form, NoFields};
 use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, PageError, same_token, see_other};
 use crate::web::session::{SESSION_COOKIE, SIGN_IN_COOKIE, Visitor, local_address};
@@ -102,9 +102,6 @@ pub async fn submit(
         Err(other) => Err(other.into()),
     }
 }
-
-#[derive(Debug, Deserialize)]
-pub struct NoFields {}
 
 /// Ends the session (its form carries the CSRF token like every other) and forgets the
 /// cookie; a session already gone is simply signed out.

@@ -1,5 +1,6 @@
 //! One module per page (or per form and the page it posts to), and what they share.
 
+pub mod admin;
 pub mod applications;
 pub mod apply;
 pub mod cockpit;
@@ -12,6 +13,7 @@ pub mod login;
 pub mod raise;
 pub mod request;
 pub mod search;
+pub mod targets;
 pub mod visit;
 
 use crate::config::Catalog;
@@ -60,7 +62,7 @@ pub struct Line {
     pub title: String,
     pub detail: String,
     pub badge: Option<TierBadge>,
-    /// Shown in the warning colour: overdue, lapsing soon.
+    /// Shown in the warning colour: overdue, lapsing soon, switched off.
     pub urgent: bool,
 }
 
@@ -111,6 +113,15 @@ pub fn parse_date_input(text: &str) -> Result<Option<NaiveDate>, ()> {
         return Ok(None);
     }
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map(Some).map_err(drop)
+}
+
+/// One option of a select or a set of checkboxes whose values come from the data or the
+/// configuration (rungs, streets, clusters), not from the domain's enums ([`Choice`]).
+#[derive(Debug, Clone)]
+pub struct Offered {
+    pub code: String,
+    pub label: String,
+    pub selected: bool,
 }
 
 /// One option of a select, a radio group or a set of checkboxes.

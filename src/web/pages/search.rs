@@ -12,7 +12,7 @@ use crate::startup::AppState;
 use crate::web::form::{FieldErrors, number};
 use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, Chrome, PageError};
-use crate::web::pages::{ExportAsked, Line, TierBadge, local_time};
+use crate::web::pages::{ExportAsked, Line, Offered, TierBadge, local_time};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -38,12 +38,6 @@ pub struct Asked {
     /// The last enterprise shown; an address that names none starts from the top.
     #[serde(default)]
     after: String,
-}
-
-pub struct TierOption {
-    pub code: String,
-    pub label: String,
-    pub selected: bool,
 }
 
 impl Asked {
@@ -95,9 +89,9 @@ impl Asked {
 struct SearchPage {
     chrome: Chrome,
     q: String,
-    tiers: Vec<TierOption>,
-    streets: Vec<TierOption>,
-    clusters: Vec<TierOption>,
+    tiers: Vec<Offered>,
+    streets: Vec<Offered>,
+    clusters: Vec<Offered>,
     expiring_within_days: String,
     not_visited_days: String,
     /// The filters beyond name and tier are shown when one of them is set.
@@ -123,23 +117,19 @@ pub async fn show(
             .ladder
             .rungs()
             .iter()
-            .map(|r| TierOption { code: r.code.clone(), label: r.label.clone(), selected: r.code == asked.tier })
+            .map(|r| Offered { code: r.code.clone(), label: r.label.clone(), selected: r.code == asked.tier })
             .collect();
         let scope = auth.principal.street_scope();
         let streets = regions::all(conn)?
             .into_iter()
             .filter(|r| r.kind == RegionKind::Street && scope.allows(Some(r.id)))
-            .map(|r| TierOption {
-                selected: r.id.to_string() == asked.street_id,
-                code: r.id.to_string(),
-                label: r.name,
-            })
+            .map(|r| Offered { selected: r.id.to_string() == asked.street_id, code: r.id.to_string(), label: r.name })
             .collect();
         let clusters = catalog
             .clusters
             .all()
             .iter()
-            .map(|c| TierOption { code: c.code.clone(), label: c.name.clone(), selected: c.code == asked.cluster })
+            .map(|c| Offered { code: c.code.clone(), label: c.name.clone(), selected: c.code == asked.cluster })
             .collect();
         let mut errors = FieldErrors::default();
         let query = asked.query(&mut errors);

@@ -1,0 +1,160 @@
+//! 接口密钥: keys for the registries and district systems that call the API. A key is
+//! shown once, on the page its creation answers with (only its hash is kept); revoking
+//! one refuses its next request. The rules are `service::accounts`', as for the API.
+
+use crate::config::Catalog;
+use crate::db::api_keys::{self as store, ApiKey};
+use crate::domain::{Action, ApiScope};
+use crate::service::ServiceError;
+use crate::service::accounts::{self, CreateApiKey};
+use crate::startup::AppState;
+use crate::web::form::{FieldErrors, Form, NoFields};
+use crate::web::messages::{self as msg, t};
+use crate::web::page::{self, Chrome, PageError};
+use crate::web::pages::{Choice, Shown, choices, local_time};
+use crate::web::session::Visitor;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::PgConnection;
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Keys listed; a bureau has a handful.
+const ROWS: i64 = 200;
+
+/// A key as a line of the list, without its secret.
+pub struct KeyLine {
+    pub id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl KeyLine {
+    fn of(catalog: &Catalog, key: ApiKey) -> Self {
+        let scopes: Vec<&str> =
+            key.scopes.iter().map(|s| ApiScope::parse(s).map_or(s.as_str(), |scope| scope.label())).collect();
+        Self {
+            id: key.id,
+            scopes: scopes.join("、"),
+            name: key.name,
+            prefix: key.prefix,
+            created_at: local_time(catalog, key.created_at),
+            last_used_at: key.last_used_at.map(|at| local_time(catalog, at)),
+            revoked_at: key.revoked_at.map(|at| local_time(catalog, at)),
+        }
+    }
+}
+
+/// The form as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct KeyFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_api_keys.html", config = "src/web/askama.toml")]
+struct KeysPage {
+    chrome: Chrome,
+    keys: Vec<KeyLine>,
+    name: String,
+    scopes: Vec<Choice>,
+    errors: FieldErrors,
+    /// The key just made, with its name: shown this once.
+    created: Option<(String, String)>,
+    revoked: bool,
+}
+
+impl KeysPage {
+    fn of(
+        conn: &mut PgConnection,
+        catalog: &Catalog,
+        chrome: Chrome,
+        fields: &KeyFields,
+        errors: FieldErrors,
+    ) -> Result<Self, ServiceError> {
+        let mut keys: Vec<KeyLine> =
+            store::list(conn, None, ROWS)?.into_iter().map(|k| KeyLine::of(catalog, k)).collect();
+        // The newest first: the one just made or asked about is at the top.
+        keys.reverse();
+        Ok(Self {
+            chrome,
+            keys,
+            name: fields.name.clone(),
+            scopes: choices(&ApiScope::ALL, ApiScope::label, &fields.scopes),
+            errors,
+            created: None,
+            revoked: false,
+        })
+    }
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    shown: web::Query<Shown>,
+) -> Result<HttpResponse, PageError> {
+    let (catalog, revoked) = (state.catalog.clone(), shown.into_inner().saved.is_some());
+    let page = page::signed_in(&state, visitor, Action::ManageApiKeys, None, "admin", move |conn, _, chrome| {
+        KeysPage::of(conn, &catalog, chrome, &KeyFields::default(), FieldErrors::default())
+    })
+    .await?;
+    Ok(page::html(StatusCode::OK, &KeysPage { revoked, ..page }))
+}
+
+/// Makes a key and answers with it on the page (not a redirect: the key is shown this
+/// once, and the page is never cached).
+pub async fn create(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: Form<KeyFields>,
+) -> Result<HttpResponse, PageError> {
+    let catalog = state.catalog.clone();
+    let Form { csrf, fields, .. } = form;
+    let (status, page) =
+        page::signed_in(&state, visitor, Action::ManageApiKeys, Some(csrf), "admin", move |conn, auth, chrome| {
+            let mut errors = FieldErrors::default();
+            let mut scopes = Vec::new();
+            for code in &fields.scopes {
+                match ApiScope::parse(code) {
+                    Some(scope) => scopes.push(scope),
+                    None => errors.add("scopes", t("form.choose")),
+                }
+            }
+            if errors.is_empty() {
+                let input = CreateApiKey { name: fields.name.clone(), scopes };
+                match accounts::create_api_key(conn, auth, &input) {
+                    Ok((made, key)) => {
+                        let page = KeysPage::of(conn, &catalog, chrome, &KeyFields::default(), errors)?;
+                        return Ok((StatusCode::CREATED, KeysPage { created: Some((made.name, key)), ..page }));
+                    }
+                    Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
+                }
+            }
+            let page = KeysPage::of(conn, &catalog, chrome, &fields, errors)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page))
+        })
+        .await?;
+    Ok(page::html(status, &page))
+}
+
+pub async fn revoke(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<Uuid>,
+    form: Form<NoFields>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    page::signed_in(&state, visitor, Action::ManageApiKeys, Some(form.csrf), "admin", move |conn, auth, _| {
+        accounts::revoke_api_key(conn, auth, id)
+    })
+    .await?;
+    Ok(page::see_other("/admin/api-keys?saved=revoked"))
+}
