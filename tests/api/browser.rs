@@ -344,3 +344,96 @@ async fn a_manager_goes_from_the_cockpit_to_the_enterprises_behind_a_number_and_
     snap(&client, 390, "cockpit").await;
     client.close().await.expect("close the browser");
 }
+
+#[actix_web::test]
+async fn an_admin_creates_a_counselor_for_a_street_who_then_signs_in() {
+    let Some((_driver, client)) = browser().await else { return };
+    let app = TestApp::spawn().await;
+    let (street, other, _) = app.streets().await;
+    app.user("bureau.admin", "admin", &[]).await;
+    app.enterprise(&json!({"uscc": uscc(1), "name": "新安光电科技", "street_id": street})).await;
+    app.enterprise(&json!({"uscc": uscc(2), "name": "西乡精密制造", "street_id": other})).await;
+    let year = chrono::Utc::now().format("%Y");
+    let targets = json!({"targets": [{"tier": "hnte", "region_id": street, "target": 25}]});
+    let put = app.admin().request(reqwest::Method::PUT, &format!("/api/v1/targets/{year}")).json(&targets);
+    assert_eq!(put.send().await.expect("request").status(), 200);
+    app.api_key(&["registry:write"]).await;
+    let overflow = "return document.documentElement.scrollWidth > window.innerWidth";
+
+    client.set_window_size(1440, 900).await.expect("a desk");
+    client.goto(&app.url("/login")).await.expect("open");
+    fill(&client, "#username", "bureau.admin").await;
+    fill(&client, "#password", crate::helpers::PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    arrived(&client, "nav.nav a[href='/admin']").await;
+    click(&client, "nav.nav a[href='/admin']").await;
+    arrived(&client, "a[href='/admin/users/new']").await;
+    click(&client, "a[href='/admin/users/new']").await;
+    arrived(&client, "#username").await;
+    fill(&client, "#username", "zhao.xinan").await;
+    fill(&client, "#display_name", "赵辅导员").await;
+    fill(&client, "#password", "xinan-mornings-2026").await;
+    click(&client, &format!("input[name=street_ids][value='{street}']")).await;
+    snap(&client, 1440, "admin-user-form").await;
+    click(&client, "form button.primary[type=submit]").await;
+    arrived(&client, ".notice").await;
+    let list = source(&client).await;
+    assert!(list.contains("赵辅导员") && list.contains("zhao.xinan · 街道辅导员 · 新安街道"), "{list}");
+    snap(&client, 1440, "admin-users").await;
+    click(&client, "ul.lines li:last-child a").await;
+    arrived(&client, "input[name=active]").await;
+    assert!(source(&client).await.contains("zhao.xinan"), "the account's own page");
+    snap(&client, 1440, "admin-user-edit").await;
+    // An empty form comes back with its messages beside the fields.
+    client.set_window_size(390, 844).await.expect("a phone");
+    client.goto(&app.url("/admin/users/new")).await.expect("open");
+    click(&client, "form button.primary[type=submit]").await;
+    arrived(&client, "#username-error").await;
+    snap(&client, 390, "admin-user-errors").await;
+
+    // The other pages of 系统管理, on a desk and on a phone.
+    let pages = [
+        ("admin-users", "/admin/users"),
+        ("admin-user-form", "/admin/users/new"),
+        ("admin-regions", "/admin/regions"),
+        ("admin-api-keys", "/admin/api-keys"),
+        ("targets", "/targets"),
+    ];
+    for (width, height) in [(1440, 900), (390, 844)] {
+        client.set_window_size(width, height).await.expect("resize");
+        for (name, path) in pages {
+            client.goto(&app.url(path)).await.expect("open");
+            assert_eq!(
+                client.execute(overflow, vec![]).await.expect("overflow"),
+                Value::Bool(false),
+                "{name} at {width}"
+            );
+            snap(&client, width, name).await;
+        }
+    }
+    // A key, shown once.
+    client.set_window_size(1440, 900).await.expect("a desk");
+    client.goto(&app.url("/admin/api-keys")).await.expect("open");
+    fill(&client, "#name", "省科技厅高企认定系统").await;
+    click(&client, "input[name=scopes][value='registry:write']").await;
+    click(&client, "form[action='/admin/api-keys'] button[type=submit]").await;
+    arrived(&client, "#key").await;
+    let key = client.find(Locator::Css("#key")).await.expect("key").prop("value").await.expect("value");
+    assert!(key.is_some_and(|k| k.starts_with("pk_")));
+    snap(&client, 1440, "admin-api-key-created").await;
+
+    // The new counselor signs in and works their own street.
+    click(&client, "form[action='/logout'] button").await;
+    arrived(&client, "#username").await;
+    fill(&client, "#username", "zhao.xinan").await;
+    fill(&client, "#password", "xinan-mornings-2026").await;
+    click(&client, "button[type=submit]").await;
+    arrived(&client, "nav.nav").await;
+    let home = source(&client).await;
+    assert!(home.contains("我的待办") && home.contains("赵辅导员") && !home.contains("href=\"/admin\""), "{home}");
+    client.goto(&app.url("/enterprises")).await.expect("open");
+    arrived(&client, "#q").await;
+    let list = source(&client).await;
+    assert!(list.contains("新安光电科技") && !list.contains("西乡精密制造"), "{list}");
+    client.close().await.expect("close the browser");
+}

@@ -56,8 +56,11 @@ struct TargetsPage {
     saved: bool,
 }
 
+/// What every box's field name starts with.
+const BOX: &str = "target.";
+
 fn field(region: Uuid, tier: &str) -> String {
-    format!("target.{region}.{tier}")
+    format!("{BOX}{region}.{tier}")
 }
 
 /// The page for `year`, its boxes holding `typed` (the form as submitted) or else the
@@ -71,6 +74,8 @@ fn page_of(
     typed: Option<&BTreeMap<String, String>>,
     errors: FieldErrors,
 ) -> Result<TargetsPage, ServiceError> {
+    // An admin reaches it among the 系统管理 tabs, a manager from the cockpit.
+    let chrome = Chrome { section: if chrome.administers() { "admin" } else { "cockpit" }, ..chrome };
     let progress = targets::progress(conn, auth, catalog, year)?;
     let set = |region: Uuid, tier: &str| progress.items.iter().find(|p| p.region_id == region && p.tier == tier);
     let regions = target_regions(conn)?
@@ -141,8 +146,8 @@ pub async fn submit(
             // The boxes filled in, in the order of their fields, to name a refused one.
             let mut named = Vec::new();
             let mut inputs = Vec::new();
-            for (key, value) in fields.range("target.".to_owned()..).take_while(|(key, _)| key.starts_with("target.")) {
-                let Some((region, tier)) = key["target.".len()..].split_once('.') else { continue };
+            for (key, value) in fields.range(BOX.to_owned()..).take_while(|(key, _)| key.starts_with(BOX)) {
+                let Some((region, tier)) = key[BOX.len()..].split_once('.') else { continue };
                 let (Ok(region_id), Some(target)) = (region.parse(), number::<i32>(&mut errors, key, value)) else {
                     continue;
                 };
