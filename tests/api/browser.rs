@@ -124,6 +124,24 @@ async fn arrived(client: &Client, css: &str) {
     client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.expect(css);
 }
 
+/// Whether the page fits the window's width: no sideways scrolling of the page itself.
+async fn fits(client: &Client) -> bool {
+    let overflow = "return document.documentElement.scrollWidth > window.innerWidth";
+    client.execute(overflow, vec![]).await.expect("overflow") == Value::Bool(false)
+}
+
+/// Opens each page at each window size, checks that it fits and photographs it.
+async fn photograph(client: &Client, app: &TestApp, sizes: &[(u32, u32)], pages: &[(&str, String)]) {
+    for &(width, height) in sizes {
+        client.set_window_size(width, height).await.expect("resize");
+        for (name, path) in pages {
+            client.goto(&app.url(path)).await.expect("open");
+            assert!(fits(client).await, "{name} at {width}");
+            snap(client, width, name).await;
+        }
+    }
+}
+
 #[actix_web::test]
 async fn a_manager_imports_a_csv_with_a_bad_row_and_sees_that_row_in_the_report() {
     let Some((driver, client)) = browser().await else { return };
@@ -150,8 +168,7 @@ async fn a_manager_imports_a_csv_with_a_bad_row_and_sees_that_row_in_the_report(
     assert!(report.contains("<tr><td>4</td><td>统一社会信用代码</td>"), "the bad row, by row and column: {report}");
     snap(&client, 1440, "import-report").await;
     client.set_window_size(390, 844).await.expect("a phone");
-    let overflow = "return document.documentElement.scrollWidth > window.innerWidth";
-    assert_eq!(client.execute(overflow, vec![]).await.expect("overflow"), Value::Bool(false));
+    assert!(fits(&client).await, "no sideways scrolling");
     snap(&client, 390, "import-report").await;
     client.close().await.expect("close the browser");
 }
@@ -185,7 +202,6 @@ async fn a_counselor_logs_a_visit_with_a_demand_and_resolves_it_on_a_phone() {
     assert!(source(&client).await.contains("我的待办"), "the counselor lands on 我的待办");
     let width = client.execute("return window.innerWidth", vec![]).await.expect("width");
     assert_eq!(width, Value::from(390), "the phone's viewport");
-    let overflow = "return document.documentElement.scrollWidth > window.innerWidth";
 
     // Finding the enterprise by a fragment of its name.
     click(&client, "nav.nav a[href='/enterprises']").await;
@@ -199,7 +215,7 @@ async fn a_counselor_logs_a_visit_with_a_demand_and_resolves_it_on_a_phone() {
     arrived(&client, "#certificates").await;
     let page = source(&client).await;
     assert!(page.contains("科技型中小企业") && page.contains("tel:13800138000") && page.contains("晋级"), "{page}");
-    assert_eq!(client.execute(overflow, vec![]).await.expect("overflow"), Value::Bool(false), "no sideways scrolling");
+    assert!(fits(&client).await, "no sideways scrolling");
     snap(&client, 390, "enterprise").await;
 
     // Logging the visit with a demand.
@@ -217,7 +233,7 @@ async fn a_counselor_logs_a_visit_with_a_demand_and_resolves_it_on_a_phone() {
         .expect("select");
     fill(&client, "#demand_title_0", "扩租研发楼 2000 平方米").await;
     fill(&client, "#demand_description_0", "现有场地不足，希望园区协调").await;
-    assert_eq!(client.execute(overflow, vec![]).await.expect("overflow"), Value::Bool(false), "no sideways scrolling");
+    assert!(fits(&client).await, "no sideways scrolling");
     snap(&client, 390, "visit").await;
     click(&client, "form button.primary[type=submit]").await;
     arrived(&client, ".notice").await;
@@ -262,18 +278,7 @@ async fn a_counselor_logs_a_visit_with_a_demand_and_resolves_it_on_a_phone() {
         ("applications", "/applications".to_owned()),
         ("not-found", "/enterprises/00000000-0000-7000-8000-000000000000".to_owned()),
     ];
-    for (width, height) in [(390, 844), (1440, 900)] {
-        client.set_window_size(width, height).await.expect("resize");
-        for (name, path) in &pages {
-            client.goto(&app.url(path)).await.expect("open");
-            assert_eq!(
-                client.execute(overflow, vec![]).await.expect("overflow"),
-                Value::Bool(false),
-                "{name} at {width}"
-            );
-            snap(&client, width, name).await;
-        }
-    }
+    photograph(&client, &app, &[(390, 844), (1440, 900)], &pages).await;
     client.close().await.expect("close the browser");
 }
 
@@ -339,8 +344,7 @@ async fn a_manager_goes_from_the_cockpit_to_the_enterprises_behind_a_number_and_
     // The cockpit on a phone: no sideways scrolling of the page itself.
     client.set_window_size(390, 844).await.expect("a phone");
     client.goto(&app.url("/cockpit")).await.expect("open");
-    let overflow = "return document.documentElement.scrollWidth > window.innerWidth";
-    assert_eq!(client.execute(overflow, vec![]).await.expect("overflow"), Value::Bool(false));
+    assert!(fits(&client).await, "no sideways scrolling");
     snap(&client, 390, "cockpit").await;
     client.close().await.expect("close the browser");
 }
@@ -358,7 +362,6 @@ async fn an_admin_creates_a_counselor_for_a_street_who_then_signs_in() {
     let put = app.admin().request(reqwest::Method::PUT, &format!("/api/v1/targets/{year}")).json(&targets);
     assert_eq!(put.send().await.expect("request").status(), 200);
     app.api_key(&["registry:write"]).await;
-    let overflow = "return document.documentElement.scrollWidth > window.innerWidth";
 
     client.set_window_size(1440, 900).await.expect("a desk");
     client.goto(&app.url("/login")).await.expect("open");
@@ -393,24 +396,13 @@ async fn an_admin_creates_a_counselor_for_a_street_who_then_signs_in() {
 
     // The other pages of 系统管理, on a desk and on a phone.
     let pages = [
-        ("admin-users", "/admin/users"),
-        ("admin-user-form", "/admin/users/new"),
-        ("admin-regions", "/admin/regions"),
-        ("admin-api-keys", "/admin/api-keys"),
-        ("targets", "/targets"),
+        ("admin-users", "/admin/users".to_owned()),
+        ("admin-user-form", "/admin/users/new".to_owned()),
+        ("admin-regions", "/admin/regions".to_owned()),
+        ("admin-api-keys", "/admin/api-keys".to_owned()),
+        ("targets", "/targets".to_owned()),
     ];
-    for (width, height) in [(1440, 900), (390, 844)] {
-        client.set_window_size(width, height).await.expect("resize");
-        for (name, path) in pages {
-            client.goto(&app.url(path)).await.expect("open");
-            assert_eq!(
-                client.execute(overflow, vec![]).await.expect("overflow"),
-                Value::Bool(false),
-                "{name} at {width}"
-            );
-            snap(&client, width, name).await;
-        }
-    }
+    photograph(&client, &app, &[(1440, 900), (390, 844)], &pages).await;
     // A key, shown once.
     client.set_window_size(1440, 900).await.expect("a desk");
     client.goto(&app.url("/admin/api-keys")).await.expect("open");
