@@ -162,8 +162,9 @@ fn translated(message: &str) -> Option<String> {
     Some(t(key).to_owned())
 }
 
-/// The validator's bounds (`must be between 1 and 100 characters`, `must have at least
-/// 10 characters`, `must be between 1 and 1000000`) in the catalogue's words.
+/// The validator's and the password policy's bounds (`must be between 1 and 100
+/// characters`, `must have at least 10 characters`, `must be at most 100 characters`,
+/// `must be between 1 and 1000000`) in the catalogue's words.
 fn bounds_in_chinese(message: &str) -> Option<String> {
     if let Some(range) = message.strip_prefix("must be between ") {
         let (range, characters) = match range.strip_suffix(" characters") {
@@ -177,8 +178,11 @@ fn bounds_in_chinese(message: &str) -> Option<String> {
             (false, _) => with_all("form.between", &[&min, &max]),
         });
     }
-    let at_least = message.strip_prefix("must have at least ")?.strip_suffix(" characters")?;
-    Some(with("form.length_at_least", at_least))
+    let characters = message.strip_suffix(" characters")?;
+    if let Some(most) = characters.strip_prefix("must be at most ").or(characters.strip_prefix("must have at most ")) {
+        return Some(with("form.length_at_most", most));
+    }
+    Some(with("form.length_at_least", characters.strip_prefix("must have at least ")?))
 }
 
 /// Text as typed, or `None` when blank.
@@ -194,4 +198,37 @@ pub fn number<N: std::str::FromStr>(errors: &mut FieldErrors, field: &str, text:
         return None;
     }
     text.parse().map_err(|_| errors.add(field, t("form.not_a_number"))).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_use_cases_bounds_are_said_in_chinese() {
+        assert_eq!(in_chinese("must be between 1 and 100 characters"), "请填写此项（最多 100 个字符）");
+        assert_eq!(in_chinese("must be between 3 and 50 characters"), "长度须在 3–50 个字符之间");
+        assert_eq!(in_chinese("must be between 1 and 1000000"), "须在 1 到 1000000 之间");
+        assert_eq!(in_chinese("must have at least 10 characters"), "至少 10 个字符");
+        assert_eq!(in_chinese("must have at most 128 characters"), "最多 128 个字符");
+        assert_eq!(in_chinese("must be at most 100 characters"), "最多 100 个字符");
+        assert_eq!(in_chinese("this username is taken"), "该用户名已被使用");
+        assert_eq!(in_chinese("something no one translated"), "something no one translated");
+    }
+
+    #[test]
+    fn a_conflict_over_a_field_is_said_beside_it_and_one_over_the_record_above_the_form() {
+        let taken = ServiceError::Conflict {
+            detail: "this username is taken".into(),
+            errors: vec![FieldError::new("username", "this username is taken")],
+        };
+        let errors = FieldErrors::from_refusal(taken, str::to_owned).expect("about the form");
+        assert_eq!((errors.of("username"), errors.general.as_deref()), (Some("该用户名已被使用"), None));
+        let last = FieldErrors::from_refusal(ServiceError::conflict("this is the last active admin"), str::to_owned)
+            .expect("about the form");
+        assert_eq!(last.general.as_deref(), Some(t("form.last_admin")));
+        let moved = FieldErrors::from_refusal(ServiceError::conflict("already resolved"), str::to_owned)
+            .expect("about the form");
+        assert_eq!(moved.general, Some(format!("{}（already resolved）", t("form.conflict"))));
+    }
 }

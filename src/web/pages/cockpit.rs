@@ -114,7 +114,8 @@ pub struct CockpitPage {
     pub request_categories: Vec<RequestLine>,
     pub expiring: Vec<Line>,
     pub expiring_href: String,
-    /// The street the page is for, as the export links pass it on (`&street_id=…`).
+    /// The street the page is for, as the links of the reports that take one (the ladder,
+    /// the lapsing certificates) pass it on to their downloads (`&street_id=…`).
     pub street_query: String,
     /// Whether the caller may set the year's targets (a link to that page).
     pub sets_targets: bool,

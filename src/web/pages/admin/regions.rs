@@ -47,7 +47,7 @@ struct RegionsPage {
     name: String,
     code: String,
     kinds: Vec<Choice>,
-    /// Districts and streets, each a parent a new street or park may take.
+    /// The parents a new street (a district) or park (a street) may hang under.
     district_parents: Vec<Offered>,
     street_parents: Vec<Offered>,
     errors: FieldErrors,
