@@ -278,6 +278,8 @@ async fn the_years_targets_are_set_on_one_form_and_the_api_reads_them_back() {
         refused.text().await.expect("body").contains(&format!(r#"id="{district_box}-error">须在 1 到 1000000 之间"#))
     );
     assert_eq!(count(&app, "SELECT count(*) AS n FROM targets"), 2);
+    // Another year, kept in the address, is the one the year switch shows.
+    assert!(manager.page("/targets?year=2020").await.contains(r#"<option value="2020" selected>"#));
     // Cleared boxes remove their targets.
     assert_eq!(manager.submit("/targets", "/targets", &[("year", &year), (&street_box, "12")]).await.status(), 303);
     assert_eq!(count(&app, "SELECT count(*) AS n FROM targets"), 1);

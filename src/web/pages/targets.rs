@@ -100,8 +100,14 @@ fn page_of(
             name: region.name,
         })
         .collect();
+    // Last year, this year and next, and the year shown if it is another (an address kept).
     let this_year = catalog.today().year();
-    Ok(TargetsPage { chrome, year, years: (this_year - 1..=this_year + 1).collect(), regions, errors, saved: false })
+    let mut years: Vec<i32> = (this_year - 1..=this_year + 1).collect();
+    if !years.contains(&year) {
+        years.push(year);
+        years.sort_unstable();
+    }
+    Ok(TargetsPage { chrome, year, years, regions, errors, saved: false })
 }
 
 /// The regions targets are set for: districts, then their streets.

@@ -80,10 +80,9 @@ impl KeysPage {
         fields: &KeyFields,
         errors: FieldErrors,
     ) -> Result<Self, ServiceError> {
-        let mut keys: Vec<KeyLine> =
-            store::list(conn, None, ROWS)?.into_iter().map(|k| KeyLine::of(catalog, k)).collect();
-        // The newest first: the one just made or asked about is at the top.
-        keys.reverse();
+        // In the order they were made, as the API lists them; a key just made is also shown
+        // above the list.
+        let keys = store::list(conn, None, ROWS)?.into_iter().map(|k| KeyLine::of(catalog, k)).collect();
         Ok(Self {
             chrome,
             keys,
