@@ -32,7 +32,6 @@ pub struct Application {
 pub struct NewApplication<'a> {
     pub id: Uuid,
     pub enterprise_id: Uuid,
-    pub street_id: Option<Uuid>,
     pub tier: &'a str,
     pub batch_year: i32,
     pub status: &'a str,

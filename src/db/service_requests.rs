@@ -38,7 +38,6 @@ pub struct ServiceRequest {
 pub struct NewServiceRequest<'a> {
     pub id: Uuid,
     pub enterprise_id: Uuid,
-    pub street_id: Option<Uuid>,
     pub visit_id: Option<Uuid>,
     pub category: &'a str,
     pub priority: &'a str,
@@ -68,7 +67,8 @@ pub struct Transition {
     pub action: String,
     pub from_status: Option<String>,
     pub to_status: String,
-    pub actor_id: Uuid,
+    /// `None`: moved by the system (an import from the command line moved its enterprise).
+    pub actor_id: Option<Uuid>,
     pub note: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -81,7 +81,7 @@ pub struct NewTransition<'a> {
     pub action: &'a str,
     pub from_status: Option<&'a str>,
     pub to_status: &'a str,
-    pub actor_id: Uuid,
+    pub actor_id: Option<Uuid>,
     pub note: Option<&'a str>,
 }
 
@@ -144,6 +144,31 @@ pub fn transitions_of(conn: &mut PgConnection, request: Uuid) -> QueryResult<Vec
 }
 
 const PENDING: [&str; 4] = ["open", "assigned", "in_progress", "escalated"];
+
+/// The pending requests of `enterprises` that someone is assigned to, locked.
+pub fn assigned_of(conn: &mut PgConnection, enterprises: &[Uuid]) -> QueryResult<Vec<ServiceRequest>> {
+    service_requests::table
+        .filter(service_requests::enterprise_id.eq_any(enterprises))
+        .filter(service_requests::status.eq_any(PENDING))
+        .filter(service_requests::assignee_id.is_not_null())
+        .select(ServiceRequest::as_select())
+        .order(service_requests::id)
+        .for_update()
+        .load(conn)
+}
+
+/// Takes the request from its assignee, leaving it `status`.
+pub fn release(conn: &mut PgConnection, id: Uuid, status: Status) -> QueryResult<ServiceRequest> {
+    diesel::update(service_requests::table.find(id))
+        .set((
+            service_requests::status.eq(status.as_str()),
+            service_requests::assignee_id.eq(None::<Uuid>),
+            service_requests::version.eq(service_requests::version + 1),
+            service_requests::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(ServiceRequest::as_returning())
+        .get_result(conn)
+}
 
 /// Requests newest first, after `after`.
 pub fn list(

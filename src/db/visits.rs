@@ -53,7 +53,6 @@ pub fn insert(
     conn: &mut PgConnection,
     id: Uuid,
     enterprise_id: Uuid,
-    street_id: Option<Uuid>,
     counselor_id: Uuid,
     record: &VisitRecord,
 ) -> QueryResult<Visit> {
@@ -61,7 +60,6 @@ pub fn insert(
         .values((
             visits::id.eq(id),
             visits::enterprise_id.eq(enterprise_id),
-            visits::street_id.eq(street_id),
             visits::counselor_id.eq(counselor_id),
             record,
         ))

@@ -201,6 +201,23 @@ impl Action {
 
 from_code!(Category, Priority, Status, Action);
 
+/// The first move on every request's history: it was raised.
+pub const RAISED: &str = "raise";
+
+/// The move the system makes when an enterprise moves to a street that a pending
+/// request's assignee does not serve: the request goes back to be taken in the new
+/// street. Nobody asks for it, so it is not an [`Action`].
+pub const RELEASED: &str = "release";
+
+/// The name people use for a move on a request's history, as recorded.
+pub fn recorded_move_label(action: &str) -> &'static str {
+    match action {
+        RAISED => "提出",
+        RELEASED => "企业迁出街道，退回待受理",
+        other => Action::try_from(other.to_owned()).map_or("更新", Action::label),
+    }
+}
+
 /// The service-request workflow, for [`workflow`](crate::domain::workflow).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requests;

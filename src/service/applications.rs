@@ -75,7 +75,6 @@ pub fn open(
             &NewApplication {
                 id: Uuid::now_v7(),
                 enterprise_id,
-                street_id: enterprise.fields.street_id,
                 tier: tier.code(),
                 batch_year: input.batch_year,
                 status: Status::Preparing.as_str(),

@@ -6,7 +6,7 @@ use crate::db::audit::{self, Change};
 use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter, StreetFilter};
 use crate::db::regions::{self, Region};
 use crate::domain::{RegionKind, Uscc, certification, dates, visit};
-use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError, cleaned, not_blank};
+use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError, cleaned, not_blank, requests};
 use chrono::NaiveDate;
 use diesel::{Connection, OptionalExtension, PgConnection};
 use serde::Deserialize;
@@ -208,6 +208,9 @@ pub fn update(
         check_placement(conn, auth, &fields)?;
         let updated = store::update(conn, id, &fields)?;
         audit::record(conn, &auth.audit, Change::changed(ENTITY, id, "update", &current, &updated))?;
+        if updated.fields.street_id != current.fields.street_id {
+            requests::release_unserved(conn, &auth.audit, &[id])?;
+        }
         Ok(updated)
     })
 }

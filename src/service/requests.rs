@@ -2,14 +2,14 @@
 //! resolution, with who may be handed it.
 
 use crate::config::Catalog;
-use crate::db::audit::{self, Change};
+use crate::db::audit::{self, Change, Context};
 use crate::db::enterprises::{self, Enterprise};
 use crate::db::service_requests::{self as store, Move, NewServiceRequest, NewTransition, ServiceRequest, Transition};
 use crate::db::{users, visits};
-use crate::domain::Principal;
 use crate::domain::access::may_be_assigned;
-use crate::domain::service_request::{Action as RequestAction, Category, Priority, Requests, Status};
+use crate::domain::service_request::{self, Action as RequestAction, Category, Priority, Requests, Status};
 use crate::domain::workflow::Workflow;
+use crate::domain::{Actor, Principal};
 use crate::service::{Authorized, BasedOn, OrNotFound, ServiceError, cleaned};
 use chrono::Utc;
 use diesel::{Connection, OptionalExtension, PgConnection};
@@ -74,7 +74,6 @@ pub(crate) fn raise_for(
         &NewServiceRequest {
             id: Uuid::now_v7(),
             enterprise_id: enterprise.id,
-            street_id: enterprise.fields.street_id,
             visit_id: request.visit_id,
             category: request.category.as_str(),
             priority: request.priority.as_str(),
@@ -90,10 +89,10 @@ pub(crate) fn raise_for(
         &NewTransition {
             id: Uuid::now_v7(),
             request_id: stored.id,
-            action: "raise",
+            action: service_request::RAISED,
             from_status: None,
             to_status: Status::Open.as_str(),
-            actor_id: raised_by,
+            actor_id: Some(raised_by),
             note: None,
         },
     )?;
@@ -189,7 +188,7 @@ pub fn transition(
                 action: request.action.as_str(),
                 from_status: Some(current.status.as_str()),
                 to_status: next.as_str(),
-                actor_id: actor,
+                actor_id: Some(actor),
                 note: note.as_deref(),
             },
         )?;
@@ -197,6 +196,42 @@ pub fn transition(
         audit::record(conn, &auth.audit, audited)?;
         Ok((updated, store::transitions_of(conn, id)?))
     })
+}
+
+/// After `enterprises` moved street (their requests with them, by the database): a pending
+/// request whose assignee does not serve the new street, and so could no longer see it,
+/// goes back to be taken there — to 待受理, or to the bureau if it was escalated there —
+/// with the move on its history as the mover's.
+pub fn release_unserved(conn: &mut PgConnection, context: &Context, enterprises: &[Uuid]) -> Result<(), ServiceError> {
+    for current in store::assigned_of(conn, enterprises)? {
+        let Some(assignee) = current.assignee_id else { continue };
+        if check_assignee(conn, assignee, current.street_id).is_ok() {
+            continue;
+        }
+        let next = if current.status == Status::Escalated { Status::Escalated } else { Status::Open };
+        let released = store::release(conn, current.id, next)?;
+        store::record_transition(
+            conn,
+            &NewTransition {
+                id: Uuid::now_v7(),
+                request_id: current.id,
+                action: service_request::RELEASED,
+                from_status: Some(current.status.as_str()),
+                to_status: next.as_str(),
+                actor_id: match context.actor {
+                    Actor::User(id) => Some(id),
+                    Actor::ApiKey(_) | Actor::System => None,
+                },
+                note: None,
+            },
+        )?;
+        audit::record(
+            conn,
+            context,
+            Change::changed(ENTITY, current.id, service_request::RELEASED, &current, &released),
+        )?;
+    }
+    Ok(())
 }
 
 /// The assignee must be someone who works requests and can see this one.

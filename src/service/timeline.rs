@@ -6,7 +6,7 @@ use crate::config::Catalog;
 use crate::db::{applications, certificates, enterprises, service_requests, visits};
 use crate::domain::application::Action as ApplicationAction;
 use crate::domain::certification::ChangeKind;
-use crate::domain::service_request::Action as RequestAction;
+use crate::domain::service_request::recorded_move_label;
 use crate::domain::visit::Channel;
 use crate::service::{Authorized, OrNotFound, ServiceError};
 use chrono::{DateTime, Utc};
@@ -66,12 +66,6 @@ fn channel_label(channel: &str) -> &'static str {
 }
 
 /// A request's move: raised, or one of the workflow's actions.
-fn action_label(action: &str) -> &'static str {
-    match action {
-        "raise" => "提出",
-        other => RequestAction::try_from(other.to_owned()).map_or("更新", RequestAction::label),
-    }
-}
 
 /// A tier's Chinese name; its code if the rung is no longer on the ladder.
 fn label_of<'a>(catalog: &'a Catalog, code: &'a str) -> &'a str {
@@ -137,7 +131,7 @@ pub fn of(
         service_requests::moves_of_enterprise(conn, enterprise_id, before, fetch)?.into_iter().map(|m| TimelineEvent {
             at: m.at,
             kind: EventKind::Request,
-            summary: format!("诉求「{}」{}", m.title, action_label(&m.action)),
+            summary: format!("诉求「{}」{}", m.title, recorded_move_label(&m.action)),
             ref_id: m.request_id,
             id: m.id,
         });

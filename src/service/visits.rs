@@ -118,8 +118,7 @@ pub fn log(
     conn.transaction(|conn| {
         let enterprise =
             enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
-        let visit =
-            store::insert(conn, Uuid::now_v7(), enterprise.id, enterprise.fields.street_id, counselor, &record)?;
+        let visit = store::insert(conn, Uuid::now_v7(), enterprise.id, counselor, &record)?;
         audit::record(conn, &auth.audit, Change::created(ENTITY, visit.id, &visit))?;
         let raised = raised
             .into_iter()

@@ -24,3 +24,4 @@ mod pipeline;
 mod process;
 mod regions;
 mod registry;
+mod street_moves;

@@ -55,7 +55,7 @@ impl From<store::Transition> for TransitionResponse {
             action: t.action,
             from_status: t.from_status,
             to_status: t.to_status,
-            actor_id: t.actor_id,
+            actor_id: Some(t.actor_id),
             note: t.note,
             at: t.at,
         }

@@ -53,7 +53,9 @@ pub struct TransitionResponse {
     pub action: String,
     pub from_status: Option<String>,
     pub to_status: String,
-    pub actor_id: Uuid,
+    /// Who made the move; `null` for a move the system made (a request handed back
+    /// when an import from the command line moved its enterprise to another street).
+    pub actor_id: Option<Uuid>,
     pub note: Option<String>,
     pub at: DateTime<Utc>,
 }

@@ -13,7 +13,7 @@ use crate::db::regions::{self, Region};
 use crate::domain::listing;
 use crate::domain::{RegionKind, Uscc};
 use crate::service::enterprises::{EnterpriseInput, placement_errors};
-use crate::service::{FieldError, ServiceError};
+use crate::service::{FieldError, ServiceError, requests};
 use chrono::NaiveDate;
 use diesel::{Connection, PgConnection};
 use std::collections::HashMap;
@@ -230,6 +230,12 @@ fn save(
     }
     let updated = enterprises::update_all(conn, &changes)?;
     let before: HashMap<Uuid, &Enterprise> = stored.values().map(|e| (e.id, e)).collect();
+    let moved: Vec<Uuid> = updated
+        .iter()
+        .filter(|after| before.get(&after.id).is_some_and(|was| was.fields.street_id != after.fields.street_id))
+        .map(|after| after.id)
+        .collect();
+    requests::release_unserved(conn, context, &moved)?;
     audit::record_all(
         conn,
         context,

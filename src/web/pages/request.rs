@@ -4,7 +4,7 @@
 
 use crate::db::{enterprises, users};
 use crate::domain::Action;
-use crate::domain::service_request::{Action as Move, Requests, Status};
+use crate::domain::service_request::{Action as Move, Requests, Status, recorded_move_label};
 use crate::domain::workflow::Workflow;
 use crate::service::requests::{self, RequestMove};
 use crate::service::{BasedOn, ServiceError};
@@ -27,7 +27,7 @@ const ASSIGNABLE: i64 = 200;
 
 pub struct Step {
     pub at: String,
-    pub action: String,
+    pub action: &'static str,
     pub who: String,
     pub note: String,
 }
@@ -99,7 +99,7 @@ fn page_of(
     refused: Option<(&MoveFields, FieldErrors)>,
 ) -> Result<RequestPage, ServiceError> {
     let (request, transitions) = requests::find(conn, auth, id)?;
-    let people: Vec<Uuid> = transitions.iter().map(|s| s.actor_id).chain(request.assignee_id).collect();
+    let people: Vec<Uuid> = transitions.iter().filter_map(|s| s.actor_id).chain(request.assignee_id).collect();
     let names = users::names_of(conn, &people)?;
     let name_of = |user: Uuid| names.get(&user).cloned().unwrap_or_default();
     let candidates = users::assignable(conn, request.street_id, ASSIGNABLE)?;
@@ -156,8 +156,8 @@ fn page_of(
             .into_iter()
             .map(|step| Step {
                 at: local_time(catalog, step.at),
-                action: step_label(&step.action),
-                who: name_of(step.actor_id),
+                action: recorded_move_label(&step.action),
+                who: step.actor_id.map_or_else(|| t("request.by_system").to_owned(), name_of),
                 note: step.note.unwrap_or_default(),
             })
             .collect(),
@@ -167,13 +167,6 @@ fn page_of(
 
 fn is_pending(status: Status) -> bool {
     matches!(status, Status::Open | Status::Assigned | Status::InProgress | Status::Escalated)
-}
-
-fn step_label(action: &str) -> String {
-    match Move::try_from(action.to_owned()) {
-        Ok(action) => action.label().to_owned(),
-        Err(_) => t("request.raised").to_owned(),
-    }
 }
 
 pub async fn show(
