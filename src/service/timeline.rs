@@ -65,8 +65,6 @@ fn channel_label(channel: &str) -> &'static str {
     Channel::try_from(channel.to_owned()).map_or("走访", Channel::label)
 }
 
-/// A request's move: raised, or one of the workflow's actions.
-
 /// A tier's Chinese name; its code if the rung is no longer on the ladder.
 fn label_of<'a>(catalog: &'a Catalog, code: &'a str) -> &'a str {
     catalog.ladder.label(code).unwrap_or(code)

@@ -124,7 +124,7 @@ async fn a_moved_enterprise_takes_its_visits_requests_and_applications_to_the_ne
     assert_eq!((last["action"].as_str(), last["from_status"].as_str()), (Some("release"), Some("assigned")));
     assert_eq!(last["actor_id"], app.admin_id.as_str());
     let listed: Value = as_wang.get("/api/v1/visits").await.json().await.expect("json");
-    assert_eq!(ids(&listed), [records.visit.clone()]);
+    assert_eq!(ids(&listed), std::slice::from_ref(&records.visit));
     let listed: Value = as_wang.get("/api/v1/requests").await.json().await.expect("json");
     assert_eq!(ids(&listed).len(), 2);
     let pre_review = json!({"action": "pre_review"});
