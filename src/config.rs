@@ -85,6 +85,10 @@ pub struct AuthSettings {
     pub max_failed_logins_per_user: i32,
     pub max_failed_logins_per_client: i32,
     pub failed_login_window_minutes: i64,
+    /// Passwords checked at once, each on a thread of its own with 19 MiB.
+    pub password_hash_threads: usize,
+    /// Sign-ins that may wait for a hashing thread; more are answered 503 at once.
+    pub password_hash_queue: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,5 +1,6 @@
 //! Putting the parts together: the database (external or private), the pool, the server.
 
+use crate::auth::password::Hashing;
 use crate::auth::{self, tokens::AccessTokens};
 use crate::config::{AuthSettings, Catalog, ConsoleSettings, Settings, VisitSettings};
 use crate::db::embedded::{self, EmbeddedCluster, Lifetime};
@@ -60,6 +61,8 @@ pub struct AppState {
     pub console: ConsoleSettings,
     pub cookies: Cookies,
     pub visits: VisitSettings,
+    /// The threads that check passwords, for both faces' sign-ins.
+    pub hashing: Hashing,
 }
 
 pub struct Application {
@@ -84,6 +87,8 @@ impl Application {
             console: settings.console.clone(),
             cookies: Cookies { secure: settings.secure_cookies() },
             visits: settings.visits.clone(),
+            hashing: Hashing::start(settings.auth.password_hash_threads, settings.auth.password_hash_queue)
+                .context("starting the password-hashing threads")?,
         });
         let document = http::support::openapi::document();
         let app = move || {

@@ -1,10 +1,12 @@
 //! Passwords: argon2id hashes in PHC format, and the minimum policy for new ones.
-//! Hashing is deliberately slow (~tens of ms): callers run it on the blocking pool.
+//! Hashing is deliberately slow (~tens of ms) and takes 19 MiB while it runs: sign-ins,
+//! which anyone can send, check passwords on the few threads of [`Hashing`].
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use std::sync::LazyLock;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 pub const MIN_LENGTH: usize = 10;
 pub const MAX_LENGTH: usize = 128;
@@ -24,6 +26,65 @@ pub fn verify(password: &str, stored: &str) -> bool {
 pub fn verify_against_nothing(password: &str) {
     static DECOY: LazyLock<String> = LazyLock::new(|| hash("peiyu-decoy-password").unwrap_or_default());
     verify(password, &DECOY);
+}
+
+/// A password check (or any other hash) waiting for a hashing thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed number of threads that hash passwords, fed from a short queue: at most
+/// `threads` hashes run at once, whatever arrives, so their memory (19 MiB each) is
+/// bounded, and so are the allocator arenas that keep it (one per thread that ever
+/// hashed: on the blocking pool that was hundreds). What finds the queue full is told
+/// [`Busy`] at once rather than waiting without end. The threads end with the `Hashing`.
+pub struct Hashing {
+    jobs: SyncSender<Job>,
+}
+
+/// Every hashing thread is taken and the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
+impl Hashing {
+    pub fn start(threads: usize, queue: usize) -> std::io::Result<Self> {
+        let (jobs, waiting) = sync_channel::<Job>(queue);
+        let waiting = Arc::new(Mutex::new(waiting));
+        for n in 0..threads.max(1) {
+            let waiting = Arc::clone(&waiting);
+            std::thread::Builder::new().name(format!("peiyu-hash-{n}")).spawn(move || work_off(&waiting))?;
+        }
+        Ok(Self { jobs })
+    }
+
+    /// Queues `work` for a hashing thread at once (or finds no room), and answers what
+    /// it returns once it ran.
+    pub fn run<T, W>(&self, work: W) -> impl Future<Output = Result<T, Busy>> + use<T, W>
+    where
+        T: Send + 'static,
+        W: FnOnce() -> T + Send + 'static,
+    {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let queued = self.jobs.try_send(Box::new(move || {
+            // Nobody listens when the request was given up: nothing to tell.
+            let _ = answer.send(work());
+        }));
+        async move {
+            match queued {
+                Ok(()) => answered.await.map_err(|_| Busy),
+                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => Err(Busy),
+            }
+        }
+    }
+}
+
+fn work_off(waiting: &Mutex<Receiver<Job>>) {
+    loop {
+        // The lock is held only while waiting for the next job, not while hashing.
+        let next = waiting.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        match next {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
+    }
 }
 
 /// The policy for a new password, as a message for the caller; `None` when it passes.
@@ -58,6 +119,37 @@ mod tests {
         assert!(verify("correct horse battery", &stored));
         assert!(!verify("correct horse battery!", &stored));
         assert!(!verify("anything", "not a hash"));
+    }
+
+    #[actix_web::test]
+    async fn hashing_runs_no_more_at_once_than_its_threads_and_turns_the_rest_away() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let hashing = Hashing::start(2, 3).expect("threads");
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Arc::new(Mutex::new(released));
+        let job = || {
+            let (running, most, released) = (Arc::clone(&running), Arc::clone(&most), Arc::clone(&released));
+            move || {
+                most.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                let _ = released.lock().map(|r| r.recv());
+                running.fetch_sub(1, Ordering::SeqCst);
+            }
+        };
+        // Two run, three wait; the sixth is turned away while they do.
+        let mut waiting: Vec<_> = (0..2).map(|_| hashing.run(job())).collect();
+        while running.load(Ordering::SeqCst) < 2 {
+            std::thread::yield_now();
+        }
+        waiting.extend((0..3).map(|_| hashing.run(job())));
+        assert_eq!(hashing.run(job()).await, Err(Busy));
+        for _ in 0..5 {
+            release.send(()).expect("a job waits");
+        }
+        for w in waiting {
+            assert_eq!(w.await, Ok(()));
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -66,6 +66,7 @@ impl ApiError {
                 ServiceError::Stale { .. } => "precondition-failed",
                 ServiceError::TooLarge(_) => "payload-too-large",
                 ServiceError::Throttled { .. } => "too-many-requests",
+                ServiceError::Busy { .. } => "busy",
                 ServiceError::Unavailable(_) => "unavailable",
                 ServiceError::Internal(_) => "internal",
             },
@@ -106,7 +107,7 @@ impl ResponseError for ApiError {
                 ServiceError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
                 ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
                 ServiceError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-                ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                ServiceError::Unavailable(_) | ServiceError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
                 ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
         }
@@ -119,7 +120,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         let header = match self {
             Self::Service(ServiceError::Unavailable(_)) => Some(("Retry-After", "1".to_owned())),
-            Self::Service(ServiceError::Throttled { retry_after }) => Some(("Retry-After", retry_after.to_string())),
+            Self::Service(ServiceError::Throttled { retry_after } | ServiceError::Busy { retry_after }) => {
+                Some(("Retry-After", retry_after.to_string()))
+            }
             Self::Service(ServiceError::Unauthorized(_)) => Some(("WWW-Authenticate", "Bearer".to_owned())),
             _ => None,
         };

@@ -3,17 +3,19 @@
 //! ends its whole sign-in) or the console's sessions (a cookie's secret, with idle and
 //! absolute ends). Both faces sign in through the same throttle and password check.
 //!
-//! Checking a password is deliberately slow, so a sign-in is three steps and the slow one
-//! holds no connection: [`look_up`] (throttle, then the account), [`verify`] (no
-//! connection), [`conclude`] (count the failure, or start the sign-in).
+//! Checking a password is deliberately slow, so a sign-in ([`sign_in`]) is three steps and
+//! the slow one holds no connection: count the attempt and find the account, check the
+//! password on the hashing threads, then take the attempt back and start the sign-in.
 
-use crate::auth::{password, tokens};
+use crate::auth::password::{self, Busy, Hashing};
+use crate::auth::tokens;
 use crate::config::{AuthSettings, ConsoleSettings};
+use crate::db::PgPool;
 use crate::db::console_sessions::{self, ConsoleSession, NewConsoleSession};
 use crate::db::login_failures;
 use crate::db::refresh_tokens::{self, NewRefreshToken};
 use crate::db::users::{self, User, UserRecord};
-use crate::service::ServiceError;
+use crate::service::{ServiceError, unit_of_work};
 use chrono::{DateTime, Duration, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
@@ -36,26 +38,69 @@ impl Throttle {
             window: Duration::minutes(limits.failed_login_window_minutes),
         }
     }
-}
 
-/// Refuses while the username or the client has used up its failures in the window;
-/// otherwise the account of that username, if there is one.
-pub fn look_up(conn: &mut PgConnection, throttle: &Throttle, username: &str) -> Result<Option<User>, ServiceError> {
-    let names: Vec<&str> = throttle.keys.iter().map(|(key, _)| key.as_str()).collect();
-    let exhausted = login_failures::current(conn, &names, throttle.window)?
-        .into_iter()
-        .filter(|f| throttle.keys.iter().any(|(key, limit)| *key == f.key && f.failures >= *limit))
-        .map(|f| f.window_started_at + throttle.window)
-        .max();
-    if let Some(until) = exhausted {
-        return Err(ServiceError::Throttled { retry_after: (until - Utc::now()).num_seconds().max(1) as u64 });
+    /// Takes back the attempt counted against each key.
+    fn take_back(&self, conn: &mut PgConnection) -> Result<(), ServiceError> {
+        for (key, _) in &self.keys {
+            login_failures::take_back(conn, key)?;
+        }
+        Ok(())
     }
-    Ok(users::find_by_username(conn, username.trim())?)
 }
 
-/// The account, if `password` is its password and it is active. As slow when there is no
-/// such account, so that timing does not tell which usernames exist.
-pub fn verify(password: &str, account: Option<User>) -> Option<User> {
+/// Signs in with `password`, under the throttle: the attempt is counted against the
+/// username and the client before the password is checked (so that racing guesses are
+/// counted one after another, each refused past the limit), the check runs on the
+/// hashing threads with no connection held, and on success the attempt is taken back and
+/// `start` begins what keeps the sign-in alive (an API token family, a console session).
+/// Wrong username or password: 401, as slow when there is no such account, so that
+/// timing does not tell which usernames exist.
+pub async fn sign_in<T, S>(
+    pool: &PgPool,
+    hashing: &Hashing,
+    throttle: Throttle,
+    username: String,
+    password: String,
+    start: S,
+) -> Result<(T, UserRecord), ServiceError>
+where
+    T: Send + 'static,
+    S: FnOnce(&mut PgConnection, &User) -> Result<T, ServiceError> + Send + 'static,
+{
+    let counting = throttle.clone();
+    let account = unit_of_work(pool, move |conn| admit(conn, &counting, &username)).await?;
+    let verified = match hashing.run(move || verify(&password, account)).await {
+        Ok(verified) => verified,
+        Err(Busy) => {
+            // Not checked, so not a failure.
+            unit_of_work(pool, move |conn| throttle.take_back(conn)).await?;
+            return Err(ServiceError::Busy { retry_after: 1 });
+        }
+    };
+    unit_of_work(pool, move |conn| conclude(conn, &throttle, verified, start)).await
+}
+
+/// Counts the attempt against each key and refuses it past a limit (the count then
+/// rolled back, so refusals do not lengthen the wait); otherwise the account of that
+/// username, if there is one.
+fn admit(conn: &mut PgConnection, throttle: &Throttle, username: &str) -> Result<Option<User>, ServiceError> {
+    conn.transaction(|conn| {
+        let mut exhausted = None;
+        for (key, limit) in &throttle.keys {
+            let counted = login_failures::count_attempt(conn, key, throttle.window)?;
+            if counted.failures > *limit {
+                exhausted = exhausted.max(Some(counted.window_started_at + throttle.window));
+            }
+        }
+        if let Some(until) = exhausted {
+            return Err(ServiceError::Throttled { retry_after: (until - Utc::now()).num_seconds().max(1) as u64 });
+        }
+        Ok(users::find_by_username(conn, username.trim())?)
+    })
+}
+
+/// The account, if `password` is its password and it is active.
+fn verify(password: &str, account: Option<User>) -> Option<User> {
     match account {
         Some(user) => (password::verify(password, &user.password_hash) && user.active).then_some(user),
         None => {
@@ -65,22 +110,21 @@ pub fn verify(password: &str, account: Option<User>) -> Option<User> {
     }
 }
 
-/// Counts a failed sign-in against the throttle (401), or starts the sign-in with `start`
-/// (an API token family, a console session) and returns what it made, and the user.
-pub fn conclude<T>(
+/// A failed sign-in stays counted (401); a good one clears the username's failures, takes
+/// its attempt back from the client's and starts the sign-in with `start`.
+fn conclude<T>(
     conn: &mut PgConnection,
     throttle: &Throttle,
     verified: Option<User>,
     start: impl FnOnce(&mut PgConnection, &User) -> Result<T, ServiceError>,
 ) -> Result<(T, UserRecord), ServiceError> {
     let Some(user) = verified else {
-        for (key, _) in &throttle.keys {
-            login_failures::record(conn, key, throttle.window)?;
-        }
         return Err(ServiceError::Unauthorized("wrong username or password".into()));
     };
     conn.transaction(|conn| {
-        login_failures::clear(conn, &throttle.keys[0].0)?;
+        let [(user_key, _), (client_key, _)] = &throttle.keys;
+        login_failures::clear(conn, user_key)?;
+        login_failures::take_back(conn, client_key)?;
         let started = start(conn, &user)?;
         Ok((started, users::record(conn, user)?))
     })

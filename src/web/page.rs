@@ -207,7 +207,7 @@ impl PageError {
             Self::Service(ServiceError::Forbidden(_)) => {
                 (StatusCode::FORBIDDEN, t("error.forbidden_title"), t("error.forbidden_detail"))
             }
-            Self::Service(ServiceError::Unavailable(_)) => {
+            Self::Service(ServiceError::Unavailable(_) | ServiceError::Busy { .. }) => {
                 (StatusCode::SERVICE_UNAVAILABLE, t("error.unavailable_title"), t("error.unavailable_detail"))
             }
             Self::Service(_) => {

@@ -24,4 +24,5 @@ mod pipeline;
 mod process;
 mod regions;
 mod registry;
+mod sign_in_limits;
 mod street_moves;

@@ -66,6 +66,8 @@ fn token_response(
         (status = 401, description = "Wrong username or password, or inactive account", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64))),
+        (status = 503, description = "Too many passwords being checked at once", body = Problem,
+            content_type = "application/problem+json", headers(("Retry-After" = u64))),
     )
 )]
 #[post("/auth/login")]
@@ -77,16 +79,10 @@ pub async fn login(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let client = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let throttle = sessions::Throttle::new(&body.username, &client, &state.auth);
-    let (looking, username) = (throttle.clone(), body.username);
-    let account = unit_of_work(&state.pool, move |conn| sessions::look_up(conn, &looking, &username)).await?;
-    // The slow part runs on the blocking pool without holding a connection.
-    let password = body.password;
-    let verified = web::block(move || sessions::verify(&password, account)).await?;
     let limits = state.auth.clone();
-    let (refresh_token, user) = unit_of_work(&state.pool, move |conn| {
-        sessions::conclude(conn, &throttle, verified, |conn, user| sessions::start_tokens(conn, user, &limits))
-    })
-    .await?;
+    let start = move |conn: &mut _, user: &_| sessions::start_tokens(conn, user, &limits);
+    let (refresh_token, user) =
+        sessions::sign_in(&state.pool, &state.hashing, throttle, body.username, body.password, start).await?;
     token_response(&access, refresh_token, user)
 }
 

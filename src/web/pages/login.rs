@@ -3,7 +3,7 @@
 
 use crate::auth::tokens;
 use crate::domain::Action;
-use crate::service::{self, ServiceError, sessions};
+use crate::service::{ServiceError, sessions};
 use crate::startup::AppState;
 use crate::web::assets;
 use crate::web::form::{Form, NoFields};
@@ -65,19 +65,9 @@ pub async fn submit(
     }
     let SignIn { username, password, next } = form.fields;
     let throttle = sessions::Throttle::new(&username, &visitor.client, &state.auth);
-    let (looking, name) = (throttle.clone(), username.clone());
-    let signed_in = async {
-        let account = service::unit_of_work(&state.pool, move |conn| sessions::look_up(conn, &looking, &name)).await?;
-        // The slow part runs on the blocking pool without holding a connection.
-        let verified = web::block(move || sessions::verify(&password, account))
-            .await
-            .map_err(|e| ServiceError::Unavailable(anyhow::anyhow!("blocking pool: {e}")))?;
-        let settings = state.console.clone();
-        service::unit_of_work(&state.pool, move |conn| {
-            sessions::conclude(conn, &throttle, verified, |conn, user| sessions::start_console(conn, user, &settings))
-        })
-        .await
-    };
+    let settings = state.console.clone();
+    let start = move |conn: &mut _, user: &_| sessions::start_console(conn, user, &settings);
+    let signed_in = sessions::sign_in(&state.pool, &state.hashing, throttle, username.clone(), password, start);
     let refused = |status, error: String| {
         let page =
             LoginPage { token: form.csrf.clone(), username: username.clone(), next: next.clone(), error: Some(error) };
@@ -99,6 +89,7 @@ pub async fn submit(
         Err(ServiceError::Throttled { retry_after }) => {
             refused(StatusCode::TOO_MANY_REQUESTS, msg::with("login.throttled", retry_after.div_ceil(60)))
         }
+        Err(ServiceError::Busy { .. }) => refused(StatusCode::SERVICE_UNAVAILABLE, t("login.busy").to_owned()),
         Err(other) => Err(other.into()),
     }
 }
