@@ -180,7 +180,7 @@ fn import(
     let format = sheet::Format::of_file_name(&file.to_string_lossy())
         .with_context(|| format!("{}: only .csv and .xlsx files can be imported", file.display()))?;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let sheet = sheet::read(&bytes, format).with_context(|| file.display().to_string())?;
+    let sheet = sheet::read(&bytes, format, &sheet::Limits::LOCAL_FILE).with_context(|| file.display().to_string())?;
     let (_database, pool) = startup::prepare(settings, catalog)?;
     let bar = indicatif::ProgressBar::new(sheet.rows.len() as u64).with_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  {eta} left")

@@ -36,7 +36,7 @@ pub fn start(
     dry_run: bool,
 ) -> Result<Job, ServiceError> {
     let format = file_import::format_of(file_name)?;
-    let sheet = sheet::read(bytes, format).map_err(|e| ServiceError::invalid("file", e))?;
+    let sheet = sheet::read(bytes, format, &sheet::Limits::UPLOAD).map_err(|e| ServiceError::invalid("file", e))?;
     let kind = file_import::kind_of(&sheet, kind)?;
     let id = Uuid::now_v7();
     let rows_total = i32::try_from(sheet.rows.len()).map_err(|_| ServiceError::invalid("file", "has too many rows"))?;

@@ -157,7 +157,7 @@ fn translated(message: &str) -> Option<String> {
         "is required to assign" => "form.assignee_required",
         "is required to close" => "form.satisfaction_required",
         "a reason is required to reject" => "form.reason_required",
-        _ => return bounds_in_chinese(message),
+        _ => return bounds_in_chinese(message).or_else(|| file_limits_in_chinese(message)),
     };
     Some(t(key).to_owned())
 }
@@ -183,6 +183,20 @@ fn bounds_in_chinese(message: &str) -> Option<String> {
         return Some(with("form.length_at_most", most));
     }
     Some(with("form.length_at_least", characters.strip_prefix("must have at least ")?))
+}
+
+/// What a spreadsheet may cost (`file_import::sheet::Limits`), as the importer says it.
+fn file_limits_in_chinese(message: &str) -> Option<String> {
+    const SAID: [(&str, &str, &str); 4] = [
+        ("the file has more than ", " cells; split it into smaller files", "imports.too_many_cells"),
+        ("the file has more than ", " bytes of text; split it into smaller files", "imports.too_much_text"),
+        ("the file has a cell beyond column ", "", "imports.too_wide"),
+        ("the XLSX file unpacks to more than ", " bytes", "imports.unpacks"),
+    ];
+    SAID.iter().find_map(|(before, after, key)| {
+        let number = message.strip_prefix(before)?.strip_suffix(after)?;
+        number.bytes().all(|b| b.is_ascii_digit()).then(|| with(key, number))
+    })
 }
 
 /// Text as typed, or `None` when blank.
@@ -214,6 +228,16 @@ mod tests {
         assert_eq!(in_chinese("must be at most 100 characters"), "最多 100 个字符");
         assert_eq!(in_chinese("this username is taken"), "该用户名已被使用");
         assert_eq!(in_chinese("something no one translated"), "something no one translated");
+    }
+
+    #[test]
+    fn what_a_spreadsheet_may_cost_is_said_in_chinese() {
+        use crate::service::file_import::sheet::SheetError;
+        let said = |error: SheetError| in_chinese(&error.to_string());
+        assert_eq!(said(SheetError::TooWide(256)), "第 256 列之后还有内容：名单最多读取这么多列，请删去多余的列");
+        assert!(said(SheetError::TooManyCells(2_000_000)).starts_with("文件超过 2000000 个单元格"));
+        assert!(said(SheetError::TooMuchText(100)).starts_with("文件中的文字超过 100 字节"));
+        assert!(said(SheetError::Unpacks(268_435_456)).starts_with("这个 Excel 文件解压后超过 268435456 字节"));
     }
 
     #[test]

@@ -82,6 +82,13 @@ async fn a_file_that_cannot_be_imported_is_named_beside_the_file_field() {
     assert_eq!(headless.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(headless.text().await.expect("page").contains("统一社会信用代码"));
 
+    // 1.6 KB claiming A1:XFD1048576 (which once made the reader lay out 550 GB).
+    let corners = crate::imports::corners_xlsx();
+    let bomb = manager.upload("/imports", &form, ("名单.xlsx", corners)).await;
+    assert_eq!(bomb.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = bomb.text().await.expect("page");
+    assert!(page.contains("第 256 列之后还有内容"), "{page}");
+
     let none = manager.upload("/imports", &form, ("", Vec::new())).await;
     assert_eq!(none.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(none.text().await.expect("page").contains("请选择要导入的文件"));

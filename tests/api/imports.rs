@@ -15,6 +15,28 @@ async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>, query: &
         .expect("request")
 }
 
+/// A workbook of two cells at its corners, A1 and XFD1048576: 1.6 KB claiming a sheet of
+/// 17 billion cells.
+pub fn corners_xlsx() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "统一社会信用代码").expect("cell");
+    sheet.write_string(1_048_575, 16_383, "x").expect("cell");
+    book.save_to_buffer().expect("xlsx")
+}
+
+#[actix_web::test]
+async fn a_spreadsheet_that_claims_more_than_it_holds_is_refused_naming_the_limit() {
+    let app = TestApp::spawn().await;
+    let (_, manager) = app.user("zhang.ju", "manager", &[]).await;
+    let refused = problem(upload(&app, &manager, "名单.xlsx", corners_xlsx(), "").await, 422).await;
+    assert_eq!(fields(&refused), ["file"]);
+    assert_eq!(refused["errors"][0]["message"], "the file has a cell beyond column 256");
+    // The server is still there, and nothing was stored.
+    assert_eq!(app.anonymous().get("/healthz").await.status(), 200);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM enterprises"), 0);
+}
+
 /// A certification list as a district keeps it: Chinese headers, Chinese tier names,
 /// dates written three ways, one bad check digit, one unknown tier, one repeat.
 pub fn certification_csv() -> Vec<u8> {

@@ -68,7 +68,8 @@ pub async fn upload_file(
     let (format, bytes) = read_upload(multipart).await?;
     let catalog = state.catalog.clone();
     let report = authorized(&state, caller, Action::ImportLists, move |conn, auth| {
-        let sheet = sheet::read(&bytes, format).map_err(|e| ServiceError::invalid("file", e))?;
+        let sheet =
+            sheet::read(&bytes, format, &sheet::Limits::UPLOAD).map_err(|e| ServiceError::invalid("file", e))?;
         file_import::run(conn, &catalog, &auth.audit, sheet, params.kind, params.dry_run, &|_| {})
     })
     .await?;
