@@ -194,7 +194,7 @@ fn import(
     let mut errors = file.as_os_str().to_owned();
     errors.push(".errors.csv");
     let errors = std::path::PathBuf::from(errors);
-    import::write_problems(&errors, &report.problems)?;
+    write_problems(&errors, &report.problems)?;
     let t = &report.tally;
     println!(
         "{}{} rows in {took:.1} s ({:.0} rows/s): {} created, {} promoted, {} certified, {} updated, {} unchanged, {} rejected",
@@ -223,4 +223,17 @@ fn serve(settings: &Settings, pool: crate::db::PgPool, catalog: crate::config::C
         tracing::info!(url = format!("http://{}", settings.bind), docs = "/api/docs/", "serving");
         application.run_until_stopped().await.context("server")
     })
+}
+
+/// The row-level report written next to an imported file: `row,column,problem`, its text
+/// kept text as every CSV Peiyu writes (a column the file named `=…` stays words).
+fn write_problems(path: &std::path::Path, problems: &[crate::service::file_import::RowProblem]) -> anyhow::Result<()> {
+    use crate::export::writer::inert;
+    let mut writer = csv::Writer::from_path(path)?;
+    writer.write_record(["row", "column", "problem"])?;
+    for p in problems {
+        writer.write_record([p.row.to_string(), inert(&p.column), inert(&p.problem)])?;
+    }
+    writer.flush()?;
+    Ok(())
 }

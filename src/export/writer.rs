@@ -271,7 +271,7 @@ impl<W: Write> Sink for CsvSink<W> {
     fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
         self.writer.write_record(cells.iter().map(|cell| match cell {
             Cell::Empty => String::new(),
-            Cell::Text(text) => text.clone(),
+            Cell::Text(text) => inert(text),
             Cell::Integer(n) => n.to_string(),
             Cell::Decimal(x) => x.to_string(),
             Cell::Date(day) => day.to_string(),
@@ -279,6 +279,14 @@ impl<W: Write> Sink for CsvSink<W> {
         }))?;
         Ok(())
     }
+}
+
+/// Text as a spreadsheet reader will take it as text: what starts like a formula (`=`,
+/// `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as OWASP advises, so that
+/// a name a registry sent as `=HYPERLINK(…)` reaches the bureau's Excel as the words it
+/// is. XLSX needs none of this: its strings are written as strings.
+pub fn inert(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() }
 }
 
 fn write_xlsx<F>(out: &mut ChannelWriter, heading: &Heading, produce: F) -> anyhow::Result<()>
@@ -399,4 +407,19 @@ fn write_cell(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn text_that_starts_like_a_formula_is_kept_text() {
+        for formula in ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert_eq!(inert(formula), format!("'{formula}"));
+        }
+        for text in ["星河智能", "1-2", "a=b", "", "'quoted"] {
+            assert_eq!(inert(text), text);
+        }
+    }
 }

