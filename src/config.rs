@@ -76,6 +76,8 @@ pub struct DatabaseSettings {
 pub struct HttpSettings {
     pub json_limit_bytes: usize,
     pub workers: usize,
+    /// Proxies whose `X-Forwarded-For` is believed (see `client`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -175,7 +177,14 @@ impl Settings {
         }
         let database_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
         let settings = builder
-            .add_source(Environment::with_prefix("PEIYU").prefix_separator("_").separator("__").try_parsing(true))
+            .add_source(
+                Environment::with_prefix("PEIYU")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("http.trusted_proxies"),
+            )
             .set_override_option("database.url", database_url)?
             .build()?
             .try_deserialize()?;

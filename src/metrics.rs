@@ -107,12 +107,18 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
 });
 
 /// A request answered: `route` is the matched template (`/api/v1/enterprises/{id}`), never
-/// the raw path, so that ids do not make a series each.
-pub fn request_answered(route: &str, method: &str, status: u16, took: Duration) {
+/// the raw path, so that ids do not make a series each; a method is one of HTTP's own or
+/// `other`, so that made-up ones do not either. (The status is a number below 1000.)
+pub fn request_answered(route: &str, method: &actix_web::http::Method, status: u16, took: Duration) {
     let m = &*METRICS;
-    let labels = [route, method, &status.to_string()];
+    let labels = [route, method_label(method), &status.to_string()];
     m.requests.with_label_values(&labels).inc();
     m.request_seconds.with_label_values(&labels).observe(took.as_secs_f64());
+}
+
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
+    KNOWN.into_iter().find(|known| *known == method.as_str()).unwrap_or("other")
 }
 
 /// How the database failed a request.

@@ -35,7 +35,7 @@ impl FromRequest for Visitor {
             secret: cookie(SESSION_COOKIE),
             sign_in_token: cookie(SIGN_IN_COOKIE),
             request_id: RequestId::extract(req).into_inner().ok().map(Into::into),
-            client: req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+            client: crate::client::address(req),
             asked_for: req.uri().path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
         }))
     }

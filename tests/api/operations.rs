@@ -63,6 +63,14 @@ async fn metrics_count_requests_by_route_template() {
         .unwrap_or_else(|| panic!("no request count for the template:\n{text}"));
     assert!(line.rsplit(' ').next().and_then(|n| n.parse::<u64>().ok()).is_some_and(|n| n >= 1), "{line}");
     assert!(!text.contains("0190c0de"), "a raw path became a label");
+    // Methods nobody defined make no series of their own.
+    for made_up in ["FROBNICATE", "XYZZY"] {
+        let method = reqwest::Method::from_bytes(made_up.as_bytes()).expect("a token");
+        app.anonymous().request(method, "/api/v1/enterprises").send().await.expect("answered");
+    }
+    let text = app.anonymous().get("/metrics").await.text().await.expect("text");
+    assert!(!text.contains("FROBNICATE") && !text.contains("XYZZY"), "a made-up method became a label");
+    assert!(text.contains(r#"method="other""#), "{text}");
     for family in [
         r#"peiyu_http_request_duration_seconds_count{method="GET",route="/api/v1/enterprises/{id}",status="404"}"#,
         "peiyu_db_pool_connections ",

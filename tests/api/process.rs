@@ -78,7 +78,14 @@ async fn the_served_process_logs_json_with_request_ids_and_no_secrets_and_drains
         .expect("api key");
     let key: Value = key.json().await.expect("json");
     let key = key["key"].as_str().expect("key").to_owned();
-    let listed = client.get(format!("{base}/api/v1/enterprises")).bearer_auth(&key).send().await.expect("list");
+    // With no proxy trusted, a forwarded address is nobody's word: the log names the peer.
+    let listed = client
+        .get(format!("{base}/api/v1/enterprises"))
+        .bearer_auth(&key)
+        .header("X-Forwarded-For", "203.0.113.99")
+        .send()
+        .await
+        .expect("list");
     assert_eq!(listed.status(), 200);
     let listed_id = listed.headers()["x-request-id"].to_str().expect("ascii").to_owned();
 
@@ -110,6 +117,8 @@ async fn the_served_process_logs_json_with_request_ids_and_no_secrets_and_drains
         .find(|l| l["message"] == "answered" && l["spans"].to_string().contains(&listed_id))
         .unwrap_or_else(|| panic!("no access log line carrying request id {listed_id}"));
     assert_eq!(answered["status"], 200);
+    assert!(answered["spans"].to_string().contains(r#""http.client_ip":"127.0.0.1""#), "{answered}");
+    assert!(!logs.contains("203.0.113.99"), "a forwarded address was believed");
     for secret in [ADMIN_PASSWORD, "a-wrong-password-42", &access, &refresh, &key, JWT_SECRET] {
         assert!(!logs.contains(secret), "a secret reached the logs: {secret}");
     }

@@ -77,7 +77,7 @@ pub async fn login(
     req: HttpRequest,
     Json(body): Json<LoginBody>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let client = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let client = crate::client::address(&req);
     let throttle = sessions::Throttle::new(&body.username, &client, &state.auth);
     let limits = state.auth.clone();
     let start = move |conn: &mut _, user: &_| sessions::start_tokens(conn, user, &limits);
