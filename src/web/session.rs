@@ -6,7 +6,9 @@ use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use std::future::{Ready, ready};
+use std::sync::LazyLock;
 use tracing_actix_web::RequestId;
+use url::Url;
 use uuid::Uuid;
 
 pub const SESSION_COOKIE: &str = "peiyu_session";
@@ -83,10 +85,15 @@ impl Cookies {
 }
 
 /// `next` if it is an address of this site (a path), else the home page: a sign-in link
-/// must not send people elsewhere.
+/// must not send people elsewhere. It is resolved as a browser resolves it (which reads
+/// `/\\evil` and, dropping a tab, `/\t/evil` as `//evil`) and kept only if it stays on
+/// this site; a control character or a space anywhere refuses it, since browsers drop or
+/// split on them and a header cannot carry them.
 pub fn local_address(next: &str) -> &str {
-    let safe = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if safe { next } else { "/" }
+    static HERE: LazyLock<Option<Url>> = LazyLock::new(|| Url::parse("http://peiyu.invalid/").ok());
+    let plain = next.starts_with('/') && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    let stays = |here: &Url| here.join(next).is_ok_and(|there| there.origin() == here.origin());
+    if plain && HERE.as_ref().is_some_and(stays) { next } else { "/" }
 }
 
 #[cfg(test)]
@@ -100,5 +107,9 @@ mod tests {
         assert_eq!(local_address("//evil.example/"), "/");
         assert_eq!(local_address("/\\evil.example"), "/");
         assert_eq!(local_address(""), "/");
+        for crafted in ["/\t/evil.example", "/\n/evil.example", "/\r\nSet-Cookie: a=b", "/ /evil", "/\u{85}x"] {
+            assert_eq!(local_address(crafted), "/", "{crafted:?}");
+        }
+        assert_eq!(local_address("/enterprises/0190?saved=visit#top"), "/enterprises/0190?saved=visit#top");
     }
 }

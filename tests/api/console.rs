@@ -186,6 +186,18 @@ async fn a_visitor_signs_in_with_a_session_cookie_and_out_again() {
     let home = console.page("/").await;
     assert!(home.contains("我的待办") && home.contains("li.xinan"), "{home}");
 
+    // A crafted `next` (a tab that browsers drop, a line break for the header) goes home.
+    for crafted in ["/\t/evil.example", "/\r\nSet-Cookie: x=y"] {
+        let mut other = Console::new(&app);
+        let (_, form) = other.get("/login").await;
+        let token = csrf_of(&form);
+        let fields = [("csrf", token.as_str()), ("username", "li.xinan"), ("password", PASSWORD), ("next", crafted)];
+        let signed_in = other.post("/login", &fields).await;
+        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "{crafted:?}");
+        assert_eq!(location(&signed_in), "/");
+        assert!(other.set_cookies.iter().any(|c| c.starts_with("peiyu_session=")), "{crafted:?}");
+    }
+
     let before = console.cookies.clone();
     let out = console.submit("/", "/logout", &[]).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
