@@ -16,6 +16,7 @@ pub mod funnel;
 pub mod import_runs;
 pub mod indicators;
 pub mod ladder;
+pub mod once;
 pub mod pipeline;
 pub mod regions;
 pub mod registry_feed;

@@ -4,13 +4,14 @@
 //! rejected with their fields, good ones recorded by [`certification_lists::record`].
 
 use crate::config::Catalog;
-use crate::db::idempotency::{self, Claim};
 use crate::domain::listing::{self, ListedRow};
 use crate::domain::text;
 use crate::service::certification_lists::{self, Tally};
+use crate::service::once::{Key, Once, at_most_once};
 use crate::service::{Authorized, FieldError, ServiceError};
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
+use std::convert::Infallible;
 use utoipa::ToSchema;
 
 /// What names a call so that a retry is recognised.
@@ -145,16 +146,18 @@ pub fn feed(
                 .collect(),
         })
         .collect();
-    conn.transaction(|conn| match idempotency::claim(conn, owner, call.key, call.fingerprint)? {
-        Claim::Answered(answer) => Ok(Fed { answer, replayed: true }),
-        Claim::Reused => Err(ServiceError::invalid(IDEMPOTENCY_KEY, "was used for a call with another body")),
-        Claim::First => {
-            let listings: Vec<_> = checked.listings.into_iter().map(|(_, l)| l).collect();
-            let tally = certification_lists::record(conn, catalog, &auth.audit, &listings, Some(batch.source.trim()))?;
-            let answer =
-                serde_json::to_value(BatchOutcome { tally, rejected }).map_err(|e| ServiceError::Internal(e.into()))?;
-            idempotency::store(conn, owner, call.key, &answer)?;
-            Ok(Fed { answer, replayed: false })
-        }
+    let key = Key { owner, key: call.key, fingerprint: call.fingerprint };
+    let reused = || ServiceError::invalid(IDEMPOTENCY_KEY, "was used for a call with another body");
+    let fed = at_most_once(conn, &key, reused, |conn| {
+        let listings: Vec<_> = checked.listings.into_iter().map(|(_, l)| l).collect();
+        let tally = certification_lists::record(conn, catalog, &auth.audit, &listings, Some(batch.source.trim()))?;
+        let answer =
+            serde_json::to_value(BatchOutcome { tally, rejected }).map_err(|e| ServiceError::Internal(e.into()))?;
+        Ok(Ok::<_, Infallible>(answer))
+    })?;
+    Ok(match fed {
+        Once::Done(answer) => Fed { answer, replayed: false },
+        Once::Before(answer) => Fed { answer, replayed: true },
+        Once::Declined(never) => match never {},
     })
 }

@@ -21,6 +21,8 @@ const LIMIT: usize = 64 * 1024;
 /// input and names what does not fit.
 pub struct Form<T> {
     pub csrf: String,
+    /// The one-time token of a form that creates something (empty on other forms).
+    pub once: String,
     pub fields: T,
     body: web::Bytes,
 }
@@ -40,6 +42,8 @@ pub struct NoFields {}
 struct Token {
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
+    once: String,
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
@@ -65,9 +69,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             if form_urlencoded::parse(&body).any(|(_, value)| value.contains('\0')) {
                 return Err(PageError::BadForm("the form holds a NUL character"));
             }
-            let Token { csrf } = serde_html_form::from_bytes(&body).map_err(|_| PageError::BadForm("bad form"))?;
+            let Token { csrf, once } =
+                serde_html_form::from_bytes(&body).map_err(|_| PageError::BadForm("bad form"))?;
             let fields = serde_html_form::from_bytes(&body).map_err(|_| PageError::BadForm("bad form"))?;
-            Ok(Self { csrf, fields, body })
+            Ok(Self { csrf, once, fields, body })
         })
     }
 }

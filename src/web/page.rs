@@ -1,8 +1,9 @@
 //! The gate every page passes, and how a page or a refusal becomes a response.
 
-use crate::auth::{Caller, Credentials};
+use crate::auth::{Caller, Credentials, tokens};
 use crate::db::users;
 use crate::domain::{Action, Principal, Role};
+use crate::service::once::{Key, Once};
 use crate::service::{self, Authorized, ServiceError, sessions};
 use crate::startup::AppState;
 use crate::web::assets;
@@ -25,6 +26,9 @@ pub struct Chrome {
     pub name: String,
     pub role: Role,
     pub csrf: String,
+    /// A one-time token for a form that creates something ([`at_most_once`]): fresh on
+    /// every page, so each form shown is its own.
+    pub once: String,
     /// Which part of the navigation the page belongs to.
     pub section: &'static str,
 }
@@ -88,7 +92,8 @@ where
             return Ok(Err(Refused::SignedOut));
         };
         let name = users::find(conn, id)?.display_name;
-        let chrome = Chrome { user_id: id, name, role, csrf: session.csrf_token, section };
+        let once = tokens::random_secret("").map_err(ServiceError::Internal)?;
+        let chrome = Chrome { user_id: id, name, role, csrf: session.csrf_token, once, section };
         work(conn, &auth, chrome).map(Ok)
     })
     .await?;
@@ -108,11 +113,23 @@ pub fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// A rendered page, with the headers every page has: not cached (it shows one person's
+/// A rendered page, with the headers every page has: not stored (it shows one person's
 /// data), no framing, scripts and styles from this site only.
 pub fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
+    rendered(status, page, "no-store")
+}
+
+/// A form's page: kept by this browser alone (`private`) and asked for afresh on every
+/// visit (`no-cache`), but Back shows it as it was, with its one-time token, so that
+/// sending it again is recognised as the same form ([`at_most_once`]). A page that
+/// cannot be stored is fetched anew on Back, with a new token: that saved twice.
+pub fn form_html(status: StatusCode, page: &impl Template) -> HttpResponse {
+    rendered(status, page, "private, no-cache")
+}
+
+fn rendered(status: StatusCode, page: &impl Template, cache: &'static str) -> HttpResponse {
     match page.render() {
-        Ok(body) => with_page_headers(HttpResponse::build(status)).body(body),
+        Ok(body) => with_page_headers(HttpResponse::build(status), cache).body(body),
         Err(error) => {
             tracing::error!(%error, "rendering a page failed");
             HttpResponse::InternalServerError().finish()
@@ -120,10 +137,10 @@ pub fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
     }
 }
 
-fn with_page_headers(mut response: HttpResponseBuilder) -> HttpResponseBuilder {
+fn with_page_headers(mut response: HttpResponseBuilder, cache: &'static str) -> HttpResponseBuilder {
     response
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(cache)))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
@@ -145,7 +162,62 @@ pub fn see_other(to: &str) -> HttpResponse {
 pub fn answered(outcome: Result<String, impl Template>) -> HttpResponse {
     match outcome {
         Ok(to) => see_other(&to),
-        Err(form) => html(StatusCode::UNPROCESSABLE_ENTITY, &form),
+        Err(form) => form_html(StatusCode::UNPROCESSABLE_ENTITY, &form),
+    }
+}
+
+/// What a form that creates something saved: now, or when the same form was sent before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    /// The address that shows what was saved.
+    Now(String),
+    Before(String),
+}
+
+/// Runs a creating form's `work` at most once for the one-time token the form carried
+/// (`once`, from [`Chrome::once`]): sent again — Back, then the same button — it finds
+/// what the first sending saved, and saves nothing. `work` answers the address that shows
+/// what it saved, or the form again with its messages (then nothing is kept, and the
+/// token serves the corrected form). `form` names the form, which a token cannot change.
+pub fn at_most_once<P>(
+    conn: &mut PgConnection,
+    user: Uuid,
+    once: &str,
+    form: &str,
+    work: impl FnOnce(&mut PgConnection) -> Result<Result<String, P>, ServiceError>,
+) -> Result<Result<Saved, P>, ServiceError> {
+    if once.is_empty() {
+        return Ok(work(conn)?.map(Saved::Now));
+    }
+    let key = format!("form:{once}");
+    let key = Key { owner: user, key: &key, fingerprint: form.as_bytes() };
+    let reused = || ServiceError::conflict("this form's token was sent with another form");
+    Ok(match service::once::at_most_once(conn, &key, reused, work)? {
+        Once::Done(to) => Ok(Saved::Now(to)),
+        Once::Before(to) => Ok(Saved::Before(to)),
+        Once::Declined(form) => Err(form),
+    })
+}
+
+/// What a creating form comes to: on to what it saved; a page that says the form was
+/// sent before and leads to what that saved (nothing is saved twice); or the form again.
+pub fn answered_once(outcome: Result<Saved, impl Template>) -> HttpResponse {
+    match outcome {
+        Ok(Saved::Now(to)) => see_other(&to),
+        Ok(Saved::Before(to)) => html(StatusCode::OK, &AlreadySaved { to }),
+        Err(form) => form_html(StatusCode::UNPROCESSABLE_ENTITY, &form),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "already_saved.html", config = "src/web/askama.toml")]
+struct AlreadySaved {
+    to: String,
+}
+
+impl AlreadySaved {
+    fn version(&self) -> &str {
+        &assets::VERSION
     }
 }
 
@@ -203,6 +275,9 @@ impl PageError {
             Self::BadForm(_) => (StatusCode::BAD_REQUEST, t("error.form_title"), t("error.form_detail")),
             Self::Service(ServiceError::NotFound(_)) => {
                 (StatusCode::NOT_FOUND, t("error.not_found_title"), t("error.not_found_detail"))
+            }
+            Self::Service(ServiceError::Conflict { .. }) => {
+                (StatusCode::CONFLICT, t("error.conflict_title"), t("error.conflict_detail"))
             }
             Self::Service(ServiceError::Forbidden(_)) => {
                 (StatusCode::FORBIDDEN, t("error.forbidden_title"), t("error.forbidden_detail"))

@@ -244,6 +244,19 @@ async fn a_counselor_logs_a_visit_with_a_demand_and_resolves_it_on_a_phone() {
         "both on the timeline"
     );
 
+    // Back to the form as it was filled, and the same button again: nothing saved twice.
+    client.back().await.expect("back");
+    arrived(&client, "#summary").await;
+    click(&client, "form button.primary[type=submit]").await;
+    arrived(&client, "a.button.primary").await;
+    let page = source(&client).await;
+    assert!(page.contains("这份表单已经提交过"), "{page}");
+    snap(&client, 390, "already-saved").await;
+    let saved = "SELECT (SELECT count(*) FROM visits) + (SELECT count(*) FROM service_requests) AS n";
+    assert_eq!(crate::helpers::count(&app, saved), 2, "one visit and one demand");
+    click(&client, "a.button.primary").await;
+    arrived(&client, "#certificates").await;
+
     // The demand waits in 我的待办; it is taken and resolved.
     click(&client, "nav.nav a[href='/']").await;
     arrived(&client, "#section-1").await;

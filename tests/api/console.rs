@@ -57,6 +57,12 @@ impl Console {
 
     /// The status and the page.
     pub async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let (status, _, page) = self.get_with_headers(path).await;
+        (status, page)
+    }
+
+    /// The status, the headers and the page.
+    pub async fn get_with_headers(&mut self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
         let response = self
             .client
             .get(format!("{}{path}", self.base))
@@ -66,7 +72,8 @@ impl Console {
             .await
             .expect("request");
         self.keep_cookies(&response);
-        (response.status(), response.text().await.expect("body"))
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.text().await.expect("body"))
     }
 
     /// A download: its media type and bytes.
@@ -124,10 +131,12 @@ impl Console {
         response
     }
 
-    /// Fills the form of the page at `page` (its CSRF token) and posts it to `action`.
+    /// Fills the form of the page at `page` (its CSRF token, and its one-time token if it
+    /// has one, as a browser sends every hidden field) and posts it to `action`.
     pub async fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let token = csrf_of(&self.page(page).await);
-        let mut form = vec![("csrf", token.as_str())];
+        let page = self.page(page).await;
+        let (token, once) = (csrf_of(&page), hidden_of(&page, "once").unwrap_or_default());
+        let mut form = vec![("csrf", token.as_str()), ("once", once.as_str())];
         form.extend_from_slice(fields);
         self.post(action, &form).await
     }
@@ -135,8 +144,14 @@ impl Console {
 
 /// The first CSRF token of a page.
 pub fn csrf_of(page: &str) -> String {
-    let start = page.find(r#"name="csrf" value=""#).expect("a CSRF field") + r#"name="csrf" value=""#.len();
-    page[start..].split('"').next().expect("token").to_owned()
+    hidden_of(page, "csrf").expect("a CSRF field")
+}
+
+/// The value of the first hidden field `name` of a page.
+pub fn hidden_of(page: &str, name: &str) -> Option<String> {
+    let field = format!(r#"name="{name}" value=""#);
+    let start = page.find(&field)? + field.len();
+    page[start..].split('"').next().map(str::to_owned)
 }
 
 fn location(response: &reqwest::Response) -> String {

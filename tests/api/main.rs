@@ -8,6 +8,7 @@ mod cockpit;
 mod console;
 mod console_admin;
 mod console_imports;
+mod console_once;
 mod demo;
 mod docs;
 mod embedded;

@@ -64,7 +64,7 @@ pub async fn form(
         })
     })
     .await?;
-    Ok(page::html(StatusCode::OK, &page))
+    Ok(page::form_html(StatusCode::OK, &page))
 }
 
 pub async fn submit(
@@ -74,32 +74,33 @@ pub async fn submit(
     form: Form<ApplyFields>,
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
-    let Form { csrf, fields, .. } = form;
+    let Form { csrf, once, fields, .. } = form;
     let outcome =
         page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "search", move |conn, auth, chrome| {
-            let enterprise = enterprises::find(conn, auth, id)?;
-            let mut errors = FieldErrors::default();
-            let batch_year = number::<i32>(&mut errors, "batch_year", &fields.batch_year);
-            if let Some(batch_year) = batch_year.filter(|_| errors.is_empty()) {
-                let input = ApplicationInput { tier: fields.tier.clone(), batch_year, note: given(&fields.note) };
-                match applications::open(conn, auth, &catalog, id, input) {
-                    Ok(_) => return Ok(Ok(())),
-                    Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
+            page::at_most_once(conn, chrome.user_id, &once, &format!("apply:{id}"), |conn| {
+                let enterprise = enterprises::find(conn, auth, id)?;
+                let mut errors = FieldErrors::default();
+                let batch_year = number::<i32>(&mut errors, "batch_year", &fields.batch_year);
+                if let Some(batch_year) = batch_year.filter(|_| errors.is_empty()) {
+                    let input = ApplicationInput { tier: fields.tier.clone(), batch_year, note: given(&fields.note) };
+                    match applications::open(conn, auth, &catalog, id, input) {
+                        Ok(_) => return Ok(Ok(format!("/enterprises/{id}?saved=application"))),
+                        Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
+                    }
+                } else if errors.is_empty() {
+                    errors.add("batch_year", crate::web::messages::t("form.blank"));
                 }
-            } else if errors.is_empty() {
-                errors.add("batch_year", crate::web::messages::t("form.blank"));
-            }
-            Ok(Err(ApplyPage {
-                chrome,
-                id,
-                tiers: rungs_above(&catalog, &enterprise.tier, &fields.tier),
-                name: enterprise.fields.name,
-                batch_year: fields.batch_year.clone(),
-                note: fields.note.clone(),
-                errors,
-            }))
+                Ok(Err(ApplyPage {
+                    chrome,
+                    id,
+                    tiers: rungs_above(&catalog, &enterprise.tier, &fields.tier),
+                    name: enterprise.fields.name,
+                    batch_year: fields.batch_year.clone(),
+                    note: fields.note.clone(),
+                    errors,
+                }))
+            })
         })
         .await?;
-    let to = |_| format!("/enterprises/{id}?saved=application");
-    Ok(page::answered(outcome.map(to)))
+    Ok(page::answered_once(outcome))
 }

@@ -78,7 +78,7 @@ fn kinds() -> Vec<(&'static str, &'static str)> {
 /// The form, and the latest runs.
 pub async fn form(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, PageError> {
     let page = imports_page(&state, visitor, String::new(), true, FieldErrors::default()).await?;
-    Ok(page::html(StatusCode::OK, &page))
+    Ok(page::form_html(StatusCode::OK, &page))
 }
 
 async fn imports_page(
@@ -123,29 +123,41 @@ pub async fn submit(
             None
         }),
     };
-    let csrf = upload.field("csrf").to_owned();
+    let (csrf, once) = (upload.field("csrf").to_owned(), upload.field("once").to_owned());
     let file = upload.file.filter(|(name, bytes)| !name.is_empty() || !bytes.is_empty());
     if file.is_none() {
         errors.add("file", t("imports.file_required"));
     }
     let catalog = state.catalog.clone();
     let again = (kind_text, dry_run);
-    let started =
-        page::signed_in(&state, visitor.clone(), Action::ImportLists, Some(csrf), "imports", move |conn, auth, _| {
+    let started = page::signed_in(
+        &state,
+        visitor.clone(),
+        Action::ImportLists,
+        Some(csrf),
+        "imports",
+        move |conn, auth, chrome| {
             let Some((name, bytes)) = file.filter(|_| errors.is_empty()) else { return Ok(Err(errors)) };
-            match import_runs::start(conn, auth, &name, &bytes, kind, dry_run) {
-                Ok(job) => Ok(Ok(job)),
-                Err(refusal) => FieldErrors::from_refusal(refusal, str::to_owned).map(Err),
-            }
-        })
-        .await?;
+            // The job leaves with the first sending only; a second finds its run.
+            let mut job = None;
+            let saved = page::at_most_once(conn, chrome.user_id, &once, "import", |conn| {
+                match import_runs::start(conn, auth, &name, &bytes, kind, dry_run) {
+                    Ok(started) => Ok(Ok(format!("/imports/{}", job.insert(started).id))),
+                    Err(refusal) => FieldErrors::from_refusal(refusal, str::to_owned).map(Err),
+                }
+            })?;
+            Ok(saved.map(|saved| (saved, job)))
+        },
+    )
+    .await?;
     match started {
-        Ok(job) => {
-            let to = format!("/imports/{}", job.id);
-            let pool = state.pool.clone();
-            // The run records its own progress and end; nobody waits for it here.
-            actix_web::rt::task::spawn_blocking(move || job.run(&pool, &catalog));
-            Ok(page::see_other(&to))
+        Ok((saved, job)) => {
+            if let Some(job) = job {
+                let pool = state.pool.clone();
+                // The run records its own progress and end; nobody waits for it here.
+                actix_web::rt::task::spawn_blocking(move || job.run(&pool, &catalog));
+            }
+            Ok(page::answered_once(Ok::<_, ImportsPage>(saved)))
         }
         Err(errors) => {
             let page = imports_page(&state, visitor, again.0, again.1, errors).await?;

@@ -34,7 +34,7 @@ pub async fn form(
         Ok(RaisePage { chrome, id, name, demand: DemandSlot::blank(0), errors: FieldErrors::default() })
     })
     .await?;
-    Ok(page::html(StatusCode::OK, &page))
+    Ok(page::form_html(StatusCode::OK, &page))
 }
 
 pub async fn submit(
@@ -44,28 +44,30 @@ pub async fn submit(
     form: Form<DemandFields>,
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
-    let Form { csrf, fields, .. } = form;
+    let Form { csrf, once, fields, .. } = form;
     let outcome =
         page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "search", move |conn, auth, chrome| {
-            let name = enterprises::find(conn, auth, id)?.fields.name;
-            let mut errors = FieldErrors::default();
-            let (mut slots, raised) = fields.read(1, &mut errors);
-            let mut slot = slots.swap_remove(0);
-            match raised.into_iter().next() {
-                Some((_, request)) if errors.is_empty() => match requests::raise(conn, auth, &catalog, id, request) {
-                    Ok(raised) => return Ok(Ok(raised.id)),
-                    Err(refusal) => {
-                        errors = FieldErrors::from_refusal(refusal, str::to_owned)?;
-                        place_errors(std::slice::from_mut(&mut slot), &errors, &[0], "");
-                    }
-                },
-                Some(_) => {}
-                // An empty form raises nothing: say what it needs.
-                None => slot = slot.required(),
-            }
-            Ok(Err(RaisePage { chrome, id, name, demand: slot, errors }))
+            page::at_most_once(conn, chrome.user_id, &once, &format!("raise:{id}"), |conn| {
+                let name = enterprises::find(conn, auth, id)?.fields.name;
+                let mut errors = FieldErrors::default();
+                let (mut slots, raised) = fields.read(1, &mut errors);
+                let mut slot = slots.swap_remove(0);
+                match raised.into_iter().next() {
+                    Some((_, request)) if errors.is_empty() => match requests::raise(conn, auth, &catalog, id, request)
+                    {
+                        Ok(raised) => return Ok(Ok(format!("/requests/{}?saved=raised", raised.id))),
+                        Err(refusal) => {
+                            errors = FieldErrors::from_refusal(refusal, str::to_owned)?;
+                            place_errors(std::slice::from_mut(&mut slot), &errors, &[0], "");
+                        }
+                    },
+                    Some(_) => {}
+                    // An empty form raises nothing: say what it needs.
+                    None => slot = slot.required(),
+                }
+                Ok(Err(RaisePage { chrome, id, name, demand: slot, errors }))
+            })
         })
         .await?;
-    let to = |request| format!("/requests/{request}?saved=raised");
-    Ok(page::answered(outcome.map(to)))
+    Ok(page::answered_once(outcome))
 }

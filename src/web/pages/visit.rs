@@ -100,7 +100,7 @@ pub async fn form(
         Ok(VisitPage::of(chrome, id, name, &fields, vec![DemandSlot::blank(0)]))
     })
     .await?;
-    Ok(page::html(StatusCode::OK, &page))
+    Ok(page::form_html(StatusCode::OK, &page))
 }
 
 pub async fn submit(
@@ -111,38 +111,52 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
     let demands: DemandFields = form.part()?;
-    let Form { csrf, fields, .. } = form;
+    let Form { csrf, once, fields, .. } = form;
     let outcome =
         page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "search", move |conn, auth, chrome| {
-            let name = enterprises::find(conn, auth, id)?.fields.name;
-            let mut errors = FieldErrors::default();
-            let (mut slots, raised) = demands.read(1, &mut errors);
-            if fields.more.is_some() {
-                slots.push(DemandSlot::blank(slots.len()));
-                return Ok(Err(VisitPage::of(chrome, id, name, &fields, slots)));
-            }
-            let input = read(&catalog, &fields, &mut errors, raised.iter().map(|(_, r)| r.clone()).collect());
-            let refusal = match input {
-                Some(input) if errors.is_empty() => match visits::log(conn, auth, &catalog, id, input) {
-                    Ok(_) => return Ok(Ok(())),
-                    Err(refusal) => refusal,
-                },
-                // What the form could read is still checked by the use case's own rules,
-                // without saving, so that every message shows at once.
-                Some(input) => input.validate().map_or_else(ServiceError::from, |()| ServiceError::Invalid(Vec::new())),
-                None => ServiceError::Invalid(Vec::new()),
-            };
-            let placed = FieldErrors::from_refusal(refusal, str::to_owned)?;
-            let positions: Vec<usize> = raised.iter().map(|(index, _)| *index).collect();
-            place_errors(&mut slots, &placed, &positions, "requests");
-            errors.absorb(placed);
-            let mut page = VisitPage::of(chrome, id, name, &fields, slots);
-            page.errors = errors;
-            Ok(Err(page))
+            page::at_most_once(conn, chrome.user_id, &once, &format!("visit:{id}"), |conn| {
+                save(conn, auth, &catalog, chrome, id, &fields, &demands)
+            })
         })
         .await?;
-    let to = |_| format!("/enterprises/{id}?saved=visit");
-    Ok(page::answered(outcome.map(to)))
+    Ok(page::answered_once(outcome))
+}
+
+/// Logs the visit with its demands: on to the enterprise's page, or the form again.
+fn save(
+    conn: &mut diesel::PgConnection,
+    auth: &crate::service::Authorized,
+    catalog: &crate::config::Catalog,
+    chrome: Chrome,
+    id: Uuid,
+    fields: &VisitFields,
+    demands: &DemandFields,
+) -> Result<Result<String, VisitPage>, ServiceError> {
+    let name = enterprises::find(conn, auth, id)?.fields.name;
+    let mut errors = FieldErrors::default();
+    let (mut slots, raised) = demands.read(1, &mut errors);
+    if fields.more.is_some() {
+        slots.push(DemandSlot::blank(slots.len()));
+        return Ok(Err(VisitPage::of(chrome, id, name, fields, slots)));
+    }
+    let input = read(catalog, fields, &mut errors, raised.iter().map(|(_, r)| r.clone()).collect());
+    let refusal = match input {
+        Some(input) if errors.is_empty() => match visits::log(conn, auth, catalog, id, input) {
+            Ok(_) => return Ok(Ok(format!("/enterprises/{id}?saved=visit"))),
+            Err(refusal) => refusal,
+        },
+        // What the form could read is still checked by the use case's own rules,
+        // without saving, so that every message shows at once.
+        Some(input) => input.validate().map_or_else(ServiceError::from, |()| ServiceError::Invalid(Vec::new())),
+        None => ServiceError::Invalid(Vec::new()),
+    };
+    let placed = FieldErrors::from_refusal(refusal, str::to_owned)?;
+    let positions: Vec<usize> = raised.iter().map(|(index, _)| *index).collect();
+    place_errors(&mut slots, &placed, &positions, "requests");
+    errors.absorb(placed);
+    let mut page = VisitPage::of(chrome, id, name, fields, slots);
+    page.errors = errors;
+    Ok(Err(page))
 }
 
 /// The use case's input, as far as the form's text reads; what does not read is noted

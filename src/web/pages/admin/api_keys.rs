@@ -10,7 +10,7 @@ use crate::service::accounts::{self, CreateApiKey};
 use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form, NoFields};
 use crate::web::messages::{self as msg, t};
-use crate::web::page::{self, Chrome, PageError};
+use crate::web::page::{self, Chrome, PageError, Saved};
 use crate::web::pages::{Choice, Shown, choices, local_time};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
@@ -105,7 +105,7 @@ pub async fn show(
         KeysPage::of(conn, &catalog, chrome, &KeyFields::default(), FieldErrors::default())
     })
     .await?;
-    Ok(page::html(StatusCode::OK, &KeysPage { revoked, ..page }))
+    Ok(page::form_html(StatusCode::OK, &KeysPage { revoked, ..page }))
 }
 
 /// Makes a key and answers with it on the page (not a redirect: the key is shown this
@@ -116,32 +116,56 @@ pub async fn create(
     form: Form<KeyFields>,
 ) -> Result<HttpResponse, PageError> {
     let catalog = state.catalog.clone();
-    let Form { csrf, fields, .. } = form;
-    let (status, page) =
+    let Form { csrf, once, fields, .. } = form;
+    let answered =
         page::signed_in(&state, visitor, Action::ManageApiKeys, Some(csrf), "admin", move |conn, auth, chrome| {
-            let mut errors = FieldErrors::default();
-            let mut scopes = Vec::new();
-            for code in &fields.scopes {
-                match ApiScope::parse(code) {
-                    Some(scope) => scopes.push(scope),
-                    None => errors.add("scopes", t("form.choose")),
-                }
-            }
-            if errors.is_empty() {
-                let input = CreateApiKey { name: fields.name.clone(), scopes };
-                match accounts::create_api_key(conn, auth, &input) {
-                    Ok((made, key)) => {
-                        let page = KeysPage::of(conn, &catalog, chrome, &KeyFields::default(), errors)?;
-                        return Ok((StatusCode::CREATED, KeysPage { created: Some((made.name, key)), ..page }));
+            // The key is shown once, by the sending that made it; only its hash is kept.
+            let mut made = None;
+            let saved = page::at_most_once(conn, chrome.user_id, &once, "new-api-key", |conn| {
+                let mut errors = FieldErrors::default();
+                let mut scopes = Vec::new();
+                for code in &fields.scopes {
+                    match ApiScope::parse(code) {
+                        Some(scope) => scopes.push(scope),
+                        None => errors.add("scopes", t("form.choose")),
                     }
-                    Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
                 }
-            }
-            let page = KeysPage::of(conn, &catalog, chrome, &fields, errors)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page))
+                if errors.is_empty() {
+                    let input = CreateApiKey { name: fields.name.clone(), scopes };
+                    match accounts::create_api_key(conn, auth, &input) {
+                        Ok((key, secret)) => {
+                            made = Some((key.name, secret));
+                            return Ok(Ok("/admin/api-keys".to_owned()));
+                        }
+                        Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
+                    }
+                }
+                Ok(Err(errors))
+            })?;
+            Ok(match (saved, made) {
+                (Ok(Saved::Now(_)), Some(created)) => {
+                    let page = KeysPage::of(conn, &catalog, chrome, &KeyFields::default(), FieldErrors::default())?;
+                    Made::Shown(KeysPage { created: Some(created), ..page })
+                }
+                (Ok(saved), _) => Made::Before(saved),
+                (Err(errors), _) => Made::Refused(KeysPage::of(conn, &catalog, chrome, &fields, errors)?),
+            })
         })
         .await?;
-    Ok(page::html(status, &page))
+    Ok(match answered {
+        Made::Shown(page) => page::form_html(StatusCode::CREATED, &page),
+        Made::Before(saved) => page::answered_once(Ok::<_, KeysPage>(saved)),
+        Made::Refused(page) => page::form_html(StatusCode::UNPROCESSABLE_ENTITY, &page),
+    })
+}
+
+/// What the form to make a key came to.
+enum Made {
+    /// Made now: the page that shows the key, this once.
+    Shown(KeysPage),
+    /// Made by the same form sent before (or, without a token, on to the list).
+    Before(Saved),
+    Refused(KeysPage),
 }
 
 pub async fn revoke(

@@ -225,7 +225,7 @@ pub async fn form(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpRe
         UserPage::of(conn, chrome, None, &fields, FieldErrors::default())
     })
     .await?;
-    Ok(page::html(StatusCode::OK, &page))
+    Ok(page::form_html(StatusCode::OK, &page))
 }
 
 pub async fn create(
@@ -233,7 +233,7 @@ pub async fn create(
     visitor: Visitor,
     form: Form<UserFields>,
 ) -> Result<HttpResponse, PageError> {
-    let Form { csrf, fields, .. } = form;
+    let Form { csrf, once, fields, .. } = form;
     let mut errors = FieldErrors::default();
     let input = fields.creating(&mut errors);
     let password_hash = if errors.is_empty() && input.checked().is_ok() {
@@ -245,19 +245,21 @@ pub async fn create(
     };
     let outcome =
         page::signed_in(&state, visitor, Action::ManageUsers, Some(csrf), "admin", move |conn, auth, chrome| {
-            if let Err(refusal) = input.checked() {
-                errors.absorb(FieldErrors::from_refusal(refusal, field_name)?);
-            }
-            if let Some(password_hash) = password_hash.filter(|_| errors.is_empty()) {
-                match accounts::create_user(conn, &auth.audit, &input, &password_hash) {
-                    Ok(_) => return Ok(Ok(())),
-                    Err(refusal) => errors.absorb(FieldErrors::from_refusal(refusal, field_name)?),
+            page::at_most_once(conn, chrome.user_id, &once, "new-user", |conn| {
+                if let Err(refusal) = input.checked() {
+                    errors.absorb(FieldErrors::from_refusal(refusal, field_name)?);
                 }
-            }
-            UserPage::of(conn, chrome, None, &fields, errors).map(Err)
+                if let Some(password_hash) = password_hash.filter(|_| errors.is_empty()) {
+                    match accounts::create_user(conn, &auth.audit, &input, &password_hash) {
+                        Ok(_) => return Ok(Ok("/admin/users?saved=created".to_owned())),
+                        Err(refusal) => errors.absorb(FieldErrors::from_refusal(refusal, field_name)?),
+                    }
+                }
+                UserPage::of(conn, chrome, None, &fields, errors).map(Err)
+            })
         })
         .await?;
-    Ok(page::answered(outcome.map(|()| "/admin/users?saved=created".to_owned())))
+    Ok(page::answered_once(outcome))
 }
 
 /// `/admin/users/{id}`: the account's name, role, streets and standing, to change.
