@@ -5,6 +5,7 @@
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use passwords::analyzer::is_common_password;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
@@ -87,6 +88,9 @@ fn work_off(waiting: &Mutex<Receiver<Job>>) {
     }
 }
 
+/// What is said of a password on the list of leaked ones.
+pub const COMMON: &str = "is one of the most common leaked passwords";
+
 /// The policy for a new password, as a message for the caller; `None` when it passes.
 pub fn weakness(password: &str, username: &str) -> Option<String> {
     let length = password.chars().count();
@@ -104,6 +108,9 @@ pub fn weakness(password: &str, username: &str) -> Option<String> {
     }
     if password.to_lowercase().contains(&username.to_lowercase()) {
         return Some("must not contain the username".into());
+    }
+    if is_common_password(password) || is_common_password(password.to_lowercase()) {
+        return Some(COMMON.into());
     }
     None
 }
@@ -158,5 +165,8 @@ mod tests {
         assert_eq!(weakness("aaaaaaaaaaaa", "li"), Some("must use at least 4 different characters".into()));
         assert_eq!(weakness("zhangwei-2026!", "ZhangWei"), Some("must not contain the username".into()));
         assert_eq!(weakness("新安街道辅导员2026", "li"), None);
+        for common in ["password123", "1234567890", "qwertyuiop", "Password123", "QWERTYUIOP"] {
+            assert_eq!(weakness(common, "li").as_deref(), Some(COMMON), "{common}");
+        }
     }
 }

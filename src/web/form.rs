@@ -148,6 +148,7 @@ fn translated(message: &str) -> Option<String> {
         "may hold only letters, digits, - and _" => "form.code_characters",
         "must use at least 4 different characters" => "form.password_variety",
         "must not contain the username" => "form.password_username",
+        crate::auth::password::COMMON => "form.password_common",
         "this is the last active admin" => "form.last_admin",
         "is not a street" => "form.not_a_street",
         "is not a district" => "form.not_a_district",

@@ -357,6 +357,8 @@ async fn accounts_are_validated_and_the_last_admin_stays() {
     let user = |username: &str, password: &str, streets: Vec<&str>| json!({"username": username, "display_name": "某人", "password": password, "role": "counselor", "street_ids": streets});
     let weak = problem(app.post("/api/v1/users", &user("zhang", "short", vec![])).await, 422).await;
     assert_eq!(crate::helpers::fields(&weak), ["password"]);
+    let common = problem(app.post("/api/v1/users", &user("zhang", "password123", vec![])).await, 422).await;
+    assert_eq!(common["errors"][0]["message"], "is one of the most common leaked passwords");
     let park = problem(app.post("/api/v1/users", &user("zhang", PASSWORD, vec![&park])).await, 422).await;
     assert_eq!(crate::helpers::fields(&park), ["street_ids[0]"]);
     let bad_name = problem(app.post("/api/v1/users", &user("张 三", PASSWORD, vec![])).await, 422).await;
