@@ -69,17 +69,23 @@ pub enum ApiScope {
     /// Read enterprises and reference data, district-wide.
     #[serde(rename = "enterprises:read")]
     EnterprisesRead,
+    /// Read the field work with enterprises, district-wide: visits (with who was there and
+    /// where), service requests, applications, yearly figures and timelines. Personal and
+    /// commercial detail an enterprise list does not need, so a scope of its own.
+    #[serde(rename = "fieldwork:read")]
+    FieldWorkRead,
     /// Feed certification lists in (registry integration).
     #[serde(rename = "registry:write")]
     RegistryWrite,
 }
 
 impl ApiScope {
-    pub const ALL: [Self; 2] = [Self::EnterprisesRead, Self::RegistryWrite];
+    pub const ALL: [Self; 3] = [Self::EnterprisesRead, Self::FieldWorkRead, Self::RegistryWrite];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::EnterprisesRead => "enterprises:read",
+            Self::FieldWorkRead => "fieldwork:read",
             Self::RegistryWrite => "registry:write",
         }
     }
@@ -88,6 +94,7 @@ impl ApiScope {
     pub fn label(self) -> &'static str {
         match self {
             Self::EnterprisesRead => "读取企业",
+            Self::FieldWorkRead => "读取走访、诉求、申报与年度指标",
             Self::RegistryWrite => "报送认定名单",
         }
     }
@@ -109,6 +116,8 @@ pub enum Action {
     /// Regions, the ladder, clusters.
     ReadReference,
     ReadEnterprises,
+    /// Read visits, service requests, applications, yearly figures and timelines.
+    ReadFieldWork,
     /// Register and edit enterprises (within the street scope).
     WriteEnterprises,
     ArchiveEnterprises,
@@ -179,13 +188,17 @@ impl Principal {
                 !matches!(action, ManageRegions | ManageUsers | ManageApiKeys | FeedRegistry)
             }
             Self::User { role: Role::Counselor, .. } => {
-                matches!(action, ReadReference | ReadEnterprises | WriteEnterprises | ReadPipeline | ReadSelf)
+                matches!(
+                    action,
+                    ReadReference | ReadEnterprises | ReadFieldWork | WriteEnterprises | ReadPipeline | ReadSelf
+                )
             }
             Self::User { role: Role::Viewer, .. } => {
-                matches!(action, ReadReference | ReadEnterprises | ReadPipeline | ReadSelf)
+                matches!(action, ReadReference | ReadEnterprises | ReadFieldWork | ReadPipeline | ReadSelf)
             }
             Self::ApiKey { scopes, .. } => match action {
                 ReadReference | ReadEnterprises | ReadChanges => scopes.contains(&ApiScope::EnterprisesRead),
+                ReadFieldWork => scopes.contains(&ApiScope::FieldWorkRead),
                 FeedRegistry => scopes.contains(&ApiScope::RegistryWrite),
                 _ => false,
             },
@@ -285,9 +298,10 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ALL: [Action; 15] = [
+    const ALL: [Action; 16] = [
         ReadReference,
         ReadEnterprises,
+        ReadFieldWork,
         WriteEnterprises,
         ArchiveEnterprises,
         CertifyEnterprises,
@@ -319,6 +333,7 @@ mod tests {
             [
                 ReadReference,
                 ReadEnterprises,
+                ReadFieldWork,
                 WriteEnterprises,
                 ArchiveEnterprises,
                 CertifyEnterprises,
@@ -332,11 +347,16 @@ mod tests {
         );
         assert_eq!(
             allowed(&user(Role::Counselor, vec![])),
-            [ReadReference, ReadEnterprises, WriteEnterprises, ReadPipeline, ReadSelf]
+            [ReadReference, ReadEnterprises, ReadFieldWork, WriteEnterprises, ReadPipeline, ReadSelf]
         );
-        assert_eq!(allowed(&user(Role::Viewer, vec![])), [ReadReference, ReadEnterprises, ReadPipeline, ReadSelf]);
+        assert_eq!(
+            allowed(&user(Role::Viewer, vec![])),
+            [ReadReference, ReadEnterprises, ReadFieldWork, ReadPipeline, ReadSelf]
+        );
         let reader = Principal::ApiKey { id: Uuid::now_v7(), scopes: vec![ApiScope::EnterprisesRead] };
         assert_eq!(allowed(&reader), [ReadReference, ReadEnterprises, ReadChanges]);
+        let field_work = Principal::ApiKey { id: Uuid::now_v7(), scopes: vec![ApiScope::FieldWorkRead] };
+        assert_eq!(allowed(&field_work), [ReadFieldWork]);
         let feeder = Principal::ApiKey { id: Uuid::now_v7(), scopes: vec![ApiScope::RegistryWrite] };
         assert_eq!(allowed(&feeder), [FeedRegistry]);
         assert_eq!(

@@ -213,6 +213,8 @@ where
     HttpResponse::Ok()
         .content_type(format.content_type())
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
+        // Enterprises, contacts, figures: no copy kept in a cache on the way, or on disk.
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .streaming(body)
 }
 

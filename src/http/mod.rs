@@ -20,6 +20,8 @@ use crate::db::PgPool;
 use crate::domain::Action;
 use crate::http::problem::ApiError;
 use crate::service::{self, Authorized, ServiceError};
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use diesel::PgConnection;
 use utoipa_actix_web::scope;
@@ -55,6 +57,9 @@ pub fn routes(config: &mut ServiceConfig) {
     config
         .service(
             scope("/api/v1")
+                // Every answer is one caller's view of personal and commercial data: no
+                // cache on the way, or in a browser, keeps a copy.
+                .wrap(DefaultHeaders::new().add((CACHE_CONTROL, "no-store")))
                 .service(session::login)
                 .service(session::refresh)
                 .service(session::logout)

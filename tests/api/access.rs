@@ -337,6 +337,27 @@ async fn api_keys_are_shown_once_and_limited_to_their_scopes() {
     .await;
     problem(reader.get("/api/v1/users").await, 403).await;
     problem(reader.get("/api/v1/me").await, 403).await;
+    // The field work (visits with their people and places, requests, applications,
+    // figures) takes a scope of its own.
+    let enterprise = id_of(&list["items"][0]);
+    let field_work = [
+        "/api/v1/visits".to_owned(),
+        "/api/v1/requests".to_owned(),
+        "/api/v1/applications".to_owned(),
+        format!("/api/v1/enterprises/{enterprise}/visits"),
+        format!("/api/v1/enterprises/{enterprise}/timeline"),
+        format!("/api/v1/enterprises/{enterprise}/indicators"),
+    ];
+    for path in &field_work {
+        problem(reader.get(path).await, 403).await;
+    }
+    let both = app
+        .post("/api/v1/api-keys", &json!({"name": "省平台", "scopes": ["enterprises:read", "fieldwork:read"]}))
+        .await;
+    let both = both.json::<Value>().await.expect("json")["key"].as_str().expect("key").to_owned();
+    for path in &field_work {
+        assert_eq!(app.with_token(&both).get(path).await.status(), 200, "{path}");
+    }
     let listed: Value = app.get("/api/v1/api-keys").await.json().await.expect("json");
     assert!(listed["items"][0]["last_used_at"].is_string(), "{listed}");
 

@@ -82,6 +82,11 @@ async fn text_that_looks_like_a_formula_reaches_the_spreadsheet_as_text() {
     assert!(cells.contains(&format!("'{formula}").as_str()), "{cells:?}");
     assert!(cells.contains(&"'-2+3"), "{cells:?}");
     assert!(cells.iter().all(|c| !c.starts_with(['=', '+', '-', '@'])), "{cells:?}");
+    // Personal data: neither a download nor a JSON answer is kept by any cache.
+    for path in ["/api/v1/enterprises?format=csv", "/api/v1/enterprises", "/api/v1/me"] {
+        let response = app.get(path).await;
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    }
 
     // XLSX writes it as a string, the very text: nothing to neutralise there.
     let (_, _, xlsx) = download(&app, "/api/v1/enterprises?format=xlsx", "application/json").await;

@@ -161,7 +161,7 @@ pub async fn read(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ApplicationResponse>, ApiError> {
     let id = id.into_inner();
-    let answer = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+    let answer = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
         let found = store::find(conn, id, &auth.principal.street_scope()).or_not_found("application")?;
         let name = enterprises::name_of(conn, found.enterprise_id)?;
         Ok(ApplicationResponse::new(found, name, Some(store::transitions_of(conn, id)?)))
@@ -211,7 +211,7 @@ pub async fn list(
         status: params.status,
         enterprise_id: params.enterprise_id,
     };
-    let rows = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+    let rows = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
         Ok(store::list(conn, &filter, &auth.principal.street_scope(), after, fetch)?)
     })
     .await?;

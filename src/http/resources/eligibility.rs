@@ -70,7 +70,7 @@ pub async fn years(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Vec<YearResponse>>, ApiError> {
     let enterprise_id = id.into_inner();
-    let rows = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+    let rows = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
         enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
         Ok(indicators::of_enterprise(conn, enterprise_id)?)
     })
@@ -106,7 +106,7 @@ pub async fn evaluate_tier(
 ) -> Result<web::Json<Eligibility>, ApiError> {
     let enterprise_id = id.into_inner();
     let catalog = state.catalog.clone();
-    let eligibility = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+    let eligibility = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
         service::eligibility(conn, auth, &catalog, enterprise_id, &params.tier, params.on)
     })
     .await?;

@@ -173,7 +173,7 @@ pub async fn read(
 ) -> Result<web::Json<RequestResponse>, ApiError> {
     let id = id.into_inner();
     let (request, transitions) =
-        authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| service::find(conn, auth, id)).await?;
+        authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| service::find(conn, auth, id)).await?;
     Ok(web::Json(RequestResponse::new(request, Some(transitions))))
 }
 
@@ -214,7 +214,7 @@ pub async fn list(
         category: params.category,
         enterprise_id: params.enterprise_id,
     };
-    let requests = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+    let requests = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
         Ok(store::list(conn, &filter, &auth.principal.street_scope(), after, fetch)?)
     })
     .await?;

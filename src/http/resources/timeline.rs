@@ -29,7 +29,7 @@ pub async fn timeline(
     let page = paging.parse::<(DateTime<Utc>, Uuid)>()?;
     let (fetch, before) = (page.fetch(), page.after);
     let catalog = state.catalog.clone();
-    let events = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+    let events = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
         service::of(conn, auth, &catalog, enterprise_id, before, fetch)
     })
     .await?;

@@ -194,7 +194,7 @@ pub async fn of_enterprise(
     let enterprise_id = id.into_inner();
     let page = paging.parse::<(DateTime<Utc>, Uuid)>()?;
     let (fetch, after) = (page.fetch(), page.after);
-    let visits = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+    let visits = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
         let scope = auth.principal.street_scope();
         enterprises::find(conn, enterprise_id, &scope).or_not_found("enterprise")?;
         let filter = VisitFilter { enterprise_id: Some(enterprise_id), ..VisitFilter::default() };
@@ -237,7 +237,7 @@ pub async fn list(
         to: params.to,
         ..VisitFilter::default()
     };
-    let visits = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
+    let visits = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
         Ok(store::list(conn, &filter, &auth.principal.street_scope(), after, fetch)?)
     })
     .await?;

@@ -182,7 +182,7 @@ pub async fn show(
     let (catalog, asked) = (state.catalog.clone(), asked.into_inner());
     let saved = shown.into_inner().saved.is_some();
     let page =
-        page::signed_in(&state, visitor, Action::ReadEnterprises, None, "applications", move |conn, auth, chrome| {
+        page::signed_in(&state, visitor, Action::ReadFieldWork, None, "applications", move |conn, auth, chrome| {
             page_of(conn, auth, &catalog, chrome, &asked, None)
         })
         .await?;
@@ -217,7 +217,7 @@ pub async fn submit(
     let outcome = page::signed_in(
         &state,
         visitor,
-        Action::ReadEnterprises,
+        Action::ReadFieldWork,
         Some(csrf),
         "applications",
         move |conn, auth, chrome| {

@@ -184,7 +184,7 @@ pub async fn form(
     asked: web::Query<Asked>,
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog, asked) = (id.into_inner(), state.catalog.clone(), asked.into_inner());
-    let page = page::signed_in(&state, visitor, Action::ReadEnterprises, None, "search", move |conn, auth, chrome| {
+    let page = page::signed_in(&state, visitor, Action::ReadFieldWork, None, "search", move |conn, auth, chrome| {
         let enterprise = enterprises::find(conn, auth, id)?;
         let this_year = catalog.today().year();
         // Figures are reported for the year gone by.

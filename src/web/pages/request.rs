@@ -181,7 +181,7 @@ pub async fn show(
         Some(_) => Some(t("request.saved_moved")),
         None => None,
     };
-    let page = page::signed_in(&state, visitor, Action::ReadEnterprises, None, "home", move |conn, auth, chrome| {
+    let page = page::signed_in(&state, visitor, Action::ReadFieldWork, None, "home", move |conn, auth, chrome| {
         page_of(conn, auth, &catalog, chrome, id, None)
     })
     .await?;
