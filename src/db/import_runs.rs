@@ -46,14 +46,26 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<(ImportRun, String
         .first(conn)
 }
 
-/// The latest runs, newest first, with who started them.
+/// The latest runs, newest first, with who started them; each report without its
+/// problem rows (a million-row run's report is hundreds of megabytes of them, and a list
+/// shows only their count).
 pub fn latest(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<(ImportRun, String)>> {
-    import_runs::table
-        .inner_join(users::table)
-        .order(import_runs::started_at.desc())
-        .limit(limit)
-        .select((ImportRun::as_select(), users::display_name))
-        .load(conn)
+    use import_runs as r;
+    let summary = (
+        r::id,
+        r::user_id,
+        r::file_name,
+        r::kind,
+        r::dry_run,
+        r::rows_total,
+        r::rows_done,
+        r::report.remove("problems"),
+        r::failure,
+        r::started_at,
+        r::heard_at,
+        r::finished_at,
+    );
+    r::table.inner_join(users::table).order(r::started_at.desc()).limit(limit).select((summary, users::display_name)).load(conn)
 }
 
 /// `rows` more rows are done.

@@ -62,6 +62,12 @@ async fn a_manager_dry_runs_then_imports_a_list_and_downloads_its_bad_rows() {
 
     let list = manager.page("/imports").await;
     assert_eq!(list.matches("2025认定名单.csv").count(), 2, "both runs are listed: {list}");
+    assert!(list.contains("3/5"), "each with its count of bad rows: {list}");
+    // The list reads each report's counts, not its rows of problems.
+    let mut conn = app.pool.get().expect("connection");
+    let listed = peiyu::db::import_runs::latest(&mut conn, 20).expect("latest");
+    let report = listed[0].0.report.as_ref().expect("a report");
+    assert!(report.get("problems").is_none() && report["rejected"] == 3, "{report}");
 }
 
 #[actix_web::test]

@@ -79,6 +79,8 @@ pub struct Report {
     pub updated: usize,
     /// Rows not imported, each with at least one problem below.
     pub rejected: usize,
+    /// Left out where only the counts are wanted (a list of runs).
+    #[serde(default)]
     pub problems: Vec<RowProblem>,
 }
 
