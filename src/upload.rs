@@ -5,6 +5,7 @@ use crate::service::file_import::FILE_LIMIT;
 use actix_multipart::Multipart;
 use futures_util::StreamExt;
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// The longest text field read beside the file (a CSRF token, a choice).
 const FIELD_LIMIT: usize = 4 * 1024;
@@ -30,18 +31,37 @@ pub enum UploadError {
     NotMultipart(String),
     #[error("a file may have at most {FILE_LIMIT} bytes")]
     TooLarge,
+    #[error("the upload stalled: nothing arrived for {} seconds", STALLED.as_secs())]
+    Stalled,
+    #[error("the upload took longer than {} seconds", WHOLE.as_secs())]
+    TooSlow,
 }
 
+/// How long an upload may go without a byte arriving, and take as a whole: a slow phone
+/// line sends 32 MiB in a few minutes, and a client that trickles or stops holds a
+/// connection no longer than this.
+const STALLED: Duration = Duration::from_secs(10);
+const WHOLE: Duration = Duration::from_secs(300);
+
 /// Reads every part: `file` up to [`FILE_LIMIT`], the others as text fields.
-pub async fn read(mut multipart: Multipart) -> Result<Upload, UploadError> {
+pub async fn read(multipart: Multipart) -> Result<Upload, UploadError> {
+    actix_web::rt::time::timeout(WHOLE, read_parts(multipart)).await.map_err(|_| UploadError::TooSlow)?
+}
+
+/// The next item of a stream, unless it stalls.
+async fn next<S: futures_util::Stream + Unpin>(stream: &mut S) -> Result<Option<S::Item>, UploadError> {
+    actix_web::rt::time::timeout(STALLED, stream.next()).await.map_err(|_| UploadError::Stalled)
+}
+
+async fn read_parts(mut multipart: Multipart) -> Result<Upload, UploadError> {
     let mut upload = Upload::default();
-    while let Some(part) = multipart.next().await {
+    while let Some(part) = next(&mut multipart).await? {
         let mut part = part.map_err(|e| UploadError::NotMultipart(e.to_string()))?;
         let name = part.name().unwrap_or_default().to_owned();
         let is_file = name == "file";
         let limit = if is_file { FILE_LIMIT } else { FIELD_LIMIT };
         let mut bytes = Vec::new();
-        while let Some(chunk) = part.next().await {
+        while let Some(chunk) = next(&mut part).await? {
             let chunk = chunk.map_err(|e| UploadError::NotMultipart(format!("the upload broke off: {e}")))?;
             if bytes.len() + chunk.len() > limit {
                 return Err(UploadError::TooLarge);

@@ -65,7 +65,12 @@ pub fn latest(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<(ImportRun
         r::heard_at,
         r::finished_at,
     );
-    r::table.inner_join(users::table).order(r::started_at.desc()).limit(limit).select((summary, users::display_name)).load(conn)
+    r::table
+        .inner_join(users::table)
+        .order(r::started_at.desc())
+        .limit(limit)
+        .select((summary, users::display_name))
+        .load(conn)
 }
 
 /// `rows` more rows are done.

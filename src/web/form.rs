@@ -15,6 +15,10 @@ use std::collections::HashMap;
 /// The largest form the console makes (a visit with twenty demands stays far below).
 const LIMIT: usize = 64 * 1024;
 
+/// How long a form's body may take once its headers have arrived: a client that trickles
+/// it, or stops short of its length, holds a connection no longer than this.
+const ARRIVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A submitted form: the CSRF token it carried (empty if none) and its fields. Fields
 /// are text as typed (`String`s, with `#[serde(default)]`), so that every value comes
 /// back to the form when another is wrong; the page turns them into the use case's
@@ -61,7 +65,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             if !urlencoded {
                 return Err(PageError::BadForm("not a form"));
             }
-            let body = body.await.map_err(|_| PageError::BadForm("the form could not be read"))?;
+            let body = actix_web::rt::time::timeout(ARRIVAL, body)
+                .await
+                .map_err(|_| PageError::TimedOut)?
+                .map_err(|_| PageError::BadForm("the form could not be read"))?;
             if body.len() > LIMIT {
                 return Err(PageError::BadForm("the form is too large"));
             }

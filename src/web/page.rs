@@ -232,6 +232,8 @@ pub enum PageError {
     Csrf,
     /// A form the console did not make (not urlencoded, missing its fields, too large).
     BadForm(&'static str),
+    /// A form or upload whose body stopped arriving, or took too long.
+    TimedOut,
     Service(ServiceError),
 }
 
@@ -247,6 +249,7 @@ impl fmt::Display for PageError {
             Self::SignedOut { .. } => f.write_str("not signed in"),
             Self::Csrf => f.write_str("the form's CSRF token is missing or wrong"),
             Self::BadForm(why) => f.write_str(why),
+            Self::TimedOut => f.write_str("the form took too long to arrive"),
             Self::Service(error) => error.fmt(f),
         }
     }
@@ -273,6 +276,7 @@ impl PageError {
             Self::SignedOut { .. } => (StatusCode::SEE_OTHER, "", ""),
             Self::Csrf => (StatusCode::FORBIDDEN, t("error.csrf_title"), t("error.csrf_detail")),
             Self::BadForm(_) => (StatusCode::BAD_REQUEST, t("error.form_title"), t("error.form_detail")),
+            Self::TimedOut => (StatusCode::REQUEST_TIMEOUT, t("error.timeout_title"), t("error.timeout_detail")),
             Self::Service(ServiceError::NotFound(_)) => {
                 (StatusCode::NOT_FOUND, t("error.not_found_title"), t("error.not_found_detail"))
             }

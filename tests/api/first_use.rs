@@ -325,6 +325,20 @@ async fn a_body_that_stops_short_times_out_as_problem_json() {
 }
 
 #[actix_web::test]
+async fn a_console_form_that_stops_short_times_out_and_an_upload_waits_for_no_stranger() {
+    let app = TestApp::spawn().await;
+    // The sign-in form, trickled: a page that says so, within seconds, not a held connection.
+    let head = "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n";
+    let answer = raw(&app, format!("{head}csrf=abc&user").as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("网络太慢"), "{answer}");
+    // A 32 MB upload from someone signed out is turned away before any of it is read.
+    let head = "POST /imports HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 33554000\r\n\r\n";
+    let answer = raw(&app, format!("{head}--x\r\n").as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 303") && answer.contains("location: /login"), "{answer}");
+}
+
+#[actix_web::test]
 async fn what_the_http_layer_refuses_itself_is_problem_json_too() {
     let app = TestApp::spawn().await;
     let (status, problem) = raw_problem(&raw(&app, b"GARBAGE\r\n\r\n").await);

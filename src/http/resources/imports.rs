@@ -29,6 +29,7 @@ pub struct ImportParams {
 async fn read_upload(multipart: Multipart) -> Result<(Format, Vec<u8>), ApiError> {
     let upload = upload::read(multipart).await.map_err(|e| match e {
         UploadError::TooLarge => ApiError::PayloadTooLarge(e.to_string()),
+        UploadError::Stalled | UploadError::TooSlow => ApiError::RequestTimeout,
         UploadError::NotMultipart(_) => ApiError::BadRequest { detail: e.to_string(), errors: Vec::new() },
     })?;
     let (name, bytes) = upload
@@ -52,6 +53,7 @@ async fn read_upload(multipart: Multipart) -> Result<(Format, Vec<u8>), ApiError
         (status = 400, description = "Not a multipart form", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The upload stalled for 10 s or took over 300 s", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "File above 32 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No file, not CSV or XLSX, unreadable, or a required column missing", body = Problem, content_type = "application/problem+json"),
     )

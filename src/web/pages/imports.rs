@@ -103,9 +103,13 @@ pub async fn submit(
     visitor: Visitor,
     multipart: Multipart,
 ) -> Result<HttpResponse, PageError> {
+    // Who may import is settled before a byte of the file is read (its CSRF token, inside
+    // the upload, is checked once it has been).
+    page::signed_in(&state, visitor.clone(), Action::ImportLists, None, "imports", |_, _, _| Ok(())).await?;
     let upload = match upload::read(multipart).await {
         Ok(upload) => upload,
         Err(UploadError::NotMultipart(_)) => return Err(PageError::BadForm("not a multipart form")),
+        Err(UploadError::Stalled | UploadError::TooSlow) => return Err(PageError::TimedOut),
         Err(UploadError::TooLarge) => {
             let mut errors = FieldErrors::default();
             errors.add("file", t("imports.too_large"));
