@@ -180,6 +180,17 @@ pub fn update_user(
         }
         let updated = users::record(conn, user)?;
         audit::record(conn, &auth.audit, Change::changed("user", id, "update", &current, &updated))?;
+        if changes.password_hash.is_some() {
+            // The hash is never shown, so the record alone would not tell: said as a move.
+            let set = Change::<UserRecord> {
+                entity: "user",
+                entity_id: id,
+                action: "set_password",
+                before: None,
+                after: None,
+            };
+            audit::record(conn, &auth.audit, set)?;
+        }
         Ok(updated)
     })
 }

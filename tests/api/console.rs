@@ -201,6 +201,15 @@ async fn a_visitor_signs_in_with_a_session_cookie_and_out_again() {
     let home = console.page("/").await;
     assert!(home.contains("我的待办") && home.contains("li.xinan"), "{home}");
 
+    // Signing in again in the same browser ends the session it held.
+    let held = console.cookies.clone();
+    let again = console.sign_in("li.xinan", PASSWORD).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(console.get("/").await.0, StatusCode::OK, "the new session works");
+    let new = std::mem::replace(&mut console.cookies, held);
+    assert_eq!(console.get("/").await.0, StatusCode::SEE_OTHER, "the old one ended");
+    console.cookies = new;
+
     // A crafted `next` (a tab that browsers drop, a line break for the header) goes home.
     for crafted in ["/\t/evil.example", "/\r\nSet-Cookie: x=y"] {
         let mut other = Console::new(&app);

@@ -145,6 +145,9 @@ async fn an_admin_changes_a_role_streets_and_password_and_deactivating_ends_the_
     let mut again = Console::new(&app);
     assert_eq!(again.sign_in("li.xinan", "xixiang-street-2026").await.status(), StatusCode::SEE_OTHER);
     assert_eq!(counselor.get("/").await.0, StatusCode::SEE_OTHER, "a new password ended the old session");
+    let set =
+        "SELECT count(*) AS n FROM audit_log WHERE entity = 'user' AND action = 'set_password' AND actor_kind = 'user'";
+    assert_eq!(crate::helpers::count(&app, set), 1, "the new password is in the audit log");
     // Deactivated: the session just opened ends too.
     let off = admin
         .submit(&edit, &edit, &[("display_name", "李辅导员"), ("role", "counselor"), ("street_ids", &other)])

@@ -66,7 +66,14 @@ pub async fn submit(
     let SignIn { username, password, next } = form.fields;
     let throttle = sessions::Throttle::new(&username, &visitor.client, &state.auth);
     let settings = state.console.clone();
-    let start = move |conn: &mut _, user: &_| sessions::start_console(conn, user, &settings);
+    // Signing in again ends the session this browser held: one sign-in, one session.
+    let previous = visitor.secret.clone();
+    let start = move |conn: &mut _, user: &_| {
+        if let Some(previous) = &previous {
+            sessions::end_console(conn, previous)?;
+        }
+        sessions::start_console(conn, user, &settings)
+    };
     let signed_in = sessions::sign_in(&state.pool, &state.hashing, throttle, username.clone(), password, start);
     let refused = |status, error: String| {
         let page =
