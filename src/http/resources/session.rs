@@ -66,7 +66,7 @@ fn token_response(
         (status = 401, description = "Wrong username or password, or inactive account", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64))),
-        (status = 503, description = "Too many passwords being checked at once", body = Problem,
+        (status = 503, description = "Too many passwords being checked at once, or the database did not answer within the pool timeout; retry after `Retry-After`", body = Problem,
             content_type = "application/problem+json", headers(("Retry-After" = u64))),
     )
 )]

@@ -79,8 +79,10 @@ pub struct Report {
     pub updated: usize,
     /// Rows not imported, each with at least one problem below.
     pub rejected: usize,
-    /// Left out where only the counts are wanted (a list of runs).
+    /// Every problem, by row and column.
+    // Absent from a stored report read for its counts alone (a list of runs).
     #[serde(default)]
+    #[schema(required = true)]
     pub problems: Vec<RowProblem>,
 }
 

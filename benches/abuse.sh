@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# What a hostile client costs the server: the resident memory (RSS) of a release build of
+# `peiyu serve` before and after (and its peak, VmHWM) while
+#   1. 100, then 1,000 sign-ins with wrong passwords arrive at once, each from its own
+#      loopback address (127.0.x.y), so that no per-client throttle helps;
+#   2. a manager uploads a 1.6 KB XLSX claiming cells A1:XFD1048576, then a zip bomb: an
+#      XLSX whose one sheet unpacks to 1 GiB (a few MB on the wire).
+# Every request goes to loopback only. Usage: benches/abuse.sh
+#   PEIYU_BIN=path/to/peiyu benches/abuse.sh   measures that binary
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${PEIYU_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --quiet
+  bin=target/release/peiyu
+fi
+dir=$(mktemp -d /tmp/peiyu-abuse-bench-XXXXXX)
+chmod 755 "$dir"
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$dir"' EXIT
+export PEIYU_DATA_DIR=$dir PEIYU_BIND=127.0.0.1:18082 RUST_LOG=warn
+unset DATABASE_URL
+"$bin" demo --no-serve --enterprises 200 --visits 200 >"$dir/demo.out"
+manager_password=$(awk '$1 == "bureau.manager" {print $3}' "$dir/demo.out")
+"$bin" serve &
+server=$!
+for _ in $(seq 100); do curl -sf "http://$PEIYU_BIND/readyz" >/dev/null && break; sleep 0.1; done
+
+python3 - "$server" "$PEIYU_BIND" "$manager_password" <<'PY'
+import http.client, io, json, sys, threading, time, zipfile, zlib, collections
+
+pid, bind, manager_password = sys.argv[1], sys.argv[2], sys.argv[3]
+host, port = bind.split(":")[0], int(bind.split(":")[1])
+
+def memory():
+    status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status"))
+    mib = lambda key: int(status[key].split()[0]) / 1024
+    return f"RSS {mib('VmRSS'):.0f} MiB, peak {mib('VmHWM'):.0f} MiB"
+
+def request(method, path, body=b"", headers=None, source=None):
+    conn = http.client.HTTPConnection(host, port, timeout=120, source_address=(source, 0) if source else None)
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    answer = (response.status, response.read())
+    conn.close()
+    return answer
+
+def flood(n):
+    statuses, lock = collections.Counter(), threading.Lock()
+    start = threading.Barrier(n)
+    def one(i):
+        body = json.dumps({"username": f"nobody.{i}", "password": "not the password"}).encode()
+        source = f"127.0.{1 + i // 250}.{1 + i % 250}"
+        start.wait()
+        try:
+            status, _ = request("POST", "/api/v1/auth/login", body, {"Content-Type": "application/json"}, source)
+        except Exception as e:
+            status = type(e).__name__
+        with lock:
+            statuses[status] += 1
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    began = time.time()
+    for t in threads: t.start()
+    for t in threads: t.join()
+    return dict(statuses), time.time() - began
+
+print(f"idle after start: {memory()}")
+for n in (100, 1000):
+    statuses, took = flood(n)
+    print(f"{n} sign-ins at once from {n} addresses: {statuses} in {took:.1f} s; {memory()}")
+
+def xlsx(sheet_xml_chunks):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            for chunk in sheet_xml_chunks:
+                sheet.write(chunk)
+    return out.getvalue()
+
+head = b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+corners = xlsx([head, b'<dimension ref="A1:XFD1048576"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>uscc</t></is></c></row>',
+                b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData></worksheet>'])
+pad = b" " * (1 << 20)
+bomb = xlsx([head, b"<sheetData>", *([pad] * 1024), b"</sheetData></worksheet>"])
+
+status, body = request("POST", "/api/v1/auth/login", json.dumps({"username": "bureau.manager", "password": manager_password}).encode(), {"Content-Type": "application/json"})
+token = json.loads(body)["access_token"]
+for name, data in (("corners.xlsx", corners), ("bomb.xlsx", bomb)):
+    boundary = "peiyu-bench"
+    form = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n\r\n').encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    began = time.time()
+    status, body = request("POST", "/api/v1/imports?dry_run=true", form, {"Authorization": f"Bearer {token}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    detail = json.loads(body).get("errors", [{}])[0].get("message", "")
+    print(f"{name} ({len(data)} bytes): {status} '{detail}' in {time.time() - began:.2f} s; {memory()}")
+PY
