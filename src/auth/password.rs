@@ -2,9 +2,9 @@
 //! Hashing is deliberately slow (~tens of ms) and takes 19 MiB while it runs: sign-ins,
 //! which anyone can send, check passwords on the few threads of [`Hashing`].
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::password_hash::PasswordHasher;
+use argon2::password_hash::phc::{Output, PasswordHash};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use passwords::analyzer::is_common_password;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
@@ -17,20 +17,47 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
     Ok(hash.to_string())
 }
 
-/// Whether `password` matches `stored`; a malformed stored hash matches nothing.
-pub fn verify(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+/// The memory argon2 works in (19 MiB), kept by a hashing thread for every check it
+/// makes. Allocated afresh for each check, it was not given back: the allocator kept
+/// about twenty of them (390 MiB) whatever the number of threads.
+#[derive(Default)]
+pub struct Scratch(Vec<Block>);
+
+impl Scratch {
+    fn blocks(&mut self, count: usize) -> &mut [Block] {
+        if self.0.len() < count {
+            self.0.resize(count, Block::default());
+        }
+        &mut self.0[..count]
+    }
+}
+
+/// Whether `password` matches `stored`, worked out in `scratch`; a malformed stored hash
+/// matches nothing. The comparison takes as long wherever the two differ.
+pub fn verify(scratch: &mut Scratch, password: &str, stored: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else { return false };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else { return false };
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(hash.algorithm.as_str()), Params::try_from(&hash)) else {
+        return false;
+    };
+    let Ok(version) = hash.version.map_or(Ok(Version::default()), Version::try_from) else { return false };
+    let blocks = params.block_count();
+    let mut computed = vec![0; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut computed, scratch.blocks(blocks))
+        .is_ok()
+        && Output::new(&computed).is_ok_and(|computed| &computed == expected)
 }
 
 /// Checked instead of a real hash when the username is unknown, so that a wrong
 /// username costs as long as a wrong password and names cannot be probed by timing.
-pub fn verify_against_nothing(password: &str) {
+pub fn verify_against_nothing(scratch: &mut Scratch, password: &str) {
     static DECOY: LazyLock<String> = LazyLock::new(|| hash("peiyu-decoy-password").unwrap_or_default());
-    verify(password, &DECOY);
+    verify(scratch, password, &DECOY);
 }
 
 /// A password check (or any other hash) waiting for a hashing thread.
-type Job = Box<dyn FnOnce() + Send>;
+type Job = Box<dyn FnOnce(&mut Scratch) + Send>;
 
 /// A fixed number of threads that hash passwords, fed from a short queue: at most
 /// `threads` hashes run at once, whatever arrives, so their memory (19 MiB each) is
@@ -61,12 +88,12 @@ impl Hashing {
     pub fn run<T, W>(&self, work: W) -> impl Future<Output = Result<T, Busy>> + use<T, W>
     where
         T: Send + 'static,
-        W: FnOnce() -> T + Send + 'static,
+        W: FnOnce(&mut Scratch) -> T + Send + 'static,
     {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let queued = self.jobs.try_send(Box::new(move || {
+        let queued = self.jobs.try_send(Box::new(move |scratch: &mut Scratch| {
             // Nobody listens when the request was given up: nothing to tell.
-            let _ = answer.send(work());
+            let _ = answer.send(work(scratch));
         }));
         async move {
             match queued {
@@ -78,11 +105,12 @@ impl Hashing {
 }
 
 fn work_off(waiting: &Mutex<Receiver<Job>>) {
+    let mut scratch = Scratch::default();
     loop {
         // The lock is held only while waiting for the next job, not while hashing.
         let next = waiting.lock().unwrap_or_else(PoisonError::into_inner).recv();
         match next {
-            Ok(job) => job(),
+            Ok(job) => job(&mut scratch),
             Err(_) => return,
         }
     }
@@ -123,9 +151,17 @@ mod tests {
     fn hashes_verify_only_their_password() {
         let stored = hash("correct horse battery").expect("hash");
         assert!(stored.starts_with("$argon2id$"));
-        assert!(verify("correct horse battery", &stored));
-        assert!(!verify("correct horse battery!", &stored));
-        assert!(!verify("anything", "not a hash"));
+        let scratch = &mut Scratch::default();
+        assert!(verify(scratch, "correct horse battery", &stored));
+        assert!(!verify(scratch, "correct horse battery!", &stored));
+        assert!(!verify(scratch, "anything", "not a hash"));
+        // A hash of other parameters (argon2i, less memory) checks in the same scratch.
+        let params = Params::new(4096, 3, 1, None).expect("params");
+        let other = Argon2::new(Algorithm::Argon2i, Version::V0x13, params);
+        let other = other.hash_password(b"correct horse battery").expect("hash").to_string();
+        assert!(verify(scratch, "correct horse battery", &other));
+        assert!(!verify(scratch, "correct horse battery?", &other));
+        assert!(verify(scratch, "correct horse battery", &stored), "and the bigger one again after it");
     }
 
     #[actix_web::test]
@@ -137,7 +173,7 @@ mod tests {
         let released = Arc::new(Mutex::new(released));
         let job = || {
             let (running, most, released) = (Arc::clone(&running), Arc::clone(&most), Arc::clone(&released));
-            move || {
+            move |_: &mut Scratch| {
                 most.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
                 let _ = released.lock().map(|r| r.recv());
                 running.fetch_sub(1, Ordering::SeqCst);

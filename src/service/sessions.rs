@@ -7,7 +7,7 @@
 //! the slow one holds no connection: count the attempt and find the account, check the
 //! password on the hashing threads, then take the attempt back and start the sign-in.
 
-use crate::auth::password::{self, Busy, Hashing};
+use crate::auth::password::{self, Busy, Hashing, Scratch};
 use crate::auth::tokens;
 use crate::config::{AuthSettings, ConsoleSettings};
 use crate::db::PgPool;
@@ -69,7 +69,7 @@ where
 {
     let counting = throttle.clone();
     let account = unit_of_work(pool, move |conn| admit(conn, &counting, &username)).await?;
-    let verified = match hashing.run(move || verify(&password, account)).await {
+    let verified = match hashing.run(move |scratch| verify(scratch, &password, account)).await {
         Ok(verified) => verified,
         Err(Busy) => {
             // Not checked, so not a failure.
@@ -100,11 +100,11 @@ fn admit(conn: &mut PgConnection, throttle: &Throttle, username: &str) -> Result
 }
 
 /// The account, if `password` is its password and it is active.
-fn verify(password: &str, account: Option<User>) -> Option<User> {
+fn verify(scratch: &mut Scratch, password: &str, account: Option<User>) -> Option<User> {
     match account {
-        Some(user) => (password::verify(password, &user.password_hash) && user.active).then_some(user),
+        Some(user) => (password::verify(scratch, password, &user.password_hash) && user.active).then_some(user),
         None => {
-            password::verify_against_nothing(password);
+            password::verify_against_nothing(scratch, password);
             None
         }
     }
