@@ -3,14 +3,17 @@
 //! `X-Forwarded-For` then says whom it forwarded. A header anyone can send is believed
 //! from no one else: not by the access log, not by the sign-in throttle.
 
-use crate::startup::AppState;
 use actix_web::{HttpRequest, web};
 use std::net::IpAddr;
+
+/// The proxies the settings trust, as the application's data.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<IpAddr>);
 
 /// The client's address; empty when the connection has none (a Unix socket, a test).
 pub fn address(req: &HttpRequest) -> String {
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else { return String::new() };
-    let trusted = req.app_data::<web::Data<AppState>>().map_or(&[][..], |state| &state.trusted_proxies[..]);
+    let trusted = req.app_data::<web::Data<TrustedProxies>>().map_or(&[][..], |proxies| &proxies.0[..]);
     forwarded_for(peer, trusted, req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok())).to_string()
 }
 

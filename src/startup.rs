@@ -63,7 +63,6 @@ pub struct AppState {
     pub visits: VisitSettings,
     /// The threads that check passwords, for both faces' sign-ins.
     pub hashing: Hashing,
-    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub struct Application {
@@ -90,14 +89,15 @@ impl Application {
             visits: settings.visits.clone(),
             hashing: Hashing::start(settings.auth.password_hash_threads, settings.auth.password_hash_queue)
                 .context("starting the password-hashing threads")?,
-            trusted_proxies: settings.http.trusted_proxies.clone(),
         });
+        let trusted_proxies = web::Data::new(crate::client::TrustedProxies(settings.http.trusted_proxies.clone()));
         let document = http::support::openapi::document();
         let app = move || {
             App::new()
                 .wrap(from_fn(http::support::observe::observe))
                 .wrap(TracingLogger::<http::support::observe::RootSpan>::new())
                 .app_data(state.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(access_tokens.clone())
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .into_utoipa_app()

@@ -56,3 +56,20 @@ async fn sign_ins_beyond_the_hashing_threads_and_their_queue_are_answered_503_at
     let mut console = Console::new(app);
     assert_eq!(console.sign_in("li.xinan", PASSWORD).await.status(), StatusCode::SEE_OTHER);
 }
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_is_throttled_on_its_own() {
+    let app = TestApp::spawn_adjusted(|s| {
+        s.http.trusted_proxies = vec!["127.0.0.1".parse().expect("an address")];
+        s.auth.max_failed_logins_per_client = 2;
+    })
+    .await;
+    let attempt = |n: u32, client: &'static str| {
+        let body = json!({"username": format!("nobody.{n}"), "password": "not the password"});
+        let request = app.anonymous().request(reqwest::Method::POST, "/api/v1/auth/login").json(&body);
+        async move { request.header("X-Forwarded-For", client).send().await.expect("answered").status().as_u16() }
+    };
+    assert_eq!([attempt(1, "203.0.113.1").await, attempt(2, "203.0.113.1").await], [401, 401]);
+    assert_eq!(attempt(3, "203.0.113.1").await, 429, "that client used up its failures");
+    assert_eq!(attempt(4, "203.0.113.2").await, 401, "another client behind the same proxy did not");
+}
