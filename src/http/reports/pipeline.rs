@@ -113,7 +113,7 @@ pub async fn expiring(
     )
 )]
 #[get("/pipeline/summary")]
-pub async fn summary(
+pub async fn pipeline_summary(
     state: web::Data<AppState>,
     caller: Caller,
     request: HttpRequest,

@@ -27,7 +27,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
     )
 )]
 #[get("/pipeline/requests")]
-pub async fn requests(
+pub async fn request_report(
     state: web::Data<AppState>,
     caller: Caller,
     request: HttpRequest,

@@ -40,7 +40,7 @@ pub struct TargetParams {
     )
 )]
 #[put("/targets/{year}")]
-pub async fn set(
+pub async fn set_targets(
     state: web::Data<AppState>,
     caller: Caller,
     year: web::Path<i32>,
@@ -71,7 +71,7 @@ pub async fn set(
     )
 )]
 #[get("/targets")]
-pub async fn list(
+pub async fn list_targets(
     state: web::Data<AppState>,
     caller: Caller,
     request: HttpRequest,

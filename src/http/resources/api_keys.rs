@@ -59,7 +59,7 @@ pub struct CreatedApiKey {
     )
 )]
 #[post("/api-keys")]
-pub async fn create(
+pub async fn create_api_key(
     state: web::Data<AppState>,
     caller: Caller,
     Json(body): Json<CreateApiKey>,
@@ -78,7 +78,7 @@ pub async fn create(
     responses((status = 200, body = Page<ApiKeyResponse>), (status = 403, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/api-keys")]
-pub async fn list(
+pub async fn list_api_keys(
     state: web::Data<AppState>,
     caller: Caller,
     Query(paging): Query<PageParams>,
@@ -101,7 +101,11 @@ pub async fn list(
     )
 )]
 #[delete("/api-keys/{id}")]
-pub async fn revoke(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn revoke_api_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     authorized(&state, caller, Action::ManageApiKeys, move |conn, auth| service::revoke_api_key(conn, auth, id))
         .await?;

@@ -98,7 +98,7 @@ impl ApplicationResponse {
     )
 )]
 #[post("/enterprises/{id}/applications")]
-pub async fn create(
+pub async fn open_application(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
@@ -131,7 +131,7 @@ pub async fn create(
     )
 )]
 #[post("/applications/{id}/transitions")]
-pub async fn transition(
+pub async fn move_application(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
@@ -155,7 +155,7 @@ pub async fn transition(
     responses((status = 200, body = ApplicationResponse), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/applications/{id}")]
-pub async fn read(
+pub async fn read_application(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
@@ -193,7 +193,7 @@ pub struct ApplicationParams {
     )
 )]
 #[get("/applications")]
-pub async fn list(
+pub async fn list_applications(
     state: web::Data<AppState>,
     caller: Caller,
     Query(params): Query<ApplicationParams>,

@@ -65,7 +65,7 @@ impl From<Entry> for AuditEntry {
     )
 )]
 #[get("/audit")]
-pub async fn list(
+pub async fn read_audit_log(
     state: web::Data<AppState>,
     caller: Caller,
     Query(params): Query<AuditParams>,

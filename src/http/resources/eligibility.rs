@@ -41,7 +41,7 @@ impl From<indicators::YearFigures> for YearResponse {
     )
 )]
 #[put("/enterprises/{id}/indicators/{year}")]
-pub async fn put_year(
+pub async fn record_indicators(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, i32)>,
@@ -64,7 +64,7 @@ pub async fn put_year(
     responses((status = 200, body = Vec<YearResponse>), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/enterprises/{id}/indicators")]
-pub async fn years(
+pub async fn list_indicators(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,

@@ -146,7 +146,7 @@ fn respond(mut response: HttpResponseBuilder, enterprise: Enterprise, catalog: &
     )
 )]
 #[post("/enterprises")]
-pub async fn create(
+pub async fn register_enterprise(
     state: web::Data<AppState>,
     caller: Caller,
     Json(input): Json<EnterpriseInput>,
@@ -172,7 +172,11 @@ pub async fn create(
     )
 )]
 #[get("/enterprises/{id}")]
-pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn read_enterprise(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let enterprise =
         authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| service::find(conn, auth, id)).await?;
@@ -200,7 +204,7 @@ pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid
     )
 )]
 #[patch("/enterprises/{id}")]
-pub async fn update(
+pub async fn edit_enterprise(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
@@ -255,7 +259,7 @@ pub async fn archive(
     )
 )]
 #[get("/enterprises")]
-pub async fn list(
+pub async fn list_enterprises(
     state: web::Data<AppState>,
     caller: Caller,
     request: HttpRequest,

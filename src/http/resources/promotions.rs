@@ -209,7 +209,7 @@ pub async fn history(
     responses((status = 200, body = Vec<CertificateResponse>), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/enterprises/{id}/certificates")]
-pub async fn of_enterprise(
+pub async fn list_certificates(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,

@@ -53,7 +53,7 @@ pub struct RegionNode {
     )
 )]
 #[post("/regions")]
-pub async fn create(
+pub async fn add_region(
     state: web::Data<AppState>,
     caller: Caller,
     Json(body): Json<CreateRegion>,
@@ -68,7 +68,7 @@ pub async fn create(
 /// Every region as a tree: districts, their streets, the streets' parks.
 #[utoipa::path(tag = "regions", responses((status = 200, body = Vec<RegionNode>)))]
 #[get("/regions")]
-pub async fn tree(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<RegionNode>>, ApiError> {
+pub async fn region_tree(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<RegionNode>>, ApiError> {
     let regions = authorized(&state, caller, Action::ReadReference, |conn, _| Ok(store::all(conn)?)).await?;
     Ok(web::Json(build_tree(regions)))
 }

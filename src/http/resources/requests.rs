@@ -113,7 +113,7 @@ impl RequestResponse {
     )
 )]
 #[post("/enterprises/{id}/requests")]
-pub async fn create(
+pub async fn raise_request(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
@@ -144,7 +144,7 @@ pub async fn create(
     )
 )]
 #[post("/requests/{id}/transitions")]
-pub async fn transition(
+pub async fn move_request(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
@@ -166,7 +166,7 @@ pub async fn transition(
     responses((status = 200, body = RequestResponse), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/requests/{id}")]
-pub async fn read(
+pub async fn read_request(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
@@ -197,7 +197,7 @@ pub struct RequestParams {
     responses((status = 200, body = Page<RequestResponse>), (status = 400, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/requests")]
-pub async fn list(
+pub async fn list_requests(
     state: web::Data<AppState>,
     caller: Caller,
     Query(params): Query<RequestParams>,

@@ -63,7 +63,7 @@ async fn hash(password: String, username: String) -> Result<String, ApiError> {
     )
 )]
 #[post("/users")]
-pub async fn create(
+pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
     Json(body): Json<CreateUser>,
@@ -91,7 +91,7 @@ pub async fn create(
     )
 )]
 #[get("/users")]
-pub async fn list(
+pub async fn list_users(
     state: web::Data<AppState>,
     caller: Caller,
     Query(paging): Query<PageParams>,
@@ -127,7 +127,7 @@ pub async fn list(
     )
 )]
 #[patch("/users/{id}")]
-pub async fn update(
+pub async fn update_user(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,

@@ -123,7 +123,7 @@ impl VisitResponse {
     )
 )]
 #[post("/enterprises/{id}/visits")]
-pub async fn create(
+pub async fn log_visit(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
@@ -161,7 +161,7 @@ pub async fn create(
     )
 )]
 #[patch("/visits/{id}")]
-pub async fn update(
+pub async fn correct_visit(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
@@ -185,7 +185,7 @@ pub async fn update(
     responses((status = 200, body = Page<VisitResponse>), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/enterprises/{id}/visits")]
-pub async fn of_enterprise(
+pub async fn visits_of_enterprise(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
@@ -222,7 +222,7 @@ pub struct VisitParams {
     responses((status = 200, body = Page<VisitResponse>), (status = 400, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/visits")]
-pub async fn list(
+pub async fn list_visits(
     state: web::Data<AppState>,
     caller: Caller,
     Query(params): Query<VisitParams>,
