@@ -1,4 +1,5 @@
-//! The HTTP API: one module per resource, thin handlers over `db` and `domain`.
+//! The HTTP API: one module per resource, thin handlers over the use cases in `service`
+//! (and, for a single read in the caller's street scope, a query of `db`).
 //!
 //! A handler (1) extracts, (2) validates and converts to domain types, (3) runs one
 //! [`unit_of_work`] on the blocking pool, (4) maps the result to a response DTO.

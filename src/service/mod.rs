@@ -1,5 +1,5 @@
 //! The use cases: one function per thing a user does, shared by every face (the JSON API,
-//! the command line and the console to come). Each takes a connection, the authorized
+//! the console and the command line). Each takes a connection, the authorized
 //! principal and domain inputs, and returns domain outputs or a [`ServiceError`]; the
 //! faces only translate. Every rule of a use case is in its function (or, where it is
 //! pure, in [`crate::domain`]), so a reader finds them in one file.
