@@ -17,6 +17,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use anyhow::Context as _;
 use std::net::TcpListener;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -63,7 +65,12 @@ pub struct AppState {
     pub visits: VisitSettings,
     /// The threads that check passwords, for both faces' sign-ins.
     pub hashing: Hashing,
+    /// Imports read or running at once, in both faces: each may hold ~150 MB of rows.
+    pub imports: Arc<Semaphore>,
 }
+
+/// How many imports may be read or run at once.
+const CONCURRENT_IMPORTS: usize = 2;
 
 pub struct Application {
     server: Server,
@@ -89,6 +96,7 @@ impl Application {
             visits: settings.visits.clone(),
             hashing: Hashing::start(settings.auth.password_hash_threads, settings.auth.password_hash_queue)
                 .context("starting the password-hashing threads")?,
+            imports: Arc::new(Semaphore::new(CONCURRENT_IMPORTS)),
         });
         let trusted_proxies = web::Data::new(crate::client::TrustedProxies(settings.http.trusted_proxies.clone()));
         let document = http::support::openapi::document();

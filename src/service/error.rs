@@ -51,9 +51,9 @@ pub enum ServiceError {
     /// Too many failed sign-ins.
     #[error("too many failed sign-ins; try again in {retry_after} seconds")]
     Throttled { retry_after: u64 },
-    /// Too much of one costly kind of work at once (checking passwords): a moment later
-    /// there is room again.
-    #[error("the server is checking too many passwords at once; try again in {retry_after} seconds")]
+    /// Too much of one costly kind of work at once (checking passwords, reading uploaded
+    /// spreadsheets): a moment later there is room again.
+    #[error("the server is busy with as many of these as it takes at once; try again in {retry_after} seconds")]
     Busy { retry_after: u64 },
     /// The database cannot be reached.
     #[error("the database is unavailable; try again shortly")]

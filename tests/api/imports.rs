@@ -230,3 +230,37 @@ async fn the_command_line_imports_with_a_report_next_to_the_file() {
     assert_eq!(audited.iter().map(|c| c.n).collect::<Vec<_>>(), [2, 2, 2]);
     std::fs::remove_dir_all(&directory).ok();
 }
+
+#[actix_web::test]
+async fn a_third_import_while_two_are_being_read_is_answered_503() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn().await;
+    let (_, manager) = app.user("zhang.ju", "manager", &[]).await;
+    let address = app.url("").trim_start_matches("http://").trim_end_matches('/').to_owned();
+    // Two uploads whose bodies are still on their way hold the two places.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.expect("connect");
+        let head = format!(
+            "POST /api/v1/imports HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {manager}\r\n\
+             Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 1000000\r\n\r\n--x\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.expect("write");
+        held.push(stream);
+    }
+    // The third is told at once to come back, without its file being read.
+    let mut third = None;
+    for _ in 0..50 {
+        let response = upload(&app, &manager, "名单.csv", certification_csv(), "?dry_run=true").await;
+        if response.status() == 503 {
+            third = Some(response);
+            break;
+        }
+        // The held uploads may not have taken their places yet.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let third = third.expect("a third import while two are read is refused");
+    assert_eq!(third.headers()["retry-after"], "10");
+    assert_eq!(problem(third, 503).await["type"], "tag:peiyu,2026:problem/busy");
+    drop(held);
+}

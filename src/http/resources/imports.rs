@@ -53,6 +53,8 @@ async fn read_upload(multipart: Multipart) -> Result<(Format, Vec<u8>), ApiError
         (status = 400, description = "Not a multipart form", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Two imports are already being read or run: try again after `Retry-After`", body = Problem,
+            content_type = "application/problem+json", headers(("Retry-After" = u64))),
         (status = 408, description = "The upload stalled for 10 s or took over 300 s", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "File above 32 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No file, not CSV or XLSX, unreadable, or a required column missing", body = Problem, content_type = "application/problem+json"),
@@ -65,13 +67,16 @@ pub async fn upload_file(
     Query(params): Query<ImportParams>,
     multipart: Multipart,
 ) -> Result<web::Json<Report>, ApiError> {
-    // Who may import is settled before a byte of the file is read.
+    // Who may import, and whether there is room for one more, is settled before a byte
+    // of the file is read; the file is read holding no connection.
     authorized(&state, caller.clone(), Action::ImportLists, |_, _| Ok(())).await?;
+    let _room = state.imports.clone().try_acquire_owned().map_err(|_| ServiceError::Busy { retry_after: 10 })?;
     let (format, bytes) = read_upload(multipart).await?;
+    let sheet = web::block(move || sheet::read(&bytes, format, &sheet::Limits::UPLOAD))
+        .await?
+        .map_err(|e| ServiceError::invalid("file", e))?;
     let catalog = state.catalog.clone();
     let report = authorized(&state, caller, Action::ImportLists, move |conn, auth| {
-        let sheet =
-            sheet::read(&bytes, format, &sheet::Limits::UPLOAD).map_err(|e| ServiceError::invalid("file", e))?;
         file_import::run(conn, &catalog, &auth.audit, sheet, params.kind, params.dry_run, &|_| {})
     })
     .await?;

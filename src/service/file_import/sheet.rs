@@ -1,6 +1,7 @@
 //! Reading a spreadsheet (CSV or XLSX) into rows of text, as people typed them.
 
 use calamine::{Data, Reader, Xlsx};
+use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
 /// The formats an import reads.
@@ -35,8 +36,11 @@ pub struct Limits {
     pub text_bytes: usize,
     /// A cell further right than this many columns is refused.
     pub columns: usize,
-    /// What one part of an XLSX (a worksheet, the shared strings) may unpack to.
+    /// What one part of an XLSX (a worksheet) may unpack to.
     pub part_bytes: u64,
+    /// What an XLSX's shared strings may unpack to: they are all read into memory before
+    /// the first cell, used or not (a 613 KB file of 14 million tiny strings took 640 MB).
+    pub shared_strings_bytes: u64,
     /// What all the parts of an XLSX may unpack to together.
     pub unpacked_bytes: u64,
 }
@@ -49,6 +53,7 @@ impl Limits {
         text_bytes: 32 * 1024 * 1024,
         columns: 256,
         part_bytes: 256 * 1024 * 1024,
+        shared_strings_bytes: 16 * 1024 * 1024,
         unpacked_bytes: 512 * 1024 * 1024,
     };
 
@@ -58,6 +63,7 @@ impl Limits {
         text_bytes: 512 * 1024 * 1024,
         columns: 256,
         part_bytes: 4 * 1024 * 1024 * 1024,
+        shared_strings_bytes: 512 * 1024 * 1024,
         unpacked_bytes: 8 * 1024 * 1024 * 1024,
     };
 }
@@ -95,7 +101,7 @@ pub enum SheetError {
 /// Reads `bytes` as `format` within `limits`. CSV may start with a byte-order mark (Excel
 /// writes one).
 pub fn read(bytes: &[u8], format: Format, limits: &Limits) -> Result<Sheet, SheetError> {
-    let mut rows = Rows { limits, kept: Vec::new(), cells: 0, text: 0 };
+    let mut rows = Rows { limits, kept: BTreeMap::new(), cells: 0, text: 0 };
     match format {
         Format::Csv => read_csv(bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes), &mut rows)?,
         Format::Xlsx => read_xlsx(bytes, &mut rows)?,
@@ -107,10 +113,10 @@ pub fn read(bytes: &[u8], format: Format, limits: &Limits) -> Result<Sheet, Shee
     Ok(Sheet { headers, rows })
 }
 
-/// The rows read so far, in the order of their numbers, and what they cost.
+/// The rows read so far, by number (a file may list them in any order), and what they cost.
 struct Rows<'a> {
     limits: &'a Limits,
-    kept: Vec<(usize, Vec<String>)>,
+    kept: BTreeMap<usize, Vec<String>>,
     cells: usize,
     text: usize,
 }
@@ -125,21 +131,10 @@ impl Rows<'_> {
         if self.text > self.limits.text_bytes {
             return Err(SheetError::TooMuchText(self.limits.text_bytes));
         }
-        // Cells come row by row; a file that goes back up to an earlier row is rare
-        // enough to be searched for.
-        let at = match self.kept.last() {
-            Some((last, _)) if *last == row => self.kept.len() - 1,
-            Some((last, _)) if *last < row => self.start(row)?,
-            None => self.start(row)?,
-            Some(_) => match self.kept.binary_search_by_key(&row, |(n, _)| *n) {
-                Ok(at) => at,
-                Err(at) => {
-                    self.kept.insert(at, (row, Vec::new()));
-                    at
-                }
-            },
-        };
-        let cells = &mut self.kept[at].1;
+        if !self.kept.contains_key(&row) {
+            self.start(row)?;
+        }
+        let cells = self.kept.entry(row).or_default();
         if cells.len() <= column {
             self.cells += column + 1 - cells.len();
             if self.cells > self.limits.cells {
@@ -151,14 +146,14 @@ impl Rows<'_> {
         Ok(())
     }
 
-    /// Starts row `row` after the last one; a row costs a cell even when it has none.
-    fn start(&mut self, row: usize) -> Result<usize, SheetError> {
+    /// Starts row `row`; a row costs a cell even when it has none.
+    fn start(&mut self, row: usize) -> Result<(), SheetError> {
         self.cells += 1;
         if self.cells > self.limits.cells {
             return Err(SheetError::TooManyCells(self.limits.cells));
         }
-        self.kept.push((row, Vec::new()));
-        Ok(self.kept.len() - 1)
+        self.kept.insert(row, Vec::new());
+        Ok(())
     }
 }
 
@@ -201,10 +196,12 @@ fn check_unpacked(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
     let mut total = 0;
     for index in 0..archive.len() {
         let mut part = archive.by_index(index)?;
-        let unpacked = std::io::copy(&mut (&mut part).take(limits.part_bytes + 1), &mut std::io::sink())
+        let shared_strings = part.name().is_ok_and(|name| name.to_ascii_lowercase().ends_with("sharedstrings.xml"));
+        let limit = if shared_strings { limits.shared_strings_bytes } else { limits.part_bytes };
+        let unpacked = std::io::copy(&mut (&mut part).take(limit + 1), &mut std::io::sink())
             .map_err(|e| SheetError::Zip(e.into()))?;
-        if unpacked > limits.part_bytes {
-            return Err(SheetError::Unpacks(limits.part_bytes));
+        if unpacked > limit {
+            return Err(SheetError::Unpacks(limit));
         }
         total += unpacked;
         if total > limits.unpacked_bytes {
@@ -266,8 +263,25 @@ mod tests {
     }
 
     #[test]
+    fn rows_listed_in_any_order_are_kept_in_the_order_of_their_numbers() {
+        let mut rows = Rows { limits: &Limits::UPLOAD, kept: BTreeMap::new(), cells: 0, text: 0 };
+        for (row, column, text) in [(1, 0, "表头"), (9, 1, "乙"), (5, 0, "甲"), (9, 0, "丙")] {
+            rows.put(row, column, text.to_owned()).expect("within the limits");
+        }
+        let kept: Vec<_> = rows.kept.into_iter().collect();
+        assert_eq!(kept, [(1, vec!["表头".into()]), (5, vec!["甲".into()]), (9, vec!["丙".into(), "乙".into()])]);
+    }
+
+    #[test]
     fn what_a_file_may_cost_is_bounded_before_and_while_it_is_read() {
-        let small = Limits { cells: 100, text_bytes: 1_000, columns: 10, part_bytes: 50_000, unpacked_bytes: 80_000 };
+        let small = Limits {
+            cells: 100,
+            text_bytes: 1_000,
+            columns: 10,
+            part_bytes: 50_000,
+            shared_strings_bytes: 50_000,
+            unpacked_bytes: 80_000,
+        };
         // A sheet that packs small and unpacks large (the same cell, thousands of times).
         let cells: Vec<_> = (0..5_000).map(|row| ((row, 0), "科技")).collect();
         let packed = workbook(&cells);
@@ -277,6 +291,12 @@ mod tests {
         let refused = read(&packed, Format::Xlsx, &Limits { part_bytes: 1 << 30, unpacked_bytes: 1 << 30, ..small })
             .expect_err("too many cells");
         assert!(matches!(refused, SheetError::TooManyCells(100)), "{refused}");
+        // Unique strings go to the shared strings, all read before the first cell.
+        let unique: Vec<String> = (0..3_000).map(|n| format!("企业{n}")).collect();
+        let cells: Vec<_> = unique.iter().enumerate().map(|(row, name)| ((row as u32, 0), name.as_str())).collect();
+        let wide = Limits { part_bytes: 1 << 30, unpacked_bytes: 1 << 30, shared_strings_bytes: 20_000, ..small };
+        let refused = read(&workbook(&cells), Format::Xlsx, &wide).expect_err("too many shared strings");
+        assert!(matches!(refused, SheetError::Unpacks(20_000)), "{refused}");
         let csv = "a\n".repeat(101);
         assert!(matches!(read(csv.as_bytes(), Format::Csv, &small), Err(SheetError::TooManyCells(100))));
         let csv = format!("a\n{}\n", "长".repeat(400));

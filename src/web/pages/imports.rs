@@ -106,6 +106,12 @@ pub async fn submit(
     // Who may import is settled before a byte of the file is read (its CSRF token, inside
     // the upload, is checked once it has been).
     page::signed_in(&state, visitor.clone(), Action::ImportLists, None, "imports", |_, _, _| Ok(())).await?;
+    let Ok(room) = state.imports.clone().try_acquire_owned() else {
+        let mut errors = FieldErrors::default();
+        errors.add("file", t("imports.busy"));
+        let page = imports_page(&state, visitor, String::new(), true, errors).await?;
+        return Ok(page::form_html(StatusCode::SERVICE_UNAVAILABLE, &page));
+    };
     let upload = match upload::read(multipart).await {
         Ok(upload) => upload,
         Err(UploadError::NotMultipart(_)) => return Err(PageError::BadForm("not a multipart form")),
@@ -158,8 +164,12 @@ pub async fn submit(
         Ok((saved, job)) => {
             if let Some(job) = job {
                 let pool = state.pool.clone();
-                // The run records its own progress and end; nobody waits for it here.
-                actix_web::rt::task::spawn_blocking(move || job.run(&pool, &catalog));
+                // The run records its own progress and end; nobody waits for it here. It
+                // keeps its room among the imports until it ends.
+                actix_web::rt::task::spawn_blocking(move || {
+                    job.run(&pool, &catalog);
+                    drop(room);
+                });
             }
             Ok(page::answered_once(Ok::<_, ImportsPage>(saved)))
         }
