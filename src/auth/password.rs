@@ -137,7 +137,18 @@ pub fn weakness(password: &str, username: &str) -> Option<String> {
     if password.to_lowercase().contains(&username.to_lowercase()) {
         return Some("must not contain the username".into());
     }
-    if is_common_password(password) || is_common_password(password.to_lowercase()) {
+    // Letters written as symbols (P@ssw0rd123) are the same guess to a guesser.
+    let lower = password.to_lowercase();
+    let plain: String = lower
+        .chars()
+        .map(|c| match c {
+            '@' => 'a',
+            '$' => 's',
+            '0' => 'o',
+            other => other,
+        })
+        .collect();
+    if [password, &lower, &plain].into_iter().any(is_common_password) {
         return Some(COMMON.into());
     }
     None
@@ -201,7 +212,7 @@ mod tests {
         assert_eq!(weakness("aaaaaaaaaaaa", "li"), Some("must use at least 4 different characters".into()));
         assert_eq!(weakness("zhangwei-2026!", "ZhangWei"), Some("must not contain the username".into()));
         assert_eq!(weakness("新安街道辅导员2026", "li"), None);
-        for common in ["password123", "1234567890", "qwertyuiop", "Password123", "QWERTYUIOP"] {
+        for common in ["password123", "1234567890", "qwertyuiop", "Password123", "QWERTYUIOP", "P@ssw0rd123"] {
             assert_eq!(weakness(common, "li").as_deref(), Some(COMMON), "{common}");
         }
     }

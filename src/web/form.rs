@@ -206,10 +206,25 @@ fn file_limits_in_chinese(message: &str) -> Option<String> {
         ("the file has a cell beyond column ", "", "imports.too_wide"),
         ("the XLSX file unpacks to more than ", " bytes", "imports.unpacks"),
     ];
-    SAID.iter().find_map(|(before, after, key)| {
+    // Files that cannot be read at all: what the reader says after the colon is for
+    // developers, not for the bureau.
+    const UNREADABLE: [(&str, &str); 4] = [
+        ("the XLSX file cannot be read: ", "imports.unreadable_xlsx"),
+        ("the CSV file cannot be read: ", "imports.unreadable_csv"),
+        ("the workbook has no sheet", "imports.no_sheet"),
+        ("the file has no header row", "imports.no_header"),
+    ];
+    let limit = SAID.iter().find_map(|(before, after, key)| {
         let number = message.strip_prefix(before)?.strip_suffix(after)?;
         number.bytes().all(|b| b.is_ascii_digit()).then(|| with(key, number))
-    })
+    });
+    let unreadable =
+        || UNREADABLE.iter().find(|(start, _)| message.starts_with(start)).map(|(_, key)| t(key).to_owned());
+    let not_a_list = || {
+        let name = message.strip_prefix('`')?.strip_suffix("` is not a .csv or .xlsx file")?;
+        Some(with("imports.not_a_list", name))
+    };
+    limit.or_else(unreadable).or_else(not_a_list)
 }
 
 /// Text as typed, or `None` when blank.
@@ -251,6 +266,14 @@ mod tests {
         assert!(said(SheetError::TooManyCells(2_000_000)).starts_with("文件超过 2000000 个单元格"));
         assert!(said(SheetError::TooMuchText(100)).starts_with("文件中的文字超过 100 字节"));
         assert!(said(SheetError::Unpacks(268_435_456)).starts_with("这个 Excel 文件解压后超过 268435456 字节"));
+        assert!(said(SheetError::NoSheet).starts_with("这个 Excel 文件里没有工作表"));
+        assert!(
+            in_chinese("the XLSX file cannot be read: invalid Zip archive: Could not find EOCD")
+                .starts_with("无法读取")
+        );
+        let refused = crate::service::file_import::format_of("名单.txt").expect_err("not a list");
+        let crate::service::ServiceError::Invalid(fields) = refused else { panic!("invalid: {refused:?}") };
+        assert_eq!(in_chinese(&fields[0].message), "「名单.txt」不是 CSV 或 Excel（.xlsx）文件");
     }
 
     #[test]

@@ -188,7 +188,8 @@ pub fn at_most_once<P>(
     work: impl FnOnce(&mut PgConnection) -> Result<Result<String, P>, ServiceError>,
 ) -> Result<Result<Saved, P>, ServiceError> {
     if once.is_empty() {
-        return Ok(work(conn)?.map(Saved::Now));
+        // Not a form the console made: refused, never saved unguarded.
+        return Err(ServiceError::invalid("once", "a form that creates something carries its one-time token"));
     }
     let key = format!("form:{once}");
     let key = Key { owner: user, key: &key, fingerprint: form.as_bytes() };
@@ -276,7 +277,11 @@ impl PageError {
         match self {
             Self::SignedOut { .. } => (StatusCode::SEE_OTHER, "", ""),
             Self::Csrf => (StatusCode::FORBIDDEN, t("error.csrf_title"), t("error.csrf_detail")),
-            Self::BadForm(_) => (StatusCode::BAD_REQUEST, t("error.form_title"), t("error.form_detail")),
+            // A refusal a page did not turn into messages beside its fields: the form was
+            // not one the page made.
+            Self::BadForm(_) | Self::Service(ServiceError::Invalid(_)) => {
+                (StatusCode::BAD_REQUEST, t("error.form_title"), t("error.form_detail"))
+            }
             Self::TimedOut => (StatusCode::REQUEST_TIMEOUT, t("error.timeout_title"), t("error.timeout_detail")),
             Self::Service(ServiceError::NotFound(_)) => {
                 (StatusCode::NOT_FOUND, t("error.not_found_title"), t("error.not_found_detail"))

@@ -2,7 +2,7 @@
 //! the report names every bad row on the page and in the downloaded file; only the bureau
 //! imports, and only with the form's CSRF token.
 
-use crate::console::{Console, csrf_of};
+use crate::console::{Console, csrf_of, hidden_of};
 use crate::helpers::{TestApp, count, footprint};
 use crate::imports::certification_csv;
 use reqwest::StatusCode;
@@ -11,8 +11,10 @@ use reqwest::header::LOCATION;
 /// Uploads the file from the import page's form and follows the run until its report is
 /// there; the report page.
 pub async fn import(console: &mut Console, file: (&str, Vec<u8>), mode: &str) -> (String, String) {
-    let token = csrf_of(&console.page("/imports").await);
-    let started = console.upload("/imports", &[("csrf", &token), ("kind", ""), ("mode", mode)], file).await;
+    let form = console.page("/imports").await;
+    let (token, once) = (csrf_of(&form), hidden_of(&form, "once").expect("a one-time token"));
+    let started =
+        console.upload("/imports", &[("csrf", &token), ("once", &once), ("kind", ""), ("mode", mode)], file).await;
     assert_eq!(started.status(), StatusCode::SEE_OTHER, "{}", started.text().await.unwrap_or_default());
     let run = started.headers()[LOCATION].to_str().expect("location").to_owned();
     // The run goes on in the background: wait for its report (the page reloads itself
@@ -75,8 +77,9 @@ async fn a_file_that_cannot_be_imported_is_named_beside_the_file_field() {
     let app = TestApp::spawn().await;
     app.user("bureau.manager", "manager", &[]).await;
     let mut manager = Console::signed_in(&app, "bureau.manager").await;
-    let token = csrf_of(&manager.page("/imports").await);
-    let form = [("csrf", token.as_str()), ("kind", ""), ("mode", "apply")];
+    let page = manager.page("/imports").await;
+    let (token, once) = (csrf_of(&page), hidden_of(&page, "once").expect("a one-time token"));
+    let form = [("csrf", token.as_str()), ("once", once.as_str()), ("kind", ""), ("mode", "apply")];
 
     let wrong = manager.upload("/imports", &form, ("名单.xls", certification_csv())).await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);

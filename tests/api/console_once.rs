@@ -90,6 +90,14 @@ async fn a_visit_a_request_and_an_application_sent_twice_are_saved_once() {
     says_saved_before(&again, first.headers()[LOCATION].to_str().expect("location"));
     assert_eq!(count(&app, "SELECT count(*) AS n FROM applications"), 1);
 
+    // A form without its token was not made by the console: refused, nothing saved.
+    let mut bare = raise.clone();
+    bare.retain(|(name, _)| name != "once");
+    let form: Vec<(&str, &str)> = bare.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refused = console.post(&format!("/enterprises/{id}/requests"), &form).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM service_requests"), 2);
+
     // A form refused for a bad value keeps its token free: corrected, it saves once.
     let mut bad = filled(&mut console, &format!("/enterprises/{id}/visits/new"), &[("channel", "onsite")]).await;
     let form: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

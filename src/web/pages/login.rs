@@ -11,6 +11,7 @@ use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, PageError, same_token, see_other};
 use crate::web::session::{SESSION_COOKIE, SIGN_IN_COOKIE, Visitor, local_address};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -96,7 +97,11 @@ pub async fn submit(
         Err(ServiceError::Throttled { retry_after }) => {
             refused(StatusCode::TOO_MANY_REQUESTS, msg::with("login.throttled", retry_after.div_ceil(60)))
         }
-        Err(ServiceError::Busy { .. }) => refused(StatusCode::SERVICE_UNAVAILABLE, t("login.busy").to_owned()),
+        Err(ServiceError::Busy { retry_after }) => {
+            let mut page = refused(StatusCode::SERVICE_UNAVAILABLE, t("login.busy").to_owned())?;
+            page.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after));
+            Ok(page)
+        }
         Err(other) => Err(other.into()),
     }
 }
