@@ -10,24 +10,11 @@
 #   PEIYU_BIN=path/to/peiyu benches/abuse.sh   measures that binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${PEIYU_BIN:-}
-if [ -z "$bin" ]; then
-  cargo build --release --quiet
-  bin=target/release/peiyu
-fi
-dir=$(mktemp -d /tmp/peiyu-abuse-bench-XXXXXX)
-chmod 755 "$dir"
-server=
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$dir"' EXIT
-export PEIYU_DATA_DIR=$dir PEIYU_BIND=127.0.0.1:18082 RUST_LOG=warn
-unset DATABASE_URL
-"$bin" demo --no-serve --enterprises 200 --visits 200 >"$dir/demo.out"
-manager_password=$(awk '$1 == "bureau.manager" {print $3}' "$dir/demo.out")
-"$bin" serve &
-server=$!
-for _ in $(seq 100); do curl -sf "http://$PEIYU_BIND/readyz" >/dev/null && break; sleep 0.1; done
+# shellcheck source=benches/demo_server.sh
+. benches/demo_server.sh
+serve_demo 18082 --enterprises 200 --visits 200
 
-python3 - "$server" "$PEIYU_BIND" "$manager_password" <<'PY'
+python3 - "$server" "$PEIYU_BIND" "$(password bureau.manager)" <<'PY'
 import http.client, io, json, sys, threading, time, zipfile, zlib, collections
 
 pid, bind, manager_password = sys.argv[1], sys.argv[2], sys.argv[3]

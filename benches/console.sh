@@ -15,24 +15,10 @@ shift || true
 connections=${*:-1 8}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 
-bin=${PEIYU_BIN:-}
-if [ -z "$bin" ]; then
-  cargo build --release --quiet
-  bin=target/release/peiyu
-fi
-dir=$(mktemp -d /tmp/peiyu-console-bench-XXXXXX)
-chmod 755 "$dir"
-server=
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$dir"' EXIT
-export PEIYU_DATA_DIR=$dir PEIYU_BIND=127.0.0.1:18081 RUST_LOG=warn
-unset DATABASE_URL
+# shellcheck source=benches/demo_server.sh
+. benches/demo_server.sh
 # shellcheck disable=SC2086 # the size is words
-"$bin" demo --no-serve ${PEIYU_DEMO_SIZE:-} >"$dir/demo.out"
-password() { awk -v user="$1" '$1 == user {print $3}' "$dir/demo.out"; }
-"$bin" serve &
-server=$!
-base=http://$PEIYU_BIND
-for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; done
+serve_demo 18081 ${PEIYU_DEMO_SIZE:-}
 
 # The session cookie of a signed-in user.
 session() {

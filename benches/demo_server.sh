@@ -1,0 +1,26 @@
+# Sourced by the benchmarks that measure a demo district: `serve_demo PORT [demo args…]`
+# builds a release binary (or takes PEIYU_BIN), seeds `peiyu demo` into a scratch data
+# directory, serves it on 127.0.0.1:PORT until the script exits, and sets `bin`, `dir`,
+# `server` and `base`; `password USER` is that account's password.
+serve_demo() {
+  local port=$1
+  shift
+  bin=${PEIYU_BIN:-}
+  if [ -z "$bin" ]; then
+    cargo build --release --quiet
+    bin=target/release/peiyu
+  fi
+  dir=$(mktemp -d /tmp/peiyu-bench-XXXXXX)
+  chmod 755 "$dir"
+  server=
+  trap '[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$dir"' EXIT
+  export PEIYU_DATA_DIR=$dir PEIYU_BIND=127.0.0.1:$port RUST_LOG=warn
+  unset DATABASE_URL
+  "$bin" demo --no-serve "$@" >"$dir/demo.out"
+  "$bin" serve &
+  server=$!
+  base=http://$PEIYU_BIND
+  for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; done
+}
+
+password() { awk -v user="$1" '$1 == user {print $3}' "$dir/demo.out"; }
