@@ -5,7 +5,7 @@
 use crate::config::Catalog;
 use crate::db::import_runs::{self as store, ImportRun, NewImportRun};
 use crate::db::{PgPool, audit};
-use crate::service::file_import::sheet::{self, Sheet};
+use crate::service::file_import::sheet::Sheet;
 use crate::service::file_import::{self, Kind, Report};
 use crate::service::{Authorized, OrNotFound, ServiceError};
 use chrono::{DateTime, Duration, Utc};
@@ -25,18 +25,16 @@ pub struct Job {
     context: audit::Context,
 }
 
-/// Checks that the file can be read and has the columns its kind needs (422 on `file`
-/// otherwise), and records the run.
+/// Checks that the file (read by [`file_import::read_upload`]) has the columns its kind
+/// needs (422 on `file` otherwise), and records the run.
 pub fn start(
     conn: &mut PgConnection,
     auth: &Authorized,
     file_name: &str,
-    bytes: &[u8],
+    sheet: Sheet,
     kind: Option<Kind>,
     dry_run: bool,
 ) -> Result<Job, ServiceError> {
-    let format = file_import::format_of(file_name)?;
-    let sheet = sheet::read(bytes, format, &sheet::Limits::UPLOAD).map_err(|e| ServiceError::invalid("file", e))?;
     let kind = file_import::kind_of(&sheet, kind)?;
     let id = Uuid::now_v7();
     let rows_total = i32::try_from(sheet.rows.len()).map_err(|_| ServiceError::invalid("file", "has too many rows"))?;

@@ -7,7 +7,6 @@ use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::Query;
 use crate::http::{AppState, authorized};
 use crate::service::ServiceError;
-use crate::service::file_import::sheet::{self, Format};
 use crate::service::file_import::{self, Kind, Report};
 use crate::upload::{self, UploadError};
 use actix_multipart::Multipart;
@@ -25,8 +24,8 @@ pub struct ImportParams {
     pub dry_run: bool,
 }
 
-/// The uploaded file, its format (by its name) and bytes.
-async fn read_upload(multipart: Multipart) -> Result<(Format, Vec<u8>), ApiError> {
+/// The uploaded file: its name as sent, and its bytes.
+async fn read_upload(multipart: Multipart) -> Result<(String, Vec<u8>), ApiError> {
     let upload = upload::read(multipart).await.map_err(|e| match e {
         UploadError::TooLarge => ApiError::PayloadTooLarge(e.to_string()),
         UploadError::Stalled | UploadError::TooSlow => ApiError::RequestTimeout,
@@ -35,7 +34,7 @@ async fn read_upload(multipart: Multipart) -> Result<(Format, Vec<u8>), ApiError
     let (name, bytes) = upload
         .file
         .ok_or_else(|| ServiceError::invalid("file", "is required: send the file as the multipart part `file`"))?;
-    Ok((file_import::format_of(&name)?, bytes))
+    Ok((name, bytes))
 }
 
 /// Import an enterprise roster (企业名录) or a certification list (认定名单) from CSV or
@@ -71,10 +70,8 @@ pub async fn upload_file(
     // of the file is read; the file is read holding no connection.
     authorized(&state, caller.clone(), Action::ImportLists, |_, _| Ok(())).await?;
     let _room = state.imports.clone().try_acquire_owned().map_err(|_| ServiceError::Busy { retry_after: 10 })?;
-    let (format, bytes) = read_upload(multipart).await?;
-    let sheet = web::block(move || sheet::read(&bytes, format, &sheet::Limits::UPLOAD))
-        .await?
-        .map_err(|e| ServiceError::invalid("file", e))?;
+    let (name, bytes) = read_upload(multipart).await?;
+    let sheet = web::block(move || file_import::read_upload(&name, &bytes)).await??;
     let catalog = state.catalog.clone();
     let report = authorized(&state, caller, Action::ImportLists, move |conn, auth| {
         file_import::run(conn, &catalog, &auth.audit, sheet, params.kind, params.dry_run, &|_| {})

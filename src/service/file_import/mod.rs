@@ -183,6 +183,14 @@ pub fn format_of(file_name: &str) -> Result<sheet::Format, ServiceError> {
         .ok_or_else(|| ServiceError::invalid("file", format!("`{file_name}` is not a .csv or .xlsx file")))
 }
 
+/// An uploaded file read as a sheet, within the limits of an upload (422 on `file` for a
+/// file that is not a list, cannot be read or costs too much). Slow: run it on a blocking
+/// thread, holding no connection.
+pub fn read_upload(file_name: &str, bytes: &[u8]) -> Result<Sheet, ServiceError> {
+    let format = format_of(file_name)?;
+    sheet::read(bytes, format, &sheet::Limits::UPLOAD).map_err(|e| ServiceError::invalid("file", e))
+}
+
 /// What `sheet` holds: `kind` if given, else detected from its headers. A required column
 /// missing is a problem with the file.
 pub fn kind_of(sheet: &Sheet, kind: Option<Kind>) -> Result<Kind, ServiceError> {

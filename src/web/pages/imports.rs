@@ -6,7 +6,8 @@
 use crate::domain::Action;
 use crate::export::writer::{Cell, Heading, Kind as Column};
 use crate::export::{self, Table};
-use crate::service::file_import::{Kind, Report};
+use crate::service::ServiceError;
+use crate::service::file_import::{self, Kind, Report};
 use crate::service::import_runs::{self, Progress, RunView};
 use crate::startup::AppState;
 use crate::upload::{self, UploadError};
@@ -138,6 +139,16 @@ pub async fn submit(
     if file.is_none() {
         errors.add("file", t("imports.file_required"));
     }
+    // Read holding no connection: a large file takes seconds.
+    let file = match file.filter(|_| errors.is_empty()) {
+        Some((name, bytes)) => {
+            let read = web::block(move || file_import::read_upload(&name, &bytes).map(|sheet| (name.clone(), sheet)))
+                .await
+                .map_err(|e| ServiceError::Unavailable(anyhow::anyhow!("blocking pool: {e}")))?;
+            Some(read)
+        }
+        None => None,
+    };
     let catalog = state.catalog.clone();
     let again = (kind_text, dry_run);
     let started = page::signed_in(
@@ -147,11 +158,11 @@ pub async fn submit(
         Some(csrf),
         "imports",
         move |conn, auth, chrome| {
-            let Some((name, bytes)) = file.filter(|_| errors.is_empty()) else { return Ok(Err(errors)) };
+            let Some(read) = file else { return Ok(Err(errors)) };
             // The job leaves with the first sending only; a second finds its run.
             let mut job = None;
             let saved = page::at_most_once(conn, chrome.user_id, &once, "import", |conn| {
-                match import_runs::start(conn, auth, &name, &bytes, kind, dry_run) {
+                match read.and_then(|(name, sheet)| import_runs::start(conn, auth, &name, sheet, kind, dry_run)) {
                     Ok(started) => Ok(Ok(format!("/imports/{}", job.insert(started).id))),
                     Err(refusal) => FieldErrors::from_refusal(refusal, str::to_owned).map(Err),
                 }
