@@ -44,7 +44,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/applications", web::get().to(pages::applications::show))
         .route("/applications/{id}", web::post().to(pages::applications::submit))
         .route("/imports", web::get().to(pages::imports::form))
-        .route("/imports", web::post().to(pages::imports::submit))
+        // A form that creates something posts to an address other than the page it is on:
+        // a POST invalidates the browser's cached copy of its own address, so Back would
+        // fetch the form afresh, with a new one-time token, and a second tap save again.
+        .route("/imports/new", web::post().to(pages::imports::submit))
         .route("/imports/{id}", web::get().to(pages::imports::show))
         .route("/imports/{id}/problems", web::get().to(pages::imports::problems))
         .route("/requests/{id}", web::get().to(pages::request::show))
@@ -61,7 +64,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/admin/regions", web::get().to(pages::admin::regions::show))
         .route("/admin/regions", web::post().to(pages::admin::regions::create))
         .route("/admin/api-keys", web::get().to(pages::admin::api_keys::show))
-        .route("/admin/api-keys", web::post().to(pages::admin::api_keys::create))
+        .route("/admin/api-keys/new", web::post().to(pages::admin::api_keys::create))
         .route("/admin/api-keys/{id}/revoke", web::post().to(pages::admin::api_keys::revoke));
 }
 

@@ -160,7 +160,7 @@ async fn a_manager_imports_a_csv_with_a_bad_row_and_sees_that_row_in_the_report(
     click(&client, "input[name=mode][value=apply]").await;
     snap(&client, 1440, "import-form").await;
     snap(&client, 390, "import-form").await;
-    click(&client, "form[action='/imports'] button[type=submit]").await;
+    click(&client, "form[action='/imports/new'] button[type=submit]").await;
     // The page follows the run until its report is there.
     arrived(&client, "#problems").await;
     let report = source(&client).await;
@@ -421,11 +421,22 @@ async fn an_admin_creates_a_counselor_for_a_street_who_then_signs_in() {
     client.goto(&app.url("/admin/api-keys")).await.expect("open");
     fill(&client, "#name", "省科技厅高企认定系统").await;
     click(&client, "input[name=scopes][value='registry:write']").await;
-    click(&client, "form[action='/admin/api-keys'] button[type=submit]").await;
+    click(&client, "form[action='/admin/api-keys/new'] button[type=submit]").await;
     arrived(&client, "#key").await;
     let key = client.find(Locator::Css("#key")).await.expect("key").prop("value").await.expect("value");
     assert!(key.is_some_and(|k| k.starts_with("pk_")));
     snap(&client, 1440, "admin-api-key-created").await;
+    // Back and the same button: no second key, and this one is not shown again.
+    client.back().await.expect("back");
+    arrived(&client, "#name").await;
+    click(&client, "form[action='/admin/api-keys/new'] button[type=submit]").await;
+    arrived(&client, "a.button.primary").await;
+    let again = source(&client).await;
+    assert!(again.contains("这份表单已经提交过") && !again.contains("pk_"), "{again}");
+    let made = "SELECT count(*) AS n FROM api_keys WHERE name = '省科技厅高企认定系统'";
+    assert_eq!(crate::helpers::count(&app, made), 1, "one key");
+    click(&client, "a.button.primary").await;
+    arrived(&client, "#name").await;
 
     // The new counselor signs in and works their own street.
     click(&client, "form[action='/logout'] button").await;

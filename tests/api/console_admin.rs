@@ -209,13 +209,13 @@ async fn an_api_key_is_shown_once_works_and_stops_working_when_revoked() {
     let app = TestApp::spawn().await;
     bureau(&app).await;
     let mut admin = Console::signed_in(&app, "bureau.admin").await;
-    let none = admin.submit("/admin/api-keys", "/admin/api-keys", &[("name", "省科技厅")]).await;
+    let none = admin.submit("/admin/api-keys", "/admin/api-keys/new", &[("name", "省科技厅")]).await;
     assert_eq!(none.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(none.text().await.expect("body").contains(r#"id="scopes-error">请至少选择一项权限"#));
     let made = admin
         .submit(
             "/admin/api-keys",
-            "/admin/api-keys",
+            "/admin/api-keys/new",
             &[("name", "省科技厅高企认定系统"), ("scopes", "enterprises:read")],
         )
         .await;
@@ -313,7 +313,7 @@ async fn administration_is_for_admins_and_every_form_needs_its_token() {
     assert_eq!(admin.post("/admin/users", &fields).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(admin.post("/admin/regions", &region).await.status(), StatusCode::FORBIDDEN);
     let key = [("name", "x"), ("scopes", "registry:write")];
-    assert_eq!(admin.post("/admin/api-keys", &key).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(admin.post("/admin/api-keys/new", &key).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(admin.post("/targets", &[("year", "2026")]).await.status(), StatusCode::FORBIDDEN);
     assert_eq!((users(&app), count(&app, "SELECT count(*) AS n FROM regions")), before, "nothing stored");
     assert_eq!(count(&app, "SELECT count(*) AS n FROM api_keys"), 0);

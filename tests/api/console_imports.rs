@@ -14,7 +14,7 @@ pub async fn import(console: &mut Console, file: (&str, Vec<u8>), mode: &str) ->
     let form = console.page("/imports").await;
     let (token, once) = (csrf_of(&form), hidden_of(&form, "once").expect("a one-time token"));
     let started =
-        console.upload("/imports", &[("csrf", &token), ("once", &once), ("kind", ""), ("mode", mode)], file).await;
+        console.upload("/imports/new", &[("csrf", &token), ("once", &once), ("kind", ""), ("mode", mode)], file).await;
     assert_eq!(started.status(), StatusCode::SEE_OTHER, "{}", started.text().await.unwrap_or_default());
     let run = started.headers()[LOCATION].to_str().expect("location").to_owned();
     // The run goes on in the background: wait for its report (the page reloads itself
@@ -81,24 +81,24 @@ async fn a_file_that_cannot_be_imported_is_named_beside_the_file_field() {
     let (token, once) = (csrf_of(&page), hidden_of(&page, "once").expect("a one-time token"));
     let form = [("csrf", token.as_str()), ("once", once.as_str()), ("kind", ""), ("mode", "apply")];
 
-    let wrong = manager.upload("/imports", &form, ("名单.xls", certification_csv())).await;
+    let wrong = manager.upload("/imports/new", &form, ("名单.xls", certification_csv())).await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = wrong.text().await.expect("page");
     assert!(page.contains(r#"id="file-error""#) && page.contains("名单.xls"), "{page}");
     assert!(page.contains(r#"value="apply" checked"#), "the choice is kept: {page}");
 
-    let headless = manager.upload("/imports", &form, ("名单.csv", "名称,地址\n甲,乙\n".into())).await;
+    let headless = manager.upload("/imports/new", &form, ("名单.csv", "名称,地址\n甲,乙\n".into())).await;
     assert_eq!(headless.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(headless.text().await.expect("page").contains("统一社会信用代码"));
 
     // 1.6 KB claiming A1:XFD1048576 (which once made the reader lay out 550 GB).
     let corners = crate::imports::corners_xlsx();
-    let bomb = manager.upload("/imports", &form, ("名单.xlsx", corners)).await;
+    let bomb = manager.upload("/imports/new", &form, ("名单.xlsx", corners)).await;
     assert_eq!(bomb.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = bomb.text().await.expect("page");
     assert!(page.contains("第 256 列之后还有内容"), "{page}");
 
-    let none = manager.upload("/imports", &form, ("", Vec::new())).await;
+    let none = manager.upload("/imports/new", &form, ("", Vec::new())).await;
     assert_eq!(none.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(none.text().await.expect("page").contains("请选择要导入的文件"));
     assert_eq!(count(&app, "SELECT count(*) AS n FROM import_runs"), 0, "no run was recorded");
@@ -113,12 +113,12 @@ async fn only_the_bureau_imports_and_only_with_the_forms_token() {
     let mut counselor = Console::signed_in(&app, "li.xinan").await;
     assert_eq!(counselor.get("/imports").await.0, StatusCode::FORBIDDEN);
     let token = csrf_of(&counselor.page("/").await);
-    let refused = counselor.upload("/imports", &[("csrf", &token)], ("名单.csv", certification_csv())).await;
+    let refused = counselor.upload("/imports/new", &[("csrf", &token)], ("名单.csv", certification_csv())).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(!counselor.page("/").await.contains(r#"href="/imports""#), "no 数据导入 in a counselor's navigation");
 
     let mut manager = Console::signed_in(&app, "bureau.manager").await;
-    let forged = manager.upload("/imports", &[("csrf", "forged")], ("名单.csv", certification_csv())).await;
+    let forged = manager.upload("/imports/new", &[("csrf", "forged")], ("名单.csv", certification_csv())).await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(count(&app, "SELECT count(*) AS n FROM import_runs"), 0);
     assert_eq!(count(&app, "SELECT count(*) AS n FROM enterprises"), 0);

@@ -137,7 +137,7 @@ async fn a_user_an_api_key_and_an_import_sent_twice_are_made_once() {
     assert_eq!(count(&app, "SELECT count(*) AS n FROM users WHERE username = 'zhao.xinan'"), 1);
 
     let key = filled(&mut admin, "/admin/api-keys", &[("name", "省平台"), ("scopes", "registry:write")]).await;
-    let (first, again) = sent_twice(&mut admin, "/admin/api-keys", &key).await;
+    let (first, again) = sent_twice(&mut admin, "/admin/api-keys/new", &key).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     assert!(first.text().await.expect("page").contains("pk_"), "the key, shown once");
     says_saved_before(&again, "/admin/api-keys");
@@ -148,9 +148,9 @@ async fn a_user_an_api_key_and_an_import_sent_twice_are_made_once() {
     let (csrf, once) = (csrf_of(&form), hidden_of(&form, "once").expect("a one-time token"));
     let fields = [("csrf", csrf.as_str()), ("once", once.as_str()), ("kind", ""), ("mode", "apply")];
     let list = || ("名单.csv", crate::imports::certification_csv());
-    let first = admin.upload("/imports", &fields, list()).await;
+    let first = admin.upload("/imports/new", &fields, list()).await;
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
-    let again = admin.upload("/imports", &fields, list()).await;
+    let again = admin.upload("/imports/new", &fields, list()).await;
     assert_eq!(again.status(), StatusCode::OK);
     says_saved_before(&again.text().await.expect("page"), first.headers()[LOCATION].to_str().expect("location"));
     assert_eq!(count(&app, "SELECT count(*) AS n FROM import_runs"), 1);

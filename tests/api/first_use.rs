@@ -333,7 +333,7 @@ async fn a_console_form_that_stops_short_times_out_and_an_upload_waits_for_no_st
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("网络太慢"), "{answer}");
     // A 32 MB upload from someone signed out is turned away before any of it is read.
-    let head = "POST /imports HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 33554000\r\n\r\n";
+    let head = "POST /imports/new HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 33554000\r\n\r\n";
     let answer = raw(&app, format!("{head}--x\r\n").as_bytes()).await;
     assert!(answer.starts_with("HTTP/1.1 303") && answer.contains("location: /login"), "{answer}");
 }
