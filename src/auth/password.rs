@@ -2,6 +2,7 @@
 //! Hashing is deliberately slow (~tens of ms) and takes 19 MiB while it runs: sign-ins,
 //! which anyone can send, check passwords on the few threads of [`Hashing`].
 
+use crate::domain::Refusal;
 use argon2::password_hash::PasswordHasher;
 use argon2::password_hash::phc::{Output, PasswordHash};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -116,26 +117,23 @@ fn work_off(waiting: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// What is said of a password on the list of leaked ones.
-pub const COMMON: &str = "is one of the most common leaked passwords";
-
-/// The policy for a new password, as a message for the caller; `None` when it passes.
-pub fn weakness(password: &str, username: &str) -> Option<String> {
+/// The policy for a new password: why it fails, or `None` when it passes.
+pub fn weakness(password: &str, username: &str) -> Option<Refusal> {
     let length = password.chars().count();
     if length < MIN_LENGTH {
-        return Some(format!("must have at least {MIN_LENGTH} characters"));
+        return Some(Refusal::LengthAtLeast { min: MIN_LENGTH as u64 });
     }
     if length > MAX_LENGTH {
-        return Some(format!("must have at most {MAX_LENGTH} characters"));
+        return Some(Refusal::LengthAtMost { max: MAX_LENGTH as u64 });
     }
     let mut distinct: Vec<char> = password.chars().collect();
     distinct.sort_unstable();
     distinct.dedup();
     if distinct.len() < 4 {
-        return Some("must use at least 4 different characters".into());
+        return Some(Refusal::PasswordVariety);
     }
     if password.to_lowercase().contains(&username.to_lowercase()) {
-        return Some("must not contain the username".into());
+        return Some(Refusal::PasswordHasUsername);
     }
     // Letters written as symbols (P@ssw0rd123) are the same guess to a guesser.
     let lower = password.to_lowercase();
@@ -149,7 +147,7 @@ pub fn weakness(password: &str, username: &str) -> Option<String> {
         })
         .collect();
     if [password, &lower, &plain].into_iter().any(is_common_password) {
-        return Some(COMMON.into());
+        return Some(Refusal::PasswordCommon);
     }
     None
 }
@@ -208,12 +206,12 @@ mod tests {
 
     #[test]
     fn weak_passwords_are_named() {
-        assert_eq!(weakness("short", "li"), Some("must have at least 10 characters".into()));
-        assert_eq!(weakness("aaaaaaaaaaaa", "li"), Some("must use at least 4 different characters".into()));
-        assert_eq!(weakness("zhangwei-2026!", "ZhangWei"), Some("must not contain the username".into()));
+        assert_eq!(weakness("short", "li"), Some(Refusal::LengthAtLeast { min: 10 }));
+        assert_eq!(weakness("aaaaaaaaaaaa", "li"), Some(Refusal::PasswordVariety));
+        assert_eq!(weakness("zhangwei-2026!", "ZhangWei"), Some(Refusal::PasswordHasUsername));
         assert_eq!(weakness("新安街道辅导员2026", "li"), None);
         for common in ["password123", "1234567890", "qwertyuiop", "Password123", "QWERTYUIOP", "P@ssw0rd123"] {
-            assert_eq!(weakness(common, "li").as_deref(), Some(COMMON), "{common}");
+            assert_eq!(weakness(common, "li"), Some(Refusal::PasswordCommon), "{common}");
         }
     }
 }

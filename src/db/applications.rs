@@ -55,7 +55,7 @@ pub struct Transition {
     pub action: String,
     pub from_status: Option<String>,
     pub to_status: String,
-    pub actor_id: Uuid,
+    pub actor_id: Option<Uuid>,
     pub note: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -68,7 +68,7 @@ pub struct NewTransition<'a> {
     pub action: &'a str,
     pub from_status: Option<&'a str>,
     pub to_status: &'a str,
-    pub actor_id: Uuid,
+    pub actor_id: Option<Uuid>,
     pub note: Option<&'a str>,
 }
 

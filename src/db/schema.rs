@@ -31,7 +31,7 @@ diesel::table! {
         action -> Text,
         from_status -> Nullable<Text>,
         to_status -> Text,
-        actor_id -> Uuid,
+        actor_id -> Nullable<Uuid>,
         note -> Nullable<Text>,
         at -> Timestamptz,
     }

@@ -1,112 +1,34 @@
 //! Who may do what: the single place where roles, API-key scopes and street scope turn
 //! into decisions. Handlers name the action; they never re-derive the rules.
 
-use crate::domain::StreetScope;
+use crate::domain::{Refusal, StreetScope};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Everything, including users, regions and API keys.
-    Admin,
-    /// 区科技局: every enterprise, analytics, exports, the audit log.
-    Manager,
-    /// 街道辅导员: enterprises in their own streets only.
-    Counselor,
-    /// Read-only, within assigned streets (or everywhere, if none are assigned).
-    Viewer,
-}
-
-impl Role {
-    pub const ALL: [Self; 4] = [Self::Admin, Self::Manager, Self::Counselor, Self::Viewer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Manager => "manager",
-            Self::Counselor => "counselor",
-            Self::Viewer => "viewer",
-        }
-    }
-
-    /// The name people use for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Admin => "系统管理员",
-            Self::Manager => "区科技局",
-            Self::Counselor => "街道辅导员",
-            Self::Viewer => "只读",
-        }
+code_list! {
+    pub enum Role {
+        /// Everything, including users, regions and API keys.
+        Admin = "admin" => "系统管理员",
+        /// 区科技局: every enterprise, analytics, exports, the audit log.
+        Manager = "manager" => "区科技局",
+        /// 街道辅导员: enterprises in their own streets only.
+        Counselor = "counselor" => "街道辅导员",
+        /// Read-only, within assigned streets (or everywhere, if none are assigned).
+        Viewer = "viewer" => "只读",
     }
 }
 
-impl crate::domain::Code for Role {
-    fn code(self) -> &'static str {
-        self.as_str()
-    }
-}
-
-impl TryFrom<String> for Role {
-    type Error = String;
-
-    fn try_from(role: String) -> Result<Self, Self::Error> {
-        match role.as_str() {
-            "admin" => Ok(Self::Admin),
-            "manager" => Ok(Self::Manager),
-            "counselor" => Ok(Self::Counselor),
-            "viewer" => Ok(Self::Viewer),
-            other => Err(format!("unknown role `{other}`")),
-        }
-    }
-}
-
-/// What an integration's API key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub enum ApiScope {
-    /// Read enterprises and reference data, district-wide.
-    #[serde(rename = "enterprises:read")]
-    EnterprisesRead,
-    /// Read the field work with enterprises, district-wide: visits (with who was there and
-    /// where), service requests, applications, yearly figures and timelines. Personal and
-    /// commercial detail an enterprise list does not need, so a scope of its own.
-    #[serde(rename = "fieldwork:read")]
-    FieldWorkRead,
-    /// Feed certification lists in (registry integration).
-    #[serde(rename = "registry:write")]
-    RegistryWrite,
-}
-
-impl ApiScope {
-    pub const ALL: [Self; 3] = [Self::EnterprisesRead, Self::FieldWorkRead, Self::RegistryWrite];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::EnterprisesRead => "enterprises:read",
-            Self::FieldWorkRead => "fieldwork:read",
-            Self::RegistryWrite => "registry:write",
-        }
-    }
-
-    /// The name people use for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::EnterprisesRead => "读取企业",
-            Self::FieldWorkRead => "读取走访、诉求、申报与年度指标",
-            Self::RegistryWrite => "报送认定名单",
-        }
-    }
-
-    pub fn parse(scope: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == scope)
-    }
-}
-
-impl crate::domain::Code for ApiScope {
-    fn code(self) -> &'static str {
-        self.as_str()
+code_list! {
+    /// What an integration's API key may do.
+    pub enum ApiScope {
+        /// Read enterprises and reference data, district-wide.
+        EnterprisesRead = "enterprises:read" => "读取企业",
+        /// Read the field work with enterprises, district-wide: visits (with who was there and
+        /// where), service requests, applications, yearly figures and timelines. Personal and
+        /// commercial detail an enterprise list does not need, so a scope of its own.
+        FieldWorkRead = "fieldwork:read" => "读取走访、诉求、申报与年度指标",
+        /// Feed certification lists in (registry integration).
+        RegistryWrite = "registry:write" => "报送认定名单",
     }
 }
 
@@ -283,11 +205,11 @@ pub fn may_be_assigned(
     active: bool,
     scope: &StreetScope,
     request_street: Option<Uuid>,
-) -> Result<(), &'static str> {
+) -> Result<(), Refusal> {
     if !active || role == Role::Viewer {
-        Err("is not an active counselor, manager or admin")
+        Err(Refusal::AssigneeNotWorker)
     } else if !scope.allows(request_street) {
-        Err("does not serve this request's street, so could not see it")
+        Err(Refusal::AssigneeNotServing)
     } else {
         Ok(())
     }
@@ -382,12 +304,9 @@ mod tests {
     fn an_assignee_works_and_sees_the_request() {
         let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
         let scope = StreetScope::Streets(vec![mine]);
-        let not_a_worker = Err("is not an active counselor, manager or admin");
+        let not_a_worker = Err(Refusal::AssigneeNotWorker);
         assert_eq!(may_be_assigned(Role::Counselor, true, &scope, Some(mine)), Ok(()));
-        assert_eq!(
-            may_be_assigned(Role::Counselor, true, &scope, Some(theirs)),
-            Err("does not serve this request's street, so could not see it")
-        );
+        assert_eq!(may_be_assigned(Role::Counselor, true, &scope, Some(theirs)), Err(Refusal::AssigneeNotServing));
         assert_eq!(may_be_assigned(Role::Counselor, false, &scope, Some(mine)), not_a_worker);
         assert_eq!(may_be_assigned(Role::Viewer, true, &StreetScope::All, Some(mine)), not_a_worker);
         assert_eq!(may_be_assigned(Role::Manager, true, &StreetScope::All, None), Ok(()));

@@ -6,115 +6,44 @@
 
 use crate::domain::{Ladder, Tier};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeKind {
-    /// Up to a higher rung, with a certificate for it.
-    Promotion,
-    /// Down, ending the certificates above the new rung.
-    Demotion,
-    /// A certificate granted without moving the tier: the current rung certified again
-    /// (国高 every three years), or a lower rung held beside a higher one.
-    Certification,
-}
-
-/// Where a move came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// Recorded by hand at the bureau.
-    Manual,
-    /// Fed in from a provincial or national list.
-    Registry,
-    /// An approved application (申报).
-    Application,
-    /// A certificate lapsed.
-    Expiry,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DemotionReason {
-    /// The certificate reached the end of its term.
-    Expired,
-    /// Withdrawn by the authority (取消资格).
-    Revoked,
-    /// Moved out of the district.
-    MovedOut,
-    Other,
-}
-
-impl ChangeKind {
-    pub const ALL: [Self; 3] = [Self::Promotion, Self::Demotion, Self::Certification];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Promotion => "promotion",
-            Self::Demotion => "demotion",
-            Self::Certification => "certification",
-        }
-    }
-
-    /// The name people use for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Promotion => "晋级",
-            Self::Demotion => "降级",
-            Self::Certification => "认定",
-        }
+code_list! {
+    pub enum ChangeKind {
+        /// Up to a higher rung, with a certificate for it.
+        Promotion = "promotion" => "晋级",
+        /// Down, ending the certificates above the new rung.
+        Demotion = "demotion" => "降级",
+        /// A certificate granted without moving the tier: the current rung certified again
+        /// (国高 every three years), or a lower rung held beside a higher one.
+        Certification = "certification" => "认定",
     }
 }
 
-impl Source {
-    pub const ALL: [Self; 4] = [Self::Manual, Self::Registry, Self::Application, Self::Expiry];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Manual => "manual",
-            Self::Registry => "registry",
-            Self::Application => "application",
-            Self::Expiry => "expiry",
-        }
-    }
-
-    /// The name people use for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Manual => "手工录入",
-            Self::Registry => "认定名单",
-            Self::Application => "申报",
-            Self::Expiry => "到期",
-        }
+code_list! {
+    /// Where a move came from.
+    pub enum Source {
+        /// Recorded by hand at the bureau.
+        Manual = "manual" => "手工录入",
+        /// Fed in from a provincial or national list.
+        Registry = "registry" => "认定名单",
+        /// An approved application (申报).
+        Application = "application" => "申报",
+        /// A certificate lapsed.
+        Expiry = "expiry" => "到期",
     }
 }
 
-impl DemotionReason {
-    pub const ALL: [Self; 4] = [Self::Expired, Self::Revoked, Self::MovedOut, Self::Other];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Expired => "expired",
-            Self::Revoked => "revoked",
-            Self::MovedOut => "moved_out",
-            Self::Other => "other",
-        }
-    }
-
-    /// The name people use for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Expired => "到期",
-            Self::Revoked => "取消资格",
-            Self::MovedOut => "迁出",
-            Self::Other => "其他",
-        }
+code_list! {
+    pub enum DemotionReason {
+        /// The certificate reached the end of its term.
+        Expired = "expired" => "到期",
+        /// Withdrawn by the authority (取消资格).
+        Revoked = "revoked" => "取消资格",
+        /// Moved out of the district.
+        MovedOut = "moved_out" => "迁出",
+        Other = "other" => "其他",
     }
 }
-
-from_code!(ChangeKind, Source, DemotionReason);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoveError {
@@ -190,16 +119,32 @@ pub fn demotion<'a>(
     Ok(())
 }
 
+impl MoveError {
+    /// The refusal it is, its rungs named as `ladder` names them.
+    pub fn refusal(&self, ladder: &Ladder) -> crate::domain::Refusal {
+        use crate::domain::Refusal;
+        match self {
+            Self::NotUpward { current } => Refusal::NotUpward { current: ladder.word(current) },
+            Self::NotDownward { current } => Refusal::NotDownward { current: ladder.word(current) },
+            Self::NotHeld { to, current, would_stand } => Refusal::NotHeld {
+                to: ladder.word(to),
+                current: ladder.word(current),
+                would_stand: ladder.word(would_stand),
+            },
+        }
+    }
+}
+
 /// The longest look ahead for lapsing certificates a list or report takes: one term.
 pub const MAX_EXPIRY_WINDOW_DAYS: u32 = 1095;
 
 /// Today and the day `days` ahead (1 to [`MAX_EXPIRY_WINDOW_DAYS`]): certificates whose
 /// last valid day falls between them are expiring.
-pub fn expiry_window(today: NaiveDate, days: u32) -> Result<(NaiveDate, NaiveDate), String> {
+pub fn expiry_window(today: NaiveDate, days: u32) -> Result<(NaiveDate, NaiveDate), crate::domain::Refusal> {
     if (1..=MAX_EXPIRY_WINDOW_DAYS).contains(&days) {
         Ok((today, today + chrono::Days::new(u64::from(days))))
     } else {
-        Err(format!("must be between 1 and {MAX_EXPIRY_WINDOW_DAYS}"))
+        Err(crate::domain::Refusal::Between { min: 1, max: MAX_EXPIRY_WINDOW_DAYS.into() })
     }
 }
 

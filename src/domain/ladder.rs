@@ -116,6 +116,11 @@ impl Ladder {
         self.rungs.iter().position(|r| r.code == code).unwrap_or(usize::MAX)
     }
 
+    /// A tier code as a refusal names it: the code, and its label where the ladder has one.
+    pub fn word(&self, code: &str) -> crate::domain::Word {
+        crate::domain::Word::of(code, self.label(code).unwrap_or(code))
+    }
+
     /// The Chinese name of a tier code; `None` for a code no longer on the ladder.
     pub fn label(&self, code: &str) -> Option<&str> {
         self.rungs.iter().find(|r| r.code == code).map(|r| r.label.as_str())

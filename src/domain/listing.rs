@@ -4,8 +4,8 @@
 //! stops the good ones.
 
 use crate::domain::certification::{self, TermError};
-use crate::domain::text;
 use crate::domain::{Ladder, Tier, Uscc};
+use crate::domain::{Refusal, text};
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
@@ -47,12 +47,12 @@ impl Listing {
 pub struct BadField {
     /// The field's API name (`uscc`, `effective_on`, …).
     pub field: &'static str,
-    pub message: String,
+    pub refusal: Refusal,
 }
 
 impl BadField {
-    fn new(field: &'static str, message: impl ToString) -> Self {
-        Self { field, message: message.to_string() }
+    fn new(field: &'static str, refusal: impl Into<Refusal>) -> Self {
+        Self { field, refusal: refusal.into() }
     }
 }
 
@@ -74,7 +74,7 @@ impl ListedRow {
         let unstorable: Vec<BadField> = texts
             .into_iter()
             .filter(|(_, text)| text.is_some_and(|t| !text::storable(t)))
-            .map(|(field, _)| BadField::new(field, text::NUL_MESSAGE))
+            .map(|(field, _)| BadField::new(field, Refusal::Unstorable))
             .collect();
         if !unstorable.is_empty() {
             return Err(unstorable);
@@ -83,13 +83,13 @@ impl ListedRow {
         let uscc = Uscc::parse(&self.uscc).map_err(|e| bad.push(BadField::new("uscc", e))).ok();
         let name = self.name.trim();
         if name.is_empty() {
-            bad.push(BadField::new("name", "is required"));
+            bad.push(BadField::new("name", Refusal::Required));
         } else if name.chars().count() > MAX_NAME {
-            bad.push(BadField::new("name", format!("must be at most {MAX_NAME} characters")));
+            bad.push(BadField::new("name", Refusal::LengthAtMost { max: MAX_NAME as u64 }));
         }
         let tier = match ladder.find(&self.tier) {
             Ok(tier) if tier == ladder.base() => {
-                bad.push(BadField::new("tier", "the base rung has no certificate"));
+                bad.push(BadField::new("tier", Refusal::BaseHasNoCertificate));
                 None
             }
             Ok(tier) => Some(tier),
@@ -100,7 +100,7 @@ impl ListedRow {
         };
         let effective_on = date(&self.effective_on).map_err(|e| bad.push(BadField::new("effective_on", e))).ok();
         if effective_on.is_some_and(|on| on > today) {
-            bad.push(BadField::new("effective_on", "must not be in the future"));
+            bad.push(BadField::new("effective_on", Refusal::InTheFuture));
         }
         let given = self.valid_until.as_deref().map(str::trim).filter(|t| !t.is_empty());
         let valid_until = given.map(date).transpose().map_err(|e| bad.push(BadField::new("valid_until", e))).ok();
@@ -108,7 +108,7 @@ impl ListedRow {
         let batch = optional(self.batch.as_deref());
         for (field, text) in [("certificate_no", &certificate_no), ("batch", &batch)] {
             if text.as_ref().is_some_and(|t| t.chars().count() > MAX_CODE) {
-                bad.push(BadField::new(field, format!("must be at most {MAX_CODE} characters")));
+                bad.push(BadField::new(field, Refusal::LengthAtMost { max: MAX_CODE as u64 }));
             }
         }
         let (Some(uscc), Some(tier), Some(effective_on), Some(valid_until), true) =
@@ -135,15 +135,15 @@ fn optional(text: Option<&str>) -> Option<String> {
 }
 
 /// A day as lists write it: 2024-05-06, 2024/5/6, 2024.5.6 or 2024年5月6日.
-pub fn date(text: &str) -> Result<NaiveDate, String> {
+pub fn date(text: &str) -> Result<NaiveDate, Refusal> {
     let text = text.trim();
     if text.is_empty() {
-        return Err("is required".into());
+        return Err(Refusal::Required);
     }
     ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]
         .iter()
         .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
-        .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
+        .ok_or_else(|| Refusal::NotADate { text: text.to_owned() })
 }
 
 /// The rows of a list, checked: each with its row's index.
@@ -171,7 +171,10 @@ pub fn check_all<'a>(
                 match first.get(&(uscc.to_owned(), tier.to_owned(), on)) {
                     Some(earlier) => bad.push((
                         index,
-                        vec![BadField::new("uscc", format!("repeats the certificate of {numbered} {earlier}"))],
+                        vec![BadField::new(
+                            "uscc",
+                            Refusal::RepeatsRow { of: numbered.to_owned(), row: *earlier as u64 },
+                        )],
                     )),
                     None => {
                         first.insert((uscc.to_owned(), tier.to_owned(), on), index);
@@ -245,6 +248,6 @@ mod tests {
         assert_eq!(good.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 2]);
         assert_eq!(bad.len(), 1);
         assert_eq!(bad[0].0, 1);
-        assert_eq!(bad[0].1[0].message, "repeats the certificate of item 0");
+        assert_eq!(bad[0].1[0].refusal.to_string(), "repeats the certificate of item 0");
     }
 }

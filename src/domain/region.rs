@@ -1,62 +1,23 @@
 //! Regions: district (区) → street (街道) → park (园区).
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RegionKind {
-    District,
-    /// 街道: the unit counselors are assigned to.
-    Street,
-    Park,
+code_list! {
+    pub enum RegionKind {
+        District = "district" => "区",
+        /// 街道: the unit counselors are assigned to.
+        Street = "street" => "街道",
+        Park = "park" => "园区",
+    }
 }
 
 impl RegionKind {
-    pub const ALL: [Self; 3] = [Self::District, Self::Street, Self::Park];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::District => "district",
-            Self::Street => "street",
-            Self::Park => "park",
-        }
-    }
-
-    /// The name people use for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::District => "区",
-            Self::Street => "街道",
-            Self::Park => "园区",
-        }
-    }
-
     /// The kind a region of this kind must hang under (`None`: it stands at the top).
     pub fn parent_kind(self) -> Option<Self> {
         match self {
             Self::District => None,
             Self::Street => Some(Self::District),
             Self::Park => Some(Self::Street),
-        }
-    }
-}
-
-impl crate::domain::Code for RegionKind {
-    fn code(self) -> &'static str {
-        self.as_str()
-    }
-}
-
-impl TryFrom<String> for RegionKind {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        match s.as_str() {
-            "district" => Ok(Self::District),
-            "street" => Ok(Self::Street),
-            "park" => Ok(Self::Park),
-            other => Err(format!("unknown region kind `{other}`")),
         }
     }
 }

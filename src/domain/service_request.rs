@@ -4,202 +4,170 @@
 //! with `reject`, `escalate` (to the bureau) and `reopen` on the side. It is pure, so that
 //! every status × action pair is tested here, apart from storage and HTTP.
 
-use crate::domain::workflow::Workflow;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use crate::domain::Refusal;
+use crate::domain::workflow::{Note, Workflow};
+use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    Space,
-    Talent,
-    Housing,
-    Education,
-    Finance,
-    Policy,
-    Ip,
-    Certification,
-    Market,
-    Other,
-}
-
-impl Category {
-    pub const ALL: [Self; 10] = [
-        Self::Space,
-        Self::Talent,
-        Self::Housing,
-        Self::Education,
-        Self::Finance,
-        Self::Policy,
-        Self::Ip,
-        Self::Certification,
-        Self::Market,
-        Self::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Space => "space",
-            Self::Talent => "talent",
-            Self::Housing => "housing",
-            Self::Education => "education",
-            Self::Finance => "finance",
-            Self::Policy => "policy",
-            Self::Ip => "ip",
-            Self::Certification => "certification",
-            Self::Market => "market",
-            Self::Other => "other",
-        }
-    }
-
-    /// The name the bureau's reports use.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Space => "用地用房",
-            Self::Talent => "人才引进",
-            Self::Housing => "人才住房",
-            Self::Education => "子女教育",
-            Self::Finance => "融资",
-            Self::Policy => "政策咨询",
-            Self::Ip => "知识产权",
-            Self::Certification => "资质申报辅导",
-            Self::Market => "市场拓展",
-            Self::Other => "其他",
-        }
+code_list! {
+    pub enum Category {
+        Space = "space" => "用地用房",
+        Talent = "talent" => "人才引进",
+        Housing = "housing" => "人才住房",
+        Education = "education" => "子女教育",
+        Finance = "finance" => "融资",
+        Policy = "policy" => "政策咨询",
+        Ip = "ip" => "知识产权",
+        Certification = "certification" => "资质申报辅导",
+        Market = "market" => "市场拓展",
+        Other = "other" => "其他",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    Low,
-    Normal,
-    High,
-    Urgent,
-}
-
-impl Priority {
-    pub const ALL: [Self; 4] = [Self::Low, Self::Normal, Self::High, Self::Urgent];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "low",
-            Self::Normal => "normal",
-            Self::High => "high",
-            Self::Urgent => "urgent",
-        }
-    }
-
-    /// The name people use for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Low => "低",
-            Self::Normal => "普通",
-            Self::High => "高",
-            Self::Urgent => "紧急",
-        }
+code_list! {
+    #[derive(PartialOrd, Ord)]
+    pub enum Priority {
+        Low = "low" => "低",
+        Normal = "normal" => "普通",
+        High = "high" => "高",
+        Urgent = "urgent" => "紧急",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = RequestStatus)]
-pub enum Status {
-    Open,
-    Assigned,
-    InProgress,
-    Resolved,
-    Closed,
-    Rejected,
-    /// Handed up to the bureau.
-    Escalated,
+code_list! {
+    #[schema(as = RequestStatus)]
+    pub enum Status {
+        Open = "open" => "待受理",
+        Assigned = "assigned" => "已分派",
+        InProgress = "in_progress" => "办理中",
+        Resolved = "resolved" => "已办结",
+        Closed = "closed" => "已关闭",
+        Rejected = "rejected" => "已驳回",
+        /// Handed up to the bureau.
+        Escalated = "escalated" => "已上报区局",
+    }
 }
 
 impl Status {
-    pub const ALL: [Self; 7] =
-        [Self::Open, Self::Assigned, Self::InProgress, Self::Resolved, Self::Closed, Self::Rejected, Self::Escalated];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Assigned => "assigned",
-            Self::InProgress => "in_progress",
-            Self::Resolved => "resolved",
-            Self::Closed => "closed",
-            Self::Rejected => "rejected",
-            Self::Escalated => "escalated",
-        }
-    }
-
-    /// The name people use for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Open => "待受理",
-            Self::Assigned => "已分派",
-            Self::InProgress => "办理中",
-            Self::Resolved => "已办结",
-            Self::Closed => "已关闭",
-            Self::Rejected => "已驳回",
-            Self::Escalated => "已上报区局",
-        }
-    }
+    /// The statuses that still wait for someone to act, so that their deadline matters.
+    /// The one list: the database's `pending` predicates are built from it.
+    pub const PENDING: [Self; 4] = [Self::Open, Self::Assigned, Self::InProgress, Self::Escalated];
 
     /// Whether the request still waits for someone to act, so its deadline matters.
     pub fn is_pending(self) -> bool {
-        matches!(self, Self::Open | Self::Assigned | Self::InProgress | Self::Escalated)
+        Self::PENDING.contains(&self)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = RequestAction)]
-pub enum Action {
-    /// Give it to someone (again): from open, assigned or escalated.
-    Assign,
-    /// The assignee begins work.
+code_list! {
+    #[schema(as = RequestAction)]
+    pub enum Action {
+        /// Give it to someone (again): from open, assigned or escalated.
+        Assign = "assign" => "分派",
+        /// The assignee begins work.
+        Start = "start" => "开始办理",
+        Resolve = "resolve" => "办结",
+        /// The enterprise confirms, with its satisfaction (1–5).
+        Close = "close" => "关闭",
+        /// Decline it, with a reason.
+        Reject = "reject" => "驳回",
+        /// Hand it up to the bureau.
+        Escalate = "escalate" => "上报区局",
+        /// Take up a finished or declined request again.
+        Reopen = "reopen" => "重新打开",
+    }
+}
+
+/// The enterprise's satisfaction when a request is closed: 1 (poor) to 5 (excellent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Satisfaction(i16);
+
+impl Satisfaction {
+    pub fn new(score: i16) -> Result<Self, Refusal> {
+        if (1..=5).contains(&score) { Ok(Self(score)) } else { Err(Refusal::Between { min: 1, max: 5 }) }
+    }
+
+    pub fn score(self) -> i16 {
+        self.0
+    }
+}
+
+/// A move of a request with what it takes, checked: an assignment names its assignee, a
+/// closing the enterprise's satisfaction, a rejection its reason. Made only by
+/// [`Moving::parse`], so a move that lacks its input cannot be made at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Move {
+    Assign { assignee: Uuid },
     Start,
     Resolve,
-    /// The enterprise confirms, with its satisfaction (1–5).
-    Close,
-    /// Decline it, with a reason.
+    Close { satisfaction: Satisfaction },
     Reject,
-    /// Hand it up to the bureau.
     Escalate,
-    /// Take up a finished or declined request again.
     Reopen,
 }
 
-impl Action {
-    pub const ALL: [Self; 7] =
-        [Self::Assign, Self::Start, Self::Resolve, Self::Close, Self::Reject, Self::Escalate, Self::Reopen];
+/// A move and the note it keeps (for a rejection, the reason: never blank).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moving {
+    step: Move,
+    note: Option<String>,
+}
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Assign => "assign",
-            Self::Start => "start",
-            Self::Resolve => "resolve",
-            Self::Close => "close",
-            Self::Reject => "reject",
-            Self::Escalate => "escalate",
-            Self::Reopen => "reopen",
+impl Moving {
+    /// The move `action` asks for, from the inputs sent with it; every input that is
+    /// missing or wrong is named by its field.
+    pub fn parse(
+        action: Action,
+        assignee: Option<Uuid>,
+        satisfaction: Option<i16>,
+        note: Option<&str>,
+    ) -> Result<Self, Vec<(&'static str, Refusal)>> {
+        let mut refused = Vec::new();
+        let needed = || Refusal::NeededToMove { action: crate::domain::Code::word(action) };
+        let note = Requests::note(action)
+            .taken(note)
+            .map_err(|_| refused.push(("note", Refusal::ReasonToMove { action: crate::domain::Code::word(action) })));
+        let step = match action {
+            Action::Assign => {
+                assignee.map(|assignee| Move::Assign { assignee }).ok_or_else(|| ("assignee_id", needed()))
+            }
+            Action::Close => match satisfaction.map(Satisfaction::new) {
+                Some(Ok(satisfaction)) => Ok(Move::Close { satisfaction }),
+                Some(Err(refusal)) => Err(("satisfaction", refusal)),
+                None => Err(("satisfaction", needed())),
+            },
+            Action::Start => Ok(Move::Start),
+            Action::Resolve => Ok(Move::Resolve),
+            Action::Reject => Ok(Move::Reject),
+            Action::Escalate => Ok(Move::Escalate),
+            Action::Reopen => Ok(Move::Reopen),
+        };
+        let step = step.map_err(|bad| refused.push(bad));
+        match (step, note) {
+            (Ok(step), Ok(note)) if refused.is_empty() => Ok(Self { step, note }),
+            _ => Err(refused),
         }
     }
 
-    /// The name people use for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Assign => "分派",
-            Self::Start => "开始办理",
-            Self::Resolve => "办结",
-            Self::Close => "关闭",
-            Self::Reject => "驳回",
-            Self::Escalate => "上报区局",
-            Self::Reopen => "重新打开",
+    pub fn step(&self) -> &Move {
+        &self.step
+    }
+
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    pub fn action(&self) -> Action {
+        match self.step {
+            Move::Assign { .. } => Action::Assign,
+            Move::Start => Action::Start,
+            Move::Resolve => Action::Resolve,
+            Move::Close { .. } => Action::Close,
+            Move::Reject => Action::Reject,
+            Move::Escalate => Action::Escalate,
+            Move::Reopen => Action::Reopen,
         }
     }
 }
-
-from_code!(Category, Priority, Status, Action);
 
 /// The first move on every request's history: it was raised.
 pub const RAISED: &str = "raise";
@@ -225,8 +193,21 @@ pub struct Requests;
 impl Workflow for Requests {
     type Status = Status;
     type Action = Action;
-    const SUBJECT: &'static str = "a request";
+    const SUBJECT: (&'static str, &'static str) = ("a request", "诉求");
     const ACTIONS: &'static [Action] = &Action::ALL;
+
+    /// Every move of a request is field work within the caller's streets.
+    fn permission(_: Action) -> crate::domain::Action {
+        crate::domain::Action::WriteEnterprises
+    }
+
+    fn note(action: Action) -> Note {
+        match action {
+            Action::Reject => Note::Reason,
+            Action::Resolve | Action::Escalate | Action::Reopen => Note::Asked,
+            Action::Assign | Action::Start | Action::Close => Note::Accepted,
+        }
+    }
 
     fn target(status: Status, action: Action) -> Option<Status> {
         use Action as A;
@@ -344,6 +325,28 @@ mod tests {
         }
         assert_eq!(Category::try_from("ip".to_owned()), Ok(Category::Ip));
         assert!(Priority::try_from("whenever".to_owned()).is_err());
+    }
+
+    #[test]
+    fn a_move_carries_what_it_takes() {
+        let someone = Uuid::now_v7();
+        let moving = Moving::parse(A::Assign, Some(someone), None, Some("  ")).expect("an assignment");
+        assert_eq!((moving.step(), moving.note()), (&Move::Assign { assignee: someone }, None));
+        let word = |a: Action| crate::domain::Code::word(a);
+        assert_eq!(
+            Moving::parse(A::Assign, None, None, None),
+            Err(vec![("assignee_id", Refusal::NeededToMove { action: word(A::Assign) })])
+        );
+        assert_eq!(
+            Moving::parse(A::Close, None, Some(6), None),
+            Err(vec![("satisfaction", Refusal::Between { min: 1, max: 5 })])
+        );
+        assert_eq!(
+            Moving::parse(A::Reject, None, None, Some(" ")),
+            Err(vec![("note", Refusal::ReasonToMove { action: word(A::Reject) })])
+        );
+        let closed = Moving::parse(A::Close, None, Some(5), None).expect("a closing");
+        assert_eq!(closed.action(), A::Close);
     }
 
     #[test]

@@ -2,9 +2,6 @@
 //! NUL anywhere in an input would fail the statement that stores it (or searches by it):
 //! every face refuses it where the input comes in, naming the field.
 
-/// What is said of a field that holds a NUL character.
-pub const NUL_MESSAGE: &str = "must not contain the NUL character (\\u0000)";
-
 /// Whether `text` can be stored and searched for as it is.
 pub fn storable(text: &str) -> bool {
     !text.contains('\0')

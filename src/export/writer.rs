@@ -7,6 +7,7 @@
 //! goes out as it is written; XLSX worksheets spill to a temporary file (rust_xlsxwriter's
 //! constant-memory mode) and are zipped into the stream at the end.
 
+use crate::domain::Refusal;
 use crate::service::ServiceError;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpResponse, web::Bytes};
@@ -33,9 +34,9 @@ impl Format {
         match format {
             Some("json") => return Ok(None),
             Some(name) => {
-                return Self::named(name)
-                    .map(Some)
-                    .ok_or_else(|| ServiceError::invalid("format", "must be csv, xlsx or json"));
+                return Self::named(name).map(Some).ok_or_else(|| {
+                    ServiceError::invalid("format", Refusal::NotInList { allowed: "csv, xlsx, json".into() })
+                });
             }
             None => {}
         }

@@ -6,6 +6,8 @@ use crate::db::audit::{self, Change};
 use crate::db::users::{self, NewUser, UserChanges, UserRecord};
 use crate::db::{console_sessions, refresh_tokens, regions, schema};
 use crate::domain::{Actor, ApiScope, RegionKind, Role};
+use crate::domain::{Code, Refusal};
+use crate::service::refusing;
 use crate::service::regions::canonical_code;
 use crate::service::{Authorized, FieldError, OrNotFound, ServiceError, not_blank};
 use diesel::prelude::*;
@@ -36,11 +38,7 @@ pub struct CreateUser {
 
 fn username_characters(username: &str) -> Result<(), ValidationError> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_".contains(c);
-    if username.chars().all(allowed) {
-        Ok(())
-    } else {
-        Err(ValidationError::new("username").with_message("may hold only letters, digits, . _ and -".into()))
-    }
+    if username.chars().all(allowed) { Ok(()) } else { Err(refusing(Refusal::UsernameCharacters)) }
 }
 
 /// Changes to a user; absent fields stay as they are. `active: false` deactivates: the
@@ -94,7 +92,7 @@ pub fn hashed_password(password: &str, username: &str) -> Result<String, Service
 fn check_streets(conn: &mut PgConnection, streets: &[Uuid]) -> Result<(), ServiceError> {
     for (index, id) in streets.iter().enumerate() {
         if regions::find(conn, *id).optional()?.is_none_or(|region| region.kind != RegionKind::Street) {
-            return Err(ServiceError::invalid(format!("street_ids[{index}]"), "is not a street"));
+            return Err(ServiceError::invalid(format!("street_ids[{index}]"), Refusal::NotAStreet));
         }
     }
     Ok(())
@@ -139,7 +137,12 @@ pub fn streets_by_code(conn: &mut PgConnection, codes: &[String]) -> Result<Vec<
                 .optional()?
                 .filter(|r| r.kind == RegionKind::Street)
                 .map(|r| r.id)
-                .ok_or_else(|| ServiceError::invalid("street", format!("no street with code `{code}`")))
+                .ok_or_else(|| {
+                    ServiceError::invalid(
+                        "street",
+                        Refusal::NoPlaceNamed { kind: RegionKind::Street.word(), name: code.clone() },
+                    )
+                })
         })
         .collect()
 }
@@ -161,7 +164,7 @@ pub fn update_user(
         let stays_admin =
             input.role.unwrap_or(current.user.role) == Role::Admin && input.active.unwrap_or(current.user.active);
         if current.user.role == Role::Admin && current.user.active && !stays_admin && users::active_admins(conn)? <= 1 {
-            return Err(ServiceError::conflict("this is the last active admin"));
+            return Err(ServiceError::conflict(Refusal::LastAdmin));
         }
         let changes = UserChanges {
             display_name: input.display_name.as_deref().map(|n| n.trim().to_owned()),
@@ -195,13 +198,17 @@ pub fn update_user(
     })
 }
 
+fn some_scope(scopes: &[ApiScope]) -> Result<(), ValidationError> {
+    if scopes.is_empty() { Err(refusing(Refusal::ScopeRequired)) } else { Ok(()) }
+}
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     /// Who uses it, e.g. 省科技厅高企认定系统.
     #[validate(length(max = 100), custom(function = not_blank))]
     pub name: String,
-    #[validate(length(min = 1, message = "name at least one scope"))]
+    #[validate(custom(function = some_scope))]
     pub scopes: Vec<ApiScope>,
 }
 

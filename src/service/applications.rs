@@ -2,23 +2,22 @@
 //! through pre-review and submission to a decision; approval records the promotion.
 
 use crate::config::Catalog;
-use crate::db::applications::{self as store, Application, Move, NewApplication, NewTransition, Transition};
-use crate::db::audit::{self, Change};
+use crate::db::applications::{self as store, Application, NewApplication, NewTransition, Transition};
 use crate::db::enterprises;
-use crate::domain::application::{Action as ApplicationAction, Applications, Status};
+use crate::domain::Refusal;
+use crate::domain::application::{Action as ApplicationAction, Applications, Approval, Move, Moving, Status};
 use crate::domain::certification::Source;
-use crate::domain::workflow::Workflow;
-use crate::domain::{Action, dates};
+use crate::domain::workflow::{Note, Workflow};
+use crate::domain::{Action, StreetScope, dates};
 use crate::service::ladder::{self, Grant, Moved};
-use crate::service::{Authorized, FieldError, OrNotFound, ServiceError, cleaned};
+use crate::service::workflow::{self, Step, Stored};
+use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError, cleaned};
 use chrono::{Datelike, NaiveDate, Utc};
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, QueryResult};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
-
-const ENTITY: &str = "application";
 
 /// The first batch year applications are taken for.
 const FIRST_BATCH_YEAR: i32 = 2000;
@@ -54,11 +53,12 @@ pub fn open(
     enterprise_id: Uuid,
     input: ApplicationInput,
 ) -> Result<Named, ServiceError> {
+    auth.require(Action::WriteEnterprises)?;
     input.validate()?;
     let mut errors = Vec::new();
     let tier = ladder::tier_field(&catalog.ladder, "tier", &input.tier)?;
     if tier == catalog.ladder.base() {
-        errors.push(FieldError::new("tier", "one applies for a rung above the base"));
+        errors.push(FieldError::new("tier", Refusal::RungAboveBase));
     }
     let next_year = catalog.today().year() + 1;
     if let Err(e) = dates::year_within(input.batch_year, FIRST_BATCH_YEAR, next_year) {
@@ -81,25 +81,48 @@ pub fn open(
                 created_by: actor,
             },
         )?;
-        store::record_transition(
-            conn,
-            &NewTransition {
-                id: Uuid::now_v7(),
-                application_id: created.id,
-                action: "create",
-                from_status: None,
-                to_status: Status::Preparing.as_str(),
-                actor_id: actor,
-                note: note.as_deref(),
-            },
-        )?;
-        audit::record(conn, &auth.audit, Change::created(ENTITY, created.id, &created))?;
+        let step =
+            Step { action: "create", from: None, to: Status::Preparing, actor: Some(actor), note: note.as_deref() };
+        workflow::settle::<Applications>(conn, &auth.audit, created.id, &step, None, &created)?;
         let transitions = store::transitions_of(conn, created.id)?;
         Ok(Named { application: created, enterprise_name: enterprise.fields.name, transitions, promotion: None })
     })
 }
 
-/// A move of an application along its workflow.
+impl Stored for Applications {
+    type Record = Application;
+    const ENTITY: &'static str = "application";
+
+    fn lock(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Application> {
+        store::find_for_update(conn, id, scope)
+    }
+
+    fn status(application: &Application) -> Status {
+        application.status
+    }
+
+    fn version(application: &Application) -> i32 {
+        application.version
+    }
+
+    fn record_step(conn: &mut PgConnection, id: Uuid, step: &Step<'_, Self>) -> QueryResult<()> {
+        store::record_transition(
+            conn,
+            &NewTransition {
+                id: Uuid::now_v7(),
+                application_id: id,
+                action: step.action,
+                from_status: step.from.map(Status::as_str),
+                to_status: step.to.as_str(),
+                actor_id: step.actor,
+                note: step.note,
+            },
+        )
+        .map(drop)
+    }
+}
+
+/// A move of an application along its workflow, as the API takes it.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationMove {
@@ -120,98 +143,77 @@ pub struct ApplicationMove {
 }
 
 impl ApplicationMove {
-    /// The certificate fields, which only an approval takes.
-    fn certificate_fields(&self) -> impl Iterator<Item = &'static str> {
-        [
-            ("certificate_no", self.certificate_no.is_some()),
-            ("effective_on", self.effective_on.is_some()),
-            ("valid_until", self.valid_until.is_some()),
-            ("batch", self.batch.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(field, given)| given.then_some(field))
-    }
-
-    /// What the caller must be allowed to do for this move: deciding is the bureau's.
-    pub fn permission(&self) -> Action {
-        if self.action.is_decision() { Action::CertifyEnterprises } else { Action::WriteEnterprises }
+    /// The move asked for, with what it takes (422 naming each missing or wrong input).
+    pub fn parse(self, catalog: &Catalog) -> Result<Moving, ServiceError> {
+        self.validate()?;
+        let certificate = Approval {
+            certificate_no: cleaned(self.certificate_no),
+            effective_on: self.effective_on,
+            valid_until: self.valid_until,
+            batch: cleaned(self.batch),
+        };
+        Moving::parse(self.action, certificate, self.note.as_deref(), catalog.today()).map_err(|refused| {
+            ServiceError::Invalid(refused.into_iter().map(|(field, why)| FieldError::new(field, why)).collect())
+        })
     }
 }
 
-/// Moves an application; an approval records the promotion (source `application`) in the
-/// same transaction. An action its status does not allow is a conflict.
+/// Moves an application (see [`workflow::advance`]); an approval records the promotion
+/// (source `application`) in the same transaction.
 pub fn transition(
     conn: &mut PgConnection,
     auth: &Authorized,
     catalog: &Catalog,
     id: Uuid,
-    request: ApplicationMove,
+    moving: &Moving,
 ) -> Result<Named, ServiceError> {
-    request.validate()?;
-    let action = request.action;
-    let note = cleaned(request.note.clone());
-    let mut errors = Vec::new();
-    if action.needs_note() && note.is_none() {
-        errors.push(FieldError::new("note", format!("a reason is required to {}", action.as_str())));
-    }
-    if action != ApplicationAction::Approve {
-        errors.extend(request.certificate_fields().map(|field| FieldError::new(field, "is only taken with approve")));
-    }
-    let effective_on = match request.effective_on.map(|d| dates::happened_on(d, catalog.today())).transpose() {
-        Ok(day) => day,
-        Err(e) => {
-            errors.push(FieldError::new("effective_on", e));
-            None
-        }
-    };
-    ServiceError::unless_any(errors)?;
-    let actor = auth.acting_user()?;
-    let scope = auth.principal.street_scope();
-    conn.transaction(|conn| {
-        let current = store::find_for_update(conn, id, &scope).or_not_found(ENTITY)?;
-        let next = Applications::transition(current.status, action)?;
-        let promotion = if action == ApplicationAction::Approve {
-            let enterprise =
-                enterprises::find_for_update(conn, current.enterprise_id, &scope).or_not_found("enterprise")?;
-            let grant = Grant {
-                tier: ladder::tier_field(&catalog.ladder, "tier", &current.tier)?,
-                effective_on: effective_on.unwrap_or_else(|| catalog.today()),
-                valid_until: request.valid_until,
-                certificate_no: cleaned(request.certificate_no),
-                batch: cleaned(request.batch).or_else(|| Some(format!("{}年", current.batch_year))),
-                note: note.clone(),
-                source: Source::Application,
-                application_id: Some(id),
-            };
-            Some(ladder::grant(conn, catalog, &auth.audit, &enterprise, &grant)?)
-        } else {
-            None
-        };
-        let decided = matches!(next, Status::Approved | Status::Rejected | Status::Withdrawn);
-        let updated = store::apply(
-            conn,
-            id,
-            &Move {
+    let action = moving.action();
+    let mut promotion = None;
+    let updated = workflow::advance::<Applications>(
+        conn,
+        auth,
+        id,
+        action,
+        moving.note(),
+        &BasedOn::Any,
+        |conn, current, next| {
+            if let Move::Approve(certificate) = moving.step() {
+                promotion = Some(approve(conn, auth, catalog, current, certificate, moving.note())?);
+            }
+            let change = store::Move {
                 status: next.as_str(),
-                outcome_note: note.as_deref().filter(|_| action.needs_note()),
-                decided_at: decided.then(Utc::now),
-            },
-        )?;
-        store::record_transition(
-            conn,
-            &NewTransition {
-                id: Uuid::now_v7(),
-                application_id: id,
-                action: action.as_str(),
-                from_status: Some(current.status.as_str()),
-                to_status: next.as_str(),
-                actor_id: actor,
-                note: note.as_deref(),
-            },
-        )?;
-        audit::record(conn, &auth.audit, Change::changed(ENTITY, id, action.as_str(), &current, &updated))?;
-        let enterprise_name = enterprises::name_of(conn, updated.enterprise_id)?;
-        let transitions = store::transitions_of(conn, id)?;
-        Ok(Named { application: updated, enterprise_name, transitions, promotion })
-    })
+                outcome_note: moving.note().filter(|_| Applications::note(action) == Note::Reason),
+                decided_at: next.is_decided().then(Utc::now),
+            };
+            Ok(store::apply(conn, id, &change)?)
+        },
+    )?;
+    let enterprise_name = enterprises::name_of(conn, updated.enterprise_id)?;
+    let transitions = store::transitions_of(conn, id)?;
+    Ok(Named { application: updated, enterprise_name, transitions, promotion })
+}
+
+/// Records the certificate an approval grants, promoting the enterprise.
+fn approve(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    application: &Application,
+    certificate: &Approval,
+    note: Option<&str>,
+) -> Result<Moved, ServiceError> {
+    let scope = auth.principal.street_scope();
+    let enterprise =
+        enterprises::find_for_update(conn, application.enterprise_id, &scope).or_not_found("enterprise")?;
+    let grant = Grant {
+        tier: ladder::tier_field(&catalog.ladder, "tier", &application.tier)?,
+        effective_on: certificate.effective_on.unwrap_or_else(|| catalog.today()),
+        valid_until: certificate.valid_until,
+        certificate_no: certificate.certificate_no.clone(),
+        batch: certificate.batch.clone().or_else(|| Some(format!("{}年", application.batch_year))),
+        note: note.map(str::to_owned),
+        source: Source::Application,
+        application_id: Some(application.id),
+    };
+    ladder::grant(conn, catalog, &auth.audit, &enterprise, &grant)
 }

@@ -134,7 +134,8 @@ fn register_unknown(
     let mut newcomers: HashMap<&str, (&str, Tier)> = HashMap::new();
     for listing in sorted(listings).into_iter().filter(|l| !known.contains_key(&l.uscc)) {
         let (_, tier) = newcomers.entry(&listing.uscc).or_insert_with(|| (&listing.name, catalog.ladder.base()));
-        if certification::grant(tier, &listing.tier, Source::Registry).map_err(ServiceError::conflict)?
+        if certification::grant(tier, &listing.tier, Source::Registry)
+            .map_err(|e| ServiceError::conflict(e.refusal(&catalog.ladder)))?
             == ChangeKind::Promotion
         {
             *tier = listing.tier.clone();
@@ -223,7 +224,8 @@ fn plan<'a>(
             };
             (enterprise, from)
         });
-        let kind = certification::grant(from, &listing.tier, Source::Registry).map_err(ServiceError::conflict)?;
+        let kind = certification::grant(from, &listing.tier, Source::Registry)
+            .map_err(|e| ServiceError::conflict(e.refusal(&catalog.ladder)))?;
         let count = match kind {
             _ if first && registered.contains(&enterprise.id) => &mut tally.created,
             ChangeKind::Promotion => &mut tally.promoted,

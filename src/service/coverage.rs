@@ -5,6 +5,7 @@
 use crate::config::Catalog;
 use crate::db::enterprises;
 use crate::db::pipeline::{self, CoverageCount};
+use crate::domain::Refusal;
 use crate::domain::figures::ratio;
 use crate::domain::visit;
 use crate::service::pipeline::StreetNames;
@@ -95,7 +96,7 @@ pub fn coverage(
     let since = visit::asked_window_start(catalog.today(), days).map_err(|e| ServiceError::invalid("days", e))?;
     let listed = params.unvisited.unwrap_or(20);
     if !(1..=200).contains(&listed) {
-        return Err(ServiceError::invalid("unvisited", "must be between 1 and 200"));
+        return Err(ServiceError::invalid("unvisited", Refusal::Between { min: 1, max: 200 }));
     }
     let scope = auth.principal.street_scope();
     let counts = pipeline::coverage(conn, &scope, since)?;

@@ -5,7 +5,9 @@ use crate::config::Catalog;
 use crate::db::audit::{self, Change};
 use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter, StreetFilter};
 use crate::db::regions::{self, Region};
+use crate::domain::Refusal;
 use crate::domain::{RegionKind, Uscc, certification, dates, visit};
+use crate::service::refusing;
 use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError, cleaned, not_blank, requests};
 use chrono::NaiveDate;
 use diesel::{Connection, OptionalExtension, PgConnection};
@@ -57,17 +59,15 @@ pub struct EnterpriseInput {
 }
 
 fn valid_uscc(uscc: &str) -> Result<(), ValidationError> {
-    Uscc::parse(uscc).map(drop).map_err(|e| ValidationError::new("uscc").with_message(e.to_string().into()))
+    Uscc::parse(uscc).map(drop).map_err(|e| refusing(e.into()))
 }
 
 fn known_cluster(code: &str, catalog: &Catalog) -> Result<(), ValidationError> {
-    catalog.clusters.get(code).map(drop).map_err(|e| ValidationError::new("cluster").with_message(e.to_string().into()))
+    catalog.clusters.get(code).map(drop).map_err(|e| refusing(e.into()))
 }
 
 fn founded(date: &NaiveDate, catalog: &Catalog) -> Result<(), ValidationError> {
-    dates::happened_on(*date, catalog.today())
-        .map(drop)
-        .map_err(|e| ValidationError::new("date").with_message(e.into()))
+    dates::happened_on(*date, catalog.today()).map(drop).map_err(refusing)
 }
 
 fn phone_number(phone: &str) -> Result<(), ValidationError> {
@@ -75,13 +75,13 @@ fn phone_number(phone: &str) -> Result<(), ValidationError> {
     if phone.chars().all(allowed) && phone.chars().any(|c| c.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(ValidationError::new("phone").with_message("may hold only digits, spaces and + - ( )".into()))
+        Err(refusing(Refusal::PhoneCharacters))
     }
 }
 
 fn valid_tags(tags: &[String]) -> Result<(), ValidationError> {
     match tags.iter().find(|t| t.trim().is_empty() || t.chars().count() > 30) {
-        Some(_) => Err(ValidationError::new("tags").with_message("each tag must have 1 to 30 characters".into())),
+        Some(_) => Err(refusing(Refusal::TagLength)),
         None => Ok(()),
     }
 }
@@ -139,13 +139,15 @@ pub fn placement_errors(
     if let Some(street_id) = fields.street_id
         && region(street_id)?.is_none_or(|r| r.kind != RegionKind::Street)
     {
-        errors.push(FieldError::new("street_id", "is not a street"));
+        errors.push(FieldError::new("street_id", Refusal::NotAStreet));
     }
     if let Some(park_id) = fields.park_id {
         match region(park_id)? {
             Some(park) if park.kind == RegionKind::Park && park.parent_id == fields.street_id => {}
-            Some(park) if park.kind == RegionKind::Park => errors.push(FieldError::new("park_id", PARK_ELSEWHERE)),
-            _ => errors.push(FieldError::new("park_id", "is not a park")),
+            Some(park) if park.kind == RegionKind::Park => {
+                errors.push(FieldError::new("park_id", Refusal::ParkElsewhere))
+            }
+            _ => errors.push(FieldError::new("park_id", Refusal::NotAPark)),
         }
     }
     Ok(errors)
@@ -169,7 +171,7 @@ pub fn register(
     input: EnterpriseInput,
 ) -> Result<Enterprise, ServiceError> {
     if input.street_id.is_none() {
-        return Err(ServiceError::invalid("street_id", "is required"));
+        return Err(ServiceError::invalid("street_id", Refusal::Required));
     }
     let fields = input.into_fields(catalog)?;
     conn.transaction(|conn| {
@@ -198,7 +200,7 @@ pub fn update(
     conn.transaction(|conn| {
         let current = store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found(ENTITY)?;
         if current.archived_at.is_some() {
-            return Err(ServiceError::conflict("the enterprise is archived"));
+            return Err(ServiceError::conflict(Refusal::Archived));
         }
         based_on.check(current.version)?;
         let fields = edit(current.fields.clone().into()).into_fields(catalog)?;
@@ -263,18 +265,18 @@ impl EnterpriseQuery {
             Some(id) => match Uuid::parse_str(id) {
                 Ok(id) => Some(StreetFilter::Street(id)),
                 Err(_) => {
-                    errors.push(FieldError::new("street_id", "must be a street's id or `unassigned`"));
+                    errors.push(FieldError::new("street_id", Refusal::StreetOrUnassigned));
                     None
                 }
             },
         };
         let q = cleaned(self.q);
         if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-            errors.push(FieldError::new("q", "must be at most 100 characters"));
+            errors.push(FieldError::new("q", Refusal::LengthAtMost { max: 100 }));
         }
         let today = catalog.today();
         /// A window asked for, or its field's error kept.
-        fn asked<T>(errors: &mut Vec<FieldError>, field: &str, window: Option<Result<T, String>>) -> Option<T> {
+        fn asked<T>(errors: &mut Vec<FieldError>, field: &str, window: Option<Result<T, Refusal>>) -> Option<T> {
             window?.map_err(|e| errors.push(FieldError::new(field, e))).ok()
         }
         let expiring = self.expiring_within_days.map(|days| certification::expiry_window(today, days));

@@ -1,25 +1,36 @@
 //! What a use case answers when it does not do what was asked: one variant per kind of
-//! refusal, in the bureau's terms. The faces translate it (the API into problem+json with
-//! one precise status per variant, the command line into a message); the cause of an
-//! internal failure is kept, to be logged whole, and never shown to a client.
+//! refusal, each reason a [`Refusal`] code with its values, never a sentence. The faces
+//! word it (the API into problem+json with one precise status per variant and the
+//! English of each code, the console in Chinese from its catalogue, the command line in
+//! English); the cause of an internal failure is kept, to be logged whole, and never
+//! shown to a client.
 
+use crate::domain::Refusal;
 use crate::metrics;
 use diesel::result::DatabaseErrorKind;
 use serde::Serialize;
 use utoipa::ToSchema;
 use validator::{ValidationErrors, ValidationErrorsKind};
 
-/// One bad field of an input.
+/// One bad field of an input: which, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     /// Path of the field in the request, e.g. `uscc`, `tags[2]`, or a query parameter.
     pub field: String,
+    /// The reason, as a stable code (`required`, `uscc_check`, `year_between`, …): what a
+    /// client matches on and words in its own language.
+    #[schema(example = "uscc_check")]
+    pub code: &'static str,
+    /// The reason in English.
     pub message: String,
+    #[serde(skip)]
+    pub refusal: Refusal,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl ToString) -> Self {
-        Self { field: field.into(), message: message.to_string() }
+    pub fn new(field: impl Into<String>, refusal: impl Into<Refusal>) -> Self {
+        let refusal = refusal.into();
+        Self { field: field.into(), code: refusal.code(), message: refusal.to_string(), refusal }
     }
 }
 
@@ -38,8 +49,8 @@ pub enum ServiceError {
     #[error("{0}")]
     NotFound(String),
     /// The record's state does not allow it (a duplicate, an illegal move, a lost race).
-    #[error("{detail}")]
-    Conflict { detail: String, errors: Vec<FieldError> },
+    #[error("{refusal}")]
+    Conflict { refusal: Refusal, errors: Vec<FieldError> },
     /// An edit based on a version that is no longer the current one.
     #[error(
         "this edit is based on an older version than the current version {current}: fetch it again and reapply your change"
@@ -72,13 +83,18 @@ impl ServiceError {
         Self::NotFound(format!("no such {what}"))
     }
 
-    pub fn invalid(field: impl Into<String>, message: impl ToString) -> Self {
-        Self::Invalid(vec![FieldError::new(field, message)])
+    pub fn invalid(field: impl Into<String>, refusal: impl Into<Refusal>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, refusal)])
     }
 
     /// A conflict with the record as a whole, naming no field.
-    pub fn conflict(detail: impl ToString) -> Self {
-        Self::Conflict { detail: detail.to_string(), errors: Vec::new() }
+    pub fn conflict(refusal: Refusal) -> Self {
+        Self::Conflict { refusal, errors: Vec::new() }
+    }
+
+    /// A conflict over one field (a name taken).
+    pub fn conflict_over(field: impl Into<String>, refusal: Refusal) -> Self {
+        Self::Conflict { errors: vec![FieldError::new(field, refusal.clone())], refusal }
     }
 
     /// `Ok` when `errors` is empty, else every one of them at once.
@@ -89,17 +105,13 @@ impl ServiceError {
 
 /// Unique constraints and what a violation means to the caller.
 fn unique_violation(constraint: Option<&str>) -> ServiceError {
-    let (field, detail) = match constraint {
-        Some("enterprises_uscc_key") => ("uscc", "an enterprise with this USCC already exists"),
-        Some("regions_code_key") => ("code", "a region with this code already exists"),
-        Some("users_username_key") => ("username", "this username is taken"),
-        Some("applications_in_flight_key") => {
-            ("tier", "the enterprise already has an application for this tier and batch year in progress")
-        }
-        _ => ("", "this record already exists"),
-    };
-    let errors = if field.is_empty() { Vec::new() } else { vec![FieldError::new(field, detail)] };
-    ServiceError::Conflict { detail: detail.to_owned(), errors }
+    match constraint {
+        Some("enterprises_uscc_key") => ServiceError::conflict_over("uscc", Refusal::UsccTaken),
+        Some("regions_code_key") => ServiceError::conflict_over("code", Refusal::CodeTaken),
+        Some("users_username_key") => ServiceError::conflict_over("username", Refusal::UsernameTaken),
+        Some("applications_in_flight_key") => ServiceError::conflict_over("tier", Refusal::ApplicationInFlight),
+        _ => ServiceError::conflict(Refusal::AlreadyExists),
+    }
 }
 
 /// A reference to something that is not there is the caller's mistake: 422 on the field
@@ -111,11 +123,11 @@ fn foreign_key_violation(info: &dyn diesel::result::DatabaseErrorInformation) ->
         .zip(info.constraint_name())
         .and_then(|(table, constraint)| constraint.strip_prefix(table)?.strip_prefix('_')?.strip_suffix("_fkey"))
         .unwrap_or("id");
-    let message = match info.details() {
-        Some(details) if details.contains("is still referenced") => "is still in use",
-        _ => "names nothing that exists",
+    let refusal = match info.details() {
+        Some(details) if details.contains("is still referenced") => Refusal::StillInUse,
+        _ => Refusal::NamesNothing,
     };
-    ServiceError::invalid(field, message)
+    ServiceError::invalid(field, refusal)
 }
 
 impl From<diesel::result::Error> for ServiceError {
@@ -128,11 +140,9 @@ impl From<diesel::result::Error> for ServiceError {
             E::DatabaseError(DatabaseErrorKind::CheckViolation, info)
                 if info.constraint_name() == Some("enterprises_park_within_street") =>
             {
-                Self::invalid("park_id", crate::service::enterprises::PARK_ELSEWHERE)
+                Self::invalid("park_id", Refusal::ParkElsewhere)
             }
-            E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                Self::conflict("a concurrent change got there first; try again")
-            }
+            E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::conflict(Refusal::ConcurrentChange),
             E::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
                 metrics::database_error(metrics::DatabaseError::Connection);
                 Self::Unavailable(error.into())
@@ -199,28 +209,45 @@ fn flatten(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
     }
 }
 
-/// A validator error in words, from its own message or its code and bounds.
-fn describe(error: &validator::ValidationError) -> String {
-    if let Some(message) = &error.message {
-        return message.to_string();
+/// A validator error as a refusal: the validator's `length` and `range` by their
+/// bounds, a custom check by the refusal code it was given (see [`refusing`]).
+fn describe(error: &validator::ValidationError) -> Refusal {
+    let bound = |name: &str| error.params.get(name).and_then(serde_json::Value::as_i64);
+    let count = |name: &str| bound(name).and_then(|n| u64::try_from(n).ok());
+    match error.code.as_ref() {
+        "length" => match (count("min"), count("max")) {
+            (Some(1), Some(max)) => Refusal::LengthRequired { max },
+            (Some(min), Some(max)) => Refusal::LengthBetween { min, max },
+            (Some(min), None) => Refusal::LengthAtLeast { min },
+            (None, Some(max)) => Refusal::LengthAtMost { max },
+            (None, None) => Refusal::Invalid,
+        },
+        "count" => match (count("min"), count("max")) {
+            (Some(min), Some(max)) => Refusal::CountBetween { min, max },
+            _ => Refusal::Invalid,
+        },
+        "range" => match (bound("min"), bound("max")) {
+            (Some(min), Some(max)) => Refusal::Between { min, max },
+            (Some(min), None) => Refusal::AtLeast { min },
+            (None, Some(max)) => Refusal::AtMost { max },
+            (None, None) => Refusal::Invalid,
+        },
+        _ => {
+            error.params.get("refusal").and_then(|r| serde_json::from_value(r.clone()).ok()).unwrap_or(Refusal::Invalid)
+        }
     }
-    let bound = |name: &str| error.params.get(name).map(ToString::to_string);
-    let (unit, min, max) = match error.code.as_ref() {
-        "length" => (" characters", bound("min"), bound("max")),
-        "range" => ("", bound("min"), bound("max")),
-        other => return format!("is invalid ({other})"),
-    };
-    match (min, max) {
-        (Some(min), Some(max)) => format!("must be between {min} and {max}{unit}"),
-        (Some(min), None) => format!("must be at least {min}{unit}"),
-        (None, Some(max)) => format!("must be at most {max}{unit}"),
-        (None, None) => "is out of range".into(),
-    }
+}
+
+/// A custom validator's error that carries `refusal`, for [`describe`] to find.
+pub fn refusing(refusal: Refusal) -> validator::ValidationError {
+    let mut error = validator::ValidationError::new(refusal.code());
+    error.add_param("refusal".into(), &refusal);
+    error
 }
 
 /// A move its workflow does not allow now: a conflict naming the status and the allowed moves.
 impl<W: crate::domain::workflow::Workflow> From<crate::domain::workflow::IllegalTransition<W>> for ServiceError {
     fn from(error: crate::domain::workflow::IllegalTransition<W>) -> Self {
-        Self::conflict(error)
+        Self::conflict(error.refusal())
     }
 }

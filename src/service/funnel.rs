@@ -4,6 +4,7 @@
 
 use crate::config::Catalog;
 use crate::db::pipeline::{self, ApplicationCount, FunnelCount};
+use crate::domain::Refusal;
 use crate::domain::application::Status as ApplicationStatus;
 use crate::domain::dates::{self, REPORT_YEARS};
 use crate::domain::figures::ratio;
@@ -128,10 +129,10 @@ fn years(params: &FunnelQuery, this_year: i32) -> Result<(i32, i32), ServiceErro
     let to = year("to_year", params.to_year.unwrap_or(this_year))?;
     let from = year("from_year", params.from_year.unwrap_or(to - 2))?;
     if from > to {
-        return Err(ServiceError::invalid("from_year", "must not be after to_year"));
+        return Err(ServiceError::invalid("from_year", Refusal::AfterEnd { other: "to_year".into() }));
     }
     if to - from >= 20 {
-        return Err(ServiceError::invalid("from_year", "at most 20 years at a time"));
+        return Err(ServiceError::invalid("from_year", Refusal::SpanAtMost { years: 20 }));
     }
     Ok((from, to))
 }

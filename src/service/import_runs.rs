@@ -5,6 +5,7 @@
 use crate::config::Catalog;
 use crate::db::import_runs::{self as store, ImportRun, NewImportRun};
 use crate::db::{PgPool, audit};
+use crate::domain::Refusal;
 use crate::service::file_import::sheet::Sheet;
 use crate::service::file_import::{self, Kind, Report};
 use crate::service::{Authorized, OrNotFound, ServiceError};
@@ -37,7 +38,8 @@ pub fn start(
 ) -> Result<Job, ServiceError> {
     let kind = file_import::kind_of(&sheet, kind)?;
     let id = Uuid::now_v7();
-    let rows_total = i32::try_from(sheet.rows.len()).map_err(|_| ServiceError::invalid("file", "has too many rows"))?;
+    let rows_total =
+        i32::try_from(sheet.rows.len()).map_err(|_| ServiceError::invalid("file", Refusal::TooManyRows))?;
     store::insert(
         conn,
         &NewImportRun { id, user_id: auth.acting_user()?, file_name, kind: kind.as_str(), dry_run, rows_total },

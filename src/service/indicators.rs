@@ -4,6 +4,7 @@ use crate::config::Catalog;
 use crate::db::audit::{self, Change};
 use crate::db::enterprises;
 use crate::db::indicators::{self as store, YearFigures};
+use crate::domain::Refusal;
 use crate::domain::dates;
 use crate::domain::eligibility::{CriterionResult, Enterprise, Indicators, evaluate, in_force};
 use crate::service::{Authorized, BasedOn, OrNotFound, ServiceError};
@@ -78,7 +79,7 @@ pub fn eligibility(
     catalog.ladder.tier(tier).map_err(|e| ServiceError::invalid("tier", e))?;
     let on = on.unwrap_or_else(|| catalog.today());
     let rules = in_force(&catalog.rule_sets, tier, on)
-        .ok_or_else(|| ServiceError::invalid("tier", format!("no rule set for `{tier}` is in force on {on}")))?;
+        .ok_or_else(|| ServiceError::invalid("tier", Refusal::NoRuleSet { tier: catalog.ladder.word(tier), on }))?;
     let enterprise =
         enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
     let figures = store::by_year(&store::of_enterprise(conn, enterprise_id)?);

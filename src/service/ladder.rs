@@ -157,10 +157,11 @@ pub struct Moved {
     pub enterprise: Enterprise,
 }
 
-fn conflict(error: MoveError) -> ServiceError {
+fn conflict(ladder: &Ladder, error: MoveError) -> ServiceError {
+    let refusal = error.refusal(ladder);
     match error {
-        MoveError::NotHeld { .. } => ServiceError::invalid("to_tier", error),
-        MoveError::NotUpward { .. } | MoveError::NotDownward { .. } => ServiceError::conflict(error),
+        MoveError::NotHeld { .. } => ServiceError::invalid("to_tier", refusal),
+        MoveError::NotUpward { .. } | MoveError::NotDownward { .. } => ServiceError::conflict(refusal),
     }
 }
 
@@ -242,7 +243,7 @@ pub fn grant(
     grant: &Grant,
 ) -> Result<Moved, ServiceError> {
     let current = catalog.ladder.standing([enterprise.tier.as_str()]);
-    let kind = certification::grant(&current, &grant.tier, grant.source).map_err(conflict)?;
+    let kind = certification::grant(&current, &grant.tier, grant.source).map_err(|e| conflict(&catalog.ladder, e))?;
     let valid_until = certification::valid_until(
         &catalog.ladder,
         &grant.tier,
@@ -304,7 +305,7 @@ pub fn demote(
     let current = ladder.standing([enterprise.tier.as_str()]);
     let held = certificates::held(conn, enterprise.id)?;
     certification::demotion(ladder, &current, &demotion.tier, held.iter().map(|c| c.tier.as_str()))
-        .map_err(conflict)?;
+        .map_err(|e| conflict(&catalog.ladder, e))?;
     let above: Vec<Uuid> =
         held.iter().filter(|c| ladder.tier(&c.tier).is_ok_and(|t| t > demotion.tier)).map(|c| c.id).collect();
     end_certificates(conn, context, &held, &above, demotion.effective_on, demotion.reason)?;

@@ -26,8 +26,9 @@ pub mod sessions;
 pub mod targets;
 pub mod timeline;
 pub mod visits;
+pub mod workflow;
 
-pub use error::{FieldError, OrNotFound, ServiceError};
+pub use error::{FieldError, OrNotFound, ServiceError, refusing};
 
 use crate::auth::Caller;
 use crate::db::{PgPool, audit};
@@ -61,6 +62,11 @@ pub struct Authorized {
 }
 
 impl Authorized {
+    /// That the caller may do `action` at all (403 if not).
+    pub fn require(&self, action: Action) -> Result<(), ServiceError> {
+        Ok(self.principal.require(action)?)
+    }
+
     /// The user a change is made by (see [`Principal::acting_user`]).
     pub fn acting_user(&self) -> Result<Uuid, ServiceError> {
         Ok(self.principal.acting_user()?)
@@ -105,9 +111,5 @@ pub fn cleaned(text: Option<String>) -> Option<String> {
 
 /// A validator for text that must say something.
 pub fn not_blank(text: &str) -> Result<(), validator::ValidationError> {
-    if text.trim().is_empty() {
-        Err(validator::ValidationError::new("blank").with_message("must not be blank".into()))
-    } else {
-        Ok(())
-    }
+    if text.trim().is_empty() { Err(error::refusing(crate::domain::Refusal::Blank)) } else { Ok(()) }
 }

@@ -5,6 +5,7 @@ use crate::config::Catalog;
 use crate::db::certificates::ExpiringFilter;
 use crate::db::pipeline::{self, CountFilter};
 use crate::db::regions;
+use crate::domain::Refusal;
 use crate::domain::{RegionKind, StreetScope, certification};
 use crate::service::ladder::tier_field;
 use crate::service::{Authorized, ServiceError};
@@ -111,7 +112,7 @@ pub fn summary(
     if let Some(region_id) = params.region_id {
         let region = match regions::find(conn, region_id) {
             Err(diesel::result::Error::NotFound) => {
-                return Err(ServiceError::invalid("region_id", "no such region"));
+                return Err(ServiceError::invalid("region_id", Refusal::NoSuchRegion));
             }
             found => found?,
         };

@@ -3,6 +3,8 @@
 use crate::db::audit::{self, Change};
 use crate::db::regions::{self as store, NewRegion, Region};
 use crate::domain::RegionKind;
+use crate::domain::{Code, Refusal};
+use crate::service::refusing;
 use crate::service::{Authorized, ServiceError, not_blank};
 use diesel::{Connection, OptionalExtension, PgConnection};
 use serde::Deserialize;
@@ -32,7 +34,7 @@ fn region_code(code: &str) -> Result<(), ValidationError> {
     if code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         Ok(())
     } else {
-        Err(ValidationError::new("code").with_message("may hold only letters, digits, - and _".into()))
+        Err(refusing(Refusal::CodeCharacters))
     }
 }
 
@@ -47,13 +49,13 @@ pub fn create(conn: &mut PgConnection, auth: &Authorized, region: CreateRegion) 
     conn.transaction(|conn| {
         match (region.kind.parent_kind(), region.parent_id) {
             (None, None) => {}
-            (None, Some(_)) => return Err(ServiceError::invalid("parent_id", "a district has no parent")),
+            (None, Some(_)) => return Err(ServiceError::invalid("parent_id", Refusal::DistrictHasNoParent)),
             (Some(kind), None) => {
-                return Err(ServiceError::invalid("parent_id", format!("is required: a {}", kind.as_str())));
+                return Err(ServiceError::invalid("parent_id", Refusal::ParentRequired { kind: kind.word() }));
             }
             (Some(kind), Some(parent_id)) => {
                 if store::find(conn, parent_id).optional()?.is_none_or(|parent| parent.kind != kind) {
-                    return Err(ServiceError::invalid("parent_id", format!("is not a {}", kind.as_str())));
+                    return Err(ServiceError::invalid("parent_id", Refusal::ParentNotA { kind: kind.word() }));
                 }
             }
         }

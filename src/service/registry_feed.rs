@@ -4,6 +4,7 @@
 //! rejected with their fields, good ones recorded by [`certification_lists::record`].
 
 use crate::config::Catalog;
+use crate::domain::Refusal;
 use crate::domain::listing::{self, ListedRow};
 use crate::domain::text;
 use crate::service::certification_lists::{self, Tally};
@@ -85,10 +86,10 @@ impl CertificationBatch {
         }
         let mut errors = Vec::new();
         if self.source.trim().is_empty() || self.source.chars().count() > 100 {
-            errors.push(FieldError::new("source", "must have 1 to 100 characters"));
+            errors.push(FieldError::new("source", Refusal::LengthRequired { max: 100 }));
         }
         if self.batch.as_ref().is_some_and(|b| b.chars().count() > 100) {
-            errors.push(FieldError::new("batch", "must be at most 100 characters"));
+            errors.push(FieldError::new("batch", Refusal::LengthAtMost { max: 100 }));
         }
         ServiceError::unless_any(errors)
     }
@@ -140,14 +141,11 @@ pub fn feed(
         .map(|(index, fields)| RejectedItem {
             index,
             uscc: text::shown(&rows[index].uscc),
-            errors: fields
-                .into_iter()
-                .map(|bad| FieldError::new(text::shown(bad.field), text::shown(&bad.message)))
-                .collect(),
+            errors: fields.into_iter().map(|bad| FieldError::new(text::shown(bad.field), bad.refusal)).collect(),
         })
         .collect();
     let key = Key { owner, key: call.key, fingerprint: call.fingerprint };
-    let reused = || ServiceError::invalid(IDEMPOTENCY_KEY, "was used for a call with another body");
+    let reused = || ServiceError::invalid(IDEMPOTENCY_KEY, Refusal::KeyReused);
     let fed = at_most_once(conn, &key, reused, |conn| {
         let listings: Vec<_> = checked.listings.into_iter().map(|(_, l)| l).collect();
         let tally = certification_lists::record(conn, catalog, &auth.audit, &listings, Some(batch.source.trim()))?;

@@ -4,6 +4,7 @@
 
 use crate::config::Catalog;
 use crate::db::pipeline::{self, Backlog, RequestMonth};
+use crate::domain::Refusal;
 use crate::domain::dates::{self, REPORT_YEARS};
 use crate::domain::service_request::{Category, resolved_within};
 use crate::service::pipeline::StreetNames;
@@ -131,10 +132,10 @@ pub fn requests(
     let to = params.to.as_deref().map(|m| month("to", m)).transpose()?.unwrap_or(this_month);
     let from = params.from.as_deref().map(|m| month("from", m)).transpose()?.unwrap_or(to - Months::new(11));
     if from > to {
-        return Err(ServiceError::invalid("from", "must not be after to"));
+        return Err(ServiceError::invalid("from", Refusal::AfterEnd { other: "to".into() }));
     }
     if from < to - Months::new(119) {
-        return Err(ServiceError::invalid("from", "the window may span at most ten years"));
+        return Err(ServiceError::invalid("from", Refusal::SpanAtMost { years: 10 }));
     }
     let scope = auth.principal.street_scope();
     let (backlog, months) = (pipeline::backlog(conn, &scope)?, pipeline::request_months(conn, &scope, (from, to))?);
@@ -181,5 +182,5 @@ fn month(field: &str, value: &str) -> Result<NaiveDate, ServiceError> {
     NaiveDate::parse_from_str(&format!("{value}-01"), "%Y-%m-%d")
         .ok()
         .filter(|m| dates::year_within(m.year(), REPORT_YEARS.0, REPORT_YEARS.1).is_ok())
-        .ok_or_else(|| ServiceError::invalid(field, "must be a month such as 2026-03"))
+        .ok_or_else(|| ServiceError::invalid(field, Refusal::NotAMonth))
 }

@@ -2,23 +2,24 @@
 //! resolution, with who may be handed it.
 
 use crate::config::Catalog;
-use crate::db::audit::{self, Change, Context};
+use crate::db::audit::Context;
 use crate::db::enterprises::{self, Enterprise};
-use crate::db::service_requests::{self as store, Move, NewServiceRequest, NewTransition, ServiceRequest, Transition};
+use crate::db::service_requests::{self as store, NewServiceRequest, NewTransition, ServiceRequest, Transition};
 use crate::db::{users, visits};
+use crate::domain::Refusal;
 use crate::domain::access::may_be_assigned;
-use crate::domain::service_request::{self, Action as RequestAction, Category, Priority, Requests, Status};
-use crate::domain::workflow::Workflow;
-use crate::domain::{Actor, Principal};
-use crate::service::{Authorized, BasedOn, OrNotFound, ServiceError, cleaned};
-use chrono::Utc;
-use diesel::{Connection, OptionalExtension, PgConnection};
+use crate::domain::service_request::{
+    self, Action as RequestAction, Category, Move, Moving, Priority, Requests, Status,
+};
+use crate::domain::{Action, Actor, Principal, StreetScope};
+use crate::service::workflow::{self, Step, Stored};
+use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError};
+use chrono::{DateTime, Utc};
+use diesel::{Connection, OptionalExtension, PgConnection, QueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
-
-const ENTITY: &str = "service_request";
 
 /// A demand to record, on its own or with the visit it was raised in.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
@@ -45,6 +46,7 @@ pub fn raise(
     enterprise_id: Uuid,
     request: NewRequest,
 ) -> Result<ServiceRequest, ServiceError> {
+    auth.require(Action::WriteEnterprises)?;
     request.validate()?;
     conn.transaction(|conn| {
         let enterprise =
@@ -52,14 +54,14 @@ pub fn raise(
         if let Some(visit_id) = request.visit_id
             && visits::enterprise_of(conn, visit_id).optional()? != Some(enterprise.id)
         {
-            return Err(ServiceError::invalid("visit_id", "is not a visit of this enterprise"));
+            return Err(ServiceError::invalid("visit_id", Refusal::NotAVisitOfEnterprise));
         }
         raise_for(conn, auth, catalog, &enterprise, &request)
     })
 }
 
 /// Records a request for `enterprise` (already found in scope, its visit checked), with
-/// its deadline and its first transition, in the caller's transaction.
+/// its deadline and its first step, in the caller's transaction.
 pub(crate) fn raise_for(
     conn: &mut PgConnection,
     auth: &Authorized,
@@ -84,35 +86,67 @@ pub(crate) fn raise_for(
             due_at: catalog.sla.due_at(now, request.category, request.priority),
         },
     )?;
-    store::record_transition(
-        conn,
-        &NewTransition {
-            id: Uuid::now_v7(),
-            request_id: stored.id,
-            action: service_request::RAISED,
-            from_status: None,
-            to_status: Status::Open.as_str(),
-            actor_id: Some(raised_by),
-            note: None,
-        },
-    )?;
-    audit::record(conn, &auth.audit, Change::created(ENTITY, stored.id, &stored))?;
+    let step =
+        Step { action: service_request::RAISED, from: None, to: Status::Open, actor: Some(raised_by), note: None };
+    workflow::settle::<Requests>(conn, &auth.audit, stored.id, &step, None, &stored)?;
     Ok(stored)
 }
 
-/// A move of a request along its workflow.
+impl Stored for Requests {
+    type Record = ServiceRequest;
+    const ENTITY: &'static str = "service_request";
+
+    fn lock(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<ServiceRequest> {
+        store::find_for_update(conn, id, scope)
+    }
+
+    fn status(request: &ServiceRequest) -> Status {
+        request.status
+    }
+
+    fn version(request: &ServiceRequest) -> i32 {
+        request.version
+    }
+
+    fn record_step(conn: &mut PgConnection, id: Uuid, step: &Step<'_, Self>) -> QueryResult<()> {
+        store::record_transition(
+            conn,
+            &NewTransition {
+                id: Uuid::now_v7(),
+                request_id: id,
+                action: step.action,
+                from_status: step.from.map(Status::as_str),
+                to_status: step.to.as_str(),
+                actor_id: step.actor,
+                note: step.note,
+            },
+        )
+        .map(drop)
+    }
+}
+
+/// A move of a request along its workflow, as the API takes it.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestMove {
     pub action: RequestAction,
     /// Required to `assign`: an active counselor, manager or admin who can see the request.
     pub assignee_id: Option<Uuid>,
-    /// Required to `reject`.
+    /// Required to `reject` (the reason); kept with any other move.
     #[validate(length(max = 2000))]
     pub note: Option<String>,
     /// Required to `close`: the enterprise's satisfaction, 1 (poor) to 5 (excellent).
-    #[validate(range(min = 1, max = 5))]
     pub satisfaction: Option<i16>,
+}
+
+impl RequestMove {
+    /// The move asked for, with what it takes (422 naming each missing or wrong input).
+    pub fn parse(&self) -> Result<Moving, ServiceError> {
+        self.validate()?;
+        Moving::parse(self.action, self.assignee_id, self.satisfaction, self.note.as_deref()).map_err(|refused| {
+            ServiceError::Invalid(refused.into_iter().map(|(field, why)| FieldError::new(field, why)).collect())
+        })
+    }
 }
 
 /// One request in the caller's streets, with its history (oldest first).
@@ -121,81 +155,56 @@ pub fn find(
     auth: &Authorized,
     id: Uuid,
 ) -> Result<(ServiceRequest, Vec<Transition>), ServiceError> {
+    auth.require(Action::ReadFieldWork)?;
     let request = store::find(conn, id, &auth.principal.street_scope()).or_not_found("service request")?;
     Ok((request, store::transitions_of(conn, id)?))
 }
 
-/// Moves a request from the version `based_on`: an action its status does not allow is a
-/// conflict naming the status and the actions it allows; of racing moves, one wins (the
-/// row is locked).
+/// Moves a request from the version `based_on` (see [`workflow::advance`]): an
+/// assignment hands it to someone who works requests and can see it; resolving and
+/// closing stamp their moment, closing the enterprise's satisfaction; reopening clears
+/// all three.
 pub fn transition(
     conn: &mut PgConnection,
     auth: &Authorized,
     id: Uuid,
-    request: RequestMove,
+    moving: &Moving,
     based_on: &BasedOn,
 ) -> Result<(ServiceRequest, Vec<Transition>), ServiceError> {
-    request.validate()?;
-    let note = cleaned(request.note.clone());
-    match request.action {
-        RequestAction::Assign if request.assignee_id.is_none() => {
-            return Err(ServiceError::invalid("assignee_id", "is required to assign"));
+    let updated = workflow::advance::<Requests>(
+        conn,
+        auth,
+        id,
+        moving.action(),
+        moving.note(),
+        based_on,
+        |conn, current, next| {
+            if let Move::Assign { assignee } = moving.step() {
+                check_assignee(conn, *assignee, current.street_id)?;
+            }
+            Ok(store::apply(conn, id, &change(moving.step(), next, Utc::now()))?)
+        },
+    )?;
+    Ok((updated, store::transitions_of(conn, id)?))
+}
+
+/// What a move writes besides the status.
+fn change(step: &Move, next: Status, now: DateTime<Utc>) -> store::Move<'static> {
+    let (mut resolved_at, mut closed_at, mut satisfaction) = (None, None, None);
+    match step {
+        Move::Resolve => resolved_at = Some(Some(now)),
+        Move::Close { satisfaction: score } => {
+            closed_at = Some(Some(now));
+            satisfaction = Some(Some(score.score()));
         }
-        RequestAction::Close if request.satisfaction.is_none() => {
-            return Err(ServiceError::invalid("satisfaction", "is required to close"));
-        }
-        RequestAction::Reject if note.is_none() => {
-            return Err(ServiceError::invalid("note", "a reason is required to reject"));
-        }
-        _ => {}
+        Move::Reopen => (resolved_at, closed_at, satisfaction) = (Some(None), Some(None), Some(None)),
+        Move::Assign { .. } | Move::Start | Move::Reject | Move::Escalate => {}
     }
-    let actor = auth.acting_user()?;
-    conn.transaction(|conn| {
-        let current =
-            store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found("service request")?;
-        based_on.check(current.version)?;
-        let next = Requests::transition(current.status, request.action)?;
-        let assignee = request.assignee_id.filter(|_| request.action == RequestAction::Assign);
-        if let Some(assignee) = assignee {
-            check_assignee(conn, assignee, current.street_id)?;
-        }
-        let now = Utc::now();
-        let change = Move {
-            status: next.as_str(),
-            assignee_id: assignee,
-            resolved_at: match request.action {
-                RequestAction::Resolve => Some(Some(now)),
-                RequestAction::Reopen => Some(None),
-                _ => None,
-            },
-            closed_at: match request.action {
-                RequestAction::Close => Some(Some(now)),
-                RequestAction::Reopen => Some(None),
-                _ => None,
-            },
-            satisfaction: match request.action {
-                RequestAction::Close => Some(request.satisfaction),
-                RequestAction::Reopen => Some(None),
-                _ => None,
-            },
-        };
-        let updated = store::apply(conn, id, &change)?;
-        store::record_transition(
-            conn,
-            &NewTransition {
-                id: Uuid::now_v7(),
-                request_id: id,
-                action: request.action.as_str(),
-                from_status: Some(current.status.as_str()),
-                to_status: next.as_str(),
-                actor_id: Some(actor),
-                note: note.as_deref(),
-            },
-        )?;
-        let audited = Change::changed(ENTITY, id, request.action.as_str(), &current, &updated);
-        audit::record(conn, &auth.audit, audited)?;
-        Ok((updated, store::transitions_of(conn, id)?))
-    })
+    let assignee_id = match step {
+        Move::Assign { assignee } => Some(*assignee),
+        _ => None,
+    };
+    store::Move { status: next.as_str(), assignee_id, resolved_at, closed_at, satisfaction }
 }
 
 /// After `enterprises` moved street (their requests with them, by the database): a pending
@@ -210,26 +219,12 @@ pub fn release_unserved(conn: &mut PgConnection, context: &Context, enterprises:
         }
         let next = if current.status == Status::Escalated { Status::Escalated } else { Status::Open };
         let released = store::release(conn, current.id, next)?;
-        store::record_transition(
-            conn,
-            &NewTransition {
-                id: Uuid::now_v7(),
-                request_id: current.id,
-                action: service_request::RELEASED,
-                from_status: Some(current.status.as_str()),
-                to_status: next.as_str(),
-                actor_id: match context.actor {
-                    Actor::User(id) => Some(id),
-                    Actor::ApiKey(_) | Actor::System => None,
-                },
-                note: None,
-            },
-        )?;
-        audit::record(
-            conn,
-            context,
-            Change::changed(ENTITY, current.id, service_request::RELEASED, &current, &released),
-        )?;
+        let actor = match context.actor {
+            Actor::User(id) => Some(id),
+            Actor::ApiKey(_) | Actor::System => None,
+        };
+        let step = Step { action: service_request::RELEASED, from: Some(current.status), to: next, actor, note: None };
+        workflow::settle::<Requests>(conn, context, current.id, &step, Some(&current), &released)?;
     }
     Ok(())
 }
@@ -237,8 +232,7 @@ pub fn release_unserved(conn: &mut PgConnection, context: &Context, enterprises:
 /// The assignee must be someone who works requests and can see this one.
 fn check_assignee(conn: &mut PgConnection, assignee: Uuid, street: Option<Uuid>) -> Result<(), ServiceError> {
     let refused = |why| ServiceError::invalid("assignee_id", why);
-    let access =
-        users::access(conn, assignee)?.ok_or_else(|| refused("is not an active counselor, manager or admin"))?;
+    let access = users::access(conn, assignee)?.ok_or_else(|| refused(Refusal::AssigneeNotWorker))?;
     let scope = Principal::User { id: assignee, role: access.role, streets: access.streets }.street_scope();
     may_be_assigned(access.role, access.active, &scope, street).map_err(refused)
 }

@@ -6,6 +6,7 @@ use crate::db::audit::{self, Change};
 use crate::db::pipeline::{self, FunnelCount};
 use crate::db::regions::{self, Region};
 use crate::db::targets::{self as store, Target};
+use crate::domain::Refusal;
 use crate::domain::figures::ratio;
 use crate::domain::{Ladder, RegionKind, StreetScope, dates};
 use crate::service::{Authorized, FieldError, ServiceError};
@@ -87,21 +88,21 @@ fn validated(
             let field = |name: &str| format!("targets[{i}].{name}");
             match ladder.tier(&input.tier) {
                 Ok(tier) if tier == ladder.base() => {
-                    errors.push(FieldError::new(field("tier"), "the base of the ladder has no target"))
+                    errors.push(FieldError::new(field("tier"), Refusal::BaseHasNoTarget))
                 }
                 Ok(_) => {}
                 Err(e) => errors.push(FieldError::new(field("tier"), e)),
             }
             match regions.iter().find(|r| r.id == input.region_id) {
                 Some(r) if r.kind != RegionKind::Park => {}
-                Some(_) => errors.push(FieldError::new(field("region_id"), "must be a district or a street")),
-                None => errors.push(FieldError::new(field("region_id"), "no such region")),
+                Some(_) => errors.push(FieldError::new(field("region_id"), Refusal::DistrictOrStreet)),
+                None => errors.push(FieldError::new(field("region_id"), Refusal::NoSuchRegion)),
             }
             if !(1..=1_000_000).contains(&input.target) {
-                errors.push(FieldError::new(field("target"), "must be between 1 and 1000000"));
+                errors.push(FieldError::new(field("target"), Refusal::Between { min: 1, max: 1_000_000 }));
             }
             if !seen.insert((input.region_id, input.tier.clone())) {
-                errors.push(FieldError::new(field("tier"), "this region and tier are listed twice"));
+                errors.push(FieldError::new(field("tier"), Refusal::ListedTwice));
             }
             Target { year, region_id: input.region_id, tier: input.tier, target: input.target, set_by, set_at }
         })

@@ -6,6 +6,7 @@ use crate::db::audit::{self, Change};
 use crate::db::enterprises;
 use crate::db::service_requests::ServiceRequest;
 use crate::db::visits::{self as store, Visit, VisitRecord};
+use crate::domain::Refusal;
 use crate::domain::dates;
 use crate::domain::visit::{Channel, Purpose};
 use crate::service::requests::{self, NewRequest};
@@ -28,7 +29,7 @@ pub struct VisitInput {
     /// When it took place, RFC 3339 with offset; not in the future, not before 1900.
     pub visited_at: DateTime<Utc>,
     pub channel: Channel,
-    #[validate(length(min = 1, max = 6, message = "name one to six purposes"))]
+    #[validate(length(min = 1, max = 6, code = "count"))]
     pub purposes: Vec<Purpose>,
     #[validate(length(max = 4000), custom(function = not_blank))]
     pub summary: String,
@@ -61,10 +62,10 @@ impl VisitInput {
         }
         let visit_day = self.visited_at.with_timezone(&catalog.time_zone).date_naive();
         if self.follow_up_on.is_some_and(|day| day < visit_day) {
-            errors.push(FieldError::new("follow_up_on", "must not be before the visit"));
+            errors.push(FieldError::new("follow_up_on", Refusal::BeforeVisit));
         }
         if self.latitude.is_some() != self.longitude.is_some() {
-            errors.push(FieldError::new("longitude", "give latitude and longitude together"));
+            errors.push(FieldError::new("longitude", Refusal::CoordinatesTogether));
         }
         ServiceError::unless_any(errors)?;
         let mut purposes: Vec<Purpose> = self.purposes;

@@ -1,8 +1,12 @@
 //! The message catalogue: every label and sentence of the console's own, by key, from
-//! `messages.zh.toml` (compiled in). Another language is another file of the same keys.
-//! Labels of the domain (tiers, categories, channels, statuses) come from the
-//! configuration and the domain's own `label()`s, not from here.
+//! `messages.zh.toml` (compiled in), and the console's wording of every refusal
+//! (`[refusal]`, by the refusal's code). Another language is another file of the same
+//! keys. Where words live: the names of values (tiers from the configuration; statuses,
+//! categories, channels and every other code list beside its codes in `domain`, declared
+//! with `code_list!`) and sentences here; the English of a refusal beside its code in
+//! `domain::refusal`.
 
+use crate::domain::Refusal;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -29,6 +33,18 @@ pub fn t(key: &'static str) -> &'static str {
     CATALOGUE.get(key).map_or(key, String::as_str)
 }
 
+/// A refusal in the catalogue's words, each `{name}` replaced by the value the refusal
+/// names; its English if the catalogue lacks the code (a test keeps that from happening).
+pub fn said(refusal: &Refusal) -> String {
+    match CATALOGUE.get(&format!("refusal.{}", refusal.code())) {
+        Some(text) => refusal
+            .params()
+            .into_iter()
+            .fold(text.clone(), |text, (name, value)| text.replace(&format!("{{{name}}}"), &value)),
+        None => refusal.to_string(),
+    }
+}
+
 /// The text of `key` with `{}` replaced by `value`.
 pub fn with(key: &'static str, value: impl std::fmt::Display) -> String {
     with_all(key, &[&value])
@@ -43,6 +59,23 @@ pub fn with_all(key: &'static str, values: &[&dyn std::fmt::Display]) -> String 
 mod tests {
     use super::*;
     use std::path::Path;
+
+    /// Every refusal a rule can make has Chinese words, with a value for each `{name}`.
+    #[test]
+    fn every_refusal_is_said_in_chinese() {
+        let catalogue = parse(CHINESE);
+        for refusal in Refusal::every() {
+            let key = format!("refusal.{}", refusal.code());
+            assert!(catalogue.contains_key(&key), "messages.zh.toml lacks {key}");
+            let text = said(&refusal);
+            assert!(!text.contains('{'), "{key} names a value the refusal does not have: {text}");
+            assert!(!text.is_ascii() || text.is_empty(), "{key} is not in Chinese: {text}");
+        }
+        let codes: Vec<_> = Refusal::every().iter().map(|r| format!("refusal.{}", r.code())).collect();
+        let unused: Vec<_> =
+            catalogue.keys().filter(|k| k.split('.').next() == Some("refusal") && !codes.contains(k)).collect();
+        assert!(unused.is_empty(), "entries for no refusal: {unused:?}");
+    }
 
     /// Every `t("…")`, `with("…"` and `=> "…"` (a key chosen by a match) in the console's
     /// templates and code names a key of the catalogue.

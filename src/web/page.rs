@@ -2,6 +2,7 @@
 
 use crate::auth::{Caller, Credentials, tokens};
 use crate::db::users;
+use crate::domain::Refusal;
 use crate::domain::{Action, Principal, Role};
 use crate::service::once::{Key, Once};
 use crate::service::{self, Authorized, ServiceError, sessions};
@@ -189,11 +190,11 @@ pub fn at_most_once<P>(
 ) -> Result<Result<Saved, P>, ServiceError> {
     if once.is_empty() {
         // Not a form the console made: refused, never saved unguarded.
-        return Err(ServiceError::invalid("once", "a form that creates something carries its one-time token"));
+        return Err(ServiceError::invalid("once", Refusal::FormTokenMissing));
     }
     let key = format!("form:{once}");
     let key = Key { owner: user, key: &key, fingerprint: form.as_bytes() };
-    let reused = || ServiceError::conflict("this form's token was sent with another form");
+    let reused = || ServiceError::conflict(Refusal::FormTokenReused);
     Ok(match service::once::at_most_once(conn, &key, reused, work)? {
         Once::Done(to) => Ok(Saved::Now(to)),
         Once::Before(to) => Ok(Saved::Before(to)),

@@ -112,7 +112,7 @@ async fn every_invalid_field_is_named_at_once() {
     assert_eq!(fields(&problem(response, 422).await), ["street_id"]);
     let response = app.post("/api/v1/enterprises", &json!({"uscc": uscc(4), "street_id": street})).await;
     let missing = problem(response, 422).await;
-    assert_eq!(missing["errors"], json!([{"field": "name", "message": "is required"}]));
+    assert_eq!(missing["errors"], json!([{"field": "name", "code": "required", "message": "is required"}]));
 }
 
 #[actix_web::test]

@@ -55,7 +55,7 @@ impl From<store::Transition> for TransitionResponse {
             action: t.action,
             from_status: t.from_status,
             to_status: t.to_status,
-            actor_id: Some(t.actor_id),
+            actor_id: t.actor_id,
             note: t.note,
             at: t.at,
         }
@@ -139,8 +139,10 @@ pub async fn move_application(
 ) -> Result<web::Json<ApplicationResponse>, ApiError> {
     let id = id.into_inner();
     let catalog = state.catalog.clone();
-    let moved = authorized(&state, caller, request.permission(), move |conn, auth| {
-        service::transition(conn, auth, &catalog, id, request)
+    // The use case requires the move's own permission (deciding is the bureau's).
+    let moved = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
+        let moving = request.parse(&catalog)?;
+        service::transition(conn, auth, &catalog, id, &moving)
     })
     .await?;
     let mut answer = ApplicationResponse::new(moved.application, moved.enterprise_name, Some(moved.transitions));

@@ -3,6 +3,7 @@
 
 use crate::auth::Caller;
 use crate::domain::Action;
+use crate::domain::Refusal;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::Query;
 use crate::http::{AppState, authorized};
@@ -31,9 +32,7 @@ async fn read_upload(multipart: Multipart) -> Result<(String, Vec<u8>), ApiError
         UploadError::Stalled | UploadError::TooSlow => ApiError::RequestTimeout,
         UploadError::NotMultipart(_) => ApiError::BadRequest { detail: e.to_string(), errors: Vec::new() },
     })?;
-    let (name, bytes) = upload
-        .file
-        .ok_or_else(|| ServiceError::invalid("file", "is required: send the file as the multipart part `file`"))?;
+    let (name, bytes) = upload.file.ok_or_else(|| ServiceError::invalid("file", Refusal::FileRequired))?;
     Ok((name, bytes))
 }
 

@@ -3,6 +3,7 @@
 
 use crate::auth::tokens::AccessTokens;
 use crate::auth::{API_KEY_PREFIX, Caller, Credentials};
+use crate::domain::Refusal;
 use crate::domain::text;
 use crate::http::AppState;
 use crate::http::problem::ApiError;
@@ -127,7 +128,7 @@ fn nul_fields(value: &serde_json::Value, path: String, rows: Option<&str>, out: 
     use serde_json::Value;
     let within = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
     match value {
-        Value::String(text) if !text::storable(text) => out.push(FieldError::new(path, text::NUL_MESSAGE)),
+        Value::String(text) if !text::storable(text) => out.push(FieldError::new(path, Refusal::Unstorable)),
         Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {
                 nul_fields(item, format!("{path}[{index}]"), rows, out);
@@ -136,7 +137,7 @@ fn nul_fields(value: &serde_json::Value, path: String, rows: Option<&str>, out: 
         Value::Object(fields) => {
             for (key, field) in fields {
                 if !text::storable(key) {
-                    out.push(FieldError::new(within(&text::shown(key)), text::NUL_MESSAGE));
+                    out.push(FieldError::new(within(&text::shown(key)), Refusal::Unstorable));
                 } else if !(path.is_empty() && rows == Some(key.as_str())) {
                     nul_fields(field, within(key), rows, out);
                 }
@@ -155,7 +156,7 @@ fn shape_error(path: &str, message: &str) -> ApiError {
     let named = |prefix: &str| message.strip_prefix(prefix).and_then(|rest| rest.split('`').next());
     let within = |name: &str| if path == "." { name.to_owned() } else { format!("{path}.{name}") };
     if let Some(name) = named("missing field `") {
-        return ServiceError::invalid(within(name), "is required").into();
+        return ServiceError::invalid(within(name), Refusal::Required).into();
     }
     // An unknown key is already the last segment of the path, except at the top level.
     let field = match named("unknown field `") {
@@ -169,11 +170,11 @@ fn shape_error(path: &str, message: &str) -> ApiError {
 /// (the type was right, the value is not allowed), 400 otherwise.
 fn value_error(field: String, message: &str) -> ApiError {
     if message.starts_with("unknown variant") {
-        return ServiceError::Invalid(vec![FieldError::new(field, message)]).into();
+        return ServiceError::invalid(field, Refusal::Malformed { detail: message.to_owned() }).into();
     }
     ApiError::BadRequest {
         detail: format!("the request does not have the expected shape: {field}: {message}"),
-        errors: vec![FieldError::new(field, message)],
+        errors: vec![FieldError::new(field, Refusal::Malformed { detail: message.to_owned() })],
     }
 }
 
@@ -189,8 +190,8 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
         if let Some((name, _)) = pairs.clone().find(|(name, value)| !text::storable(name) || !text::storable(value)) {
             let name = text::shown(&name);
             return ready(Err(ApiError::BadRequest {
-                detail: format!("the query parameter {name} {}", text::NUL_MESSAGE),
-                errors: vec![FieldError::new(name, text::NUL_MESSAGE)],
+                detail: format!("the query parameter {name} {}", Refusal::Unstorable),
+                errors: vec![FieldError::new(name, Refusal::Unstorable)],
             }));
         }
         let deserializer = serde_urlencoded::Deserializer::new(pairs);
@@ -280,7 +281,7 @@ impl FromRequest for IdempotencyKey {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let bad = |message: &str| ApiError::BadRequest {
             detail: format!("{IDEMPOTENCY_KEY} {message}"),
-            errors: vec![FieldError::new(IDEMPOTENCY_KEY, message)],
+            errors: vec![FieldError::new(IDEMPOTENCY_KEY, Refusal::Malformed { detail: message.to_owned() })],
         };
         let key = match req.headers().get(IDEMPOTENCY_KEY).map(|v| v.to_str()) {
             None => Err(bad("is required: name the call so that a retry cannot apply it twice")),
@@ -319,11 +320,14 @@ mod tests {
         let error = shape_error("tier", "unknown field `tier`, expected one of `name` at line 1 column 9");
         assert_eq!(
             error.problem().errors,
-            vec![FieldError::new("tier", "unknown field `tier`, expected one of `name`")]
+            vec![FieldError::new(
+                "tier",
+                Refusal::Malformed { detail: "unknown field `tier`, expected one of `name`".into() }
+            )]
         );
         let error = shape_error("items[2]", "missing field `uscc` at line 1 column 40");
         assert_eq!(error.problem().status, 422);
-        assert_eq!(error.problem().errors, vec![FieldError::new("items[2].uscc", "is required")]);
+        assert_eq!(error.problem().errors, vec![FieldError::new("items[2].uscc", Refusal::Required)]);
         let error =
             shape_error("channel", "unknown variant `pigeon`, expected one of `onsite`, `phone` at line 1 column 20");
         assert_eq!(error.problem().status, 422);

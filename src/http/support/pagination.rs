@@ -1,6 +1,7 @@
 //! Keyset pagination: `?limit=&cursor=`, answered with `{items, next_cursor}`. The cursor
 //! is the sort key of the last item, opaque to clients (base64url of its JSON).
 
+use crate::domain::Refusal;
 use crate::service::ServiceError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -31,7 +32,7 @@ impl PageParams {
     pub fn parse<K: DeserializeOwned>(&self) -> Result<PageRequest<K>, ServiceError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ServiceError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
+            return Err(ServiceError::invalid("limit", Refusal::Between { min: 1, max: MAX_LIMIT.into() }));
         }
         let after = self.cursor.as_deref().map(decode).transpose()?;
         Ok(PageRequest { limit, after })
@@ -74,7 +75,7 @@ fn decode<K: DeserializeOwned>(cursor: &str) -> Result<K, ServiceError> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| ServiceError::invalid("cursor", "is not a cursor this list gave out"))
+        .ok_or_else(|| ServiceError::invalid("cursor", Refusal::NotACursor))
 }
 
 #[cfg(test)]

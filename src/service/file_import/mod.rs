@@ -13,6 +13,7 @@ pub mod sheet;
 
 use crate::config::Catalog;
 use crate::db::audit::Context;
+use crate::domain::Refusal;
 use crate::domain::listing::{self, ListedRow};
 use crate::domain::text;
 use crate::service::ServiceError;
@@ -61,9 +62,33 @@ pub const FILE_LIMIT: usize = 32 * 1024 * 1024;
 pub struct RowProblem {
     /// The row number as the spreadsheet shows it (the header is row 1).
     pub row: usize,
+    /// The row's USCC and name as the file writes them, so that a reader finds the row.
+    #[serde(default)]
+    pub uscc: String,
+    #[serde(default)]
+    pub name: String,
     /// The column's header as the file names it; empty for the row as a whole.
     pub column: String,
+    /// The problem in English.
     pub problem: String,
+    /// The problem as its code and the values it names (absent from reports stored
+    /// before problems had codes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub refusal: Option<Refusal>,
+}
+
+impl RowProblem {
+    pub fn new(row: usize, uscc: &str, name: &str, column: String, refusal: Refusal) -> Self {
+        Self {
+            row,
+            uscc: uscc.to_owned(),
+            name: name.to_owned(),
+            column,
+            problem: refusal.to_string(),
+            refusal: Some(refusal),
+        }
+    }
 }
 
 /// What an import did (or, in a dry run, would do).
@@ -159,7 +184,7 @@ impl Columns {
             }
         }
         if !missing.is_empty() {
-            return Err(ServiceError::invalid("file", format!("the file has no column for: {}", missing.join("; "))));
+            return Err(ServiceError::invalid("file", Refusal::MissingColumns { columns: missing.join("；") }));
         }
         Ok(Self { kind, found })
     }
@@ -180,7 +205,7 @@ impl Columns {
 /// The format a file's name says it is in; any other file is refused on `file`.
 pub fn format_of(file_name: &str) -> Result<sheet::Format, ServiceError> {
     sheet::Format::of_file_name(file_name)
-        .ok_or_else(|| ServiceError::invalid("file", format!("`{file_name}` is not a .csv or .xlsx file")))
+        .ok_or_else(|| ServiceError::invalid("file", Refusal::NotAList { name: file_name.to_owned() }))
 }
 
 /// An uploaded file read as a sheet, within the limits of an upload (422 on `file` for a
@@ -188,7 +213,7 @@ pub fn format_of(file_name: &str) -> Result<sheet::Format, ServiceError> {
 /// thread, holding no connection.
 pub fn read_upload(file_name: &str, bytes: &[u8]) -> Result<Sheet, ServiceError> {
     let format = format_of(file_name)?;
-    sheet::read(bytes, format, &sheet::Limits::UPLOAD).map_err(|e| ServiceError::invalid("file", e))
+    sheet::read(bytes, format, &sheet::Limits::UPLOAD).map_err(|e| ServiceError::invalid("file", e.refusal()))
 }
 
 /// What `sheet` holds: `kind` if given, else detected from its headers. A required column
@@ -250,11 +275,8 @@ fn set_aside_unstorable(sheet: &mut Sheet) -> Vec<RowProblem> {
     sheet.rows.retain(|(row, cells)| {
         let before = problems.len();
         problems.extend(cells.iter().enumerate().filter(|(_, cell)| !text::storable(cell)).map(|(index, _)| {
-            RowProblem {
-                row: *row,
-                column: headers.get(index).cloned().unwrap_or_default(),
-                problem: text::NUL_MESSAGE.to_owned(),
-            }
+            let column = headers.get(index).cloned().unwrap_or_default();
+            RowProblem::new(*row, "", "", column, Refusal::Unstorable)
         }));
         problems.len() == before
     });
@@ -289,12 +311,12 @@ fn import_certifications(
         .collect();
     let checked = listing::check_all(rows.iter().map(|(n, r)| (*n, r)), "row", &catalog.ladder, catalog.today());
     let mut report = Report { rejected: checked.rejected.len(), ..Report::default() };
+    let listed: HashMap<usize, &ListedRow> = rows.iter().map(|(n, r)| (*n, r)).collect();
     for (row, fields) in checked.rejected {
-        report.problems.extend(fields.into_iter().map(|f| RowProblem {
-            row,
-            column: columns.header(f.field),
-            problem: f.message,
-        }));
+        let (uscc, name) = listed.get(&row).map_or(("", ""), |r| (r.uscc.as_str(), r.name.as_str()));
+        report
+            .problems
+            .extend(fields.into_iter().map(|f| RowProblem::new(row, uscc, name, columns.header(f.field), f.refusal)));
     }
     progress(report.rejected);
     let listings: Vec<_> = checked.listings.into_iter().map(|(_, l)| l).collect();

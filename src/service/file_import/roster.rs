@@ -11,7 +11,7 @@ use crate::db::audit::{self, Change, Context};
 use crate::db::enterprises::{self, Enterprise, EnterpriseFields};
 use crate::db::regions::{self, Region};
 use crate::domain::listing;
-use crate::domain::{RegionKind, Uscc};
+use crate::domain::{Code, Refusal, RegionKind, Uscc};
 use crate::service::enterprises::{EnterpriseInput, placement_errors};
 use crate::service::{FieldError, ServiceError, requests};
 use chrono::NaiveDate;
@@ -19,8 +19,8 @@ use diesel::{Connection, PgConnection};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// A row's problems, as (column header, problem).
-type Problems = Vec<(String, String)>;
+/// A row's problems, as (column header, why).
+type Problems = Vec<(String, Refusal)>;
 
 /// Streets and parks by name (with or without 街道) and by code.
 struct Places {
@@ -64,8 +64,9 @@ struct RosterRow {
 
 impl RosterRow {
     /// Reads the cells, naming each one that cannot be read (an unknown street, a date
-    /// or a number that is not one).
-    fn read(catalog: &Catalog, places: &Places, columns: &Columns, cells: &[String]) -> Result<Self, Problems> {
+    /// or a number that is not one): such a cell reads as blank, so that the row's other
+    /// cells are still checked and every problem of the row is reported at once.
+    fn read(catalog: &Catalog, places: &Places, columns: &Columns, cells: &[String]) -> (Self, Problems) {
         let cell = |field: &'static str| columns.cell(cells, field);
         let text = |field: &'static str| cell(field).map(str::to_owned);
         let mut problems = Vec::new();
@@ -73,7 +74,9 @@ impl RosterRow {
             let name = cell(field)?;
             let id = names.get(name).or_else(|| names.get(&name.to_lowercase())).copied();
             if id.is_none() {
-                problems.push((columns.header(field), format!("no {field} is called `{name}`")));
+                let kind = if field == "park" { RegionKind::Park } else { RegionKind::Street };
+                problems
+                    .push((columns.header(field), Refusal::NoPlaceNamed { kind: kind.word(), name: name.to_owned() }));
             }
             id
         };
@@ -83,13 +86,10 @@ impl RosterRow {
             .and_then(|d| listing::date(d).map_err(|e| problems.push((columns.header("established_on"), e))).ok());
         let employees = cell("employees").and_then(|n| {
             n.parse::<i32>()
-                .map_err(|_| problems.push((columns.header("employees"), format!("`{n}` is not a number"))))
+                .map_err(|_| problems.push((columns.header("employees"), Refusal::NotANumber { text: n.to_owned() })))
                 .ok()
         });
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        Ok(Self {
+        let row = Self {
             // Written as the enterprise is recorded, so that `91440300ma…` finds it; a code
             // that does not parse stays as written, for the checks to name.
             uscc: cell("uscc")
@@ -106,7 +106,8 @@ impl RosterRow {
             contact_name: text("contact_name"),
             contact_phone: text("contact_phone"),
             employees,
-        })
+        };
+        (row, problems)
     }
 
     /// The enterprise as this row leaves it: its filled cells over `recorded`, checked by
@@ -139,14 +140,14 @@ impl RosterRow {
             tags: recorded.map(|r| r.tags.clone()).unwrap_or_default(),
         };
         let named = |errors: Vec<FieldError>| -> Problems {
-            errors.into_iter().map(|f| (columns.header(field_of(&f.field)), f.message)).collect()
+            errors.into_iter().map(|f| (columns.header(field_of(&f.field)), f.refusal)).collect()
         };
         let fields = body.into_fields(catalog).map_err(|e| match e {
             ServiceError::Invalid(errors) => named(errors),
-            other => vec![(String::new(), other.to_string())],
+            _ => vec![(String::new(), Refusal::Invalid)],
         })?;
         let misplaced = placement_errors(&fields, |id| Ok(places.regions.get(&id).cloned()))
-            .map_err(|e| vec![(String::new(), e.to_string())])?;
+            .map_err(|_| vec![(String::new(), Refusal::Invalid)])?;
         if misplaced.is_empty() { Ok(fields) } else { Err(named(misplaced)) }
     }
 }
@@ -168,7 +169,7 @@ pub(super) fn import(
     let places = Places::load(conn)?;
     let mut report = Report::default();
     for chunk in rows.chunks(CHUNK) {
-        let read: Vec<(usize, Result<RosterRow, Problems>)> =
+        let read: Vec<(usize, (RosterRow, Problems))> =
             chunk.iter().map(|(number, cells)| (*number, RosterRow::read(catalog, &places, columns, cells))).collect();
         conn.transaction(|conn| save(conn, catalog, context, &places, columns, &read, &mut report))?;
         progress(chunk.len());
@@ -184,22 +185,29 @@ fn save(
     context: &Context,
     places: &Places,
     columns: &Columns,
-    rows: &[(usize, Result<RosterRow, Problems>)],
+    rows: &[(usize, (RosterRow, Problems))],
     report: &mut Report,
 ) -> Result<(), ServiceError> {
-    let mut usccs: Vec<String> = rows.iter().filter_map(|(_, row)| Some(row.as_ref().ok()?.uscc.clone())).collect();
+    let mut usccs: Vec<String> =
+        rows.iter().filter(|(_, (_, unread))| unread.is_empty()).map(|(_, (row, _))| row.uscc.clone()).collect();
     usccs.sort_unstable();
     usccs.dedup();
     let stored: HashMap<String, Enterprise> =
         enterprises::lock_by_uscc(conn, &usccs)?.into_iter().map(|e| (e.fields.uscc.clone(), e)).collect();
     // Each enterprise as the rows so far leave it.
     let mut latest: HashMap<&str, EnterpriseFields> = HashMap::new();
-    for (number, row) in rows {
-        let applied = row.as_ref().map_err(Clone::clone).and_then(|row| {
-            let recorded = latest.get(row.uscc.as_str()).or_else(|| stored.get(&row.uscc).map(|e| &e.fields));
-            let fields = row.onto(catalog, places, columns, recorded)?;
-            Ok((row, recorded.is_none(), recorded == Some(&fields), fields))
-        });
+    for (number, (row, unread)) in rows {
+        let recorded = latest.get(row.uscc.as_str()).or_else(|| stored.get(&row.uscc).map(|e| &e.fields));
+        let applied = match row.onto(catalog, places, columns, recorded) {
+            Ok(fields) if unread.is_empty() => Ok((row, recorded.is_none(), recorded == Some(&fields), fields)),
+            Ok(_) => Err(unread.clone()),
+            // A cell that could not be read is named once, for why it could not.
+            Err(checked) => Err(unread
+                .iter()
+                .cloned()
+                .chain(checked.into_iter().filter(|(column, _)| unread.iter().all(|(named, _)| named != column)))
+                .collect()),
+        };
         match applied {
             Ok((row, new, unchanged, fields)) => {
                 let count = match (new, unchanged) {
@@ -212,8 +220,9 @@ fn save(
             }
             Err(problems) => {
                 report.rejected += 1;
-                let problems =
-                    problems.into_iter().map(|(column, problem)| RowProblem { row: *number, column, problem });
+                let problems = problems
+                    .into_iter()
+                    .map(|(column, refusal)| RowProblem::new(*number, &row.uscc, &row.name, column, refusal));
                 report.problems.extend(problems);
             }
         }
@@ -246,9 +255,7 @@ fn save(
     let registering = new.len();
     let created = enterprises::insert_new(conn, new)?;
     if created.len() < registering {
-        return Err(ServiceError::conflict(
-            "an enterprise of this file was registered by someone else while the import ran; import the file again",
-        ));
+        return Err(ServiceError::conflict(Refusal::ConcurrentChange));
     }
     audit::record_all(conn, context, created.iter().map(|e| Change::created("enterprise", e.id, e)))?;
     Ok(())

@@ -1,5 +1,6 @@
 //! Reading a spreadsheet (CSV or XLSX) into rows of text, as people typed them.
 
+use crate::domain::Refusal;
 use calamine::{Data, Reader, Xlsx};
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
@@ -96,6 +97,24 @@ pub enum SheetError {
     TooWide(usize),
     #[error("the XLSX file unpacks to more than {0} bytes")]
     Unpacks(u64),
+}
+
+impl SheetError {
+    /// The refusal it is, for the faces to word.
+    pub fn refusal(&self) -> Refusal {
+        let count = |n: &usize| *n as u64;
+        match self {
+            Self::Csv(e) => Refusal::UnreadableCsv { detail: e.to_string() },
+            Self::Xlsx(e) => Refusal::UnreadableXlsx { detail: e.to_string() },
+            Self::Zip(e) => Refusal::UnreadableXlsx { detail: e.to_string() },
+            Self::NoSheet => Refusal::NoSheet,
+            Self::NoHeader => Refusal::NoHeader,
+            Self::TooManyCells(cells) => Refusal::TooManyCells { cells: count(cells) },
+            Self::TooMuchText(bytes) => Refusal::TooMuchText { bytes: count(bytes) },
+            Self::TooWide(columns) => Refusal::TooWide { columns: count(columns) },
+            Self::Unpacks(bytes) => Refusal::Unpacks { bytes: *bytes },
+        }
+    }
 }
 
 /// Reads `bytes` as `format` within `limits`. CSV may start with a byte-order mark (Excel

@@ -7,7 +7,7 @@ use crate::config::Catalog;
 use crate::db::applications::{self as store, ApplicationFilter};
 use crate::domain::Action;
 use crate::domain::application::{Action as Move, Applications, Status};
-use crate::domain::workflow::Workflow;
+use crate::domain::workflow::{Note, Workflow};
 use crate::service::applications::{self, ApplicationMove};
 use crate::service::{Authorized, ServiceError};
 use crate::startup::AppState;
@@ -120,19 +120,13 @@ fn page_of(
             .collect();
         let moves = Applications::allowed_actions(application.status)
             .into_iter()
-            .filter(|action| {
-                auth.principal.may(if action.is_decision() {
-                    Action::CertifyEnterprises
-                } else {
-                    Action::WriteEnterprises
-                })
-            })
+            .filter(|action| auth.principal.may(Applications::permission(*action)))
             .map(|action| MoveForm {
                 action: action.as_str(),
                 label: action.label(),
                 asks_certificate: action == Move::Approve,
-                asks_note: action != Move::Submit,
-                note_required: action.needs_note(),
+                asks_note: Applications::note(action) != Note::Accepted,
+                note_required: Applications::note(action) == Note::Reason,
                 errors: refused
                     .as_ref()
                     .filter(|(id, refused, _)| *id == application.id && *refused == action.as_str())
@@ -234,8 +228,10 @@ pub async fn submit(
                         valid_until: None,
                         batch: None,
                     };
-                    auth.principal.require(asked.permission())?;
-                    match applications::transition(conn, auth, &catalog, id, asked) {
+                    let moved = asked
+                        .parse(&catalog)
+                        .and_then(|moving| applications::transition(conn, auth, &catalog, id, &moving));
+                    match moved {
                         Ok(_) => return Ok(Ok(())),
                         Err(refusal) => errors.absorb(FieldErrors::from_refusal(refusal, str::to_owned)?),
                     }

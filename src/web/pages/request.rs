@@ -4,8 +4,8 @@
 
 use crate::db::{enterprises, users};
 use crate::domain::Action;
-use crate::domain::service_request::{Action as Move, Requests, Status, recorded_move_label};
-use crate::domain::workflow::Workflow;
+use crate::domain::service_request::{Action as Move, Requests, recorded_move_label};
+use crate::domain::workflow::{Note, Workflow};
 use crate::service::requests::{self, RequestMove};
 use crate::service::{BasedOn, ServiceError};
 use crate::startup::AppState;
@@ -128,8 +128,8 @@ fn page_of(
                     Vec::new()
                 },
                 asks_satisfaction: action == Move::Close,
-                asks_note: matches!(action, Move::Resolve | Move::Reject | Move::Escalate | Move::Reopen),
-                note_required: action == Move::Reject,
+                asks_note: Requests::note(action) != Note::Accepted,
+                note_required: Requests::note(action) == Note::Reason,
                 note: mine.map_or_else(String::new, |(f, _)| f.note.clone()),
                 errors: mine.map_or_else(FieldErrors::default, |(_, e)| e.clone()),
             }
@@ -143,7 +143,7 @@ fn page_of(
         category: request.category.label(),
         priority: request.priority.label(),
         due: local_time(catalog, request.due_at),
-        overdue: request.due_at < Utc::now() && is_pending(request.status),
+        overdue: request.due_at < Utc::now() && request.status.is_pending(),
         enterprise_id: request.enterprise_id,
         enterprise: enterprises::name_of(conn, request.enterprise_id)?,
         assignee: request.assignee_id.map_or_else(|| t("request.unassigned").to_owned(), &name_of),
@@ -163,10 +163,6 @@ fn page_of(
             .collect(),
         moves,
     })
-}
-
-fn is_pending(status: Status) -> bool {
-    matches!(status, Status::Open | Status::Assigned | Status::InProgress | Status::Escalated)
 }
 
 pub async fn show(
@@ -205,7 +201,8 @@ pub async fn submit(
             let version = fields.version.parse().map_err(|_| errors.add("version", t("form.stale")));
             if let (Ok(action), Ok(version), true) = (action, version, errors.is_empty()) {
                 let asked = RequestMove { action, assignee_id: assignee, note: given(&fields.note), satisfaction };
-                match requests::transition(conn, auth, id, asked, &BasedOn::Versions(vec![version])) {
+                let based_on = BasedOn::Versions(vec![version]);
+                match asked.parse().and_then(|moving| requests::transition(conn, auth, id, &moving, &based_on)) {
                     Ok(_) => return Ok(Ok(())),
                     Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
                 }

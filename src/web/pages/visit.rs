@@ -3,6 +3,7 @@
 //! large tap targets, and a demand is one more block of the same form.
 
 use crate::domain::Action;
+use crate::domain::Refusal;
 use crate::domain::visit::{Channel, Purpose};
 use crate::service::visits::{self, VisitInput};
 use crate::service::{ServiceError, enterprises};
@@ -174,7 +175,7 @@ fn read(
     let channel = Channel::try_from(fields.channel.clone()).map_err(|_| errors.add("channel", t("form.choose"))).ok();
     let purposes: Vec<Purpose> = fields.purposes.iter().filter_map(|p| Purpose::try_from(p.clone()).ok()).collect();
     if purposes.is_empty() {
-        errors.add("purposes", t("form.purposes"));
+        errors.refuse("purposes", &Refusal::CountBetween { min: 1, max: 6 });
     }
     let follow_up_on =
         parse_date_input(&fields.follow_up_on).map_err(|()| errors.add("follow_up_on", t("form.not_a_date"))).ok()?;

@@ -4,6 +4,7 @@
 
 use crate::db::regions;
 use crate::db::users::{self as store, User, UserRecord};
+use crate::domain::Refusal;
 use crate::domain::{Action, RegionKind, Role};
 use crate::service::accounts::{self, CreateUser, UpdateUser};
 use crate::service::pipeline::StreetNames;
@@ -124,7 +125,7 @@ impl UserFields {
     fn streets(&self, errors: &mut FieldErrors) -> Vec<Uuid> {
         self.street_ids
             .iter()
-            .filter_map(|id| id.parse().map_err(|_| errors.add("street_ids", t("form.not_a_street"))).ok())
+            .filter_map(|id| id.parse().map_err(|_| errors.refuse("street_ids", &Refusal::NotAStreet)).ok())
             .collect()
     }
 
