@@ -9,6 +9,7 @@ mod console;
 mod console_admin;
 mod console_imports;
 mod console_once;
+mod console_words;
 mod demo;
 mod docs;
 mod embedded;

@@ -7,7 +7,7 @@ use crate::domain::Action;
 use crate::export::writer::{Cell, Heading, Kind as Column};
 use crate::export::{self, Table};
 use crate::service::ServiceError;
-use crate::service::file_import::{self, Kind, Report};
+use crate::service::file_import::{self, Kind, Report, RowProblem};
 use crate::service::import_runs::{self, Progress, RunView};
 use crate::startup::AppState;
 use crate::upload::{self, UploadError};
@@ -211,8 +211,31 @@ struct RunPage {
 }
 
 impl RunPage {
-    fn problems(&self) -> &[crate::service::file_import::RowProblem] {
-        self.report.as_ref().map_or(&[], |r| &r.problems[..r.problems.len().min(SHOWN_PROBLEMS)])
+    fn problems(&self) -> Vec<ProblemLine<'_>> {
+        let shown = self.report.as_ref().map_or(&[][..], |r| &r.problems[..r.problems.len().min(SHOWN_PROBLEMS)]);
+        shown.iter().map(ProblemLine::of).collect()
+    }
+}
+
+/// A bad row's problem as the bureau reads it.
+struct ProblemLine<'a> {
+    row: usize,
+    uscc: &'a str,
+    name: &'a str,
+    column: &'a str,
+    problem: String,
+}
+
+impl<'a> ProblemLine<'a> {
+    fn of(problem: &'a RowProblem) -> Self {
+        Self {
+            row: problem.row,
+            uscc: &problem.uscc,
+            name: &problem.name,
+            column: &problem.column,
+            // Reports stored before problems had codes say them in English only.
+            problem: problem.refusal.as_ref().map_or_else(|| problem.problem.clone(), msg::said),
+        }
     }
 }
 
@@ -282,12 +305,27 @@ pub async fn problems(
     };
     let rows = report
         .problems
-        .into_iter()
-        .map(|p| vec![Cell::from(p.row as i64), p.column.into(), p.problem.into()])
+        .iter()
+        .map(ProblemLine::of)
+        .map(|p| {
+            vec![
+                Cell::from(p.row as i64),
+                p.uscc.to_owned().into(),
+                p.name.to_owned().into(),
+                p.column.to_owned().into(),
+                p.problem.into(),
+            ]
+        })
         .collect();
     let table = Table::new(
         "问题行",
-        &[("行号", Column::Integer, 8.0), ("列", Column::Text, 18.0), ("问题", Column::Text, 60.0)],
+        &[
+            ("行号", Column::Integer, 8.0),
+            ("统一社会信用代码", Column::Text, 22.0),
+            ("企业名称", Column::Text, 28.0),
+            ("列", Column::Text, 18.0),
+            ("问题", Column::Text, 60.0),
+        ],
         rows,
     );
     let heading = Heading {
