@@ -1,5 +1,6 @@
 //! 申报: applications and their moves.
 
+use crate::db::enterprises::Visible;
 use crate::db::schema::{application_transitions, applications, enterprises};
 use crate::db::within_scope;
 use crate::domain::StreetScope;
@@ -192,13 +193,13 @@ pub struct TimelineMove {
 /// The moves of an enterprise's applications, newest first, before `(at, id)`.
 pub fn moves_of_enterprise(
     conn: &mut PgConnection,
-    enterprise: Uuid,
+    enterprise: &Visible,
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<TimelineMove>> {
     let mut query = application_transitions::table
         .inner_join(applications::table)
-        .filter(applications::enterprise_id.eq(enterprise))
+        .filter(applications::enterprise_id.eq(enterprise.id))
         .select((
             application_transitions::id,
             application_transitions::application_id,

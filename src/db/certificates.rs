@@ -1,6 +1,7 @@
 //! Certificates an enterprise holds, and the append-only history of its moves on the
 //! ladder (`tier_changes`).
 
+use crate::db::enterprises::Visible;
 use crate::db::rows_per_insert;
 use crate::db::schema::{certificates, enterprises, tier_changes};
 use crate::domain::StreetScope;
@@ -86,18 +87,18 @@ pub fn insert(conn: &mut PgConnection, certificate: &NewCertificate) -> QueryRes
 }
 
 /// Every certificate of an enterprise, held or ended, newest first.
-pub fn of_enterprise(conn: &mut PgConnection, enterprise: Uuid) -> QueryResult<Vec<Certificate>> {
+pub fn of_enterprise(conn: &mut PgConnection, enterprise: &Visible) -> QueryResult<Vec<Certificate>> {
     certificates::table
-        .filter(certificates::enterprise_id.eq(enterprise))
+        .filter(certificates::enterprise_id.eq(enterprise.id))
         .order((certificates::effective_on.desc(), certificates::id.desc()))
         .select(Certificate::as_select())
         .load(conn)
 }
 
 /// The certificates an enterprise still holds.
-pub fn held(conn: &mut PgConnection, enterprise: Uuid) -> QueryResult<Vec<Certificate>> {
+pub fn held(conn: &mut PgConnection, enterprise: &Visible) -> QueryResult<Vec<Certificate>> {
     certificates::table
-        .filter(certificates::enterprise_id.eq(enterprise).and(certificates::ended_on.is_null()))
+        .filter(certificates::enterprise_id.eq(enterprise.id).and(certificates::ended_on.is_null()))
         .order(certificates::id)
         .select(Certificate::as_select())
         .load(conn)
@@ -181,13 +182,13 @@ pub fn identities(conn: &mut PgConnection, enterprises: &[Uuid]) -> QueryResult<
 /// after `after`.
 pub fn history(
     conn: &mut PgConnection,
-    enterprise: Uuid,
+    enterprise: &Visible,
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<(TierChange, Option<Certificate>)>> {
     let mut query = tier_changes::table
         .left_join(certificates::table)
-        .filter(tier_changes::enterprise_id.eq(enterprise))
+        .filter(tier_changes::enterprise_id.eq(enterprise.id))
         .order(tier_changes::id)
         .limit(limit)
         .select((TierChange::as_select(), Option::<Certificate>::as_select()))

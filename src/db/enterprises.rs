@@ -196,9 +196,30 @@ pub fn update_all(conn: &mut PgConnection, changes: &[(Uuid, &EnterpriseFields)]
     enterprises::table.filter(enterprises::id.eq_any(&ids)).select(Enterprise::as_select()).load(conn)
 }
 
-pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Enterprise> {
+/// An enterprise found within a street scope: made only by [`find`] and
+/// [`find_for_update`]. The readers of what belongs to an enterprise (its certificates,
+/// figures, moves) take one, so that no reader is handed an enterprise by a bare id that
+/// nobody checked against the caller's streets.
+#[derive(Debug, Clone)]
+pub struct Visible(Enterprise);
+
+impl std::ops::Deref for Visible {
+    type Target = Enterprise;
+
+    fn deref(&self) -> &Enterprise {
+        &self.0
+    }
+}
+
+impl Visible {
+    pub fn into_inner(self) -> Enterprise {
+        self.0
+    }
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Visible> {
     let enterprise = enterprises::table.find(id).select(Enterprise::as_select()).get_result(conn)?;
-    within_scope(scope, enterprise.fields.street_id, enterprise)
+    within_scope(scope, enterprise.fields.street_id, Visible(enterprise))
 }
 
 /// An enterprise's name, for answers that mention it.
@@ -217,9 +238,9 @@ pub fn names_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uu
 
 /// Reads and row-locks an enterprise for the rest of the transaction, so that concurrent
 /// changes to it queue up instead of overwriting each other.
-pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Enterprise> {
+pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Visible> {
     let enterprise = enterprises::table.find(id).select(Enterprise::as_select()).for_update().get_result(conn)?;
-    within_scope(scope, enterprise.fields.street_id, enterprise)
+    within_scope(scope, enterprise.fields.street_id, Visible(enterprise))
 }
 
 /// Writes new fields and moves the version on.

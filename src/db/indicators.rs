@@ -1,5 +1,6 @@
 //! 年度指标: yearly figures per enterprise, one JSON document per year.
 
+use crate::db::enterprises::Visible;
 use crate::db::schema::enterprise_indicators;
 use crate::domain::eligibility::Indicators;
 use chrono::{DateTime, Utc};
@@ -26,9 +27,9 @@ impl YearFigures {
     }
 }
 
-pub fn find_for_update(conn: &mut PgConnection, enterprise: Uuid, year: i32) -> QueryResult<Option<YearFigures>> {
+pub fn find_for_update(conn: &mut PgConnection, enterprise: &Visible, year: i32) -> QueryResult<Option<YearFigures>> {
     enterprise_indicators::table
-        .find((enterprise, year))
+        .find((enterprise.id, year))
         .select(YearFigures::as_select())
         .for_update()
         .first(conn)
@@ -36,11 +37,11 @@ pub fn find_for_update(conn: &mut PgConnection, enterprise: Uuid, year: i32) -> 
 }
 
 /// Stores a year's figures, replacing what was there and moving the version on.
-pub fn put(conn: &mut PgConnection, enterprise: Uuid, year: i32, figures: &Indicators) -> QueryResult<YearFigures> {
+pub fn put(conn: &mut PgConnection, enterprise: &Visible, year: i32, figures: &Indicators) -> QueryResult<YearFigures> {
     let figures = serde_json::to_value(figures).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     diesel::insert_into(enterprise_indicators::table)
         .values((
-            enterprise_indicators::enterprise_id.eq(enterprise),
+            enterprise_indicators::enterprise_id.eq(enterprise.id),
             enterprise_indicators::year.eq(year),
             enterprise_indicators::figures.eq(&figures),
         ))
@@ -56,9 +57,9 @@ pub fn put(conn: &mut PgConnection, enterprise: Uuid, year: i32, figures: &Indic
 }
 
 /// Every year of an enterprise, newest first.
-pub fn of_enterprise(conn: &mut PgConnection, enterprise: Uuid) -> QueryResult<Vec<YearFigures>> {
+pub fn of_enterprise(conn: &mut PgConnection, enterprise: &Visible) -> QueryResult<Vec<YearFigures>> {
     enterprise_indicators::table
-        .filter(enterprise_indicators::enterprise_id.eq(enterprise))
+        .filter(enterprise_indicators::enterprise_id.eq(enterprise.id))
         .order(enterprise_indicators::year.desc())
         .select(YearFigures::as_select())
         .load(conn)

@@ -1,3 +1,4 @@
+use crate::db::enterprises::Visible;
 use crate::db::schema::{request_transitions, service_requests};
 use crate::db::within_scope;
 use crate::domain::StreetScope;
@@ -226,13 +227,13 @@ pub struct TimelineMove {
 /// The moves of an enterprise's requests, newest first, before `(at, id)`.
 pub fn moves_of_enterprise(
     conn: &mut PgConnection,
-    enterprise: Uuid,
+    enterprise: &Visible,
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<TimelineMove>> {
     let mut query = request_transitions::table
         .inner_join(service_requests::table)
-        .filter(service_requests::enterprise_id.eq(enterprise))
+        .filter(service_requests::enterprise_id.eq(enterprise.id))
         .select((
             request_transitions::id,
             request_transitions::request_id,

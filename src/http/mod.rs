@@ -18,7 +18,6 @@ use support::{extract, operations};
 
 use crate::auth::Caller;
 use crate::db::PgPool;
-use crate::domain::Action;
 use crate::http::problem::ApiError;
 use crate::service::{self, Authorized, ServiceError};
 use actix_web::http::header::CACHE_CONTROL;
@@ -39,15 +38,15 @@ where
     Ok(service::unit_of_work(pool, work).await?)
 }
 
-/// The one gate of every protected handler ([`service::authorize`]: 401, then 403), then
-/// `work` in the same unit of work.
-pub async fn authorized<T, F>(state: &AppState, caller: Caller, action: Action, work: F) -> Result<T, ApiError>
+/// The one gate of every protected handler ([`service::authorize`]: 401), then `work` — a
+/// use case, which requires its own permission (403) — in the same unit of work.
+pub async fn authorized<T, F>(state: &AppState, caller: Caller, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut PgConnection, &Authorized) -> Result<T, ServiceError> + Send + 'static,
     T: Send + 'static,
 {
     unit_of_work(&state.pool, move |conn| {
-        let auth = service::authorize(conn, &caller, action)?;
+        let auth = service::authorize(conn, &caller)?;
         work(conn, &auth)
     })
     .await

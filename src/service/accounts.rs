@@ -5,6 +5,7 @@ use crate::db::api_keys::{self as keys, ApiKey, NewApiKey};
 use crate::db::audit::{self, Change};
 use crate::db::users::{self, NewUser, UserChanges, UserRecord};
 use crate::db::{console_sessions, refresh_tokens, regions, schema};
+use crate::domain::Action;
 use crate::domain::{Actor, ApiScope, RegionKind, Role};
 use crate::domain::{Code, Refusal};
 use crate::service::refusing;
@@ -98,10 +99,94 @@ fn check_streets(conn: &mut PgConnection, streets: &[Uuid]) -> Result<(), Servic
     Ok(())
 }
 
+/// That the caller may create and change users: asked before the costly hash of a new
+/// password, so that hashing is only ever done for someone who may.
+pub fn may_manage_users(auth: &Authorized) -> Result<(), ServiceError> {
+    auth.require(Action::ManageUsers)
+}
+
 /// Creates a user with `password_hash` (from [`hashed_password`]).
 pub fn create_user(
     conn: &mut PgConnection,
-    auth: &audit::Context,
+    auth: &Authorized,
+    input: &CreateUser,
+    password_hash: &str,
+) -> Result<UserRecord, ServiceError> {
+    auth.require(Action::ManageUsers)?;
+    insert_user(conn, &auth.audit, input, password_hash)
+}
+
+/// Every user with their streets, in order of creation, after `after`.
+pub fn list_users(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<UserRecord>, ServiceError> {
+    auth.require(Action::ManageUsers)?;
+    let found = users::list(conn, after, limit)?;
+    let mut streets = users::streets_of_all(conn, &found.iter().map(|u| u.id).collect::<Vec<_>>())?;
+    Ok(found
+        .into_iter()
+        .map(|user| {
+            let street_ids = streets.remove(&user.id).unwrap_or_default();
+            UserRecord { user, street_ids }
+        })
+        .collect())
+}
+
+/// One user with their streets.
+pub fn user(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<UserRecord, ServiceError> {
+    auth.require(Action::ManageUsers)?;
+    let user = users::find(conn, id).or_not_found("user")?;
+    Ok(users::record(conn, user)?)
+}
+
+/// The signed-in user with their streets (an API key is not a user).
+pub fn me(conn: &mut PgConnection, auth: &Authorized) -> Result<UserRecord, ServiceError> {
+    auth.require(Action::ReadSelf)?;
+    let user = users::find(conn, auth.acting_user()?)?;
+    Ok(users::record(conn, user)?)
+}
+
+/// The name the signed-in user goes by.
+pub fn display_name(conn: &mut PgConnection, auth: &Authorized) -> Result<String, ServiceError> {
+    auth.require(Action::ReadSelf)?;
+    Ok(users::find(conn, auth.acting_user()?)?.display_name)
+}
+
+/// The names of the people who did field work the caller reads (who logged a visit, who
+/// moved a request): a name is no secret among colleagues, a person's account is.
+pub fn names_of(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, ServiceError> {
+    auth.require(Action::ReadFieldWork)?;
+    Ok(users::names_of(conn, ids)?)
+}
+
+/// That the caller may make and revoke API keys (the page of the form asks first).
+pub fn may_manage_api_keys(auth: &Authorized) -> Result<(), ServiceError> {
+    auth.require(Action::ManageApiKeys)
+}
+
+/// The API keys, in order of creation, after `after`.
+pub fn list_api_keys(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<ApiKey>, ServiceError> {
+    may_manage_api_keys(auth)?;
+    Ok(keys::list(conn, after, limit)?)
+}
+
+/// Creates a user, audited with `context`: the API's and the console's through
+/// [`create_user`], the command line's as the system.
+fn insert_user(
+    conn: &mut PgConnection,
+    context: &audit::Context,
     input: &CreateUser,
     password_hash: &str,
 ) -> Result<UserRecord, ServiceError> {
@@ -120,7 +205,7 @@ pub fn create_user(
         )?;
         users::set_streets(conn, user.id, &input.street_ids)?;
         let created = users::record(conn, user)?;
-        audit::record(conn, auth, Change::created("user", created.user.id, &created))?;
+        audit::record(conn, context, Change::created("user", created.user.id, &created))?;
         Ok(created)
     })
 }
@@ -157,6 +242,7 @@ pub fn update_user(
     input: &UpdateUser,
     password_hash: Option<String>,
 ) -> Result<UserRecord, ServiceError> {
+    auth.require(Action::ManageUsers)?;
     input.validate()?;
     conn.transaction(|conn| {
         let user = users::find_for_update(conn, id).or_not_found("user")?;
@@ -218,6 +304,7 @@ pub fn create_api_key(
     auth: &Authorized,
     input: &CreateApiKey,
 ) -> Result<(ApiKey, String), ServiceError> {
+    may_manage_api_keys(auth)?;
     input.validate()?;
     let creator = auth.acting_user()?;
     let key = tokens::random_secret(API_KEY_PREFIX).map_err(ServiceError::Internal)?;
@@ -243,6 +330,7 @@ pub fn create_api_key(
 
 /// Revokes an API key; revoking a revoked key changes nothing.
 pub fn revoke_api_key(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<(), ServiceError> {
+    may_manage_api_keys(auth)?;
     conn.transaction(|conn| {
         let current = keys::find_for_update(conn, id).or_not_found("API key")?;
         if current.revoked_at.is_none() {
@@ -270,5 +358,5 @@ pub fn create_user_by_codes(
         role,
         street_ids: streets_by_code(conn, street_codes)?,
     };
-    create_user(conn, &audit::Context { actor: Actor::System, request_id: None }, &input, &password_hash)
+    insert_user(conn, &audit::Context { actor: Actor::System, request_id: None }, &input, &password_hash)
 }

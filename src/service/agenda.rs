@@ -8,6 +8,7 @@ use crate::db::certificates::{self, Expiring, ExpiringFilter};
 use crate::db::enterprises::{self, Unvisited};
 use crate::db::service_requests::{self, RequestFilter, ServiceRequest};
 use crate::db::visits::{self, FollowUp};
+use crate::domain::Action;
 use crate::domain::service_request::Status;
 use crate::domain::{certification, visit};
 use crate::service::{Authorized, ServiceError};
@@ -43,6 +44,7 @@ pub fn of(
     catalog: &Catalog,
     not_visited_days: Option<u16>,
 ) -> Result<Agenda, ServiceError> {
+    auth.require(Action::ReadSelf)?;
     let me = auth.acting_user()?;
     let scope = auth.principal.street_scope();
     let today = catalog.today();

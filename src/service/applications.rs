@@ -85,7 +85,12 @@ pub fn open(
             Step { action: "create", from: None, to: Status::Preparing, actor: Some(actor), note: note.as_deref() };
         workflow::settle::<Applications>(conn, &auth.audit, created.id, &step, None, &created)?;
         let transitions = store::transitions_of(conn, created.id)?;
-        Ok(Named { application: created, enterprise_name: enterprise.fields.name, transitions, promotion: None })
+        Ok(Named {
+            application: created,
+            enterprise_name: enterprise.fields.name.clone(),
+            transitions,
+            promotion: None,
+        })
     })
 }
 
@@ -216,4 +221,36 @@ fn approve(
         application_id: Some(application.id),
     };
     ladder::grant(conn, catalog, &auth.audit, &enterprise, &grant)
+}
+
+/// One application in the caller's streets, with its enterprise's name and its history.
+pub fn find(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<Named, ServiceError> {
+    auth.require(Action::ReadFieldWork)?;
+    let application = store::find(conn, id, &auth.principal.street_scope()).or_not_found("application")?;
+    let enterprise_name = enterprises::name_of(conn, application.enterprise_id)?;
+    let transitions = store::transitions_of(conn, id)?;
+    Ok(Named { application, enterprise_name, transitions, promotion: None })
+}
+
+/// Applications in the caller's streets that `filter` keeps, each with its enterprise's
+/// name, the page after `after`.
+pub fn list(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    filter: &store::ApplicationFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<(Application, String)>, ServiceError> {
+    auth.require(Action::ReadFieldWork)?;
+    Ok(store::list(conn, filter, &auth.principal.street_scope(), after, limit)?)
+}
+
+/// The histories of `applications` (of a list the caller read), by application.
+pub fn histories(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    applications: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<Transition>>, ServiceError> {
+    auth.require(Action::ReadFieldWork)?;
+    Ok(store::transitions_of_all(conn, applications)?)
 }

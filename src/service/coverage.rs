@@ -5,6 +5,7 @@
 use crate::config::Catalog;
 use crate::db::enterprises;
 use crate::db::pipeline::{self, CoverageCount};
+use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::domain::figures::ratio;
 use crate::domain::visit;
@@ -92,6 +93,7 @@ pub fn coverage(
     catalog: &Catalog,
     params: CoverageQuery,
 ) -> Result<(Coverage, StreetNames), ServiceError> {
+    auth.require(Action::ReadPipeline)?;
     let days = params.days.unwrap_or(90);
     let since = visit::asked_window_start(catalog.today(), days).map_err(|e| ServiceError::invalid("days", e))?;
     let listed = params.unvisited.unwrap_or(20);

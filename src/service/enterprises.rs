@@ -3,10 +3,11 @@
 
 use crate::config::Catalog;
 use crate::db::audit::{self, Change};
-use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter, StreetFilter};
+use crate::db::enterprises::{self as store, Enterprise, EnterpriseFields, ListFilter, StreetFilter, Visible};
 use crate::db::regions::{self, Region};
+use crate::domain::Action;
 use crate::domain::Refusal;
-use crate::domain::{RegionKind, Uscc, certification, dates, visit};
+use crate::domain::{RegionKind, StreetScope, Uscc, certification, dates, visit};
 use crate::service::refusing;
 use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError, cleaned, not_blank, requests};
 use chrono::NaiveDate;
@@ -170,6 +171,7 @@ pub fn register(
     catalog: &Catalog,
     input: EnterpriseInput,
 ) -> Result<Enterprise, ServiceError> {
+    auth.require(Action::WriteEnterprises)?;
     if input.street_id.is_none() {
         return Err(ServiceError::invalid("street_id", Refusal::Required));
     }
@@ -182,9 +184,25 @@ pub fn register(
     })
 }
 
-/// One enterprise in the caller's streets, archived or not.
-pub fn find(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<Enterprise, ServiceError> {
+/// One enterprise in the caller's streets, archived or not: the scoped lookup every
+/// reader of what belongs to an enterprise starts from (see [`Visible`]).
+pub fn find(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<Visible, ServiceError> {
+    auth.require(Action::ReadEnterprises)?;
+    visible(conn, auth, id)
+}
+
+/// The enterprise `id` if it lies in the caller's streets, else not found: for a use case
+/// that has required its own permission (reading field work needs no right to the
+/// enterprise list).
+pub(crate) fn visible(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<Visible, ServiceError> {
     store::find(conn, id, &auth.principal.street_scope()).or_not_found(ENTITY)
+}
+
+/// One enterprise in the caller's streets, for field work with it (a visit, a demand, an
+/// application, its figures): the forms for these ask for it.
+pub fn for_field_work(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<Visible, ServiceError> {
+    auth.require(Action::WriteEnterprises)?;
+    find(conn, auth, id)
 }
 
 /// Edits an enterprise as `edit` changes its current state, if it is still at the version
@@ -197,8 +215,10 @@ pub fn update(
     based_on: &BasedOn,
     edit: impl FnOnce(EnterpriseInput) -> EnterpriseInput,
 ) -> Result<Enterprise, ServiceError> {
+    auth.require(Action::WriteEnterprises)?;
     conn.transaction(|conn| {
-        let current = store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found(ENTITY)?;
+        let current =
+            store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found(ENTITY)?.into_inner();
         if current.archived_at.is_some() {
             return Err(ServiceError::conflict(Refusal::Archived));
         }
@@ -220,8 +240,10 @@ pub fn update(
 /// Archives an enterprise: it leaves lists and analytics but keeps its history. Archiving
 /// an archived enterprise changes nothing.
 pub fn archive(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<(), ServiceError> {
+    auth.require(Action::ArchiveEnterprises)?;
     conn.transaction(|conn| {
-        let current = store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found(ENTITY)?;
+        let current =
+            store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found(ENTITY)?.into_inner();
         if current.archived_at.is_none() {
             let archived = store::archive(conn, id)?;
             audit::record(conn, &auth.audit, Change::changed(ENTITY, id, "archive", &current, &archived))?;
@@ -298,5 +320,24 @@ pub fn list(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Enterprise>, ServiceError> {
+    auth.require(Action::ReadEnterprises)?;
     Ok(store::list(conn, filter, &auth.principal.street_scope(), after, fetch)?)
+}
+
+/// The streets whose enterprises the caller may list, for an export that reads them
+/// after this unit of work.
+pub fn list_scope(auth: &Authorized) -> Result<StreetScope, ServiceError> {
+    auth.require(Action::ReadEnterprises)?;
+    Ok(auth.principal.street_scope())
+}
+
+/// The names of enterprises, by id, for lines that show the requests and visits another
+/// use case gave the caller.
+pub fn names_of(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, ServiceError> {
+    auth.require(Action::ReadEnterprises)?;
+    Ok(store::names_of(conn, ids)?)
 }

@@ -4,6 +4,7 @@
 
 use crate::config::Catalog;
 use crate::db::pipeline::{self, ApplicationCount, FunnelCount};
+use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::domain::application::Status as ApplicationStatus;
 use crate::domain::dates::{self, REPORT_YEARS};
@@ -106,6 +107,7 @@ pub fn funnel(
     catalog: &Catalog,
     params: &FunnelQuery,
 ) -> Result<Funnel, ServiceError> {
+    auth.require(Action::ReadPipeline)?;
     let this_year = catalog.today().year();
     let years = years(params, this_year)?;
     let scope = auth.principal.street_scope();

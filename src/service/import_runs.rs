@@ -5,6 +5,7 @@
 use crate::config::Catalog;
 use crate::db::import_runs::{self as store, ImportRun, NewImportRun};
 use crate::db::{PgPool, audit};
+use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::service::file_import::sheet::Sheet;
 use crate::service::file_import::{self, Kind, Report};
@@ -26,6 +27,25 @@ pub struct Job {
     context: audit::Context,
 }
 
+/// That the caller may import lists: asked before a byte of an upload is read.
+pub fn may_import(auth: &Authorized) -> Result<(), ServiceError> {
+    auth.require(Action::ImportLists)
+}
+
+/// Imports `sheet` at once, in the caller's unit of work (the API's import, which answers
+/// with the report): see [`file_import::run`].
+pub fn import_now(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &crate::config::Catalog,
+    sheet: Sheet,
+    kind: Option<Kind>,
+    dry_run: bool,
+) -> Result<file_import::Report, ServiceError> {
+    auth.require(Action::ImportLists)?;
+    file_import::run(conn, catalog, &auth.audit, sheet, kind, dry_run, &|_| {})
+}
+
 /// Checks that the file (read by [`file_import::read_upload`]) has the columns its kind
 /// needs (422 on `file` otherwise), and records the run.
 pub fn start(
@@ -36,6 +56,7 @@ pub fn start(
     kind: Option<Kind>,
     dry_run: bool,
 ) -> Result<Job, ServiceError> {
+    auth.require(Action::ImportLists)?;
     let kind = file_import::kind_of(&sheet, kind)?;
     let id = Uuid::now_v7();
     let rows_total =
@@ -130,13 +151,15 @@ impl RunView {
 
 /// One run. Imports are the bureau's (managers and admins): whoever may import sees them
 /// all.
-pub fn find(conn: &mut PgConnection, _auth: &Authorized, id: Uuid) -> Result<RunView, ServiceError> {
+pub fn find(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<RunView, ServiceError> {
+    auth.require(Action::ImportLists)?;
     let run = store::find(conn, id).or_not_found("import")?;
     Ok(RunView::of(run, Utc::now()))
 }
 
 /// The latest runs, newest first.
-pub fn latest(conn: &mut PgConnection, _auth: &Authorized, limit: i64) -> Result<Vec<RunView>, ServiceError> {
+pub fn latest(conn: &mut PgConnection, auth: &Authorized, limit: i64) -> Result<Vec<RunView>, ServiceError> {
+    auth.require(Action::ImportLists)?;
     let now = Utc::now();
     Ok(store::latest(conn, limit)?.into_iter().map(|run| RunView::of(run, now)).collect())
 }

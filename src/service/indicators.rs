@@ -2,12 +2,14 @@
 
 use crate::config::Catalog;
 use crate::db::audit::{self, Change};
-use crate::db::enterprises;
+use crate::db::enterprises::Visible;
 use crate::db::indicators::{self as store, YearFigures};
+use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::domain::dates;
 use crate::domain::eligibility::{CriterionResult, Enterprise, Indicators, evaluate, in_force};
-use crate::service::{Authorized, BasedOn, OrNotFound, ServiceError};
+use crate::service::enterprises;
+use crate::service::{Authorized, BasedOn, ServiceError};
 use chrono::{Datelike, NaiveDate};
 use diesel::{Connection, PgConnection};
 use serde::Serialize;
@@ -29,16 +31,17 @@ pub fn put(
     figures: Indicators,
     based_on: &BasedOn,
 ) -> Result<YearFigures, ServiceError> {
+    auth.require(Action::WriteEnterprises)?;
     figures.validate()?;
     let year =
         dates::year_within(year, FIRST_YEAR, catalog.today().year()).map_err(|e| ServiceError::invalid("year", e))?;
     conn.transaction(|conn| {
-        enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
-        let before = store::find_for_update(conn, enterprise_id, year)?;
+        let enterprise = enterprises::visible(conn, auth, enterprise_id)?;
+        let before = store::find_for_update(conn, &enterprise, year)?;
         if let Some(before) = &before {
             based_on.check(before.version)?;
         }
-        let after = store::put(conn, enterprise_id, year, &figures)?;
+        let after = store::put(conn, &enterprise, year, &figures)?;
         let action = if before.is_some() { "update" } else { "create" };
         let change = Change {
             entity: "indicators",
@@ -76,13 +79,13 @@ pub fn eligibility(
     tier: &str,
     on: Option<NaiveDate>,
 ) -> Result<Eligibility, ServiceError> {
+    auth.require(Action::ReadFieldWork)?;
     catalog.ladder.tier(tier).map_err(|e| ServiceError::invalid("tier", e))?;
     let on = on.unwrap_or_else(|| catalog.today());
     let rules = in_force(&catalog.rule_sets, tier, on)
         .ok_or_else(|| ServiceError::invalid("tier", Refusal::NoRuleSet { tier: catalog.ladder.word(tier), on }))?;
-    let enterprise =
-        enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
-    let figures = store::by_year(&store::of_enterprise(conn, enterprise_id)?);
+    let enterprise = enterprises::visible(conn, auth, enterprise_id)?;
+    let figures = store::by_year(&store::of_enterprise(conn, &enterprise)?);
     let criteria =
         evaluate(rules, &Enterprise { established_on: enterprise.fields.established_on, figures: &figures }, on);
     let unmet = criteria.iter().filter(|c| c.met == Some(false));
@@ -96,4 +99,21 @@ pub fn eligibility(
         criteria,
         missing,
     })
+}
+
+/// Every year of an enterprise's figures, newest first.
+pub fn of_enterprise(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    enterprise: &Visible,
+) -> Result<Vec<YearFigures>, ServiceError> {
+    auth.require(Action::ReadFieldWork)?;
+    Ok(store::of_enterprise(conn, enterprise)?)
+}
+
+/// Every year of the figures of enterprise `id` in the caller's streets, newest first.
+pub fn figures_of(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<Vec<YearFigures>, ServiceError> {
+    auth.require(Action::ReadFieldWork)?;
+    let enterprise = enterprises::visible(conn, auth, id)?;
+    Ok(store::of_enterprise(conn, &enterprise)?)
 }

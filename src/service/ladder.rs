@@ -9,7 +9,8 @@
 use crate::config::Catalog;
 use crate::db::audit::{self, Change, Context};
 use crate::db::certificates::{self, Certificate, NewCertificate, NewTierChange, TierChange};
-use crate::db::enterprises::{self, Enterprise};
+use crate::db::enterprises::{self, Enterprise, Visible};
+use crate::domain::Action;
 use crate::domain::certification::{self, ChangeKind, DemotionReason, MoveError, Source};
 use crate::domain::eligibility::in_force;
 use crate::domain::{Actor, Ladder, StreetScope, Tier, dates};
@@ -77,6 +78,7 @@ pub fn promote(
     enterprise_id: Uuid,
     input: PromotionInput,
 ) -> Result<Moved, ServiceError> {
+    auth.require(Action::CertifyEnterprises)?;
     input.validate()?;
     let certificate = Grant {
         tier: tier_field(&catalog.ladder, "to_tier", &input.to_tier)?,
@@ -99,6 +101,7 @@ pub fn demote_by_hand(
     enterprise_id: Uuid,
     input: DemotionInput,
 ) -> Result<Moved, ServiceError> {
+    auth.require(Action::CertifyEnterprises)?;
     input.validate()?;
     let demotion = Demotion {
         tier: tier_field(&catalog.ladder, "to_tier", &input.to_tier)?,
@@ -115,7 +118,7 @@ fn on_locked(
     conn: &mut PgConnection,
     auth: &Authorized,
     enterprise_id: Uuid,
-    make: impl FnOnce(&mut PgConnection, &Enterprise) -> Result<Moved, ServiceError>,
+    make: impl FnOnce(&mut PgConnection, &Visible) -> Result<Moved, ServiceError>,
 ) -> Result<Moved, ServiceError> {
     conn.transaction(|conn| {
         let enterprise = enterprises::find_for_update(conn, enterprise_id, &auth.principal.street_scope())
@@ -298,12 +301,12 @@ pub fn demote(
     conn: &mut PgConnection,
     catalog: &Catalog,
     context: &Context,
-    enterprise: &Enterprise,
+    enterprise: &Visible,
     demotion: &Demotion,
 ) -> Result<Moved, ServiceError> {
     let ladder = &catalog.ladder;
     let current = ladder.standing([enterprise.tier.as_str()]);
-    let held = certificates::held(conn, enterprise.id)?;
+    let held = certificates::held(conn, enterprise)?;
     certification::demotion(ladder, &current, &demotion.tier, held.iter().map(|c| c.tier.as_str()))
         .map_err(|e| conflict(&catalog.ladder, e))?;
     let above: Vec<Uuid> =
@@ -368,7 +371,7 @@ fn expire_enterprise(
     today: NaiveDate,
 ) -> Result<Option<TierChange>, ServiceError> {
     let enterprise = enterprises::find_for_update(conn, id, &StreetScope::All)?;
-    let held = certificates::held(conn, id)?;
+    let held = certificates::held(conn, &enterprise)?;
     let (lapsed, kept): (Vec<&Certificate>, Vec<&Certificate>) =
         held.iter().partition(|c| c.valid_until.is_some_and(|until| until < today));
     // A certificate is valid through its last day and lapses the day after.
@@ -439,4 +442,57 @@ pub fn expire(conn: &mut PgConnection, catalog: &Catalog, today: NaiveDate) -> R
     })();
     conn.batch_execute(&format!("SELECT pg_advisory_unlock({EXPIRY_LOCK})"))?;
     outcome.map(Some)
+}
+
+/// An enterprise's moves oldest first, each with the certificate it granted, the page
+/// after `after`.
+pub fn history(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    enterprise_id: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<(TierChange, Option<Certificate>)>, ServiceError> {
+    let enterprise = crate::service::enterprises::find(conn, auth, enterprise_id)?;
+    Ok(certificates::history(conn, &enterprise, after, limit)?)
+}
+
+/// Every certificate of an enterprise, held or ended, newest first.
+pub fn certificates_of(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    enterprise: &Visible,
+) -> Result<Vec<Certificate>, ServiceError> {
+    auth.require(Action::ReadEnterprises)?;
+    Ok(certificates::of_enterprise(conn, enterprise)?)
+}
+
+/// The certificates an enterprise still holds.
+pub fn held(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    enterprise: &Visible,
+) -> Result<Vec<Certificate>, ServiceError> {
+    auth.require(Action::ReadEnterprises)?;
+    Ok(certificates::held(conn, enterprise)?)
+}
+
+/// Certificates that lapse within `window`, in the caller's streets, the page after `after`.
+pub fn expiring(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    filter: &certificates::ExpiringFilter,
+    window: (NaiveDate, NaiveDate),
+    after: Option<(NaiveDate, Uuid)>,
+    limit: i64,
+) -> Result<Vec<certificates::Expiring>, ServiceError> {
+    auth.require(Action::ReadPipeline)?;
+    Ok(certificates::expiring(conn, &auth.principal.street_scope(), filter, window, after, limit)?)
+}
+
+/// The streets whose expiring certificates the caller may read, for an export that reads
+/// them after this unit of work.
+pub fn expiring_scope(auth: &Authorized) -> Result<StreetScope, ServiceError> {
+    auth.require(Action::ReadPipeline)?;
+    Ok(auth.principal.street_scope())
 }

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod agenda;
 pub mod applications;
+pub mod audit_log;
 pub mod certification_lists;
 pub mod coverage;
 pub mod enterprises;
@@ -54,14 +55,22 @@ where
     .map_err(|e| ServiceError::Internal(anyhow::anyhow!("a unit of work did not finish: {e}")))?
 }
 
-/// A caller whose credentials checked out and who may do the action at hand: who is
-/// asking, and how the changes it makes are audited. Made by [`authorize`].
+/// A caller whose credentials checked out: who is asking, and how the changes it makes
+/// are audited. Made by [`authorize`]. What it may do is for each use case to require
+/// ([`Authorized::require`]) as its first step: the faces pass the caller and never choose
+/// the permission, so no face can open a use case with a weaker one.
 pub struct Authorized {
     pub principal: Principal,
     pub audit: audit::Context,
 }
 
 impl Authorized {
+    /// Whether the caller may do `action`, for a face that offers only what may be done
+    /// (the moves of an application a counselor may make).
+    pub fn may(&self, action: Action) -> bool {
+        self.principal.may(action)
+    }
+
     /// That the caller may do `action` at all (403 if not).
     pub fn require(&self, action: Action) -> Result<(), ServiceError> {
         Ok(self.principal.require(action)?)
@@ -73,13 +82,12 @@ impl Authorized {
     }
 }
 
-/// The one gate of every protected use case: resolves the caller against the database as
-/// of now (401), then checks that it may do `action` at all (403). Street scope is applied
-/// inside the use case through `principal.street_scope()`, so that what lies outside it
-/// is simply not found (404).
-pub fn authorize(conn: &mut PgConnection, caller: &Caller, action: Action) -> Result<Authorized, ServiceError> {
+/// The one gate of every face: resolves the caller against the database as of now (401).
+/// Each use case then requires its own permission (403), and applies street scope inside
+/// (through `principal.street_scope()` or [`enterprises::find`]), so that what lies
+/// outside it is simply not found (404).
+pub fn authorize(conn: &mut PgConnection, caller: &Caller) -> Result<Authorized, ServiceError> {
     let principal = caller.resolve(conn)?;
-    principal.require(action)?;
     let audit = audit::Context { actor: principal.actor(), request_id: caller.request_id };
     Ok(Authorized { principal, audit })
 }

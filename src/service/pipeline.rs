@@ -5,6 +5,7 @@ use crate::config::Catalog;
 use crate::db::certificates::ExpiringFilter;
 use crate::db::pipeline::{self, CountFilter};
 use crate::db::regions;
+use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::domain::{RegionKind, StreetScope, certification};
 use crate::service::ladder::tier_field;
@@ -102,6 +103,7 @@ pub fn summary(
     catalog: &Catalog,
     params: SummaryQuery,
 ) -> Result<Summary, ServiceError> {
+    auth.require(Action::ReadPipeline)?;
     if let Some(Err(e)) = params.cluster.as_deref().map(|c| catalog.clusters.get(c)) {
         return Err(ServiceError::invalid("cluster", e));
     }

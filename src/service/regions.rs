@@ -2,6 +2,7 @@
 
 use crate::db::audit::{self, Change};
 use crate::db::regions::{self as store, NewRegion, Region};
+use crate::domain::Action;
 use crate::domain::RegionKind;
 use crate::domain::{Code, Refusal};
 use crate::service::refusing;
@@ -45,6 +46,7 @@ pub fn canonical_code(code: &str) -> String {
 
 /// Adds a district, a street under a district, or a park under a street.
 pub fn create(conn: &mut PgConnection, auth: &Authorized, region: CreateRegion) -> Result<Region, ServiceError> {
+    auth.require(Action::ManageRegions)?;
     region.validate()?;
     conn.transaction(|conn| {
         match (region.kind.parent_kind(), region.parent_id) {
@@ -71,4 +73,26 @@ pub fn create(conn: &mut PgConnection, auth: &Authorized, region: CreateRegion) 
         audit::record(conn, &auth.audit, Change::created("region", created.id, &created))?;
         Ok(created)
     })
+}
+
+/// Every region: the district, its streets and parks.
+pub fn all(conn: &mut PgConnection, auth: &Authorized) -> Result<Vec<Region>, ServiceError> {
+    may_read_reference(auth)?;
+    Ok(store::all(conn)?)
+}
+
+/// That the caller may read the reference data: the regions, the ladder, the clusters.
+pub fn may_read_reference(auth: &Authorized) -> Result<(), ServiceError> {
+    auth.require(Action::ReadReference)
+}
+
+/// The name of a region (an enterprise's street, say).
+pub fn name_of(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<String, ServiceError> {
+    may_read_reference(auth)?;
+    Ok(store::find(conn, id)?.name)
+}
+
+/// That the caller may add regions (the page of the form asks).
+pub fn may_manage(auth: &Authorized) -> Result<(), ServiceError> {
+    auth.require(Action::ManageRegions)
 }

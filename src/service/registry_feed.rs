@@ -4,6 +4,7 @@
 //! rejected with their fields, good ones recorded by [`certification_lists::record`].
 
 use crate::config::Catalog;
+use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::domain::listing::{self, ListedRow};
 use crate::domain::text;
@@ -130,6 +131,7 @@ pub fn feed(
     call: &Call,
     batch: CertificationBatch,
 ) -> Result<Fed, ServiceError> {
+    auth.require(Action::FeedRegistry)?;
     batch.check_size()?;
     let owner = auth.audit.actor.id().ok_or_else(|| ServiceError::Forbidden("only a known caller may feed".into()))?;
     let rows = batch.rows();

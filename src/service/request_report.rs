@@ -4,6 +4,7 @@
 
 use crate::config::Catalog;
 use crate::db::pipeline::{self, Backlog, RequestMonth};
+use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::domain::dates::{self, REPORT_YEARS};
 use crate::domain::service_request::{Category, resolved_within};
@@ -128,6 +129,7 @@ pub fn requests(
     catalog: &Catalog,
     params: RequestReportQuery,
 ) -> Result<RequestReport, ServiceError> {
+    auth.require(Action::ReadPipeline)?;
     let this_month = catalog.today().with_day(1).unwrap_or_else(|| catalog.today());
     let to = params.to.as_deref().map(|m| month("to", m)).transpose()?.unwrap_or(this_month);
     let from = params.from.as_deref().map(|m| month("from", m)).transpose()?.unwrap_or(to - Months::new(11));

@@ -236,3 +236,26 @@ fn check_assignee(conn: &mut PgConnection, assignee: Uuid, street: Option<Uuid>)
     let scope = Principal::User { id: assignee, role: access.role, streets: access.streets }.street_scope();
     may_be_assigned(access.role, access.active, &scope, street).map_err(refused)
 }
+
+/// Requests in the caller's streets that `filter` keeps, the page after `after`.
+pub fn list(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    filter: &store::RequestFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<ServiceRequest>, ServiceError> {
+    auth.require(Action::ReadFieldWork)?;
+    Ok(store::list(conn, filter, &auth.principal.street_scope(), after, limit)?)
+}
+
+/// The people `request` can be handed to (who work requests and serve its street), by name.
+pub fn assignable(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    request: &ServiceRequest,
+    limit: i64,
+) -> Result<Vec<(Uuid, String)>, ServiceError> {
+    auth.require(Action::WriteEnterprises)?;
+    Ok(users::assignable(conn, request.street_id, limit)?)
+}

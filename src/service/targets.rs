@@ -6,6 +6,7 @@ use crate::db::audit::{self, Change};
 use crate::db::pipeline::{self, FunnelCount};
 use crate::db::regions::{self, Region};
 use crate::db::targets::{self as store, Target};
+use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::domain::figures::ratio;
 use crate::domain::{Ladder, RegionKind, StreetScope, dates};
@@ -42,6 +43,7 @@ pub fn set(
     year: i32,
     inputs: Vec<TargetInput>,
 ) -> Result<(), ServiceError> {
+    may_set(auth)?;
     let year = year_field(year)?;
     let set_by = auth.acting_user()?;
     conn.transaction(|conn| {
@@ -143,6 +145,7 @@ pub fn progress(
     catalog: &Catalog,
     year: i32,
 ) -> Result<Targets, ServiceError> {
+    auth.require(Action::ReadPipeline)?;
     let year = year_field(year)?;
     let regions = regions::all(conn)?;
     let measured = measured(conn, &auth.principal.street_scope(), &regions, year)?;
@@ -222,6 +225,12 @@ fn elapsed_share(year: i32, today: NaiveDate) -> f64 {
             f64::from(today.ordinal()) / days_in_year
         }
     }
+}
+
+/// That the caller may set the year's targets (the page of the form asks; the cockpit
+/// offers the link only to those who may).
+pub fn may_set(auth: &Authorized) -> Result<(), ServiceError> {
+    auth.require(Action::SetTargets)
 }
 
 #[cfg(test)]

@@ -3,12 +3,13 @@
 //! application moves), each already in order and cut to a page, merged here.
 
 use crate::config::Catalog;
-use crate::db::{applications, certificates, enterprises, service_requests, visits};
+use crate::db::{applications, certificates, service_requests, visits};
+use crate::domain::Action;
 use crate::domain::application::Action as ApplicationAction;
 use crate::domain::certification::ChangeKind;
 use crate::domain::service_request::recorded_move_label;
 use crate::domain::visit::Channel;
-use crate::service::{Authorized, OrNotFound, ServiceError};
+use crate::service::{Authorized, ServiceError};
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde::Serialize;
@@ -111,8 +112,9 @@ pub fn of(
     before: Option<(DateTime<Utc>, Uuid)>,
     fetch: i64,
 ) -> Result<Vec<TimelineEvent>, ServiceError> {
+    auth.require(Action::ReadFieldWork)?;
     let scope = auth.principal.street_scope();
-    enterprises::find(conn, enterprise_id, &scope).or_not_found("enterprise")?;
+    let enterprise = crate::service::enterprises::visible(conn, auth, enterprise_id)?;
     let filter = visits::VisitFilter { enterprise_id: Some(enterprise_id), ..Default::default() };
     let visits = visits::list(conn, &filter, &scope, before, fetch)?.into_iter().map(|v| TimelineEvent {
         at: v.record.visited_at,
@@ -126,7 +128,7 @@ pub fn of(
         id: v.id,
     });
     let moves =
-        service_requests::moves_of_enterprise(conn, enterprise_id, before, fetch)?.into_iter().map(|m| TimelineEvent {
+        service_requests::moves_of_enterprise(conn, &enterprise, before, fetch)?.into_iter().map(|m| TimelineEvent {
             at: m.at,
             kind: EventKind::Request,
             summary: format!("诉求「{}」{}", m.title, recorded_move_label(&m.action)),
@@ -137,7 +139,7 @@ pub fn of(
         .into_iter()
         .map(|(change, certified)| change_event(catalog, change, certified));
     let applications =
-        applications::moves_of_enterprise(conn, enterprise_id, before, fetch)?.into_iter().map(|m| TimelineEvent {
+        applications::moves_of_enterprise(conn, &enterprise, before, fetch)?.into_iter().map(|m| TimelineEvent {
             at: m.at,
             kind: EventKind::Application,
             summary: format!("{}年{}申报{}", m.batch_year, label_of(catalog, &m.tier), application_label(&m.action)),

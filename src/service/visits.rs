@@ -5,7 +5,8 @@ use crate::config::Catalog;
 use crate::db::audit::{self, Change};
 use crate::db::enterprises;
 use crate::db::service_requests::ServiceRequest;
-use crate::db::visits::{self as store, Visit, VisitRecord};
+use crate::db::visits::{self as store, Visit, VisitFilter, VisitRecord};
+use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::domain::dates;
 use crate::domain::visit::{Channel, Purpose};
@@ -114,6 +115,7 @@ pub fn log(
     enterprise_id: Uuid,
     input: VisitInput,
 ) -> Result<(Visit, Vec<ServiceRequest>), ServiceError> {
+    auth.require(Action::WriteEnterprises)?;
     let (record, raised) = input.into_record(catalog)?;
     let counselor = auth.acting_user()?;
     conn.transaction(|conn| {
@@ -143,6 +145,7 @@ pub fn correct(
     edit_window: Duration,
     edit: impl FnOnce(VisitInput) -> VisitInput,
 ) -> Result<Visit, ServiceError> {
+    auth.require(Action::WriteEnterprises)?;
     conn.transaction(|conn| {
         let current = store::find_for_update(conn, id, &auth.principal.street_scope()).or_not_found(ENTITY)?;
         auth.principal.may_correct_visit(current.counselor_id, current.created_at, Utc::now(), edit_window)?;
@@ -155,4 +158,20 @@ pub fn correct(
         audit::record(conn, &auth.audit, Change::changed(ENTITY, id, "update", &current, &updated))?;
         Ok(updated)
     })
+}
+
+/// Visits in the caller's streets that `filter` keeps, newest first, the page after `after`
+/// (with `filter.enterprise_id`, an enterprise the caller may see, else not found).
+pub fn list(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    filter: &VisitFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<Visit>, ServiceError> {
+    auth.require(Action::ReadFieldWork)?;
+    if let Some(enterprise) = filter.enterprise_id {
+        crate::service::enterprises::visible(conn, auth, enterprise)?;
+    }
+    Ok(store::list(conn, filter, &auth.principal.street_scope(), after, limit)?)
 }

@@ -1,11 +1,10 @@
 //! The gate every page passes, and how a page or a refusal becomes a response.
 
 use crate::auth::{Caller, Credentials, tokens};
-use crate::db::users;
 use crate::domain::Refusal;
 use crate::domain::{Action, Principal, Role};
 use crate::service::once::{Key, Once};
-use crate::service::{self, Authorized, ServiceError, sessions};
+use crate::service::{self, Authorized, ServiceError, accounts, sessions};
 use crate::startup::AppState;
 use crate::web::assets;
 use crate::web::messages as msg;
@@ -60,13 +59,12 @@ impl Chrome {
     }
 }
 
-/// Opens the visitor's session and, in the same unit of work, checks that its user may do
-/// `action` and runs `work`. A form's submitted CSRF token (`submitted`) must be the
-/// session's. Signed out, idle too long or deactivated: [`PageError::SignedOut`].
+/// Opens the visitor's session and, in the same unit of work, runs `work` (use cases,
+/// each requiring its own permission). A form's submitted CSRF token (`submitted`) must be
+/// the session's. Signed out, idle too long or deactivated: [`PageError::SignedOut`].
 pub async fn signed_in<T, F>(
     state: &AppState,
     visitor: Visitor,
-    action: Action,
     submitted: Option<String>,
     section: &'static str,
     work: F,
@@ -86,14 +84,14 @@ where
             return Ok(Err(Refused::Csrf));
         }
         let caller = Caller::new(Credentials::Session(session.user_id), visitor.request_id);
-        let auth = match service::authorize(conn, &caller, action) {
+        let auth = match service::authorize(conn, &caller) {
             Err(ServiceError::Unauthorized(_)) => return Ok(Err(Refused::SignedOut)),
             other => other?,
         };
         let Principal::User { id, role, .. } = auth.principal else {
             return Ok(Err(Refused::SignedOut));
         };
-        let name = users::find(conn, id)?.display_name;
+        let name = accounts::display_name(conn, &auth)?;
         let once = tokens::random_secret("").map_err(ServiceError::Internal)?;
         let chrome = Chrome { user_id: id, name, role, csrf: session.csrf_token, once, section };
         work(conn, &auth, chrome).map(Ok)

@@ -358,6 +358,15 @@ async fn api_keys_are_shown_once_and_limited_to_their_scopes() {
     for path in &field_work {
         assert_eq!(app.with_token(&both).get(path).await.status(), 200, "{path}");
     }
+    // Each use case requires its own permission: field work alone reads field work, of an
+    // enterprise it cannot list.
+    let field_only = app.post("/api/v1/api-keys", &json!({"name": "督查", "scopes": ["fieldwork:read"]})).await;
+    let field_only = field_only.json::<Value>().await.expect("json")["key"].as_str().expect("key").to_owned();
+    for path in &field_work {
+        assert_eq!(app.with_token(&field_only).get(path).await.status(), 200, "{path}");
+    }
+    problem(app.with_token(&field_only).get("/api/v1/enterprises").await, 403).await;
+    problem(app.with_token(&field_only).get(&format!("/api/v1/enterprises/{enterprise}")).await, 403).await;
     let listed: Value = app.get("/api/v1/api-keys").await.json().await.expect("json");
     assert!(listed["items"][0]["last_used_at"].is_string(), "{listed}");
 

@@ -1,7 +1,6 @@
 //! `/api/v1/me/agenda`: the counselor's home screen. What is due in their streets.
 
 use crate::auth::Caller;
-use crate::domain::Action;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::reports::pipeline::ExpiringItem;
 use crate::http::resources::requests::RequestResponse;
@@ -69,10 +68,9 @@ pub async fn agenda(
     Query(params): Query<AgendaParams>,
 ) -> Result<web::Json<Agenda>, ApiError> {
     let catalog = state.catalog.clone();
-    let agenda = authorized(&state, caller, Action::ReadSelf, move |conn, auth| {
-        service::of(conn, auth, &catalog, params.not_visited_days)
-    })
-    .await?;
+    let agenda =
+        authorized(&state, caller, move |conn, auth| service::of(conn, auth, &catalog, params.not_visited_days))
+            .await?;
     Ok(web::Json(Agenda {
         follow_ups: agenda
             .follow_ups

@@ -3,7 +3,6 @@
 //! unvisited longest.
 
 use crate::auth::Caller;
-use crate::domain::Action;
 use crate::export::{self, ExportParams, reports};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::Query;
@@ -36,10 +35,8 @@ pub async fn coverage(
 ) -> Result<HttpResponse, ApiError> {
     let format = export.format(&request)?;
     let catalog = state.catalog.clone();
-    let (coverage, names) = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
-        service::coverage(conn, auth, &catalog, params)
-    })
-    .await?;
+    let (coverage, names) =
+        authorized(&state, caller, move |conn, auth| service::coverage(conn, auth, &catalog, params)).await?;
     Ok(match format {
         None => HttpResponse::Ok().json(coverage),
         Some(format) => {

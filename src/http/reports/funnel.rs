@@ -2,7 +2,6 @@
 //! transition, cohort conversion, and application pass rates, all from maintained counters.
 
 use crate::auth::Caller;
-use crate::domain::Action;
 use crate::export::{self, ExportParams, reports};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::Query;
@@ -35,10 +34,7 @@ pub async fn funnel(
 ) -> Result<HttpResponse, ApiError> {
     let format = export.format(&request)?;
     let catalog = state.catalog.clone();
-    let funnel = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
-        service::funnel(conn, auth, &catalog, &params)
-    })
-    .await?;
+    let funnel = authorized(&state, caller, move |conn, auth| service::funnel(conn, auth, &catalog, &params)).await?;
     Ok(match format {
         None => HttpResponse::Ok().json(funnel),
         Some(format) => {

@@ -2,14 +2,14 @@
 //! `/api/v1/pipeline/...`.
 
 use crate::auth::Caller;
-use crate::db::certificates;
-use crate::domain::Action;
+use crate::db::certificates::Expiring;
 use crate::export::writer;
 use crate::export::{self, ExportParams, reports};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::Query;
 use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
+use crate::service::ladder;
 use crate::service::pipeline::{self as service, ExpiringQuery, Summary, SummaryQuery};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
@@ -33,7 +33,7 @@ pub struct ExpiringItem {
 }
 
 impl ExpiringItem {
-    pub fn new(row: certificates::Expiring, today: NaiveDate) -> Self {
+    pub fn new(row: Expiring, today: NaiveDate) -> Self {
         Self {
             days_left: (row.valid_until - today).num_days(),
             enterprise_id: row.enterprise_id,
@@ -74,8 +74,7 @@ pub async fn expiring(
     let (filter, window) = params.into_filter(&state.catalog)?;
     let today = window.0;
     if let Some(format) = format {
-        let scope =
-            authorized(&state, caller, Action::ReadPipeline, |_, auth| Ok(auth.principal.street_scope())).await?;
+        let scope = authorized(&state, caller, |_, auth| ladder::expiring_scope(auth)).await?;
         let (title, file) = export::expiring::TITLE;
         let heading = export::heading(&state.catalog, &request, title, file);
         let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
@@ -85,10 +84,9 @@ pub async fn expiring(
     }
     let page = paging.parse::<(NaiveDate, Uuid)>()?;
     let (fetch, after) = (page.fetch(), page.after);
-    let rows = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
-        Ok(certificates::expiring(conn, &auth.principal.street_scope(), &filter, window, after, fetch)?)
-    })
-    .await?;
+    let rows =
+        authorized(&state, caller, move |conn, auth| ladder::expiring(conn, auth, &filter, window, after, fetch))
+            .await?;
     Ok(HttpResponse::Ok().json(page.page(
         rows,
         |row| (row.valid_until, row.certificate_id),
@@ -122,10 +120,7 @@ pub async fn pipeline_summary(
 ) -> Result<HttpResponse, ApiError> {
     let format = export.format(&request)?;
     let catalog = state.catalog.clone();
-    let summary = authorized(&state, caller, Action::ReadPipeline, move |conn, auth| {
-        service::summary(conn, auth, &catalog, params)
-    })
-    .await?;
+    let summary = authorized(&state, caller, move |conn, auth| service::summary(conn, auth, &catalog, params)).await?;
     Ok(match format {
         None => HttpResponse::Ok().json(summary),
         Some(format) => {

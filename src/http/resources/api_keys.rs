@@ -1,8 +1,7 @@
 //! `/api/v1/api-keys` (admin): keys for integrations, shown once, stored hashed.
 
 use crate::auth::Caller;
-use crate::db::api_keys::{self as store, ApiKey};
-use crate::domain::Action;
+use crate::db::api_keys::ApiKey;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Json, Query};
 use crate::http::support::pagination::{Page, PageParams};
@@ -64,9 +63,7 @@ pub async fn create_api_key(
     caller: Caller,
     Json(body): Json<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let created =
-        authorized(&state, caller, Action::ManageApiKeys, move |conn, auth| service::create_api_key(conn, auth, &body))
-            .await?;
+    let created = authorized(&state, caller, move |conn, auth| service::create_api_key(conn, auth, &body)).await?;
     let (details, key) = created;
     Ok(HttpResponse::Created().json(CreatedApiKey { details: details.into(), key }))
 }
@@ -85,8 +82,7 @@ pub async fn list_api_keys(
 ) -> Result<web::Json<Page<ApiKeyResponse>>, ApiError> {
     let page = paging.parse::<Uuid>()?;
     let (fetch, after) = (page.fetch(), page.after);
-    let keys =
-        authorized(&state, caller, Action::ManageApiKeys, move |conn, _| Ok(store::list(conn, after, fetch)?)).await?;
+    let keys = authorized(&state, caller, move |conn, auth| service::list_api_keys(conn, auth, after, fetch)).await?;
     Ok(web::Json(page.page(keys, |k| k.id, ApiKeyResponse::from)))
 }
 
@@ -107,7 +103,6 @@ pub async fn revoke_api_key(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    authorized(&state, caller, Action::ManageApiKeys, move |conn, auth| service::revoke_api_key(conn, auth, id))
-        .await?;
+    authorized(&state, caller, move |conn, auth| service::revoke_api_key(conn, auth, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,9 +1,7 @@
 //! 申报: `/api/v1/enterprises/{id}/applications`, `/api/v1/applications`.
 
 use crate::auth::Caller;
-use crate::db::applications::{self as store, Application, ApplicationFilter};
-use crate::db::enterprises;
-use crate::domain::Action;
+use crate::db::applications::{Application, ApplicationFilter, Transition};
 use crate::domain::application::{Action as ApplicationAction, Applications, Status};
 use crate::domain::workflow::Workflow;
 use crate::http::problem::{ApiError, Problem};
@@ -12,7 +10,6 @@ use crate::http::resources::requests::TransitionResponse;
 use crate::http::support::extract::{Json, Query};
 use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
-use crate::service::OrNotFound;
 use crate::service::applications::{self as service, ApplicationInput, ApplicationMove};
 use crate::service::ladder::tier_field;
 use actix_web::http::header;
@@ -49,8 +46,8 @@ pub struct ApplicationResponse {
     pub promotion: Option<TierChangeResponse>,
 }
 
-impl From<store::Transition> for TransitionResponse {
-    fn from(t: store::Transition) -> Self {
+impl From<Transition> for TransitionResponse {
+    fn from(t: Transition) -> Self {
         Self {
             action: t.action,
             from_status: t.from_status,
@@ -63,7 +60,7 @@ impl From<store::Transition> for TransitionResponse {
 }
 
 impl ApplicationResponse {
-    fn new(a: Application, enterprise_name: String, transitions: Option<Vec<store::Transition>>) -> Self {
+    fn new(a: Application, enterprise_name: String, transitions: Option<Vec<Transition>>) -> Self {
         Self {
             allowed_actions: Applications::allowed_actions(a.status),
             id: a.id,
@@ -106,10 +103,8 @@ pub async fn open_application(
 ) -> Result<HttpResponse, ApiError> {
     let enterprise_id = id.into_inner();
     let catalog = state.catalog.clone();
-    let opened = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
-        service::open(conn, auth, &catalog, enterprise_id, input)
-    })
-    .await?;
+    let opened =
+        authorized(&state, caller, move |conn, auth| service::open(conn, auth, &catalog, enterprise_id, input)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/applications/{}", opened.application.id)))
         .json(ApplicationResponse::new(opened.application, opened.enterprise_name, None)))
@@ -140,7 +135,7 @@ pub async fn move_application(
     let id = id.into_inner();
     let catalog = state.catalog.clone();
     // The use case requires the move's own permission (deciding is the bureau's).
-    let moved = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
+    let moved = authorized(&state, caller, move |conn, auth| {
         let moving = request.parse(&catalog)?;
         service::transition(conn, auth, &catalog, id, &moving)
     })
@@ -163,10 +158,9 @@ pub async fn read_application(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ApplicationResponse>, ApiError> {
     let id = id.into_inner();
-    let answer = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
-        let found = store::find(conn, id, &auth.principal.street_scope()).or_not_found("application")?;
-        let name = enterprises::name_of(conn, found.enterprise_id)?;
-        Ok(ApplicationResponse::new(found, name, Some(store::transitions_of(conn, id)?)))
+    let answer = authorized(&state, caller, move |conn, auth| {
+        let found = service::find(conn, auth, id)?;
+        Ok(ApplicationResponse::new(found.application, found.enterprise_name, Some(found.transitions)))
     })
     .await?;
     Ok(web::Json(answer))
@@ -213,9 +207,6 @@ pub async fn list_applications(
         status: params.status,
         enterprise_id: params.enterprise_id,
     };
-    let rows = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
-        Ok(store::list(conn, &filter, &auth.principal.street_scope(), after, fetch)?)
-    })
-    .await?;
+    let rows = authorized(&state, caller, move |conn, auth| service::list(conn, auth, &filter, after, fetch)).await?;
     Ok(web::Json(page.page(rows, |(a, _)| a.id, |(a, name)| ApplicationResponse::new(a, name, None))))
 }

@@ -1,12 +1,12 @@
 //! `/api/v1/audit` (manager, admin): who changed what, when, before and after.
 
 use crate::auth::Caller;
-use crate::db::audit::{self, Entry};
-use crate::domain::Action;
+use crate::db::audit::Entry;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::Query;
 use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
+use crate::service::audit_log;
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -73,8 +73,8 @@ pub async fn read_audit_log(
 ) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
     let page = paging.parse::<Uuid>()?;
     let (fetch, before) = (page.fetch(), page.after);
-    let entries = authorized(&state, caller, Action::ReadAudit, move |conn, _| {
-        Ok(audit::list(conn, params.entity.as_deref(), params.entity_id, before, fetch)?)
+    let entries = authorized(&state, caller, move |conn, auth| {
+        audit_log::list(conn, auth, params.entity.as_deref(), params.entity_id, before, fetch)
     })
     .await?;
     Ok(web::Json(page.page(entries, |e| e.id, AuditEntry::from)))

@@ -1,12 +1,12 @@
 //! `/api/v1/changes`: the change feed, for systems that keep a copy of the register.
 
 use crate::auth::Caller;
-use crate::db::changes::{self, FeedRow, Position};
-use crate::domain::Action;
+use crate::db::changes::{FeedRow, Position};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::Query;
 use crate::http::support::pagination::{self, PageParams};
 use crate::http::{AppState, authorized};
+use crate::service::audit_log;
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -75,8 +75,7 @@ pub async fn feed(
     let page = paging.parse::<Position>()?;
     let from = page.after.unwrap_or_default();
     let fetch = page.fetch();
-    let mut rows =
-        authorized(&state, caller, Action::ReadChanges, move |conn, _| Ok(changes::after(conn, from, fetch)?)).await?;
+    let mut rows = authorized(&state, caller, move |conn, auth| audit_log::feed(conn, auth, from, fetch)).await?;
     let has_more = rows.len() > page.limit as usize;
     rows.truncate(page.limit as usize);
     let last = rows.last().map_or(from, FeedRow::position);

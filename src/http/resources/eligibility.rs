@@ -1,14 +1,13 @@
 //! 年度指标 and eligibility: `/api/v1/enterprises/{id}/indicators`, `/eligibility`.
 
 use crate::auth::Caller;
-use crate::db::{enterprises, indicators};
-use crate::domain::Action;
+use crate::db::indicators::YearFigures;
 use crate::domain::eligibility::Indicators;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Json, Query};
 use crate::http::{AppState, authorized};
+use crate::service::BasedOn;
 use crate::service::indicators::{self as service, Eligibility};
-use crate::service::{BasedOn, OrNotFound};
 use actix_web::{get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,8 +22,8 @@ pub struct YearResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<indicators::YearFigures> for YearResponse {
-    fn from(row: indicators::YearFigures) -> Self {
+impl From<YearFigures> for YearResponse {
+    fn from(row: YearFigures) -> Self {
         Self { figures: row.indicators(), year: row.year, version: row.version, updated_at: row.updated_at }
     }
 }
@@ -49,7 +48,7 @@ pub async fn record_indicators(
 ) -> Result<web::Json<YearResponse>, ApiError> {
     let (enterprise_id, year) = path.into_inner();
     let catalog = state.catalog.clone();
-    let stored = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
+    let stored = authorized(&state, caller, move |conn, auth| {
         // A PUT replaces the year's figures as they are now, whatever their version.
         service::put(conn, auth, &catalog, enterprise_id, year, figures, &BasedOn::Any)
     })
@@ -70,11 +69,7 @@ pub async fn list_indicators(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Vec<YearResponse>>, ApiError> {
     let enterprise_id = id.into_inner();
-    let rows = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
-        enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
-        Ok(indicators::of_enterprise(conn, enterprise_id)?)
-    })
-    .await?;
+    let rows = authorized(&state, caller, move |conn, auth| service::figures_of(conn, auth, enterprise_id)).await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -106,7 +101,7 @@ pub async fn evaluate_tier(
 ) -> Result<web::Json<Eligibility>, ApiError> {
     let enterprise_id = id.into_inner();
     let catalog = state.catalog.clone();
-    let eligibility = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
+    let eligibility = authorized(&state, caller, move |conn, auth| {
         service::eligibility(conn, auth, &catalog, enterprise_id, &params.tier, params.on)
     })
     .await?;

@@ -3,7 +3,6 @@
 use crate::auth::Caller;
 use crate::config::Catalog;
 use crate::db::enterprises::Enterprise;
-use crate::domain::Action;
 use crate::export::writer;
 use crate::export::{self, ExportParams, heading};
 use crate::http::problem::{ApiError, Problem};
@@ -152,10 +151,7 @@ pub async fn register_enterprise(
     Json(input): Json<EnterpriseInput>,
 ) -> Result<HttpResponse, ApiError> {
     let catalog = state.catalog.clone();
-    let created = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
-        service::register(conn, auth, &catalog, input)
-    })
-    .await?;
+    let created = authorized(&state, caller, move |conn, auth| service::register(conn, auth, &catalog, input)).await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("/api/v1/enterprises/{}", created.id)));
     Ok(respond(response, created, &state.catalog))
@@ -179,7 +175,7 @@ pub async fn read_enterprise(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let enterprise =
-        authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| service::find(conn, auth, id)).await?;
+        authorized(&state, caller, move |conn, auth| Ok(service::find(conn, auth, id)?.into_inner())).await?;
     Ok(respond(HttpResponse::Ok(), enterprise, &state.catalog))
 }
 
@@ -213,7 +209,7 @@ pub async fn edit_enterprise(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let catalog = state.catalog.clone();
-    let updated = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
+    let updated = authorized(&state, caller, move |conn, auth| {
         service::update(conn, auth, &catalog, id, &if_match.based_on(), |current| patch.apply_to(current))
     })
     .await?;
@@ -239,7 +235,7 @@ pub async fn archive(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    authorized(&state, caller, Action::ArchiveEnterprises, move |conn, auth| service::archive(conn, auth, id)).await?;
+    authorized(&state, caller, move |conn, auth| service::archive(conn, auth, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -269,8 +265,7 @@ pub async fn list_enterprises(
 ) -> Result<HttpResponse, ApiError> {
     let filter = params.into_filter(&state.catalog)?;
     if let Some(format) = export.format(&request)? {
-        let scope =
-            authorized(&state, caller, Action::ReadEnterprises, |_, auth| Ok(auth.principal.street_scope())).await?;
+        let scope = authorized(&state, caller, |_, auth| service::list_scope(auth)).await?;
         let (title, file) = export::enterprises::TITLE;
         let heading = heading(&state.catalog, &request, title, file);
         let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
@@ -281,9 +276,6 @@ pub async fn list_enterprises(
     let page = paging.parse::<Uuid>()?;
     let fetch = page.fetch();
     let after = page.after;
-    let rows = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
-        service::list(conn, auth, &filter, after, fetch)
-    })
-    .await?;
+    let rows = authorized(&state, caller, move |conn, auth| service::list(conn, auth, &filter, after, fetch)).await?;
     Ok(HttpResponse::Ok().json(page.page(rows, |e| e.id, |e| EnterpriseResponse::new(e, &state.catalog))))
 }

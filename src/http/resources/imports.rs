@@ -2,13 +2,13 @@
 //! import` does from the command line).
 
 use crate::auth::Caller;
-use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::Query;
 use crate::http::{AppState, authorized};
 use crate::service::ServiceError;
 use crate::service::file_import::{self, Kind, Report};
+use crate::service::import_runs;
 use crate::upload::{self, UploadError};
 use actix_multipart::Multipart;
 use actix_web::{post, web};
@@ -67,13 +67,13 @@ pub async fn upload_file(
 ) -> Result<web::Json<Report>, ApiError> {
     // Who may import, and whether there is room for one more, is settled before a byte
     // of the file is read; the file is read holding no connection.
-    authorized(&state, caller.clone(), Action::ImportLists, |_, _| Ok(())).await?;
+    authorized(&state, caller.clone(), |_, auth| import_runs::may_import(auth)).await?;
     let _room = state.imports.clone().try_acquire_owned().map_err(|_| ServiceError::Busy { retry_after: 10 })?;
     let (name, bytes) = read_upload(multipart).await?;
     let sheet = web::block(move || file_import::read_upload(&name, &bytes)).await??;
     let catalog = state.catalog.clone();
-    let report = authorized(&state, caller, Action::ImportLists, move |conn, auth| {
-        file_import::run(conn, &catalog, &auth.audit, sheet, params.kind, params.dry_run, &|_| {})
+    let report = authorized(&state, caller, move |conn, auth| {
+        import_runs::import_now(conn, auth, &catalog, sheet, params.kind, params.dry_run)
     })
     .await?;
     Ok(web::Json(report))

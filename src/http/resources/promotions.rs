@@ -2,15 +2,13 @@
 //! `/certificates`.
 
 use crate::auth::Caller;
-use crate::db::certificates::{self, Certificate, TierChange};
-use crate::db::enterprises;
-use crate::domain::Action;
+use crate::db::certificates::{Certificate, TierChange};
 use crate::domain::certification::{ChangeKind, Source};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Json, Query};
 use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
-use crate::service::OrNotFound;
+use crate::service::enterprises;
 use crate::service::ladder::{self as service, DemotionInput, Moved, PromotionInput};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
@@ -130,10 +128,9 @@ pub async fn promote(
 ) -> Result<HttpResponse, ApiError> {
     let enterprise_id = id.into_inner();
     let catalog = state.catalog.clone();
-    let moved = authorized(&state, caller, Action::CertifyEnterprises, move |conn, auth| {
-        service::promote(conn, auth, &catalog, enterprise_id, input)
-    })
-    .await?;
+    let moved =
+        authorized(&state, caller, move |conn, auth| service::promote(conn, auth, &catalog, enterprise_id, input))
+            .await?;
     Ok(recorded(enterprise_id, moved))
 }
 
@@ -166,7 +163,7 @@ pub async fn demote(
 ) -> Result<HttpResponse, ApiError> {
     let enterprise_id = id.into_inner();
     let catalog = state.catalog.clone();
-    let moved = authorized(&state, caller, Action::CertifyEnterprises, move |conn, auth| {
+    let moved = authorized(&state, caller, move |conn, auth| {
         service::demote_by_hand(conn, auth, &catalog, enterprise_id, input)
     })
     .await?;
@@ -190,11 +187,8 @@ pub async fn history(
     let enterprise_id = id.into_inner();
     let page = paging.parse::<Uuid>()?;
     let (fetch, after) = (page.fetch(), page.after);
-    let rows = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
-        enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
-        Ok(certificates::history(conn, enterprise_id, after, fetch)?)
-    })
-    .await?;
+    let rows =
+        authorized(&state, caller, move |conn, auth| service::history(conn, auth, enterprise_id, after, fetch)).await?;
     Ok(web::Json(page.page(
         rows,
         |(change, _)| change.id,
@@ -215,9 +209,9 @@ pub async fn list_certificates(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Vec<CertificateResponse>>, ApiError> {
     let enterprise_id = id.into_inner();
-    let rows = authorized(&state, caller, Action::ReadEnterprises, move |conn, auth| {
-        enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
-        Ok(certificates::of_enterprise(conn, enterprise_id)?)
+    let rows = authorized(&state, caller, move |conn, auth| {
+        let enterprise = enterprises::find(conn, auth, enterprise_id)?;
+        service::certificates_of(conn, auth, &enterprise)
     })
     .await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))

@@ -1,9 +1,9 @@
 //! Configured reference data: the ladder and the industry clusters.
 
 use crate::auth::Caller;
-use crate::domain::Action;
 use crate::http::problem::ApiError;
 use crate::http::{AppState, authorized};
+use crate::service::regions;
 use actix_web::{get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -31,7 +31,7 @@ pub struct ClusterResponse {
 #[utoipa::path(tag = "reference", responses((status = 200, body = Vec<TierResponse>)))]
 #[get("/tiers")]
 pub async fn tiers(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<TierResponse>>, ApiError> {
-    authorized(&state, caller, Action::ReadReference, |_, _| Ok(())).await?;
+    authorized(&state, caller, |_, auth| regions::may_read_reference(auth)).await?;
     let rungs = state.catalog.ladder.rungs().iter().enumerate();
     Ok(web::Json(
         rungs
@@ -49,7 +49,7 @@ pub async fn tiers(state: web::Data<AppState>, caller: Caller) -> Result<web::Js
 #[utoipa::path(tag = "reference", responses((status = 200, body = Vec<ClusterResponse>)))]
 #[get("/clusters")]
 pub async fn clusters(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<ClusterResponse>>, ApiError> {
-    authorized(&state, caller, Action::ReadReference, |_, _| Ok(())).await?;
+    authorized(&state, caller, |_, auth| regions::may_read_reference(auth)).await?;
     let clusters = state.catalog.clusters.all().iter();
     Ok(web::Json(clusters.map(|c| ClusterResponse { code: c.code.clone(), name: c.name.clone() }).collect()))
 }

@@ -1,8 +1,8 @@
 //! `/api/v1/regions`: district → street → park.
 
 use crate::auth::Caller;
-use crate::db::regions::{self as store, Region};
-use crate::domain::{Action, RegionKind};
+use crate::db::regions::Region;
+use crate::domain::RegionKind;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::Json;
 use crate::http::{AppState, authorized};
@@ -58,8 +58,7 @@ pub async fn add_region(
     caller: Caller,
     Json(body): Json<CreateRegion>,
 ) -> Result<HttpResponse, ApiError> {
-    let created =
-        authorized(&state, caller, Action::ManageRegions, move |conn, auth| service::create(conn, auth, body)).await?;
+    let created = authorized(&state, caller, move |conn, auth| service::create(conn, auth, body)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/regions/{}", created.id)))
         .json(RegionResponse::from(created)))
@@ -69,7 +68,7 @@ pub async fn add_region(
 #[utoipa::path(tag = "regions", responses((status = 200, body = Vec<RegionNode>)))]
 #[get("/regions")]
 pub async fn region_tree(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<RegionNode>>, ApiError> {
-    let regions = authorized(&state, caller, Action::ReadReference, |conn, _| Ok(store::all(conn)?)).await?;
+    let regions = authorized(&state, caller, service::all).await?;
     Ok(web::Json(build_tree(regions)))
 }
 

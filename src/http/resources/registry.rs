@@ -2,7 +2,6 @@
 //! in (API keys with `registry:write`); the use case is [`crate::service::registry_feed`].
 
 use crate::auth::Caller;
-use crate::domain::Action;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Body, IdempotencyKey, parse_json_with_rows, require_json};
 use crate::http::{AppState, authorized};
@@ -43,7 +42,7 @@ pub async fn certifications(
     let batch: CertificationBatch = parse_json_with_rows(&body, Some("items"))?;
     let fingerprint = Sha256::digest(&body).to_vec();
     let catalog = state.catalog.clone();
-    let fed = authorized(&state, caller, Action::FeedRegistry, move |conn, auth| {
+    let fed = authorized(&state, caller, move |conn, auth| {
         service::feed(conn, auth, &catalog, &Call { key: &key, fingerprint: &fingerprint }, batch)
     })
     .await?;

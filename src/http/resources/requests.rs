@@ -1,8 +1,7 @@
 //! 诉求: `/api/v1/enterprises/{id}/requests`, `/api/v1/requests`.
 
 use crate::auth::Caller;
-use crate::db::service_requests::{self as store, RequestFilter, ServiceRequest, Transition};
-use crate::domain::Action;
+use crate::db::service_requests::{RequestFilter, ServiceRequest, Transition};
 use crate::domain::service_request::{Action as RequestAction, Category, Priority, Requests, Status};
 use crate::domain::workflow::Workflow;
 use crate::http::problem::{ApiError, Problem};
@@ -121,10 +120,9 @@ pub async fn raise_request(
 ) -> Result<HttpResponse, ApiError> {
     let enterprise_id = id.into_inner();
     let catalog = state.catalog.clone();
-    let request = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
-        service::raise(conn, auth, &catalog, enterprise_id, request)
-    })
-    .await?;
+    let request =
+        authorized(&state, caller, move |conn, auth| service::raise(conn, auth, &catalog, enterprise_id, request))
+            .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/requests/{}", request.id)))
         .json(RequestResponse::new(request, None)))
@@ -152,7 +150,7 @@ pub async fn move_request(
 ) -> Result<web::Json<RequestResponse>, ApiError> {
     let id = id.into_inner();
     // The use case requires the move's own permission.
-    let (request, transitions) = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
+    let (request, transitions) = authorized(&state, caller, move |conn, auth| {
         // The workflow decides what may follow what; a move needs no If-Match.
         service::transition(conn, auth, id, &request.parse()?, &BasedOn::Any)
     })
@@ -173,8 +171,7 @@ pub async fn read_request(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<RequestResponse>, ApiError> {
     let id = id.into_inner();
-    let (request, transitions) =
-        authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| service::find(conn, auth, id)).await?;
+    let (request, transitions) = authorized(&state, caller, move |conn, auth| service::find(conn, auth, id)).await?;
     Ok(web::Json(RequestResponse::new(request, Some(transitions))))
 }
 
@@ -215,9 +212,7 @@ pub async fn list_requests(
         category: params.category,
         enterprise_id: params.enterprise_id,
     };
-    let requests = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
-        Ok(store::list(conn, &filter, &auth.principal.street_scope(), after, fetch)?)
-    })
-    .await?;
+    let requests =
+        authorized(&state, caller, move |conn, auth| service::list(conn, auth, &filter, after, fetch)).await?;
     Ok(web::Json(page.page(requests, |r| r.id, |r| RequestResponse::new(r, None))))
 }

@@ -2,12 +2,12 @@
 
 use crate::auth::Caller;
 use crate::auth::tokens::AccessTokens;
-use crate::db::users;
-use crate::domain::{Action, Principal};
+use crate::db::users::UserRecord;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::resources::users::UserResponse;
 use crate::http::support::extract::Json;
 use crate::http::{AppState, authorized, unit_of_work};
+use crate::service::accounts;
 use crate::service::{ServiceError, sessions};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -43,7 +43,7 @@ pub struct TokenResponse {
 fn token_response(
     access: &AccessTokens,
     refresh_token: String,
-    user: users::UserRecord,
+    user: UserRecord,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let (access_token, expires_in) = access.issue(user.user.id).map_err(ServiceError::Internal)?;
     Ok(web::Json(TokenResponse {
@@ -133,13 +133,6 @@ pub async fn logout(state: web::Data<AppState>, Json(body): Json<RefreshBody>) -
 )]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<UserResponse>, ApiError> {
-    let record = authorized(&state, caller, Action::ReadSelf, |conn, auth| match auth.principal {
-        Principal::User { id, .. } => {
-            let user = users::find(conn, id)?;
-            Ok(users::record(conn, user)?)
-        }
-        Principal::ApiKey { .. } => Err(ServiceError::Forbidden("an API key is not a user".into())),
-    })
-    .await?;
+    let record = authorized(&state, caller, accounts::me).await?;
     Ok(web::Json(UserResponse::from(record)))
 }

@@ -2,7 +2,6 @@
 //! first (assembled by [`crate::service::timeline`]).
 
 use crate::auth::Caller;
-use crate::domain::Action;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::Query;
 use crate::http::support::pagination::{Page, PageParams};
@@ -29,9 +28,8 @@ pub async fn timeline(
     let page = paging.parse::<(DateTime<Utc>, Uuid)>()?;
     let (fetch, before) = (page.fetch(), page.after);
     let catalog = state.catalog.clone();
-    let events = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
-        service::of(conn, auth, &catalog, enterprise_id, before, fetch)
-    })
-    .await?;
+    let events =
+        authorized(&state, caller, move |conn, auth| service::of(conn, auth, &catalog, enterprise_id, before, fetch))
+            .await?;
     Ok(web::Json(page.page(events, |e| (e.at, e.id), |e| e)))
 }

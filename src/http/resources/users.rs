@@ -1,13 +1,12 @@
 //! `/api/v1/users` (admin): people, their roles and their streets.
 
 use crate::auth::Caller;
-use crate::db::users::{self as store, UserRecord};
-use crate::domain::{Action, Role};
+use crate::db::users::UserRecord;
+use crate::domain::Role;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Json, Query};
 use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
-use crate::service::OrNotFound;
 use crate::service::accounts::{self as service, CreateUser, UpdateUser};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
@@ -70,12 +69,10 @@ pub async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     body.checked()?;
     // Only for someone who may: hashing is deliberately expensive.
-    authorized(&state, caller.clone(), Action::ManageUsers, |_, _| Ok(())).await?;
+    authorized(&state, caller.clone(), |_, auth| service::may_manage_users(auth)).await?;
     let password_hash = hash(body.password.clone(), body.username.clone()).await?;
-    let created = authorized(&state, caller, Action::ManageUsers, move |conn, auth| {
-        service::create_user(conn, &auth.audit, &body, &password_hash)
-    })
-    .await?;
+    let created =
+        authorized(&state, caller, move |conn, auth| service::create_user(conn, auth, &body, &password_hash)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", created.user.id)))
         .json(UserResponse::from(created)))
@@ -98,18 +95,7 @@ pub async fn list_users(
 ) -> Result<web::Json<Page<UserResponse>>, ApiError> {
     let page = paging.parse::<Uuid>()?;
     let (fetch, after) = (page.fetch(), page.after);
-    let records = authorized(&state, caller, Action::ManageUsers, move |conn, _| {
-        let users = store::list(conn, after, fetch)?;
-        let mut streets = store::streets_of_all(conn, &users.iter().map(|u| u.id).collect::<Vec<_>>())?;
-        Ok(users
-            .into_iter()
-            .map(|user| {
-                let street_ids = streets.remove(&user.id).unwrap_or_default();
-                UserRecord { user, street_ids }
-            })
-            .collect())
-    })
-    .await?;
+    let records = authorized(&state, caller, move |conn, auth| service::list_users(conn, auth, after, fetch)).await?;
     Ok(web::Json(page.page(records, |r| r.user.id, UserResponse::from)))
 }
 
@@ -139,18 +125,16 @@ pub async fn update_user(
         Some(password) => {
             // Only for someone who may, and against the user's own name: hashing is
             // deliberately expensive.
-            let username = authorized(&state, caller.clone(), Action::ManageUsers, move |conn, _| {
-                Ok(store::find(conn, id).or_not_found("user")?.username)
-            })
-            .await?;
+            let username =
+                authorized(&state, caller.clone(), move |conn, auth| Ok(service::user(conn, auth, id)?.user.username))
+                    .await?;
             body.checked(&username)?;
             Some(hash(password.clone(), username).await?)
         }
         None => None,
     };
-    let updated = authorized(&state, caller, Action::ManageUsers, move |conn, auth| {
-        service::update_user(conn, auth, id, &body, password_hash)
-    })
-    .await?;
+    let updated =
+        authorized(&state, caller, move |conn, auth| service::update_user(conn, auth, id, &body, password_hash))
+            .await?;
     Ok(web::Json(UserResponse::from(updated)))
 }

@@ -1,16 +1,13 @@
 //! 走访: `/api/v1/enterprises/{id}/visits`, `/api/v1/visits`.
 
 use crate::auth::Caller;
-use crate::db::enterprises;
-use crate::db::visits::{self as store, Visit, VisitFilter};
-use crate::domain::Action;
+use crate::db::visits::{Visit, VisitFilter};
 use crate::domain::visit::{Channel, Purpose};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::resources::requests::RequestResponse;
 use crate::http::support::extract::{IfMatch, Json, Query, etag, present};
 use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
-use crate::service::OrNotFound;
 use crate::service::visits::{self as service, VisitInput};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
@@ -131,10 +128,8 @@ pub async fn log_visit(
 ) -> Result<HttpResponse, ApiError> {
     let enterprise_id = id.into_inner();
     let catalog = state.catalog.clone();
-    let (visit, raised) = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
-        service::log(conn, auth, &catalog, enterprise_id, input)
-    })
-    .await?;
+    let (visit, raised) =
+        authorized(&state, caller, move |conn, auth| service::log(conn, auth, &catalog, enterprise_id, input)).await?;
     let raised = raised.into_iter().map(|r| RequestResponse::new(r, None)).collect();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/visits/{}", visit.id)))
@@ -171,7 +166,7 @@ pub async fn correct_visit(
     let id = id.into_inner();
     let catalog = state.catalog.clone();
     let window = Duration::days(state.visits.edit_days);
-    let updated = authorized(&state, caller, Action::WriteEnterprises, move |conn, auth| {
+    let updated = authorized(&state, caller, move |conn, auth| {
         service::correct(conn, auth, &catalog, id, &if_match.based_on(), window, |visit| patch.apply_to(visit))
     })
     .await?;
@@ -194,11 +189,9 @@ pub async fn visits_of_enterprise(
     let enterprise_id = id.into_inner();
     let page = paging.parse::<(DateTime<Utc>, Uuid)>()?;
     let (fetch, after) = (page.fetch(), page.after);
-    let visits = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
-        let scope = auth.principal.street_scope();
-        enterprises::find(conn, enterprise_id, &scope).or_not_found("enterprise")?;
+    let visits = authorized(&state, caller, move |conn, auth| {
         let filter = VisitFilter { enterprise_id: Some(enterprise_id), ..VisitFilter::default() };
-        Ok(store::list(conn, &filter, &scope, after, fetch)?)
+        service::list(conn, auth, &filter, after, fetch)
     })
     .await?;
     Ok(web::Json(page.page(visits, |v| (v.record.visited_at, v.id), |v| VisitResponse::new(v, None))))
@@ -237,9 +230,6 @@ pub async fn list_visits(
         to: params.to,
         ..VisitFilter::default()
     };
-    let visits = authorized(&state, caller, Action::ReadFieldWork, move |conn, auth| {
-        Ok(store::list(conn, &filter, &auth.principal.street_scope(), after, fetch)?)
-    })
-    .await?;
+    let visits = authorized(&state, caller, move |conn, auth| service::list(conn, auth, &filter, after, fetch)).await?;
     Ok(web::Json(page.page(visits, |v| (v.record.visited_at, v.id), |v| VisitResponse::new(v, None))))
 }

@@ -4,8 +4,7 @@
 //! rejects from the list.
 
 use crate::config::Catalog;
-use crate::db::applications::{self as store, ApplicationFilter};
-use crate::domain::Action;
+use crate::db::applications::ApplicationFilter;
 use crate::domain::application::{Action as Move, Applications, Status};
 use crate::domain::workflow::{Note, Workflow};
 use crate::service::applications::{self, ApplicationMove};
@@ -102,14 +101,14 @@ fn page_of(
     let status = Status::try_from(asked.status.clone()).ok();
     let filter =
         ApplicationFilter { batch_year: Some(year), tier: tier.clone(), status, ..ApplicationFilter::default() };
-    let found = store::list(conn, &filter, &auth.principal.street_scope(), None, ROWS)?;
+    let found = applications::list(conn, auth, &filter, None, ROWS)?;
     let (general, refused) = match refused {
         Some((id, action, mut errors)) => (errors.general.take(), Some((id, action, errors))),
         None => (None, None),
     };
     // Every row's history in one query, not one per row.
     let ids: Vec<Uuid> = found.iter().map(|(application, _)| application.id).collect();
-    let mut histories = store::transitions_of_all(conn, &ids)?;
+    let mut histories = applications::histories(conn, auth, &ids)?;
     let mut rows = Vec::with_capacity(found.len());
     for (application, enterprise) in found {
         let notes = histories
@@ -120,7 +119,7 @@ fn page_of(
             .collect();
         let moves = Applications::allowed_actions(application.status)
             .into_iter()
-            .filter(|action| auth.principal.may(Applications::permission(*action)))
+            .filter(|action| auth.may(Applications::permission(*action)))
             .map(|action| MoveForm {
                 action: action.as_str(),
                 label: action.label(),
@@ -175,11 +174,10 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let (catalog, asked) = (state.catalog.clone(), asked.into_inner());
     let saved = shown.into_inner().saved.is_some();
-    let page =
-        page::signed_in(&state, visitor, Action::ReadFieldWork, None, "applications", move |conn, auth, chrome| {
-            page_of(conn, auth, &catalog, chrome, &asked, None)
-        })
-        .await?;
+    let page = page::signed_in(&state, visitor, None, "applications", move |conn, auth, chrome| {
+        page_of(conn, auth, &catalog, chrome, &asked, None)
+    })
+    .await?;
     Ok(page::html(StatusCode::OK, &ApplicationsPage { saved, ..page }))
 }
 
@@ -208,40 +206,33 @@ pub async fn submit(
     let Form { csrf, fields, .. } = form;
     let back: Asked = serde_html_form::from_str(fields.back.split_once('?').map_or("", |(_, q)| q)).unwrap_or_default();
     let to = format!("{}&saved=1", back.address());
-    let outcome = page::signed_in(
-        &state,
-        visitor,
-        Action::ReadFieldWork,
-        Some(csrf),
-        "applications",
-        move |conn, auth, chrome| {
-            let mut errors = FieldErrors::default();
-            let effective_on = parse_date_input(&fields.effective_on)
-                .map_err(|()| errors.add("effective_on", msg::t("form.not_a_date")));
-            match (Move::try_from(fields.action.clone()), effective_on) {
-                (Ok(action), Ok(effective_on)) => {
-                    let asked = ApplicationMove {
-                        action,
-                        note: given(&fields.note),
-                        certificate_no: given(&fields.certificate_no).filter(|_| action == Move::Approve),
-                        effective_on: effective_on.filter(|_| action == Move::Approve),
-                        valid_until: None,
-                        batch: None,
-                    };
-                    let moved = asked
-                        .parse(&catalog)
-                        .and_then(|moving| applications::transition(conn, auth, &catalog, id, &moving));
-                    match moved {
-                        Ok(_) => return Ok(Ok(())),
-                        Err(refusal) => errors.absorb(FieldErrors::from_refusal(refusal, str::to_owned)?),
-                    }
+    let outcome = page::signed_in(&state, visitor, Some(csrf), "applications", move |conn, auth, chrome| {
+        let mut errors = FieldErrors::default();
+        let effective_on =
+            parse_date_input(&fields.effective_on).map_err(|()| errors.add("effective_on", msg::t("form.not_a_date")));
+        match (Move::try_from(fields.action.clone()), effective_on) {
+            (Ok(action), Ok(effective_on)) => {
+                let asked = ApplicationMove {
+                    action,
+                    note: given(&fields.note),
+                    certificate_no: given(&fields.certificate_no).filter(|_| action == Move::Approve),
+                    effective_on: effective_on.filter(|_| action == Move::Approve),
+                    valid_until: None,
+                    batch: None,
+                };
+                let moved = asked
+                    .parse(&catalog)
+                    .and_then(|moving| applications::transition(conn, auth, &catalog, id, &moving));
+                match moved {
+                    Ok(_) => return Ok(Ok(())),
+                    Err(refusal) => errors.absorb(FieldErrors::from_refusal(refusal, str::to_owned)?),
                 }
-                (Err(_), _) => errors.general = Some(msg::t("form.choose").to_owned()),
-                _ => {}
             }
-            page_of(conn, auth, &catalog, chrome, &back, Some((id, fields.action.as_str(), errors))).map(Err)
-        },
-    )
+            (Err(_), _) => errors.general = Some(msg::t("form.choose").to_owned()),
+            _ => {}
+        }
+        page_of(conn, auth, &catalog, chrome, &back, Some((id, fields.action.as_str(), errors))).map(Err)
+    })
     .await?;
     Ok(page::answered(outcome.map(|()| to)))
 }

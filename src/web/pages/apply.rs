@@ -1,6 +1,5 @@
 //! 发起申报: an application for a rung above the enterprise's, into a year's batch.
 
-use crate::domain::Action;
 use crate::service::applications::{self, ApplicationInput};
 use crate::service::enterprises;
 use crate::startup::AppState;
@@ -51,8 +50,8 @@ pub async fn form(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
-    let page = page::signed_in(&state, visitor, Action::WriteEnterprises, None, "search", move |conn, auth, chrome| {
-        let enterprise = enterprises::find(conn, auth, id)?;
+    let page = page::signed_in(&state, visitor, None, "search", move |conn, auth, chrome| {
+        let enterprise = enterprises::for_field_work(conn, auth, id)?.into_inner();
         Ok(ApplyPage {
             chrome,
             id,
@@ -75,32 +74,32 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
     let Form { csrf, once, fields, .. } = form;
-    let outcome =
-        page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "search", move |conn, auth, chrome| {
-            page::at_most_once(conn, chrome.user_id, &once, &format!("apply:{id}"), |conn| {
-                let enterprise = enterprises::find(conn, auth, id)?;
-                let mut errors = FieldErrors::default();
-                let batch_year = number::<i32>(&mut errors, "batch_year", &fields.batch_year);
-                if let Some(batch_year) = batch_year.filter(|_| errors.is_empty()) {
-                    let input = ApplicationInput { tier: fields.tier.clone(), batch_year, note: given(&fields.note) };
-                    match applications::open(conn, auth, &catalog, id, input) {
-                        Ok(_) => return Ok(Ok(format!("/enterprises/{id}?saved=application"))),
-                        Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
-                    }
-                } else if errors.is_empty() {
-                    errors.add("batch_year", crate::web::messages::t("form.blank"));
+    let outcome = page::signed_in(&state, visitor, Some(csrf), "search", move |conn, auth, chrome| {
+        // Who may not is told so before anything of the form is read.
+        let enterprise = enterprises::for_field_work(conn, auth, id)?.into_inner();
+        page::at_most_once(conn, chrome.user_id, &once, &format!("apply:{id}"), |conn| {
+            let mut errors = FieldErrors::default();
+            let batch_year = number::<i32>(&mut errors, "batch_year", &fields.batch_year);
+            if let Some(batch_year) = batch_year.filter(|_| errors.is_empty()) {
+                let input = ApplicationInput { tier: fields.tier.clone(), batch_year, note: given(&fields.note) };
+                match applications::open(conn, auth, &catalog, id, input) {
+                    Ok(_) => return Ok(Ok(format!("/enterprises/{id}?saved=application"))),
+                    Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
                 }
-                Ok(Err(ApplyPage {
-                    chrome,
-                    id,
-                    tiers: rungs_above(&catalog, &enterprise.tier, &fields.tier),
-                    name: enterprise.fields.name,
-                    batch_year: fields.batch_year.clone(),
-                    note: fields.note.clone(),
-                    errors,
-                }))
-            })
+            } else if errors.is_empty() {
+                errors.add("batch_year", crate::web::messages::t("form.blank"));
+            }
+            Ok(Err(ApplyPage {
+                chrome,
+                id,
+                tiers: rungs_above(&catalog, &enterprise.tier, &fields.tier),
+                name: enterprise.fields.name,
+                batch_year: fields.batch_year.clone(),
+                note: fields.note.clone(),
+                errors,
+            }))
         })
-        .await?;
+    })
+    .await?;
     Ok(page::answered_once(outcome))
 }

@@ -6,15 +6,15 @@
 //! each card's report downloads as the API exports it (`/cockpit/export/{report}`).
 
 use crate::config::Catalog;
-use crate::db::certificates::{self, ExpiringFilter};
-use crate::domain::{Action, StreetScope, certification};
+use crate::db::certificates::ExpiringFilter;
+use crate::domain::{StreetScope, certification};
 use crate::export::writer::{self, Format};
 use crate::export::{self, Table, reports};
 use crate::service::coverage::{self, CoverageQuery, Covered};
 use crate::service::funnel::{self, FunnelQuery};
 use crate::service::pipeline::{self, SummaryQuery};
 use crate::service::request_report::{self, Figures, RequestReportQuery};
-use crate::service::{Authorized, ServiceError, targets};
+use crate::service::{Authorized, ServiceError, ladder, targets};
 use crate::startup::AppState;
 use crate::web::charts;
 use crate::web::messages::{self as msg, t};
@@ -127,7 +127,7 @@ pub async fn show(
     asked: web::Query<Asked>,
 ) -> Result<HttpResponse, PageError> {
     let (catalog, asked) = (state.catalog.clone(), asked.into_inner());
-    let page = page::signed_in(&state, visitor, Action::ReadPipeline, None, "cockpit", move |conn, auth, chrome| {
+    let page = page::signed_in(&state, visitor, None, "cockpit", move |conn, auth, chrome| {
         build(conn, auth, &catalog, chrome, asked.street_id.parse().ok())
     })
     .await?;
@@ -304,7 +304,7 @@ pub fn build(
     let today = catalog.today();
     let window = expiry_window(catalog)?;
     let filter = ExpiringFilter { tier: None, street_id: street };
-    let expiring = certificates::expiring(conn, &auth.principal.street_scope(), &filter, window, None, EXPIRING_SHOWN)?
+    let expiring = ladder::expiring(conn, auth, &filter, window, None, EXPIRING_SHOWN)?
         .into_iter()
         .map(|c| Line::expiring(catalog, today, c))
         .collect();
@@ -312,7 +312,7 @@ pub fn build(
     expiring_href.push_str(&format!("&expiring_within_days={EXPIRING_DAYS}"));
 
     Ok(CockpitPage {
-        sets_targets: auth.principal.may(Action::SetTargets),
+        sets_targets: targets::may_set(auth).is_ok(),
         street_query: street.map_or_else(String::new, |s| format!("&street_id={s}")),
         chrome,
         scope,
@@ -394,7 +394,7 @@ impl Report {
                 tables(reports::REQUESTS, reports::requests(&report))
             }
             Self::Expiring => Download::Expiring {
-                scope: auth.principal.street_scope(),
+                scope: ladder::expiring_scope(auth)?,
                 filter: ExpiringFilter { tier: None, street_id: street },
                 window: expiry_window(catalog)?,
             },
@@ -419,7 +419,7 @@ pub async fn export(
     let (report, catalog) = (report.into_inner(), state.catalog.clone());
     let street = asked.street_id.parse().ok();
     let Some(format) = format.format() else { return Ok(page::see_other("/cockpit")) };
-    let download = page::signed_in(&state, visitor, Action::ReadPipeline, None, "cockpit", move |conn, auth, _| {
+    let download = page::signed_in(&state, visitor, None, "cockpit", move |conn, auth, _| {
         report.download(conn, auth, &catalog, street)
     })
     .await?;

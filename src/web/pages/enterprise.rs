@@ -2,11 +2,10 @@
 //! rung, what happened, whom to call, and what to do next.
 
 use crate::config::Catalog;
-use crate::db::enterprises::Enterprise;
-use crate::db::{audit, certificates, regions, users};
-use crate::domain::Action;
+use crate::db::enterprises::{Enterprise, Visible};
 use crate::service::timeline::{self, EventKind};
 use crate::service::{Authorized, ServiceError, enterprises, indicators};
+use crate::service::{accounts, audit_log, ladder, regions};
 use crate::startup::AppState;
 use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, Chrome, PageError};
@@ -94,10 +93,10 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
     let saved = shown.into_inner().saved.and_then(|what| saved_notice(&what));
-    let page = page::signed_in(&state, visitor, Action::ReadEnterprises, None, "search", move |conn, auth, chrome| {
+    let page = page::signed_in(&state, visitor, None, "search", move |conn, auth, chrome| {
         let enterprise = enterprises::find(conn, auth, id)?;
         let today = catalog.today();
-        let certificates = certificates::held(conn, id)?
+        let certificates = ladder::held(conn, auth, &enterprise)?
             .into_iter()
             .map(|c| {
                 let days_left = c.valid_until.map(|until| (until - today).num_days());
@@ -124,16 +123,21 @@ pub async fn show(
                 summary: e.summary,
             })
             .collect();
-        let audit = if auth.principal.may(Action::ReadAudit) { Some(audit_lines(conn, &catalog, id)?) } else { None };
+        // Those who may not read the audit log see the page without it.
+        let audit = match audit_lines(conn, auth, &catalog, &enterprise) {
+            Err(ServiceError::Forbidden(_)) => None,
+            lines => Some(lines?),
+        };
         let street = match enterprise.fields.street_id {
-            Some(street) => regions::find(conn, street)?.name,
+            Some(street) => regions::name_of(conn, auth, street)?,
             None => t("enterprise.no_street").to_owned(),
         };
-        let fields = enterprise.fields;
+        let badge = TierBadge::of(&catalog, &enterprise.tier);
+        let fields = enterprise.into_inner().fields;
         Ok::<_, ServiceError>(EnterprisePage {
             chrome,
             id,
-            badge: TierBadge::of(&catalog, &enterprise.tier),
+            badge,
             cluster: fields
                 .cluster
                 .as_deref()
@@ -159,10 +163,15 @@ pub async fn show(
 /// Changes shown on the page; the API's `/audit` pages through the rest.
 const AUDIT_ENTRIES: i64 = 20;
 
-fn audit_lines(conn: &mut PgConnection, catalog: &Catalog, id: Uuid) -> Result<Vec<AuditLine>, ServiceError> {
-    let entries = audit::list(conn, Some("enterprise"), Some(id), None, AUDIT_ENTRIES)?;
+fn audit_lines(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    enterprise: &Visible,
+) -> Result<Vec<AuditLine>, ServiceError> {
+    let entries = audit_log::of_enterprise(conn, auth, enterprise, AUDIT_ENTRIES)?;
     let actors: Vec<Uuid> = entries.iter().filter_map(|e| e.actor_id).collect();
-    let names = users::names_of(conn, &actors)?;
+    let names = accounts::names_of(conn, auth, &actors)?;
     Ok(entries
         .into_iter()
         .map(|entry| AuditLine {

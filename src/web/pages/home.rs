@@ -2,11 +2,10 @@
 //! request.
 
 use crate::config::Catalog;
-use crate::db::enterprises;
 use crate::db::service_requests::ServiceRequest;
-use crate::domain::{Action, Role};
-use crate::service::ServiceError;
+use crate::domain::Role;
 use crate::service::agenda::{self, Agenda};
+use crate::service::{Authorized, ServiceError, enterprises};
 use crate::startup::AppState;
 use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, Chrome, PageError};
@@ -39,14 +38,13 @@ enum Landing {
 
 pub async fn show(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, PageError> {
     let catalog = state.catalog.clone();
-    let landing = page::signed_in(&state, visitor, Action::ReadSelf, None, "home", move |conn, auth, chrome| {
+    let landing = page::signed_in(&state, visitor, None, "home", move |conn, auth, chrome| {
         if chrome.role != Role::Counselor {
-            auth.principal.require(Action::ReadPipeline)?;
             let chrome = Chrome { section: "cockpit", ..chrome };
             return Ok(Landing::Cockpit(Box::new(cockpit::build(conn, auth, &catalog, chrome, None)?)));
         }
         let agenda = agenda::of(conn, auth, &catalog, None)?;
-        Ok(Landing::Agenda(HomePage { chrome, sections: sections(conn, &catalog, agenda)? }))
+        Ok(Landing::Agenda(HomePage { chrome, sections: sections(conn, auth, &catalog, agenda)? }))
     })
     .await?;
     Ok(match landing {
@@ -55,9 +53,14 @@ pub async fn show(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpRe
     })
 }
 
-fn sections(conn: &mut PgConnection, catalog: &Catalog, agenda: Agenda) -> Result<Vec<Section>, ServiceError> {
+fn sections(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    agenda: Agenda,
+) -> Result<Vec<Section>, ServiceError> {
     let ids: Vec<_> = agenda.overdue_requests.iter().chain(&agenda.assigned_to_me).map(|r| r.enterprise_id).collect();
-    let names = enterprises::names_of(conn, &ids)?;
+    let names = enterprises::names_of(conn, auth, &ids)?;
     let request_line = |r: ServiceRequest| Line {
         href: format!("/requests/{}", r.id),
         detail: format!(

@@ -3,7 +3,6 @@
 //! then the report: the counts and every bad row (row, column, problem), on the page and
 //! as a file to download.
 
-use crate::domain::Action;
 use crate::export::writer::{Cell, Heading, Kind as Column};
 use crate::export::{self, Table};
 use crate::service::ServiceError;
@@ -90,7 +89,7 @@ async fn imports_page(
     errors: FieldErrors,
 ) -> Result<ImportsPage, PageError> {
     let catalog = state.catalog.clone();
-    page::signed_in(state, visitor, Action::ImportLists, None, "imports", move |conn, auth, chrome| {
+    page::signed_in(state, visitor, None, "imports", move |conn, auth, chrome| {
         let runs = import_runs::latest(conn, auth, LATEST)?.into_iter().map(|run| RunLine::of(&catalog, run)).collect();
         Ok(ImportsPage { chrome, kinds: kinds(), kind, dry_run, errors, runs })
     })
@@ -106,7 +105,7 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     // Who may import is settled before a byte of the file is read (its CSRF token, inside
     // the upload, is checked once it has been).
-    page::signed_in(&state, visitor.clone(), Action::ImportLists, None, "imports", |_, _, _| Ok(())).await?;
+    page::signed_in(&state, visitor.clone(), None, "imports", |_, auth, _| import_runs::may_import(auth)).await?;
     let Ok(room) = state.imports.clone().try_acquire_owned() else {
         let mut errors = FieldErrors::default();
         errors.add("file", t("imports.busy"));
@@ -151,25 +150,19 @@ pub async fn submit(
     };
     let catalog = state.catalog.clone();
     let again = (kind_text, dry_run);
-    let started = page::signed_in(
-        &state,
-        visitor.clone(),
-        Action::ImportLists,
-        Some(csrf),
-        "imports",
-        move |conn, auth, chrome| {
-            let Some(read) = file else { return Ok(Err(errors)) };
-            // The job leaves with the first sending only; a second finds its run.
-            let mut job = None;
-            let saved = page::at_most_once(conn, chrome.user_id, &once, "import", |conn| {
-                match read.and_then(|(name, sheet)| import_runs::start(conn, auth, &name, sheet, kind, dry_run)) {
-                    Ok(started) => Ok(Ok(format!("/imports/{}", job.insert(started).id))),
-                    Err(refusal) => FieldErrors::from_refusal(refusal, str::to_owned).map(Err),
-                }
-            })?;
-            Ok(saved.map(|saved| (saved, job)))
-        },
-    )
+    let started = page::signed_in(&state, visitor.clone(), Some(csrf), "imports", move |conn, auth, chrome| {
+        let Some(read) = file else { return Ok(Err(errors)) };
+        // The job leaves with the first sending only; a second finds its run.
+        let mut job = None;
+        import_runs::may_import(auth)?;
+        let saved = page::at_most_once(conn, chrome.user_id, &once, "import", |conn| {
+            match read.and_then(|(name, sheet)| import_runs::start(conn, auth, &name, sheet, kind, dry_run)) {
+                Ok(started) => Ok(Ok(format!("/imports/{}", job.insert(started).id))),
+                Err(refusal) => FieldErrors::from_refusal(refusal, str::to_owned).map(Err),
+            }
+        })?;
+        Ok(saved.map(|saved| (saved, job)))
+    })
     .await?;
     match started {
         Ok((saved, job)) => {
@@ -260,7 +253,7 @@ pub async fn show(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
-    let page = page::signed_in(&state, visitor, Action::ImportLists, None, "imports", move |conn, auth, chrome| {
+    let page = page::signed_in(&state, visitor, None, "imports", move |conn, auth, chrome| {
         let run = import_runs::find(conn, auth, id)?;
         let progress = run.progress.clone();
         let mut page = RunPage {
@@ -296,10 +289,8 @@ pub async fn problems(
     asked: web::Query<ExportAsked>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let run = page::signed_in(&state, visitor, Action::ImportLists, None, "imports", move |conn, auth, _| {
-        import_runs::find(conn, auth, id)
-    })
-    .await?;
+    let run = page::signed_in(&state, visitor, None, "imports", move |conn, auth, _| import_runs::find(conn, auth, id))
+        .await?;
     let (Some(format), Progress::Finished(report)) = (asked.format(), run.progress) else {
         return Ok(page::see_other(&format!("/imports/{id}")));
     };

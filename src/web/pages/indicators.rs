@@ -1,8 +1,6 @@
 //! 年度指标: one year's figures of an enterprise; saving shows the refreshed eligibility
 //! for the next rung. An edit applies only to the figures it was based on.
 
-use crate::db::indicators as store;
-use crate::domain::Action;
 use crate::domain::eligibility::Indicators;
 use crate::service::{BasedOn, ServiceError, enterprises, indicators};
 use crate::startup::AppState;
@@ -184,19 +182,19 @@ pub async fn form(
     asked: web::Query<Asked>,
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog, asked) = (id.into_inner(), state.catalog.clone(), asked.into_inner());
-    let page = page::signed_in(&state, visitor, Action::ReadFieldWork, None, "search", move |conn, auth, chrome| {
+    let page = page::signed_in(&state, visitor, None, "search", move |conn, auth, chrome| {
         let enterprise = enterprises::find(conn, auth, id)?;
         let this_year = catalog.today().year();
         // Figures are reported for the year gone by.
         let year = asked.year.parse().unwrap_or(this_year - 1).clamp(this_year - YEARS + 1, this_year);
-        let stored = store::of_enterprise(conn, id)?.into_iter().find(|row| row.year == year);
+        let stored = indicators::of_enterprise(conn, auth, &enterprise)?.into_iter().find(|row| row.year == year);
         let (values, version) = stored
             .map_or_else(|| (HashMap::new(), String::new()), |row| (as_text(&row.figures), row.version.to_string()));
         let eligibility = next_rung_eligibility(conn, auth, &catalog, &enterprise)?;
         Ok(IndicatorsPage {
             chrome,
             id,
-            name: enterprise.fields.name,
+            name: enterprise.fields.name.clone(),
             year,
             years: years(this_year),
             version,
@@ -218,39 +216,38 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
     let Form { csrf, fields: values, .. } = form;
-    let outcome =
-        page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "search", move |conn, auth, chrome| {
-            let enterprise = enterprises::find(conn, auth, id)?;
-            let this_year = catalog.today().year();
-            let mut errors = FieldErrors::default();
-            let year = number::<i32>(&mut errors, "year", values.get("year").map_or("", String::as_str))
-                .unwrap_or(this_year - 1);
-            let version = values.get("version").map_or("", String::as_str);
-            let based_on = BasedOn::Versions(version.parse().into_iter().collect());
-            if let Some(figures) = read(&values, &mut errors) {
-                match indicators::put(conn, auth, &catalog, id, year, figures, &based_on) {
-                    Ok(_) => return Ok(Ok(year)),
-                    Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
-                }
+    let outcome = page::signed_in(&state, visitor, Some(csrf), "search", move |conn, auth, chrome| {
+        let enterprise = enterprises::for_field_work(conn, auth, id)?;
+        let this_year = catalog.today().year();
+        let mut errors = FieldErrors::default();
+        let year =
+            number::<i32>(&mut errors, "year", values.get("year").map_or("", String::as_str)).unwrap_or(this_year - 1);
+        let version = values.get("version").map_or("", String::as_str);
+        let based_on = BasedOn::Versions(version.parse().into_iter().collect());
+        if let Some(figures) = read(&values, &mut errors) {
+            match indicators::put(conn, auth, &catalog, id, year, figures, &based_on) {
+                Ok(_) => return Ok(Ok(year)),
+                Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
             }
-            // A stale edit keeps what was typed and takes the current version, so that
-            // saving again is a decision made knowingly.
-            let current = store::of_enterprise(conn, id)?.into_iter().find(|row| row.year == year);
-            let eligibility = next_rung_eligibility(conn, auth, &catalog, &enterprise)?;
-            Ok::<_, ServiceError>(Err(IndicatorsPage {
-                chrome,
-                id,
-                name: enterprise.fields.name,
-                year,
-                years: years(this_year),
-                version: current.map_or_else(String::new, |row| row.version.to_string()),
-                figures: fields(&values, &errors),
-                saved: false,
-                errors,
-                eligibility,
-            }))
-        })
-        .await?;
+        }
+        // A stale edit keeps what was typed and takes the current version, so that
+        // saving again is a decision made knowingly.
+        let current = indicators::of_enterprise(conn, auth, &enterprise)?.into_iter().find(|row| row.year == year);
+        let eligibility = next_rung_eligibility(conn, auth, &catalog, &enterprise)?;
+        Ok::<_, ServiceError>(Err(IndicatorsPage {
+            chrome,
+            id,
+            name: enterprise.fields.name.clone(),
+            year,
+            years: years(this_year),
+            version: current.map_or_else(String::new, |row| row.version.to_string()),
+            figures: fields(&values, &errors),
+            saved: false,
+            errors,
+            eligibility,
+        }))
+    })
+    .await?;
     let to = |year| format!("/enterprises/{id}/indicators?year={year}&saved=1");
     Ok(page::answered(outcome.map(to)))
 }

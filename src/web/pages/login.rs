@@ -2,7 +2,6 @@
 //! over the same throttle and password check as the API's `/auth/login`.
 
 use crate::auth::tokens;
-use crate::domain::Action;
 use crate::service::{ServiceError, sessions};
 use crate::startup::AppState;
 use crate::web::assets;
@@ -114,7 +113,7 @@ pub async fn sign_out(
     form: Form<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let secret = visitor.secret.clone();
-    let ended = page::signed_in(&state, visitor, Action::ReadSelf, Some(form.csrf), "", move |conn, _, _| {
+    let ended = page::signed_in(&state, visitor, Some(form.csrf), "", move |conn, _, _| {
         secret.as_deref().map_or(Ok(()), |secret| sessions::end_console(conn, secret))
     })
     .await;

@@ -1,6 +1,5 @@
 //! 提交诉求: a demand on its own, outside a visit.
 
-use crate::domain::Action;
 use crate::service::{enterprises, requests};
 use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form};
@@ -29,8 +28,8 @@ pub async fn form(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let page = page::signed_in(&state, visitor, Action::WriteEnterprises, None, "search", move |conn, auth, chrome| {
-        let name = enterprises::find(conn, auth, id)?.fields.name;
+    let page = page::signed_in(&state, visitor, None, "search", move |conn, auth, chrome| {
+        let name = enterprises::for_field_work(conn, auth, id)?.into_inner().fields.name;
         Ok(RaisePage { chrome, id, name, demand: DemandSlot::blank(0), errors: FieldErrors::default() })
     })
     .await?;
@@ -45,29 +44,28 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
     let Form { csrf, once, fields, .. } = form;
-    let outcome =
-        page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "search", move |conn, auth, chrome| {
-            page::at_most_once(conn, chrome.user_id, &once, &format!("raise:{id}"), |conn| {
-                let name = enterprises::find(conn, auth, id)?.fields.name;
-                let mut errors = FieldErrors::default();
-                let (mut slots, raised) = fields.read(1, &mut errors);
-                let mut slot = slots.swap_remove(0);
-                match raised.into_iter().next() {
-                    Some((_, request)) if errors.is_empty() => match requests::raise(conn, auth, &catalog, id, request)
-                    {
-                        Ok(raised) => return Ok(Ok(format!("/requests/{}?saved=raised", raised.id))),
-                        Err(refusal) => {
-                            errors = FieldErrors::from_refusal(refusal, str::to_owned)?;
-                            place_errors(std::slice::from_mut(&mut slot), &errors, &[0], "");
-                        }
-                    },
-                    Some(_) => {}
-                    // An empty form raises nothing: say what it needs.
-                    None => slot = slot.required(),
-                }
-                Ok(Err(RaisePage { chrome, id, name, demand: slot, errors }))
-            })
+    let outcome = page::signed_in(&state, visitor, Some(csrf), "search", move |conn, auth, chrome| {
+        // Who may not is told so before anything of the form is read.
+        let name = enterprises::for_field_work(conn, auth, id)?.into_inner().fields.name;
+        page::at_most_once(conn, chrome.user_id, &once, &format!("raise:{id}"), |conn| {
+            let mut errors = FieldErrors::default();
+            let (mut slots, raised) = fields.read(1, &mut errors);
+            let mut slot = slots.swap_remove(0);
+            match raised.into_iter().next() {
+                Some((_, request)) if errors.is_empty() => match requests::raise(conn, auth, &catalog, id, request) {
+                    Ok(raised) => return Ok(Ok(format!("/requests/{}?saved=raised", raised.id))),
+                    Err(refusal) => {
+                        errors = FieldErrors::from_refusal(refusal, str::to_owned)?;
+                        place_errors(std::slice::from_mut(&mut slot), &errors, &[0], "");
+                    }
+                },
+                Some(_) => {}
+                // An empty form raises nothing: say what it needs.
+                None => slot = slot.required(),
+            }
+            Ok(Err(RaisePage { chrome, id, name, demand: slot, errors }))
         })
-        .await?;
+    })
+    .await?;
     Ok(page::answered_once(outcome))
 }

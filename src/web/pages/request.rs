@@ -2,12 +2,11 @@
 //! small form of its own. A move is based on the version the page showed: if someone
 //! moved the request meanwhile, the page says so instead of acting on what it no longer is.
 
-use crate::db::{enterprises, users};
-use crate::domain::Action;
 use crate::domain::service_request::{Action as Move, Requests, recorded_move_label};
 use crate::domain::workflow::{Note, Workflow};
 use crate::service::requests::{self, RequestMove};
 use crate::service::{BasedOn, ServiceError};
+use crate::service::{accounts, enterprises};
 use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form, given, number};
 use crate::web::messages::{self as msg, t};
@@ -100,9 +99,13 @@ fn page_of(
 ) -> Result<RequestPage, ServiceError> {
     let (request, transitions) = requests::find(conn, auth, id)?;
     let people: Vec<Uuid> = transitions.iter().filter_map(|s| s.actor_id).chain(request.assignee_id).collect();
-    let names = users::names_of(conn, &people)?;
+    let names = accounts::names_of(conn, auth, &people)?;
     let name_of = |user: Uuid| names.get(&user).cloned().unwrap_or_default();
-    let candidates = users::assignable(conn, request.street_id, ASSIGNABLE)?;
+    let candidates = requests::assignable(conn, auth, &request, ASSIGNABLE).or_else(|e| match e {
+        // A reader sees the request without the moves.
+        ServiceError::Forbidden(_) => Ok(Vec::new()),
+        other => Err(other),
+    })?;
     let (general, refused) = match refused {
         Some((fields, mut errors)) => (errors.general.take(), Some((fields, errors))),
         None => (None, None),
@@ -145,7 +148,9 @@ fn page_of(
         due: local_time(catalog, request.due_at),
         overdue: request.due_at < Utc::now() && request.status.is_pending(),
         enterprise_id: request.enterprise_id,
-        enterprise: enterprises::name_of(conn, request.enterprise_id)?,
+        enterprise: enterprises::names_of(conn, auth, &[request.enterprise_id])?
+            .remove(&request.enterprise_id)
+            .unwrap_or_default(),
         assignee: request.assignee_id.map_or_else(|| t("request.unassigned").to_owned(), &name_of),
         satisfaction: request.satisfaction.map_or_else(String::new, |s| msg::with("request.satisfaction_of", s)),
         title: request.title,
@@ -177,7 +182,7 @@ pub async fn show(
         Some(_) => Some(t("request.saved_moved")),
         None => None,
     };
-    let page = page::signed_in(&state, visitor, Action::ReadFieldWork, None, "home", move |conn, auth, chrome| {
+    let page = page::signed_in(&state, visitor, None, "home", move |conn, auth, chrome| {
         page_of(conn, auth, &catalog, chrome, id, None)
     })
     .await?;
@@ -192,27 +197,26 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
     let Form { csrf, fields, .. } = form;
-    let outcome =
-        page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "home", move |conn, auth, chrome| {
-            let mut errors = FieldErrors::default();
-            let action = Move::try_from(fields.action.clone());
-            let satisfaction = number::<i16>(&mut errors, "satisfaction", &fields.satisfaction);
-            let assignee = if fields.assignee_id.is_empty() { None } else { fields.assignee_id.parse().ok() };
-            let version = fields.version.parse().map_err(|_| errors.add("version", t("form.stale")));
-            if let (Ok(action), Ok(version), true) = (action, version, errors.is_empty()) {
-                let asked = RequestMove { action, assignee_id: assignee, note: given(&fields.note), satisfaction };
-                let based_on = BasedOn::Versions(vec![version]);
-                match asked.parse().and_then(|moving| requests::transition(conn, auth, id, &moving, &based_on)) {
-                    Ok(_) => return Ok(Ok(())),
-                    Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
-                }
+    let outcome = page::signed_in(&state, visitor, Some(csrf), "home", move |conn, auth, chrome| {
+        let mut errors = FieldErrors::default();
+        let action = Move::try_from(fields.action.clone());
+        let satisfaction = number::<i16>(&mut errors, "satisfaction", &fields.satisfaction);
+        let assignee = if fields.assignee_id.is_empty() { None } else { fields.assignee_id.parse().ok() };
+        let version = fields.version.parse().map_err(|_| errors.add("version", t("form.stale")));
+        if let (Ok(action), Ok(version), true) = (action, version, errors.is_empty()) {
+            let asked = RequestMove { action, assignee_id: assignee, note: given(&fields.note), satisfaction };
+            let based_on = BasedOn::Versions(vec![version]);
+            match asked.parse().and_then(|moving| requests::transition(conn, auth, id, &moving, &based_on)) {
+                Ok(_) => return Ok(Ok(())),
+                Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
             }
-            if errors.is_empty() {
-                errors.general = Some(t("form.choose").to_owned());
-            }
-            page_of(conn, auth, &catalog, chrome, id, Some((&fields, errors))).map(Err)
-        })
-        .await?;
+        }
+        if errors.is_empty() {
+            errors.general = Some(t("form.choose").to_owned());
+        }
+        page_of(conn, auth, &catalog, chrome, id, Some((&fields, errors))).map(Err)
+    })
+    .await?;
     let to = |_| format!("/requests/{id}?saved=moved");
     Ok(page::answered(outcome.map(to)))
 }

@@ -2,12 +2,10 @@
 //! start of a USCC, tier, street, cluster, certificates expiring within, not visited for);
 //! newest first, twenty at a time, "more" continuing after the last one shown (keyset).
 
-use crate::db::regions;
-use crate::domain::Action;
 use crate::domain::RegionKind;
 use crate::export::{self, writer};
-use crate::service::ServiceError;
 use crate::service::enterprises::{self, EnterpriseQuery};
+use crate::service::{ServiceError, regions};
 use crate::startup::AppState;
 use crate::web::form::{FieldErrors, number};
 use crate::web::messages::{self as msg, t};
@@ -112,15 +110,15 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let asked = query.into_inner();
     let catalog = state.catalog.clone();
-    let page = page::signed_in(&state, visitor, Action::ReadEnterprises, None, "search", move |conn, auth, chrome| {
+    let page = page::signed_in(&state, visitor, None, "search", move |conn, auth, chrome| {
         let tiers = catalog
             .ladder
             .rungs()
             .iter()
             .map(|r| Offered { code: r.code.clone(), label: r.label.clone(), selected: r.code == asked.tier })
             .collect();
-        let scope = auth.principal.street_scope();
-        let streets = regions::all(conn)?
+        let scope = enterprises::list_scope(auth)?;
+        let streets = regions::all(conn, auth)?
             .into_iter()
             .filter(|r| r.kind == RegionKind::Street && scope.allows(Some(r.id)))
             .map(|r| Offered { selected: r.id.to_string() == asked.street_id, code: r.id.to_string(), label: r.name })
@@ -200,10 +198,7 @@ pub async fn export(
     format: web::Query<ExportAsked>,
 ) -> Result<HttpResponse, PageError> {
     let asked = asked.into_inner();
-    let scope = page::signed_in(&state, visitor, Action::ReadEnterprises, None, "search", |_, auth, _| {
-        Ok(auth.principal.street_scope())
-    })
-    .await?;
+    let scope = page::signed_in(&state, visitor, None, "search", |_, auth, _| enterprises::list_scope(auth)).await?;
     let mut errors = FieldErrors::default();
     let filter = asked.query(&mut errors).into_filter(&state.catalog);
     let (Ok(filter), Some(format), true) = (filter, format.format(), errors.is_empty()) else {

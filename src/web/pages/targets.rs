@@ -3,10 +3,10 @@
 //! each figure beside what was achieved towards it so far. A blank box is no target.
 
 use crate::config::Catalog;
-use crate::db::regions::{self, Region};
-use crate::domain::{Action, RegionKind};
+use crate::db::regions::Region;
+use crate::domain::RegionKind;
 use crate::service::targets::{self, TargetInput, year_field};
-use crate::service::{Authorized, ServiceError};
+use crate::service::{Authorized, ServiceError, regions};
 use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form, number};
 use crate::web::messages as msg;
@@ -76,9 +76,10 @@ fn page_of(
 ) -> Result<TargetsPage, ServiceError> {
     // An admin reaches it among the 系统管理 tabs, a manager from the cockpit.
     let chrome = Chrome { section: if chrome.administers() { "admin" } else { "cockpit" }, ..chrome };
+    targets::may_set(auth)?;
     let progress = targets::progress(conn, auth, catalog, year)?;
     let set = |region: Uuid, tier: &str| progress.items.iter().find(|p| p.region_id == region && p.tier == tier);
-    let regions = target_regions(conn)?
+    let regions = target_regions(conn, auth)?
         .into_iter()
         .map(|region| RegionTargets {
             kind: region.kind.label(),
@@ -111,8 +112,8 @@ fn page_of(
 }
 
 /// The regions targets are set for: districts, then their streets.
-fn target_regions(conn: &mut PgConnection) -> Result<Vec<Region>, ServiceError> {
-    let all = regions::all(conn)?;
+fn target_regions(conn: &mut PgConnection, auth: &Authorized) -> Result<Vec<Region>, ServiceError> {
+    let all = regions::all(conn, auth)?;
     let mut ordered = Vec::new();
     for district in all.iter().filter(|r| r.kind == RegionKind::District) {
         ordered.push(district.clone());
@@ -130,7 +131,7 @@ pub async fn show(
     let catalog = state.catalog.clone();
     let Asked { year, saved } = asked.into_inner();
     let year = year.parse().ok().and_then(|y| year_field(y).ok()).unwrap_or(catalog.today().year());
-    let page = page::signed_in(&state, visitor, Action::SetTargets, None, "cockpit", move |conn, auth, chrome| {
+    let page = page::signed_in(&state, visitor, None, "cockpit", move |conn, auth, chrome| {
         page_of(conn, auth, &catalog, chrome, year, None, FieldErrors::default())
     })
     .await?;
@@ -146,36 +147,34 @@ pub async fn submit(
     let Form { csrf, fields, .. } = form;
     let year = fields.get("year").and_then(|y| y.parse().ok()).and_then(|y| year_field(y).ok());
     let Some(year) = year else { return Err(PageError::BadForm("no year")) };
-    let outcome =
-        page::signed_in(&state, visitor, Action::SetTargets, Some(csrf), "cockpit", move |conn, auth, chrome| {
-            let mut errors = FieldErrors::default();
-            // The boxes filled in, in the order of their fields, to name a refused one.
-            let mut named = Vec::new();
-            let mut inputs = Vec::new();
-            for (key, value) in fields.range(BOX.to_owned()..).take_while(|(key, _)| key.starts_with(BOX)) {
-                let Some((region, tier)) = key[BOX.len()..].split_once('.') else { continue };
-                let (Ok(region_id), Some(target)) = (region.parse(), number::<i32>(&mut errors, key, value)) else {
-                    continue;
-                };
-                named.push(key.clone());
-                inputs.push(TargetInput { tier: tier.to_owned(), region_id, target });
-            }
-            if errors.is_empty() {
-                match targets::set(conn, auth, &catalog.ladder, year, inputs) {
-                    Ok(()) => return Ok(Ok(())),
-                    Err(refusal) => {
-                        // `targets[3].target` is the fourth box filled in.
-                        let rename = |path: &str| {
-                            let index =
-                                path.strip_prefix("targets[").and_then(|rest| rest.split(']').next()?.parse().ok());
-                            index.and_then(|i: usize| named.get(i).cloned()).unwrap_or_else(|| path.to_owned())
-                        };
-                        errors = FieldErrors::from_refusal(refusal, rename)?;
-                    }
+    let outcome = page::signed_in(&state, visitor, Some(csrf), "cockpit", move |conn, auth, chrome| {
+        let mut errors = FieldErrors::default();
+        // The boxes filled in, in the order of their fields, to name a refused one.
+        let mut named = Vec::new();
+        let mut inputs = Vec::new();
+        for (key, value) in fields.range(BOX.to_owned()..).take_while(|(key, _)| key.starts_with(BOX)) {
+            let Some((region, tier)) = key[BOX.len()..].split_once('.') else { continue };
+            let (Ok(region_id), Some(target)) = (region.parse(), number::<i32>(&mut errors, key, value)) else {
+                continue;
+            };
+            named.push(key.clone());
+            inputs.push(TargetInput { tier: tier.to_owned(), region_id, target });
+        }
+        if errors.is_empty() {
+            match targets::set(conn, auth, &catalog.ladder, year, inputs) {
+                Ok(()) => return Ok(Ok(())),
+                Err(refusal) => {
+                    // `targets[3].target` is the fourth box filled in.
+                    let rename = |path: &str| {
+                        let index = path.strip_prefix("targets[").and_then(|rest| rest.split(']').next()?.parse().ok());
+                        index.and_then(|i: usize| named.get(i).cloned()).unwrap_or_else(|| path.to_owned())
+                    };
+                    errors = FieldErrors::from_refusal(refusal, rename)?;
                 }
             }
-            page_of(conn, auth, &catalog, chrome, year, Some(&fields), errors).map(Err)
-        })
-        .await?;
+        }
+        page_of(conn, auth, &catalog, chrome, year, Some(&fields), errors).map(Err)
+    })
+    .await?;
     Ok(page::answered(outcome.map(|()| format!("/targets?year={year}&saved=1"))))
 }

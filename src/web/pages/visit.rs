@@ -2,7 +2,6 @@
 //! Built to take under a minute on a phone: now and on site are filled in, choices are
 //! large tap targets, and a demand is one more block of the same form.
 
-use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::domain::visit::{Channel, Purpose};
 use crate::service::visits::{self, VisitInput};
@@ -91,8 +90,8 @@ pub async fn form(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, PageError> {
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
-    let page = page::signed_in(&state, visitor, Action::WriteEnterprises, None, "search", move |conn, auth, chrome| {
-        let name = enterprises::find(conn, auth, id)?.fields.name;
+    let page = page::signed_in(&state, visitor, None, "search", move |conn, auth, chrome| {
+        let name = enterprises::for_field_work(conn, auth, id)?.into_inner().fields.name;
         let fields = VisitFields {
             visited_at: datetime_input(&catalog, Utc::now()),
             channel: Channel::Onsite.as_str().to_owned(),
@@ -113,13 +112,14 @@ pub async fn submit(
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
     let demands: DemandFields = form.part()?;
     let Form { csrf, once, fields, .. } = form;
-    let outcome =
-        page::signed_in(&state, visitor, Action::WriteEnterprises, Some(csrf), "search", move |conn, auth, chrome| {
-            page::at_most_once(conn, chrome.user_id, &once, &format!("visit:{id}"), |conn| {
-                save(conn, auth, &catalog, chrome, id, &fields, &demands)
-            })
+    let outcome = page::signed_in(&state, visitor, Some(csrf), "search", move |conn, auth, chrome| {
+        // Who may not is told so before anything of the form is read.
+        enterprises::for_field_work(conn, auth, id)?;
+        page::at_most_once(conn, chrome.user_id, &once, &format!("visit:{id}"), |conn| {
+            save(conn, auth, &catalog, chrome, id, &fields, &demands)
         })
-        .await?;
+    })
+    .await?;
     Ok(page::answered_once(outcome))
 }
 
@@ -133,7 +133,7 @@ fn save(
     fields: &VisitFields,
     demands: &DemandFields,
 ) -> Result<Result<String, VisitPage>, ServiceError> {
-    let name = enterprises::find(conn, auth, id)?.fields.name;
+    let name = enterprises::for_field_work(conn, auth, id)?.into_inner().fields.name;
     let mut errors = FieldErrors::default();
     let (mut slots, raised) = demands.read(1, &mut errors);
     if fields.more.is_some() {

@@ -3,10 +3,10 @@
 //! one refuses its next request. The rules are `service::accounts`', as for the API.
 
 use crate::config::Catalog;
-use crate::db::api_keys::{self as store, ApiKey};
-use crate::domain::{Action, ApiScope};
-use crate::service::ServiceError;
+use crate::db::api_keys::ApiKey;
+use crate::domain::ApiScope;
 use crate::service::accounts::{self, CreateApiKey};
+use crate::service::{Authorized, ServiceError};
 use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form, NoFields};
 use crate::web::messages::{self as msg, t};
@@ -75,6 +75,7 @@ struct KeysPage {
 impl KeysPage {
     fn of(
         conn: &mut PgConnection,
+        auth: &Authorized,
         catalog: &Catalog,
         chrome: Chrome,
         fields: &KeyFields,
@@ -82,7 +83,8 @@ impl KeysPage {
     ) -> Result<Self, ServiceError> {
         // In the order they were made, as the API lists them; a key just made is also shown
         // above the list.
-        let keys = store::list(conn, None, ROWS)?.into_iter().map(|k| KeyLine::of(catalog, k)).collect();
+        let keys =
+            accounts::list_api_keys(conn, auth, None, ROWS)?.into_iter().map(|k| KeyLine::of(catalog, k)).collect();
         Ok(Self {
             chrome,
             keys,
@@ -101,8 +103,8 @@ pub async fn show(
     shown: web::Query<Shown>,
 ) -> Result<HttpResponse, PageError> {
     let (catalog, revoked) = (state.catalog.clone(), shown.into_inner().saved.is_some());
-    let page = page::signed_in(&state, visitor, Action::ManageApiKeys, None, "admin", move |conn, _, chrome| {
-        KeysPage::of(conn, &catalog, chrome, &KeyFields::default(), FieldErrors::default())
+    let page = page::signed_in(&state, visitor, None, "admin", move |conn, auth, chrome| {
+        KeysPage::of(conn, auth, &catalog, chrome, &KeyFields::default(), FieldErrors::default())
     })
     .await?;
     Ok(page::form_html(StatusCode::OK, &KeysPage { revoked, ..page }))
@@ -117,41 +119,42 @@ pub async fn create(
 ) -> Result<HttpResponse, PageError> {
     let catalog = state.catalog.clone();
     let Form { csrf, once, fields, .. } = form;
-    let answered =
-        page::signed_in(&state, visitor, Action::ManageApiKeys, Some(csrf), "admin", move |conn, auth, chrome| {
-            // The key is shown once, by the sending that made it; only its hash is kept.
-            let mut made = None;
-            let saved = page::at_most_once(conn, chrome.user_id, &once, "new-api-key", |conn| {
-                let mut errors = FieldErrors::default();
-                let mut scopes = Vec::new();
-                for code in &fields.scopes {
-                    match ApiScope::parse(code) {
-                        Some(scope) => scopes.push(scope),
-                        None => errors.add("scopes", t("form.choose")),
+    let answered = page::signed_in(&state, visitor, Some(csrf), "admin", move |conn, auth, chrome| {
+        // The key is shown once, by the sending that made it; only its hash is kept.
+        let mut made = None;
+        // Who may not is told so before anything of the form is read.
+        accounts::may_manage_api_keys(auth)?;
+        let saved = page::at_most_once(conn, chrome.user_id, &once, "new-api-key", |conn| {
+            let mut errors = FieldErrors::default();
+            let mut scopes = Vec::new();
+            for code in &fields.scopes {
+                match ApiScope::parse(code) {
+                    Some(scope) => scopes.push(scope),
+                    None => errors.add("scopes", t("form.choose")),
+                }
+            }
+            if errors.is_empty() {
+                let input = CreateApiKey { name: fields.name.clone(), scopes };
+                match accounts::create_api_key(conn, auth, &input) {
+                    Ok((key, secret)) => {
+                        made = Some((key.name, secret));
+                        return Ok(Ok("/admin/api-keys".to_owned()));
                     }
+                    Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
                 }
-                if errors.is_empty() {
-                    let input = CreateApiKey { name: fields.name.clone(), scopes };
-                    match accounts::create_api_key(conn, auth, &input) {
-                        Ok((key, secret)) => {
-                            made = Some((key.name, secret));
-                            return Ok(Ok("/admin/api-keys".to_owned()));
-                        }
-                        Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
-                    }
-                }
-                Ok(Err(errors))
-            })?;
-            Ok(match (saved, made) {
-                (Ok(Saved::Now(_)), Some(created)) => {
-                    let page = KeysPage::of(conn, &catalog, chrome, &KeyFields::default(), FieldErrors::default())?;
-                    Made::Shown(KeysPage { created: Some(created), ..page })
-                }
-                (Ok(saved), _) => Made::Before(saved),
-                (Err(errors), _) => Made::Refused(KeysPage::of(conn, &catalog, chrome, &fields, errors)?),
-            })
+            }
+            Ok(Err(errors))
+        })?;
+        Ok(match (saved, made) {
+            (Ok(Saved::Now(_)), Some(created)) => {
+                let page = KeysPage::of(conn, auth, &catalog, chrome, &KeyFields::default(), FieldErrors::default())?;
+                Made::Shown(KeysPage { created: Some(created), ..page })
+            }
+            (Ok(saved), _) => Made::Before(saved),
+            (Err(errors), _) => Made::Refused(KeysPage::of(conn, auth, &catalog, chrome, &fields, errors)?),
         })
-        .await?;
+    })
+    .await?;
     Ok(match answered {
         Made::Shown(page) => page::form_html(StatusCode::CREATED, &page),
         Made::Before(saved) => page::answered_once(Ok::<_, KeysPage>(saved)),
@@ -175,7 +178,7 @@ pub async fn revoke(
     form: Form<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    page::signed_in(&state, visitor, Action::ManageApiKeys, Some(form.csrf), "admin", move |conn, auth, _| {
+    page::signed_in(&state, visitor, Some(form.csrf), "admin", move |conn, auth, _| {
         accounts::revoke_api_key(conn, auth, id)
     })
     .await?;

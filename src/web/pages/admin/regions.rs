@@ -2,10 +2,10 @@
 //! `POST /api/v1/regions`). Enterprises, counselors and targets hang on regions, so the
 //! page adds them and never removes one.
 
-use crate::db::regions::{self, Region};
-use crate::domain::{Action, RegionKind};
-use crate::service::ServiceError;
-use crate::service::regions::{self as service, CreateRegion};
+use crate::db::regions::Region;
+use crate::domain::RegionKind;
+use crate::service::regions::{self, CreateRegion};
+use crate::service::{Authorized, ServiceError};
 use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form};
 use crate::web::messages::{self as msg, t};
@@ -57,11 +57,13 @@ struct RegionsPage {
 impl RegionsPage {
     fn of(
         conn: &mut PgConnection,
+        auth: &Authorized,
         chrome: Chrome,
         fields: &RegionFields,
         errors: FieldErrors,
     ) -> Result<Self, ServiceError> {
-        let all = regions::all(conn)?;
+        regions::may_manage(auth)?;
+        let all = regions::all(conn, auth)?;
         let parents = |kind: RegionKind| -> Vec<Offered> {
             all.iter()
                 .filter(|r| r.kind == kind)
@@ -108,9 +110,9 @@ pub async fn show(
     shown: web::Query<Shown>,
 ) -> Result<HttpResponse, PageError> {
     let saved = shown.into_inner().saved.is_some();
-    let page = page::signed_in(&state, visitor, Action::ManageRegions, None, "admin", move |conn, _, chrome| {
+    let page = page::signed_in(&state, visitor, None, "admin", move |conn, auth, chrome| {
         let fields = RegionFields { kind: RegionKind::Street.as_str().to_owned(), ..RegionFields::default() };
-        RegionsPage::of(conn, chrome, &fields, FieldErrors::default())
+        RegionsPage::of(conn, auth, chrome, &fields, FieldErrors::default())
     })
     .await?;
     Ok(page::html(StatusCode::OK, &RegionsPage { saved, ..page }))
@@ -122,23 +124,22 @@ pub async fn create(
     form: Form<RegionFields>,
 ) -> Result<HttpResponse, PageError> {
     let Form { csrf, fields, .. } = form;
-    let outcome =
-        page::signed_in(&state, visitor, Action::ManageRegions, Some(csrf), "admin", move |conn, auth, chrome| {
-            let mut errors = FieldErrors::default();
-            let kind = RegionKind::try_from(fields.kind.clone()).map_err(|_| errors.add("kind", t("form.choose")));
-            let parent_id = match fields.parent_id.trim() {
-                "" => Ok(None),
-                id => id.parse().map(Some).map_err(|_| errors.add("parent_id", t("form.choose"))),
-            };
-            if let (Ok(kind), Ok(parent_id)) = (kind, parent_id) {
-                let region = CreateRegion { name: fields.name.clone(), code: fields.code.clone(), kind, parent_id };
-                match service::create(conn, auth, region) {
-                    Ok(_) => return Ok(Ok(())),
-                    Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
-                }
+    let outcome = page::signed_in(&state, visitor, Some(csrf), "admin", move |conn, auth, chrome| {
+        let mut errors = FieldErrors::default();
+        let kind = RegionKind::try_from(fields.kind.clone()).map_err(|_| errors.add("kind", t("form.choose")));
+        let parent_id = match fields.parent_id.trim() {
+            "" => Ok(None),
+            id => id.parse().map(Some).map_err(|_| errors.add("parent_id", t("form.choose"))),
+        };
+        if let (Ok(kind), Ok(parent_id)) = (kind, parent_id) {
+            let region = CreateRegion { name: fields.name.clone(), code: fields.code.clone(), kind, parent_id };
+            match regions::create(conn, auth, region) {
+                Ok(_) => return Ok(Ok(())),
+                Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
             }
-            RegionsPage::of(conn, chrome, &fields, errors).map(Err)
-        })
-        .await?;
+        }
+        RegionsPage::of(conn, auth, chrome, &fields, errors).map(Err)
+    })
+    .await?;
     Ok(page::answered(outcome.map(|()| "/admin/regions?saved=region".to_owned())))
 }

@@ -2,13 +2,12 @@
 //! changes a name, role or streets, sets a new password, or deactivates the account (which
 //! ends its sessions at once). `service::accounts` holds every rule, as for the API.
 
-use crate::db::regions;
-use crate::db::users::{self as store, User, UserRecord};
+use crate::db::users::{User, UserRecord};
 use crate::domain::Refusal;
-use crate::domain::{Action, RegionKind, Role};
+use crate::domain::{RegionKind, Role};
 use crate::service::accounts::{self, CreateUser, UpdateUser};
 use crate::service::pipeline::StreetNames;
-use crate::service::{OrNotFound, ServiceError};
+use crate::service::{Authorized, ServiceError, regions};
 use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form};
 use crate::web::messages::{self as msg, t};
@@ -18,7 +17,7 @@ use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::{PgConnection, QueryResult};
+use diesel::PgConnection;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -50,21 +49,14 @@ pub async fn list(
 ) -> Result<HttpResponse, PageError> {
     let Listed { after, saved } = asked.into_inner();
     let after = after.parse::<Uuid>().ok();
-    let page = page::signed_in(&state, visitor, Action::ManageUsers, None, "admin", move |conn, _, chrome| {
-        let mut found = store::list(conn, after, ROWS as i64 + 1)?;
+    let page = page::signed_in(&state, visitor, None, "admin", move |conn, auth, chrome| {
+        let mut found = accounts::list_users(conn, auth, after, ROWS as i64 + 1)?;
         let more = (found.len() > ROWS).then(|| {
             found.truncate(ROWS);
-            found.last().map_or_else(String::new, |last| format!("/admin/users?after={}", last.id))
+            found.last().map_or_else(String::new, |last| format!("/admin/users?after={}", last.user.id))
         });
-        let mut streets = store::streets_of_all(conn, &found.iter().map(|u| u.id).collect::<Vec<_>>())?;
         let names = StreetNames::load(conn)?;
-        let users = found
-            .into_iter()
-            .map(|user| {
-                let streets = streets.remove(&user.id).unwrap_or_default();
-                line(user, &streets, &names)
-            })
-            .collect();
+        let users = found.into_iter().map(|record| line(record.user, &record.street_ids, &names)).collect();
         Ok(UsersPage { chrome, users, more, saved: saved.is_some() })
     })
     .await?;
@@ -155,8 +147,12 @@ impl UserFields {
 
 /// Every street of the map as a box to tick, those in `chosen` (ids as the form sends
 /// them) ticked.
-fn streets_offered(conn: &mut PgConnection, chosen: &[String]) -> QueryResult<Vec<Offered>> {
-    Ok(regions::all(conn)?
+fn streets_offered(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    chosen: &[String],
+) -> Result<Vec<Offered>, ServiceError> {
+    Ok(regions::all(conn, auth)?
         .into_iter()
         .filter(|r| r.kind == RegionKind::Street)
         .map(|r| {
@@ -188,18 +184,20 @@ struct UserPage {
 impl UserPage {
     fn of(
         conn: &mut PgConnection,
+        auth: &Authorized,
         chrome: Chrome,
         editing: Option<Uuid>,
         fields: &UserFields,
         errors: FieldErrors,
     ) -> Result<Self, ServiceError> {
+        accounts::may_manage_users(auth)?;
         Ok(Self {
             chrome,
             editing,
             username: fields.username.clone(),
             display_name: fields.display_name.clone(),
             roles: choices(&Role::ALL, Role::label, &[&fields.role]),
-            streets: streets_offered(conn, &fields.street_ids)?,
+            streets: streets_offered(conn, auth, &fields.street_ids)?,
             active: fields.active.is_some(),
             errors,
         })
@@ -221,9 +219,9 @@ async fn hash(password: String, username: String) -> Result<String, PageError> {
 
 /// `/admin/users/new`: the form for a new account, a counselor by default.
 pub async fn form(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, PageError> {
-    let page = page::signed_in(&state, visitor, Action::ManageUsers, None, "admin", move |conn, _, chrome| {
+    let page = page::signed_in(&state, visitor, None, "admin", move |conn, auth, chrome| {
         let fields = UserFields { role: Role::Counselor.as_str().to_owned(), ..UserFields::default() };
-        UserPage::of(conn, chrome, None, &fields, FieldErrors::default())
+        UserPage::of(conn, auth, chrome, None, &fields, FieldErrors::default())
     })
     .await?;
     Ok(page::form_html(StatusCode::OK, &page))
@@ -238,28 +236,31 @@ pub async fn create(
     let mut errors = FieldErrors::default();
     let input = fields.creating(&mut errors);
     let password_hash = if errors.is_empty() && input.checked().is_ok() {
-        page::signed_in(&state, visitor.clone(), Action::ManageUsers, Some(csrf.clone()), "admin", |_, _, _| Ok(()))
-            .await?;
+        page::signed_in(&state, visitor.clone(), Some(csrf.clone()), "admin", |_, auth, _| {
+            accounts::may_manage_users(auth)
+        })
+        .await?;
         Some(hash(input.password.clone(), input.username.clone()).await?)
     } else {
         None
     };
-    let outcome =
-        page::signed_in(&state, visitor, Action::ManageUsers, Some(csrf), "admin", move |conn, auth, chrome| {
-            page::at_most_once(conn, chrome.user_id, &once, "new-user", |conn| {
-                if let Err(refusal) = input.checked() {
-                    errors.absorb(FieldErrors::from_refusal(refusal, field_name)?);
+    let outcome = page::signed_in(&state, visitor, Some(csrf), "admin", move |conn, auth, chrome| {
+        // Who may not is told so before anything of the form is read.
+        accounts::may_manage_users(auth)?;
+        page::at_most_once(conn, chrome.user_id, &once, "new-user", |conn| {
+            if let Err(refusal) = input.checked() {
+                errors.absorb(FieldErrors::from_refusal(refusal, field_name)?);
+            }
+            if let Some(password_hash) = password_hash.filter(|_| errors.is_empty()) {
+                match accounts::create_user(conn, auth, &input, &password_hash) {
+                    Ok(_) => return Ok(Ok("/admin/users?saved=created".to_owned())),
+                    Err(refusal) => errors.absorb(FieldErrors::from_refusal(refusal, field_name)?),
                 }
-                if let Some(password_hash) = password_hash.filter(|_| errors.is_empty()) {
-                    match accounts::create_user(conn, &auth.audit, &input, &password_hash) {
-                        Ok(_) => return Ok(Ok("/admin/users?saved=created".to_owned())),
-                        Err(refusal) => errors.absorb(FieldErrors::from_refusal(refusal, field_name)?),
-                    }
-                }
-                UserPage::of(conn, chrome, None, &fields, errors).map(Err)
-            })
+            }
+            UserPage::of(conn, auth, chrome, None, &fields, errors).map(Err)
         })
-        .await?;
+    })
+    .await?;
     Ok(page::answered_once(outcome))
 }
 
@@ -270,10 +271,9 @@ pub async fn edit(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let page = page::signed_in(&state, visitor, Action::ManageUsers, None, "admin", move |conn, _, chrome| {
-        let user = store::find(conn, id).or_not_found("user")?;
-        let record = store::record(conn, user)?;
-        UserPage::of(conn, chrome, Some(id), &UserFields::of(&record), FieldErrors::default())
+    let page = page::signed_in(&state, visitor, None, "admin", move |conn, auth, chrome| {
+        let record = accounts::user(conn, auth, id)?;
+        UserPage::of(conn, auth, chrome, Some(id), &UserFields::of(&record), FieldErrors::default())
     })
     .await?;
     Ok(page::html(StatusCode::OK, &page))
@@ -292,15 +292,11 @@ pub async fn update(
     let password_hash = match &input.password {
         Some(password) if errors.is_empty() => {
             // The password is judged against the account's own name, which never changes.
-            let username = page::signed_in(
-                &state,
-                visitor.clone(),
-                Action::ManageUsers,
-                Some(csrf.clone()),
-                "admin",
-                move |conn, _, _| Ok(store::find(conn, id).or_not_found("user")?.username),
-            )
-            .await?;
+            let username =
+                page::signed_in(&state, visitor.clone(), Some(csrf.clone()), "admin", move |conn, auth, _| {
+                    Ok(accounts::user(conn, auth, id)?.user.username)
+                })
+                .await?;
             match input.checked(&username) {
                 Ok(()) => Some(hash(password.clone(), username).await?),
                 Err(_) => None,
@@ -308,22 +304,21 @@ pub async fn update(
         }
         _ => None,
     };
-    let outcome =
-        page::signed_in(&state, visitor, Action::ManageUsers, Some(csrf), "admin", move |conn, auth, chrome| {
-            let username = store::find(conn, id).or_not_found("user")?.username;
-            if let Err(refusal) = input.checked(&username) {
-                errors.absorb(FieldErrors::from_refusal(refusal, field_name)?);
+    let outcome = page::signed_in(&state, visitor, Some(csrf), "admin", move |conn, auth, chrome| {
+        let username = accounts::user(conn, auth, id)?.user.username;
+        if let Err(refusal) = input.checked(&username) {
+            errors.absorb(FieldErrors::from_refusal(refusal, field_name)?);
+        }
+        let hashed_if_asked = input.password.is_none() || password_hash.is_some();
+        if errors.is_empty() && hashed_if_asked {
+            match accounts::update_user(conn, auth, id, &input, password_hash) {
+                Ok(_) => return Ok(Ok(())),
+                Err(refusal) => errors.absorb(FieldErrors::from_refusal(refusal, field_name)?),
             }
-            let hashed_if_asked = input.password.is_none() || password_hash.is_some();
-            if errors.is_empty() && hashed_if_asked {
-                match accounts::update_user(conn, auth, id, &input, password_hash) {
-                    Ok(_) => return Ok(Ok(())),
-                    Err(refusal) => errors.absorb(FieldErrors::from_refusal(refusal, field_name)?),
-                }
-            }
-            let fields = UserFields { username, ..fields };
-            UserPage::of(conn, chrome, Some(id), &fields, errors).map(Err)
-        })
-        .await?;
+        }
+        let fields = UserFields { username, ..fields };
+        UserPage::of(conn, auth, chrome, Some(id), &fields, errors).map(Err)
+    })
+    .await?;
     Ok(page::answered(outcome.map(|()| "/admin/users?saved=updated".to_owned())))
 }
