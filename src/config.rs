@@ -14,33 +14,9 @@ use std::path::PathBuf;
 const DEFAULT_SETTINGS: &str = include_str!("../config/default.toml");
 const DEFAULT_TIERS: &str = include_str!("../config/tiers.toml");
 
-/// A setting that must never be printed: `Debug` shows only whether it is set.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// The value itself, for the one place that uses it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() { "Secret(unset)" } else { "Secret(redacted)" })
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Self(value.to_owned())
-    }
-}
+/// A setting that must never be printed (`Debug` shows `[REDACTED]`), nor left in memory
+/// after use.
+pub type Secret = secrecy::SecretString;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -237,7 +213,7 @@ mod tests {
         settings.database.url = "postgres://peiyu:hunter2-password@db/peiyu".into();
         let printed = format!("{settings:?} {settings:#?}");
         assert!(!printed.contains("nobody-may-read") && !printed.contains("hunter2"), "{printed}");
-        assert!(printed.contains("Secret(redacted)"));
+        assert!(printed.contains("[REDACTED]"), "{printed}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use anyhow::Context as _;
+use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -34,8 +35,8 @@ impl Database {
     /// `DATABASE_URL` when set; otherwise the private cluster in the data directory,
     /// started if it is not running yet.
     pub fn open(settings: &Settings) -> anyhow::Result<Self> {
-        if !settings.database.url.is_empty() {
-            return Ok(Self { url: settings.database.url.expose().to_owned(), _cluster: None });
+        if !settings.database.url.expose_secret().is_empty() {
+            return Ok(Self { url: settings.database.url.expose_secret().to_owned(), _cluster: None });
         }
         let cluster = EmbeddedCluster::start(&settings.data_dir, Lifetime::Process)?;
         Ok(Self { url: cluster.url(embedded::DATABASE), _cluster: Some(cluster) })

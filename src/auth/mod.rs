@@ -10,6 +10,7 @@ use crate::db::{api_keys, users};
 use crate::domain::{ApiScope, Principal};
 use crate::service::ServiceError;
 use diesel::PgConnection;
+use secrecy::ExposeSecret;
 use std::os::unix::fs::PermissionsExt;
 use tokens::Claims;
 use uuid::Uuid;
@@ -21,12 +22,12 @@ const MIN_SECRET_LENGTH: usize = 32;
 /// The JWT signing secret: `PEIYU_JWT_SECRET`, else one generated once and kept in the
 /// data directory. Several instances sharing a database must share the variable.
 pub fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
-    if !settings.jwt_secret.is_empty() {
+    if !settings.jwt_secret.expose_secret().is_empty() {
         anyhow::ensure!(
-            settings.jwt_secret.expose().len() >= MIN_SECRET_LENGTH,
+            settings.jwt_secret.expose_secret().len() >= MIN_SECRET_LENGTH,
             "PEIYU_JWT_SECRET must have at least {MIN_SECRET_LENGTH} characters"
         );
-        return Ok(settings.jwt_secret.expose().as_bytes().to_vec());
+        return Ok(settings.jwt_secret.expose_secret().as_bytes().to_vec());
     }
     let path = settings.data_dir.join("jwt.secret");
     match std::fs::read_to_string(&path) {

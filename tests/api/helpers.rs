@@ -10,6 +10,7 @@ use peiyu::db::{self, PgPool};
 use peiyu::domain::Role;
 use peiyu::domain::uscc::check_character;
 use peiyu::startup::Application;
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -223,7 +224,8 @@ impl TestApp {
         settings.http.workers = 1;
         adjust(&mut settings);
         let catalog = settings.catalog().expect("catalog");
-        let pool = db::build_pool(settings.database.url.expose(), &settings.database, catalog.time_zone).expect("pool");
+        let pool =
+            db::build_pool(settings.database.url.expose_secret(), &settings.database, catalog.time_zone).expect("pool");
         {
             let mut conn = pool.get().expect("connection");
             peiyu::service::accounts::create_user_by_codes(&mut conn, "admin", Role::Admin, &[], ADMIN_PASSWORD)
@@ -238,7 +240,7 @@ impl TestApp {
             pool,
             admin: String::new(),
             admin_id: String::new(),
-            database_url: settings.database.url.expose().to_owned(),
+            database_url: settings.database.url.expose_secret().to_owned(),
             database,
         };
         let session = app.login("admin", ADMIN_PASSWORD).await;
