@@ -13,7 +13,7 @@ use crate::auth::password;
 use crate::config::Catalog;
 use crate::db::regions::{self, NewRegion};
 use crate::db::schema::{applications, certificates, enterprises, service_requests, tier_changes, users, visits};
-use crate::domain::{Role, Uscc, uscc};
+use crate::domain::{Role, Uscc, application, uscc};
 use crate::service::accounts;
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use diesel::connection::SimpleConnection;
@@ -632,7 +632,7 @@ impl Load<'_> {
                             _ => None,
                         };
                         let Some((rank, year, state)) = applied else { continue };
-                        let decided = matches!(state, "approved" | "rejected" | "withdrawn");
+                        let decided = application::Status::parse(state).is_some_and(application::Status::is_decided);
                         writeln!(
                             out,
                             "{}\t{}\t{}\t{}\t{year}\t{state}\t{}\t{}",

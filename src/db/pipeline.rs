@@ -3,6 +3,7 @@
 
 use crate::db::schema::enterprise_counts;
 use crate::domain::StreetScope;
+use crate::domain::service_request::Status;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Double, Integer, Nullable, Text, Uuid as SqlUuid};
@@ -192,10 +193,11 @@ pub fn backlog(conn: &mut PgConnection, scope: &StreetScope) -> QueryResult<Vec<
         "SELECT category, street_id,
                 count(*) AS open, count(*) FILTER (WHERE due_at < now()) AS overdue
          FROM service_requests
-         WHERE status IN ('open', 'assigned', 'in_progress', 'escalated') AND ($1::uuid[] IS NULL OR street_id = ANY($1))
+         WHERE status = ANY($2) AND ($1::uuid[] IS NULL OR street_id = ANY($1))
          GROUP BY 1, 2",
     )
     .bind::<Nullable<Array<SqlUuid>>, _>(scope.streets())
+    .bind::<Array<diesel::sql_types::Text>, _>(Status::pending_codes().to_vec())
     .load(conn)
 }
 

@@ -144,13 +144,11 @@ pub fn transitions_of(conn: &mut PgConnection, request: Uuid) -> QueryResult<Vec
         .load(conn)
 }
 
-const PENDING: [&str; 4] = ["open", "assigned", "in_progress", "escalated"];
-
 /// The pending requests of `enterprises` that someone is assigned to, locked.
 pub fn assigned_of(conn: &mut PgConnection, enterprises: &[Uuid]) -> QueryResult<Vec<ServiceRequest>> {
     service_requests::table
         .filter(service_requests::enterprise_id.eq_any(enterprises))
-        .filter(service_requests::status.eq_any(PENDING))
+        .filter(service_requests::status.eq_any(Status::pending_codes()))
         .filter(service_requests::assignee_id.is_not_null())
         .select(ServiceRequest::as_select())
         .order(service_requests::id)
@@ -191,7 +189,7 @@ pub fn list(
         query = query.filter(service_requests::status.eq(status.as_str()));
     }
     if filter.pending || filter.overdue {
-        query = query.filter(service_requests::status.eq_any(PENDING));
+        query = query.filter(service_requests::status.eq_any(Status::pending_codes()));
     }
     if filter.overdue {
         query = query.filter(service_requests::due_at.lt(Utc::now()));

@@ -90,6 +90,7 @@ pub mod refusal;
 pub mod region;
 pub mod service_request;
 pub mod sla;
+pub mod target;
 pub mod text;
 pub mod uscc;
 pub mod visit;

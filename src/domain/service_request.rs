@@ -56,7 +56,20 @@ impl Status {
     pub fn is_pending(self) -> bool {
         Self::PENDING.contains(&self)
     }
+
+    /// The codes of [`Self::PENDING`], as the database's predicates take them.
+    pub fn pending_codes() -> [&'static str; 4] {
+        Self::PENDING.map(Self::as_str)
+    }
 }
+
+/// Overdue: still pending, and past its deadline at `now`. The one definition: the lists'
+/// `overdue` filter and the reports count by it in SQL from [`Status::pending_codes`].
+pub fn is_overdue(status: Status, due_at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> bool {
+    status.is_pending() && due_at < now
+}
+
+impl Status {}
 
 code_list! {
     #[schema(as = RequestAction)]

@@ -198,6 +198,7 @@ pub fn targets(targets: &Targets) -> Vec<Table> {
                 t.achieved.into(),
                 t.progress.into(),
                 t.projected.into(),
+                t.pace.label().into(),
             ]
         })
         .collect();
@@ -208,6 +209,7 @@ pub fn targets(targets: &Targets) -> Vec<Table> {
         ("已完成", Integer, 8.0),
         ("完成率", Share, 8.0),
         ("预计全年", Integer, 10.0),
+        ("进度", Text, 10.0),
     ];
     vec![Table::new("年度目标", &columns, rows)]
 }

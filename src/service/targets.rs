@@ -9,6 +9,7 @@ use crate::db::targets::{self as store, Target};
 use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::domain::figures::ratio;
+use crate::domain::target::Pace;
 use crate::domain::{Ladder, RegionKind, StreetScope, dates};
 use crate::service::{Authorized, FieldError, ServiceError};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -127,6 +128,8 @@ pub struct TargetProgress {
     /// Where the year ends at the pace so far (the whole year's figure once it is over);
     /// `null` for a year not yet begun.
     pub projected: Option<i64>,
+    /// The projection against the target.
+    pub pace: Pace,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -206,13 +209,19 @@ fn report(catalog: &Catalog, year: i32, today: NaiveDate, measured: Vec<Measured
             target: m.target.target,
             achieved: m.achieved,
             progress: ratio(m.achieved, i64::from(m.target.target)),
-            projected: (elapsed > 0.0).then(|| (m.achieved as f64 / elapsed).round() as i64),
+            projected: projected(m.achieved, elapsed),
+            pace: Pace::of(m.target.target, projected(m.achieved, elapsed)),
         })
         .collect();
     items.sort_by(|a, b| {
         (&a.region_name, catalog.ladder.rank(&a.tier)).cmp(&(&b.region_name, catalog.ladder.rank(&b.tier)))
     });
     Targets { year, elapsed: (elapsed * 10_000.0).round() / 10_000.0, items }
+}
+
+/// Where a year ends at the pace so far; `None` before it begins.
+fn projected(achieved: i64, elapsed: f64) -> Option<i64> {
+    (elapsed > 0.0).then(|| (achieved as f64 / elapsed).round() as i64)
 }
 
 /// How much of `year` has passed by the end of `today`: 0 before it, 1 after it.

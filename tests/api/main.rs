@@ -28,3 +28,4 @@ mod regions;
 mod registry;
 mod sign_in_limits;
 mod street_moves;
+mod vocabulary;

@@ -2,7 +2,7 @@
 
 use crate::auth::Caller;
 use crate::db::service_requests::{RequestFilter, ServiceRequest, Transition};
-use crate::domain::service_request::{Action as RequestAction, Category, Priority, Requests, Status};
+use crate::domain::service_request::{self, Action as RequestAction, Category, Priority, Requests, Status};
 use crate::domain::workflow::Workflow;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Json, Query};
@@ -75,7 +75,7 @@ impl From<Transition> for TransitionResponse {
 impl RequestResponse {
     pub fn new(r: ServiceRequest, transitions: Option<Vec<Transition>>) -> Self {
         Self {
-            overdue: r.status.is_pending() && r.due_at < Utc::now(),
+            overdue: service_request::is_overdue(r.status, r.due_at, Utc::now()),
             allowed_actions: Requests::allowed_actions(r.status),
             id: r.id,
             enterprise_id: r.enterprise_id,

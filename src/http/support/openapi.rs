@@ -88,6 +88,7 @@ impl Modify for EnumLabels {
             ("ApiScope", labels(&access::ApiScope::ALL, access::ApiScope::label)),
             ("RegionKind", labels(&region::RegionKind::ALL, region::RegionKind::label)),
             ("EventKind", labels(&timeline::EventKind::ALL, timeline::EventKind::label)),
+            ("Pace", labels(&crate::domain::target::Pace::ALL, crate::domain::target::Pace::label)),
             ("ImportKind", labels(&crate::service::file_import::Kind::ALL, crate::service::file_import::Kind::label)),
         ];
         let Some(components) = openapi.components.as_mut() else { return };

@@ -7,6 +7,7 @@
 
 use crate::config::Catalog;
 use crate::db::certificates::ExpiringFilter;
+use crate::domain::target::Pace;
 use crate::domain::{StreetScope, certification};
 use crate::export::writer::{self, Format};
 use crate::export::{self, Table, reports};
@@ -229,12 +230,11 @@ pub fn build(
         .iter()
         .filter(|item| street.is_none_or(|s| item.region_id == s))
         .map(|item| {
-            let short = item.projected.is_some_and(|p| p < i64::from(item.target));
-            let far_short = item.projected.is_some_and(|p| (p as f64) < f64::from(item.target) * 0.8);
-            let (pace, pace_label) = match (short, far_short) {
-                (_, true) => ("red", t("cockpit.pace_red")),
-                (true, false) => ("amber", t("cockpit.pace_amber")),
-                _ => ("ok", t("cockpit.pace_ok")),
+            // The verdict is the use case's; the page only colours it.
+            let pace = match item.pace {
+                Pace::FarBehind => "red",
+                Pace::Behind => "amber",
+                Pace::OnPace => "ok",
             };
             TargetLine {
                 label: item.label.clone(),
@@ -244,7 +244,7 @@ pub fn build(
                 projected: item.projected.map_or_else(|| "—".to_owned(), |p| p.to_string()),
                 percent: (item.progress.unwrap_or(0.0) * 100.0).clamp(0.0, 100.0) as u32,
                 pace,
-                pace_label,
+                pace_label: item.pace.label(),
             }
         })
         .collect();

@@ -2,7 +2,7 @@
 //! small form of its own. A move is based on the version the page showed: if someone
 //! moved the request meanwhile, the page says so instead of acting on what it no longer is.
 
-use crate::domain::service_request::{Action as Move, Requests, recorded_move_label};
+use crate::domain::service_request::{self, Action as Move, Requests, recorded_move_label};
 use crate::domain::workflow::{Note, Workflow};
 use crate::service::requests::{self, RequestMove};
 use crate::service::{BasedOn, ServiceError};
@@ -146,7 +146,7 @@ fn page_of(
         category: request.category.label(),
         priority: request.priority.label(),
         due: local_time(catalog, request.due_at),
-        overdue: request.due_at < Utc::now() && request.status.is_pending(),
+        overdue: service_request::is_overdue(request.status, request.due_at, Utc::now()),
         enterprise_id: request.enterprise_id,
         enterprise: enterprises::names_of(conn, auth, &[request.enterprise_id])?
             .remove(&request.enterprise_id)
