@@ -105,7 +105,7 @@ fn seed_in_transaction(conn: &mut PgConnection, catalog: &Catalog, size: Size) -
     // account was added to the demo, or one whose account was removed).
     let mut users = Vec::new();
     let mut ids = HashMap::new();
-    for (username, role, street_codes) in accounts_of_district() {
+    for (username, display_name, role, street_codes) in accounts_of_district() {
         let password = fresh_password()?;
         let updated = diesel::update(users::table.filter(users::username.eq(&username)))
             .set(users::password_hash.eq(password::hash(&password)?))
@@ -114,7 +114,9 @@ fn seed_in_transaction(conn: &mut PgConnection, catalog: &Catalog, size: Size) -
             .optional()?;
         let id = match updated {
             Some(id) => id,
-            None => accounts::create_user_by_codes(conn, &username, role, &street_codes, &password)?.user.id,
+            None => {
+                accounts::create_user_by_codes(conn, &username, &display_name, role, &street_codes, &password)?.user.id
+            }
         };
         ids.insert(username.clone(), id);
         users.push(DemoUser { username, role, password });
@@ -137,14 +139,17 @@ fn seed_in_transaction(conn: &mut PgConnection, catalog: &Catalog, size: Size) -
 }
 
 /// The district's accounts: username, role, street codes.
-fn accounts_of_district() -> Vec<(String, Role, Vec<String>)> {
+/// The people of the demo district: username, the name they go by, role, streets.
+fn accounts_of_district() -> Vec<(String, String, Role, Vec<String>)> {
+    const COUNSELORS: [&str; 10] = ["王芳", "李静", "张伟", "刘洋", "陈晨", "杨帆", "赵敏", "黄磊", "周婷", "吴昊"];
     let mut accounts = vec![
-        ("bureau.admin".to_owned(), Role::Admin, vec![]),
-        (MANAGER.to_owned(), Role::Manager, vec![]),
-        ("bureau.viewer".to_owned(), Role::Viewer, vec![]),
+        ("bureau.admin".to_owned(), "系统管理员".to_owned(), Role::Admin, vec![]),
+        (MANAGER.to_owned(), "陈建国（区科技局）".to_owned(), Role::Manager, vec![]),
+        ("bureau.viewer".to_owned(), "林晓（只读）".to_owned(), Role::Viewer, vec![]),
     ];
-    accounts
-        .extend(STREETS.iter().map(|(code, _)| (format!("counselor.{code}"), Role::Counselor, vec![code.to_string()])));
+    accounts.extend(STREETS.iter().zip(COUNSELORS).map(|((code, street), name)| {
+        (format!("counselor.{code}"), format!("{name}（{street}）"), Role::Counselor, vec![code.to_string()])
+    }));
     accounts
 }
 
@@ -376,7 +381,8 @@ impl Load<'_> {
                         let cluster_code = e.cluster.map(|c| self.catalog.clusters.all()[c].code.clone());
                         writeln!(
                             out,
-                            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t1{}{:09}\t{}\t{}\t{}",
+                            // A mobile number: 1, a two-digit network prefix, eight digits.
+                            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t1{}{:08}\t{}\t{}\t{}",
                             e.id,
                             demo_uscc(i),
                             enterprise_name(&mut dice, e.cluster),
@@ -386,7 +392,7 @@ impl Load<'_> {
                             e.established_on,
                             person_name(&mut dice),
                             dice.pick(&["35", "36", "37", "38", "39", "58", "86"]),
-                            dice.below(1_000_000_000),
+                            dice.below(100_000_000),
                             10 + dice.below(400),
                             self.catalog.ladder.rungs()[e.rank()].code,
                             e.created_at.to_rfc3339(),

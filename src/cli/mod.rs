@@ -127,7 +127,9 @@ pub fn run() -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\r', '\n']);
             let (_database, pool) = startup::prepare(&settings, &catalog)?;
             let mut conn = pool.get()?;
-            let user = crate::service::accounts::create_user_by_codes(&mut conn, &username, role, &streets, password)?;
+            let user = crate::service::accounts::create_user_by_codes(
+                &mut conn, &username, &username, role, &streets, password,
+            )?;
             println!("created {} ({}) with id {}", user.user.username, role.as_str(), user.user.id);
         }
         Command::Expire => {

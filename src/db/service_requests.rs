@@ -144,6 +144,15 @@ pub fn transitions_of(conn: &mut PgConnection, request: Uuid) -> QueryResult<Vec
         .load(conn)
 }
 
+/// The requests raised in visit `visit`, in the order they were raised.
+pub fn of_visit(conn: &mut PgConnection, visit: Uuid) -> QueryResult<Vec<ServiceRequest>> {
+    service_requests::table
+        .filter(service_requests::visit_id.eq(visit))
+        .order(service_requests::id)
+        .select(ServiceRequest::as_select())
+        .load(conn)
+}
+
 /// The pending requests of `enterprises` that someone is assigned to, locked.
 pub fn assigned_of(conn: &mut PgConnection, enterprises: &[Uuid]) -> QueryResult<Vec<ServiceRequest>> {
     service_requests::table

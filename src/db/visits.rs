@@ -73,6 +73,12 @@ pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -
     within_scope(scope, visit.street_id, visit)
 }
 
+/// A visit; outside `scope` it is not there.
+pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Visit> {
+    let visit = visits::table.find(id).select(Visit::as_select()).get_result(conn)?;
+    within_scope(scope, visit.street_id, visit)
+}
+
 /// The enterprise a visit belongs to.
 pub fn enterprise_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Uuid> {
     visits::table.find(id).select(visits::enterprise_id).get_result(conn)

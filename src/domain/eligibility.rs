@@ -160,6 +160,9 @@ pub struct CriterionResult {
     pub actual: Option<String>,
     /// `null`: unknown, because a figure is missing.
     pub met: Option<bool>,
+    /// The years the criterion looks at that have no figures yet, oldest first: what to
+    /// fill in for it to be judged.
+    pub missing_years: Vec<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -316,9 +319,9 @@ fn required(criterion: &Criterion, lower: Option<f64>) -> String {
         parts.push(format!("≤ {}", show(metric, max)));
     }
     if !criterion.bands.is_empty() && lower.is_none() {
-        parts.push("by revenue band (revenue unknown)".to_owned());
+        parts.push("按营业收入分档（营业收入未填报）".to_owned());
     }
-    parts.join(" and ")
+    parts.join("，且 ")
 }
 
 fn evaluate_one(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -> CriterionResult {
@@ -344,7 +347,23 @@ fn evaluate_one(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -
         required: required(criterion, lower),
         actual: actual.map(|v| show(criterion.metric, v)),
         met,
+        missing_years: missing_years(criterion, enterprise, on),
     }
+}
+
+/// The years before `on`'s year that `criterion` looks at (growth one more, to grow
+/// from) and that have no figures.
+fn missing_years(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -> Vec<i32> {
+    let looked_at = match criterion.metric {
+        Metric::RegisteredYears => 0,
+        Metric::RevenueGrowth => criterion.years.saturating_add(1),
+        _ => criterion.years,
+    };
+    (1..=i32::from(looked_at))
+        .rev()
+        .map(|back| on.year() - back)
+        .filter(|y| !enterprise.figures.contains_key(y))
+        .collect()
 }
 
 #[cfg(test)]
@@ -414,6 +433,7 @@ mod tests {
         let result =
             &evaluate(&rules(vec![rd_rule()]), &Enterprise { established_on: None, figures: &figures }, on())[0];
         assert_eq!((result.actual.clone(), result.met), (None, None));
+        assert_eq!(result.missing_years, [2023], "the missing year is named");
         let staff = Criterion {
             code: "tech_staff_share".into(),
             description: "科技人员占职工总数比例".into(),

@@ -39,13 +39,24 @@ impl ExportParams {
 pub fn heading(catalog: &Catalog, request: &HttpRequest, title: &str, file: &str) -> Heading {
     let filters: Vec<String> = form_urlencoded::parse(request.query_string().as_bytes())
         .filter(|(key, _)| !matches!(key.as_ref(), "format" | "cursor" | "limit"))
-        .map(|(key, value)| format!("{}={value}", filter_label(&key)))
+        .map(|(key, value)| format!("{}={}", filter_label(&key), filter_value(catalog, &key, &value)))
         .collect();
     Heading {
         title: title.to_owned(),
         file: file.to_owned(),
         filters: filters.join("；"),
         generated_at: catalog.local(Utc::now()),
+    }
+}
+
+/// A filter's value in the bureau's words where the configuration has them: a rung and a
+/// cluster by name, the street of enterprises without one as such.
+fn filter_value(catalog: &Catalog, key: &str, value: &str) -> String {
+    match key {
+        "tier" => catalog.ladder.label(value).unwrap_or(value).to_owned(),
+        "cluster" => catalog.clusters.get(value).map_or_else(|_| value.to_owned(), |c| c.name.clone()),
+        "street_id" if value == "unassigned" => "未分配街道".to_owned(),
+        _ => value.to_owned(),
     }
 }
 

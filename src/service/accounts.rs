@@ -342,10 +342,11 @@ pub fn revoke_api_key(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> R
 }
 
 /// Creates a user from the command line (the first admin, scripts, the demo): streets by
-/// their codes, the username as display name, audited as the system.
+/// their codes, audited as the system.
 pub fn create_user_by_codes(
     conn: &mut PgConnection,
     username: &str,
+    display_name: &str,
     role: Role,
     street_codes: &[String],
     password: &str,
@@ -353,7 +354,7 @@ pub fn create_user_by_codes(
     let password_hash = hashed_password(password, username)?;
     let input = CreateUser {
         username: username.to_owned(),
-        display_name: username.to_owned(),
+        display_name: display_name.to_owned(),
         password: password.to_owned(),
         role,
         street_ids: streets_by_code(conn, street_codes)?,

@@ -25,6 +25,8 @@ pub const EXPIRING_DAYS: u32 = 90;
 /// An enterprise counts as "not visited" after this many days, unless asked otherwise.
 pub const NOT_VISITED_DAYS: u16 = 90;
 
+/// Each request is in one list only, the first that fits: overdue, then assigned to the
+/// caller, then waiting to be assigned.
 pub struct Agenda {
     pub follow_ups: Vec<FollowUp>,
     pub overdue_requests: Vec<ServiceRequest>,
@@ -54,11 +56,17 @@ pub fn of(
     let mine = RequestFilter { assignee_id: Some(me), pending: true, ..RequestFilter::default() };
     let open = RequestFilter { status: Some(Status::Open), ..RequestFilter::default() };
     let window = certification::expiry_window(today, EXPIRING_DAYS).map_err(|e| ServiceError::Internal(anyhow!(e)))?;
+    let overdue_requests = service_requests::list(conn, &overdue, &scope, None, ITEMS)?;
+    let not_overdue = |requests: Vec<ServiceRequest>| -> Vec<ServiceRequest> {
+        requests.into_iter().filter(|r| overdue_requests.iter().all(|o| o.id != r.id)).collect()
+    };
+    let assigned_to_me = not_overdue(service_requests::list(conn, &mine, &scope, None, ITEMS)?);
+    let unassigned = not_overdue(service_requests::list(conn, &open, &scope, None, ITEMS)?);
     Ok(Agenda {
         follow_ups: visits::follow_ups(conn, &scope, today, horizon, ITEMS)?,
-        overdue_requests: service_requests::list(conn, &overdue, &scope, None, ITEMS)?,
-        assigned_to_me: service_requests::list(conn, &mine, &scope, None, ITEMS)?,
-        unassigned: service_requests::list(conn, &open, &scope, None, ITEMS)?,
+        overdue_requests,
+        assigned_to_me,
+        unassigned,
         expiring: (today, certificates::expiring(conn, &scope, &ExpiringFilter::default(), window, None, ITEMS)?),
         not_visited: enterprises::not_visited(conn, &scope, unvisited_since, ITEMS)?,
     })

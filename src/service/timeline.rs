@@ -10,7 +10,7 @@ use crate::domain::certification::ChangeKind;
 use crate::domain::service_request::recorded_move_label;
 use crate::domain::visit::Channel;
 use crate::service::{Authorized, ServiceError};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::PgConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -56,6 +56,9 @@ pub struct TimelineEvent {
     pub kind: EventKind,
     /// One line for people, e.g. 上门走访：了解扩产计划.
     pub summary: String,
+    /// For a move on the ladder, the day it took effect (the certificate's date), which
+    /// may lie well before it was recorded (`at`, which orders the timeline).
+    pub effective_on: Option<NaiveDate>,
     pub ref_id: Uuid,
     /// The event's own id (the cursor's tie-breaker).
     #[serde(skip)]
@@ -93,14 +96,30 @@ fn change_event(catalog: &Catalog, change: certificates::TierChange, certified: 
     };
     let detail = match (change.reason.as_deref(), change.note.as_deref()) {
         (Some("expired"), _) => "（证书到期）".to_owned(),
-        (_, Some(note)) => format!("（{}）", note.chars().take(SUMMARY_CHARS).collect::<String>()),
+        (_, Some(note)) => format!("（{}）", shortened(note)),
         _ => String::new(),
     };
-    TimelineEvent { at: change.recorded_at, kind, summary: format!("{line}{detail}"), ref_id: change.id, id: change.id }
+    TimelineEvent {
+        at: change.recorded_at,
+        kind,
+        summary: format!("{line}{detail}"),
+        effective_on: Some(change.effective_on),
+        ref_id: change.id,
+        id: change.id,
+    }
 }
 
 /// At most this many characters of a visit's summary in its line.
 const SUMMARY_CHARS: usize = 60;
+
+/// `text` cut to [`SUMMARY_CHARS`], with "…" where it was cut (the visit's page has it whole).
+fn shortened(text: &str) -> String {
+    let mut cut: String = text.chars().take(SUMMARY_CHARS).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    cut
+}
 
 /// Up to `fetch` events of the enterprise (in the caller's streets) before `before`,
 /// newest first.
@@ -119,11 +138,8 @@ pub fn of(
     let visits = visits::list(conn, &filter, &scope, before, fetch)?.into_iter().map(|v| TimelineEvent {
         at: v.record.visited_at,
         kind: EventKind::Visit,
-        summary: format!(
-            "{}：{}",
-            channel_label(&v.record.channel),
-            v.record.summary.chars().take(SUMMARY_CHARS).collect::<String>()
-        ),
+        summary: format!("{}：{}", channel_label(&v.record.channel), shortened(&v.record.summary)),
+        effective_on: None,
         ref_id: v.id,
         id: v.id,
     });
@@ -132,6 +148,7 @@ pub fn of(
             at: m.at,
             kind: EventKind::Request,
             summary: format!("诉求「{}」{}", m.title, recorded_move_label(&m.action)),
+            effective_on: None,
             ref_id: m.request_id,
             id: m.id,
         });
@@ -143,6 +160,7 @@ pub fn of(
             at: m.at,
             kind: EventKind::Application,
             summary: format!("{}年{}申报{}", m.batch_year, label_of(catalog, &m.tier), application_label(&m.action)),
+            effective_on: None,
             ref_id: m.application_id,
             id: m.id,
         });

@@ -175,3 +175,15 @@ pub fn list(
     }
     Ok(store::list(conn, filter, &auth.principal.street_scope(), after, limit)?)
 }
+
+/// One visit in the caller's streets, with the demands raised in it.
+pub fn find(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<(Visit, Vec<ServiceRequest>), ServiceError> {
+    auth.require(Action::ReadFieldWork)?;
+    let visit = store::find(conn, id, &auth.principal.street_scope()).or_not_found(ENTITY)?;
+    let raised = crate::db::service_requests::of_visit(conn, id)?;
+    Ok((visit, raised))
+}

@@ -12,11 +12,14 @@ const BAR: RGBColor = RGBColor(0x0b, 0x57, 0xd0);
 /// there is nothing to draw or it could not be drawn (the table beside it says everything).
 pub fn horizontal_bars(rows: &[(String, f64)], scale: Option<f64>) -> Option<String> {
     const WIDTH: u32 = 480;
-    const ROW: u32 = 40;
+    const ROW: u32 = 48;
+    // The drawing scales down to a phone's width (about 300 px of 480): labels of 24 px
+    // read there at about 15 px.
+    const LABEL: u32 = 24;
     if rows.is_empty() {
         return None;
     }
-    let height = 40 + ROW * rows.len() as u32;
+    let height = 48 + ROW * rows.len() as u32;
     let longest = rows.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(4) as u32;
     let max = scale.unwrap_or_else(|| rows.iter().map(|(_, value)| *value).fold(0.0, f64::max).max(1.0));
     // Whole numbers on the axis: at most six ticks, none repeated.
@@ -27,9 +30,9 @@ pub fn horizontal_bars(rows: &[(String, f64)], scale: Option<f64>) -> Option<Str
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(8)
-            .x_label_area_size(24)
+            .x_label_area_size(LABEL + 10)
             // Chinese characters are about one em wide: room for the longest label.
-            .y_label_area_size((longest * 15 + 12).min(WIDTH / 2))
+            .y_label_area_size((longest * LABEL + 12).min(WIDTH / 2))
             .build_cartesian_2d(0.0..max * 1.04, (0..rows.len() - 1).into_segmented())?;
         chart
             .configure_mesh()
@@ -37,7 +40,7 @@ pub fn horizontal_bars(rows: &[(String, f64)], scale: Option<f64>) -> Option<Str
             .light_line_style(TRANSPARENT)
             .bold_line_style(RGBColor(0xe6, 0xe9, 0xee))
             .x_labels(ticks)
-            .label_style(("sans-serif", 16))
+            .label_style(("sans-serif", LABEL))
             .y_label_formatter(&|value| match value {
                 SegmentValue::CenterOf(i) => rows.get(*i).map(|(label, _)| label.clone()).unwrap_or_default(),
                 _ => String::new(),

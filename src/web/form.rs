@@ -11,7 +11,6 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
 
 /// The largest form the console takes: a visit with its texts full (4,000 + 500 + 4,000 +
 /// 4,000 characters) and twenty demands of 4,200 characters each is about 780 KB once a
@@ -90,14 +89,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
 /// has them.
 #[derive(Debug, Default, Clone)]
 pub struct FieldErrors {
-    by_field: HashMap<String, String>,
+    /// In the order they were found, which is the form's order: the summary above the
+    /// form lists them so.
+    by_field: Vec<(String, String)>,
     /// A message about the form as a whole (a stale edit, a move no longer allowed).
     pub general: Option<String>,
 }
 
 impl FieldErrors {
     pub fn of(&self, field: &str) -> Option<&str> {
-        self.by_field.get(field).map(String::as_str)
+        self.by_field.iter().find(|(name, _)| name == field).map(|(_, message)| message.as_str())
+    }
+
+    /// Every field's message, by field, for the summary above the form.
+    pub fn entries(&self) -> &[(String, String)] {
+        &self.by_field
+    }
+
+    /// The same messages for fields named otherwise on the page (a move's fields carry
+    /// its action in their ids).
+    pub fn renamed(&self, rename: impl Fn(&str) -> String) -> Self {
+        let by_field = self.by_field.iter().map(|(field, message)| (rename(field), message.clone())).collect();
+        Self { by_field, general: self.general.clone() }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -105,7 +118,10 @@ impl FieldErrors {
     }
 
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.by_field.entry(field.into()).or_insert_with(|| message.into());
+        let field = field.into();
+        if self.of(&field).is_none() {
+            self.by_field.push((field, message.into()));
+        }
     }
 
     /// A refusal of `field`, in the catalogue's words.

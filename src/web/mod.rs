@@ -50,6 +50,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/imports/new", web::post().to(pages::imports::submit))
         .route("/imports/{id}", web::get().to(pages::imports::show))
         .route("/imports/{id}/problems", web::get().to(pages::imports::problems))
+        .route("/visits/{id}", web::get().to(pages::visit_record::show))
         .route("/requests/{id}", web::get().to(pages::request::show))
         .route("/requests/{id}", web::post().to(pages::request::submit))
         .route("/targets", web::get().to(pages::targets::show))

@@ -74,6 +74,7 @@ async fn region_codes_take_upper_case_and_administrative_codes() {
     let user = peiyu::service::accounts::create_user_by_codes(
         &mut conn,
         "li.st01",
+        "李静",
         peiyu::domain::Role::Counselor,
         &["St01".into()],
         "street-work-2026!",

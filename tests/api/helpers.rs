@@ -228,8 +228,15 @@ impl TestApp {
             db::build_pool(settings.database.url.expose_secret(), &settings.database, catalog.time_zone).expect("pool");
         {
             let mut conn = pool.get().expect("connection");
-            peiyu::service::accounts::create_user_by_codes(&mut conn, "admin", Role::Admin, &[], ADMIN_PASSWORD)
-                .expect("first admin");
+            peiyu::service::accounts::create_user_by_codes(
+                &mut conn,
+                "admin",
+                "系统管理员",
+                Role::Admin,
+                &[],
+                ADMIN_PASSWORD,
+            )
+            .expect("first admin");
         }
         let application = Application::build(&settings, pool.clone(), catalog).expect("build the application");
         let address = format!("http://127.0.0.1:{}", application.port());

@@ -20,6 +20,7 @@ mod first_use;
 mod helpers;
 mod imports;
 mod ladder;
+mod newcomer;
 mod operations;
 mod outage;
 mod pipeline;

@@ -78,7 +78,8 @@ struct ApplicationsPage {
     rows: Vec<Row>,
     here: String,
     saved: bool,
-    general: Option<String>,
+    /// What was wrong with the move just refused, above everything.
+    summary: FieldErrors,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,9 +103,17 @@ fn page_of(
     let filter =
         ApplicationFilter { batch_year: Some(year), tier: tier.clone(), status, ..ApplicationFilter::default() };
     let found = applications::list(conn, auth, &filter, None, ROWS)?;
-    let (general, refused) = match refused {
-        Some((id, action, mut errors)) => (errors.general.take(), Some((id, action, errors))),
-        None => (None, None),
+    let (summary, refused) = match refused {
+        Some((id, action, mut errors)) => {
+            let summary = errors.renamed(|field| match field {
+                "certificate_no" => format!("certificate-{id}"),
+                "effective_on" => format!("effective-{id}"),
+                other => format!("{other}-{action}-{id}"),
+            });
+            errors.general = None;
+            (summary, Some((id, action, errors)))
+        }
+        None => (FieldErrors::default(), None),
     };
     // Every row's history in one query, not one per row.
     let ids: Vec<Uuid> = found.iter().map(|(application, _)| application.id).collect();
@@ -158,7 +167,7 @@ fn page_of(
         rows,
         here: asked.address(),
         saved: false,
-        general,
+        summary,
     })
 }
 

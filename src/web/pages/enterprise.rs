@@ -16,6 +16,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use diesel::PgConnection;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Events shown on the page; the API pages through the rest.
@@ -114,10 +115,12 @@ pub async fn show(
             .into_iter()
             .take(TIMELINE_EVENTS as usize)
             .map(|e| Event {
-                at: local_time(&catalog, e.at),
+                // A move on the ladder is dated by its certificate, not by its recording.
+                at: e.effective_on.map_or_else(|| local_time(&catalog, e.at), day),
                 kind: e.kind.label(),
                 href: match e.kind {
                     EventKind::Request => Some(format!("/requests/{}", e.ref_id)),
+                    EventKind::Visit => Some(format!("/visits/{}", e.ref_id)),
                     _ => None,
                 },
                 summary: e.summary,
@@ -172,6 +175,9 @@ fn audit_lines(
     let entries = audit_log::of_enterprise(conn, auth, enterprise, AUDIT_ENTRIES)?;
     let actors: Vec<Uuid> = entries.iter().filter_map(|e| e.actor_id).collect();
     let names = accounts::names_of(conn, auth, &actors)?;
+    let places: HashMap<String, String> =
+        regions::all(conn, auth)?.into_iter().map(|r| (r.id.to_string(), r.name)).collect();
+    let said = |key: &str, value: &Value| said(catalog, &places, key, value);
     Ok(entries
         .into_iter()
         .map(|entry| AuditLine {
@@ -182,7 +188,7 @@ fn audit_lines(
                 _ => t("audit.system").to_owned(),
             },
             action: audit_action(&entry.action).to_owned(),
-            changes: changed_fields(entry.before.as_ref(), entry.after.as_ref()),
+            changes: changed_fields(entry.before.as_ref(), entry.after.as_ref(), &said),
         })
         .collect())
 }
@@ -196,25 +202,52 @@ fn audit_action(action: &str) -> &str {
     }
 }
 
-/// `field: before → after` for every field whose value differs, in the catalogue's words
-/// where it names the field; bookkeeping fields (version, times) left out.
-fn changed_fields(before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
+/// `field: before → after` for every field whose value differs (on a new record, every
+/// field it was given), in the catalogue's words where it names the field and in the
+/// bureau's words for its value (`said`); bookkeeping fields (version, times) left out.
+fn changed_fields(
+    before: Option<&Value>,
+    after: Option<&Value>,
+    said: &dyn Fn(&str, &Value) -> Option<String>,
+) -> Vec<String> {
     let empty = Map::new();
     let object = |v: Option<&Value>| v.and_then(Value::as_object).cloned().unwrap_or_else(|| empty.clone());
     let (before, after) = (object(before), object(after));
-    let shown = |v: Option<&Value>| match v {
-        None | Some(Value::Null) => "—".to_owned(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    };
     let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
     keys.sort();
     keys.dedup();
     keys.into_iter()
         .filter(|key| !matches!(key.as_str(), "id" | "version" | "created_at" | "updated_at" | "last_visited_at"))
-        .filter(|key| before.get(*key) != after.get(*key))
-        .map(|key| format!("{}：{} → {}", field_label(key), shown(before.get(key)), shown(after.get(key))))
+        .filter_map(|key| {
+            let (was, is) = (before.get(key).and_then(|v| said(key, v)), after.get(key).and_then(|v| said(key, v)));
+            (was != is).then(|| {
+                let shown = |v: Option<String>| v.unwrap_or_else(|| "—".to_owned());
+                format!("{}：{} → {}", field_label(key), shown(was), shown(is))
+            })
+        })
         .collect()
+}
+
+/// A field's value in the bureau's words: a street or park by its name, a rung and a
+/// cluster by theirs, a list joined, a moment by its day; `None` when it is empty.
+fn said(catalog: &Catalog, places: &HashMap<String, String>, key: &str, value: &Value) -> Option<String> {
+    let text = match value {
+        Value::Null => return None,
+        Value::String(s) if s.is_empty() => return None,
+        Value::Array(items) if items.is_empty() => return None,
+        Value::Array(items) => {
+            items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect::<Vec<_>>().join("、")
+        }
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Some(match key {
+        "street_id" | "park_id" => places.get(&text).cloned().unwrap_or(text),
+        "tier" => catalog.ladder.label(&text).map_or(text, str::to_owned),
+        "cluster" => catalog.clusters.get(&text).map_or(text, |c| c.name.clone()),
+        "archived_at" => text.chars().take(10).collect(),
+        _ => text,
+    })
 }
 
 fn field_label(key: &str) -> &str {
@@ -278,7 +311,14 @@ pub fn next_rung_eligibility(
                 Criterion {
                     description: c.description,
                     required: c.required,
-                    actual: c.actual.unwrap_or_else(|| msg::t("eligibility.no_figure").to_owned()),
+                    actual: match (c.actual, c.missing_years.as_slice()) {
+                        (Some(actual), _) => actual,
+                        (None, []) => msg::t("eligibility.no_figure").to_owned(),
+                        (None, years) => msg::with(
+                            "eligibility.missing_years",
+                            years.iter().map(ToString::to_string).collect::<Vec<_>>().join("、"),
+                        ),
+                    },
                     state,
                     state_label,
                 }

@@ -61,20 +61,30 @@ fn sections(
 ) -> Result<Vec<Section>, ServiceError> {
     let ids: Vec<_> = agenda.overdue_requests.iter().chain(&agenda.assigned_to_me).map(|r| r.enterprise_id).collect();
     let names = enterprises::names_of(conn, auth, &ids)?;
+    let now = chrono::Utc::now();
     let request_line = |r: ServiceRequest| Line {
         href: format!("/requests/{}", r.id),
         detail: format!(
             "{} · {} · {}",
             names.get(&r.enterprise_id).map_or("", String::as_str),
             r.status.label(),
-            msg::with("home.due", local_time(catalog, r.due_at))
+            if r.due_at < now {
+                late((now - r.due_at).num_days())
+            } else {
+                msg::with("home.due", local_time(catalog, r.due_at))
+            }
         ),
         title: r.title,
         badge: None,
-        urgent: r.due_at < chrono::Utc::now(),
+        urgent: r.due_at < now,
     };
     let (today, expiring) = agenda.expiring;
     let mut sections = vec![
+        Section {
+            title: t("home.overdue"),
+            empty: t("home.overdue_empty"),
+            lines: agenda.overdue_requests.into_iter().map(&request_line).collect(),
+        },
         Section {
             title: t("home.follow_ups"),
             empty: t("home.follow_ups_empty"),
@@ -84,16 +94,19 @@ fn sections(
                 .map(|f| Line {
                     href: format!("/enterprises/{}", f.enterprise_id),
                     title: f.enterprise_name,
-                    detail: format!("{} · {}", msg::with("home.follow_up_on", day(f.follow_up_on)), f.summary),
+                    detail: format!(
+                        "{} · {}",
+                        if f.follow_up_on < today {
+                            late((today - f.follow_up_on).num_days())
+                        } else {
+                            msg::with("home.follow_up_on", day(f.follow_up_on))
+                        },
+                        f.summary
+                    ),
                     badge: None,
                     urgent: f.follow_up_on <= today,
                 })
                 .collect(),
-        },
-        Section {
-            title: t("home.overdue"),
-            empty: t("home.overdue_empty"),
-            lines: agenda.overdue_requests.into_iter().map(&request_line).collect(),
         },
         Section {
             title: t("home.assigned"),
@@ -129,7 +142,13 @@ fn sections(
                 .collect(),
         },
     ];
-    // What needs doing first; the empty sections only say so, below.
+    // What needs doing first (what is late before what is due); the empty sections only
+    // say so, below.
     sections.sort_by_key(|section| section.lines.is_empty());
     Ok(sections)
+}
+
+/// "逾期 N 天", or that it fell due today.
+fn late(days: i64) -> String {
+    if days < 1 { t("home.late_today").to_owned() } else { msg::with("home.late", days) }
 }

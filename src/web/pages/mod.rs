@@ -15,6 +15,7 @@ pub mod request;
 pub mod search;
 pub mod targets;
 pub mod visit;
+pub mod visit_record;
 
 use crate::config::Catalog;
 use crate::web::messages as msg;

@@ -68,7 +68,8 @@ struct RequestPage {
     assignee: String,
     satisfaction: String,
     saved: Option<&'static str>,
-    general: Option<String>,
+    /// What was wrong with the move just refused, above everything.
+    summary: FieldErrors,
     history: Vec<Step>,
     moves: Vec<MoveForm>,
 }
@@ -106,9 +107,18 @@ fn page_of(
         ServiceError::Forbidden(_) => Ok(Vec::new()),
         other => Err(other),
     })?;
-    let (general, refused) = match refused {
-        Some((fields, mut errors)) => (errors.general.take(), Some((fields, errors))),
-        None => (None, None),
+    let (summary, refused) = match refused {
+        Some((fields, mut errors)) => {
+            let action = fields.action.clone();
+            let summary = errors.renamed(|field| match field {
+                "assignee_id" => format!("assignee-{action}"),
+                "satisfaction" => "satisfaction-error".to_owned(),
+                other => format!("{other}-{action}"),
+            });
+            errors.general = None;
+            (summary, Some((fields, errors)))
+        }
+        None => (FieldErrors::default(), None),
     };
     let moves = Requests::allowed_actions(request.status)
         .into_iter()
@@ -156,7 +166,7 @@ fn page_of(
         title: request.title,
         description: request.description,
         saved: None,
-        general,
+        summary,
         history: transitions
             .into_iter()
             .map(|step| Step {
