@@ -27,7 +27,13 @@ struct NewEntry<'a> {
     request_id: Option<Uuid>,
 }
 
-/// One change to one entity, with its state before and after (as the API shows it).
+/// A record as the audit log keeps it: an explicit view (see `audit_views`), not the
+/// row's own shape, so that a column renamed does not change what the log serves.
+pub trait Audited {
+    fn audited(&self) -> serde_json::Value;
+}
+
+/// One change to one entity, with its state before and after (as the audit log keeps it).
 pub struct Change<'a, T> {
     pub entity: &'a str,
     pub entity_id: Uuid,
@@ -48,19 +54,16 @@ impl<'a, T> Change<'a, T> {
     }
 }
 
-pub fn record<T: serde::Serialize>(conn: &mut PgConnection, context: &Context, change: Change<T>) -> QueryResult<()> {
+pub fn record<T: Audited>(conn: &mut PgConnection, context: &Context, change: Change<T>) -> QueryResult<()> {
     record_all(conn, context, [change])
 }
 
 /// Records many changes in as few statements as the bind limit allows.
-pub fn record_all<'a, T: serde::Serialize + 'a>(
+pub fn record_all<'a, T: Audited + 'a>(
     conn: &mut PgConnection,
     context: &Context,
     changes: impl IntoIterator<Item = Change<'a, T>>,
 ) -> QueryResult<()> {
-    let to_json = |value: Option<&T>| {
-        value.map(serde_json::to_value).transpose().map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
-    };
     let entries = changes
         .into_iter()
         .map(|change| {
@@ -71,8 +74,8 @@ pub fn record_all<'a, T: serde::Serialize + 'a>(
                 action: change.action,
                 entity: change.entity,
                 entity_id: change.entity_id,
-                before: to_json(change.before)?,
-                after: to_json(change.after)?,
+                before: change.before.map(Audited::audited),
+                after: change.after.map(Audited::audited),
                 request_id: context.request_id,
             })
         })

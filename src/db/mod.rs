@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod applications;
 pub mod audit;
+mod audit_views;
 pub mod certificates;
 pub mod changes;
 pub mod console_sessions;

@@ -5,17 +5,16 @@
 //! says only how its records are stored ([`Stored`]) and what its moves change (the
 //! `apply` it passes).
 
-use crate::db::audit::{self, Change, Context};
+use crate::db::audit::{self, Audited, Change, Context};
 use crate::domain::workflow::Workflow;
 use crate::domain::{Code, StreetScope};
 use crate::service::{Authorized, BasedOn, OrNotFound, ServiceError};
 use diesel::{Connection, PgConnection, QueryResult};
-use serde::Serialize;
 use uuid::Uuid;
 
 /// A workflow whose records are stored: how to lock one and record a step of its history.
 pub trait Stored: Workflow {
-    type Record: Serialize;
+    type Record: Audited;
     /// The record's name in the audit log and in "not found".
     const ENTITY: &'static str;
 

@@ -498,3 +498,27 @@ async fn every_route_but_the_public_ones_requires_credentials() {
     }
     assert!(checked.len() >= 17, "the walk found too few routes: {checked:?}");
 }
+
+/// Street scope, said with the district fixture: each counselor lists their own street's
+/// enterprises, the manager every one, and another street's is simply not there.
+#[actix_web::test]
+async fn each_counselor_sees_their_street_and_the_bureau_every_street() {
+    use crate::fixtures::District;
+    let app = TestApp::spawn().await;
+    let district = District::seed(&app).await;
+    let here = district.enterprise("新安智造").with("park_id", json!(district.park)).create().await;
+    let there = district.enterprise("西乡材料").in_street(&district.xixiang).create().await;
+    let listed = |person: &crate::fixtures::Person| {
+        let api = person.api(&app);
+        async move { ids_of(&api.get("/api/v1/enterprises").await.json::<Value>().await.expect("json")) }
+    };
+    assert_eq!(listed(&district.counselor).await, [here.clone()], "{}", district.counselor.display_name);
+    assert_eq!(listed(&district.other_counselor).await, [there.clone()], "{}", district.other_counselor.username);
+    assert_eq!(listed(&district.manager).await.len(), 2);
+    let elsewhere = district.counselor.api(&app).get(&format!("/api/v1/enterprises/{there}")).await;
+    assert_eq!(elsewhere.status(), 404, "not 403: another street's enterprise is not there");
+}
+
+fn ids_of(list: &Value) -> Vec<String> {
+    list["items"].as_array().expect("items").iter().map(id_of).collect()
+}

@@ -129,7 +129,8 @@ async fn the_enterprise_page_shows_the_bureau_who_changed_what() {
     let page = manager.page(&format!("/enterprises/{id}")).await;
     let audit = page.split("修改记录").nth(1).expect("the audit section");
     assert!(audit.contains("企业名称：旧名科技 → 新名科技") && audit.contains("员工人数：— → 80"), "{audit}");
-    assert!(audit.contains("admin · 修改") && audit.contains("登记"), "{audit}");
+    assert!(audit.contains("系统管理员 · 修改") && audit.contains("登记"), "people by their names: {audit}");
+    assert!(audit.contains("所属街道：— → 新安街道") && !audit.contains("— → —"), "{audit}");
     let mut counselor = Console::signed_in(&app, "li.xinan").await;
     assert!(!counselor.page(&format!("/enterprises/{id}")).await.contains("修改记录"), "not for counselors");
 }

@@ -52,7 +52,7 @@ async fn the_enterprise_list_exports_as_csv_and_xlsx_with_its_filters() {
     let sheet = book.worksheet_range("企业名录").expect("the sheet");
     let rows: Vec<&[Data]> = sheet.rows().collect();
     let title = rows[0][0].to_string();
-    assert!(title.starts_with("企业名录（筛选：梯队=hnte；生成于 "), "{title}");
+    assert!(title.starts_with("企业名录（筛选：梯队=国家高新技术企业；生成于 "), "{title}");
     assert_eq!(rows[1][1], Data::String("企业名称".into()));
     assert_eq!(rows.len(), 3, "title, header and the one 国高");
     assert_eq!(rows[2][1], Data::String("深圳星河智能科技有限公司".into()));

@@ -17,6 +17,7 @@ mod enterprises;
 mod exports;
 mod field_work;
 mod first_use;
+mod fixtures;
 mod helpers;
 mod imports;
 mod ladder;

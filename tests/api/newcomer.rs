@@ -2,22 +2,11 @@
 //! where the page puts what went wrong, and the records a page leaves out.
 
 use crate::console::{Console, csrf_of};
-use crate::helpers::{ADMIN_PASSWORD, TestApp, id_of, run_sql, uscc};
+use crate::fixtures::{self, District};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, id_of, run_sql};
 use calamine::{Reader, Xlsx, open_workbook_from_rs};
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
-
-/// A street, a counselor 李新安 there, and an enterprise in it: (street, enterprise).
-async fn street_with_a_counselor(app: &TestApp) -> (String, String) {
-    let (street, _, _) = app.streets().await;
-    let body = json!({"username": "li.xinan", "display_name": "李新安", "password": crate::helpers::PASSWORD,
-        "role": "counselor", "street_ids": [street]});
-    assert_eq!(app.post("/api/v1/users", &body).await.status(), 201);
-    let enterprise = app
-        .enterprise(&json!({"uscc": uscc(1), "name": "星河智能科技", "street_id": street, "tags": [], "employees": 80}))
-        .await;
-    (street, id_of(&enterprise))
-}
 
 async fn admin(app: &TestApp) -> Console {
     let mut console = Console::new(app);
@@ -28,14 +17,9 @@ async fn admin(app: &TestApp) -> Console {
 #[actix_web::test]
 async fn a_refused_move_is_said_at_the_top_with_a_link_to_its_field() {
     let app = TestApp::spawn().await;
-    let (_, enterprise) = street_with_a_counselor(&app).await;
-    let raised = app
-        .post(
-            &format!("/api/v1/enterprises/{enterprise}/requests"),
-            &json!({"category": "space", "priority": "high", "title": "扩租", "description": "研发楼扩租"}),
-        )
-        .await;
-    let request = id_of(&raised.json::<Value>().await.expect("json"));
+    let district = District::seed(&app).await;
+    let enterprise = district.enterprise("星河智能科技").create().await;
+    let request = fixtures::request(&app, &enterprise, "扩租").await;
     let mut console = admin(&app).await;
     let page = console.page(&format!("/requests/{request}")).await;
     let version = crate::console::hidden_of(&page, "version").expect("a version");
@@ -57,11 +41,9 @@ async fn a_refused_move_is_said_at_the_top_with_a_link_to_its_field() {
 #[actix_web::test]
 async fn the_withdrawal_box_is_named_for_withdrawing_and_enter_saves_a_visit() {
     let app = TestApp::spawn().await;
-    let (_, enterprise) = street_with_a_counselor(&app).await;
-    let opened = app
-        .post(&format!("/api/v1/enterprises/{enterprise}/applications"), &json!({"tier": "hnte", "batch_year": 2026}))
-        .await;
-    assert_eq!(opened.status(), 201);
+    let district = District::seed(&app).await;
+    let enterprise = district.enterprise("星河智能科技").create().await;
+    fixtures::application(&app, &enterprise, "hnte", &[]).await;
     let mut console = admin(&app).await;
     let list = console.page("/applications?year=2026").await;
     assert!(list.contains("撤回理由"), "{list}");
@@ -76,9 +58,9 @@ async fn the_withdrawal_box_is_named_for_withdrawing_and_enter_saves_a_visit() {
 #[actix_web::test]
 async fn a_visit_has_a_page_of_its_own_that_shows_it_whole() {
     let app = TestApp::spawn().await;
-    let (_, enterprise) = street_with_a_counselor(&app).await;
-    let session = app.login("li.xinan", crate::helpers::PASSWORD).await;
-    let counselor = app.with_token(session["access_token"].as_str().expect("token"));
+    let district = District::seed(&app).await;
+    let enterprise = district.enterprise("星河智能科技").create().await;
+    let counselor = district.counselor.api(&app);
     let summary = "了解企业扩产计划与用地需求，宣讲高企认定政策口径，企业拟于明年申报国家高新技术企业，需要辅导研发费用归集与知识产权布局，并希望协调人才住房。";
     let logged = counselor
         .post(
@@ -114,7 +96,8 @@ async fn a_visit_has_a_page_of_its_own_that_shows_it_whole() {
 #[actix_web::test]
 async fn the_change_log_and_the_timeline_speak_the_bureaus_words() {
     let app = TestApp::spawn().await;
-    let (street, enterprise) = street_with_a_counselor(&app).await;
+    let district = District::seed(&app).await;
+    let (street, enterprise) = (&district.xinan, district.enterprise("星河智能科技").create().await);
     let promoted = app
         .post(
             &format!("/api/v1/enterprises/{enterprise}/promotions"),
@@ -126,7 +109,7 @@ async fn the_change_log_and_the_timeline_speak_the_bureaus_words() {
     let page = console.page(&format!("/enterprises/{enterprise}")).await;
     assert!(page.contains("2025-12-18"), "the promotion is dated by its certificate");
     assert!(page.contains("所属街道：— → 新安街道") || page.contains("街道：— → 新安街道"), "{page}");
-    assert!(!page.contains(&street), "no street by its id");
+    assert!(!page.contains(street.as_str()), "no street by its id");
     assert!(!page.contains("[]") && !page.contains("— → —"), "no empty changes");
     assert!(!page.contains("prospect"), "no rung by its code");
 }
@@ -134,7 +117,8 @@ async fn the_change_log_and_the_timeline_speak_the_bureaus_words() {
 #[actix_web::test]
 async fn eligibility_names_the_years_still_missing() {
     let app = TestApp::spawn().await;
-    let (_, enterprise) = street_with_a_counselor(&app).await;
+    let district = District::seed(&app).await;
+    let enterprise = district.enterprise("星河智能科技").create().await;
     let figures =
         json!({"revenue": 30_000_000, "rd_expense": 1_500_000, "rd_expense_domestic": 1_500_000, "staff": 80});
     let put = app.admin().request(reqwest::Method::PUT, &format!("/api/v1/enterprises/{enterprise}/indicators/2025"));
@@ -149,16 +133,10 @@ async fn eligibility_names_the_years_still_missing() {
 #[actix_web::test]
 async fn my_agenda_lists_each_request_once_what_is_late_first() {
     let app = TestApp::spawn().await;
-    let (_, enterprise) = street_with_a_counselor(&app).await;
-    let session = app.login("li.xinan", crate::helpers::PASSWORD).await;
-    let me = id_of(&session["user"]);
-    let raised = app
-        .post(
-            &format!("/api/v1/enterprises/{enterprise}/requests"),
-            &json!({"category": "space", "priority": "high", "title": "逾期的扩租诉求", "description": "x"}),
-        )
-        .await;
-    let request = id_of(&raised.json::<Value>().await.expect("json"));
+    let district = District::seed(&app).await;
+    let enterprise = district.enterprise("星河智能科技").create().await;
+    let me = &district.counselor.id;
+    let request = fixtures::request(&app, &enterprise, "逾期的扩租诉求").await;
     let assigned = app
         .post(&format!("/api/v1/requests/{request}/transitions"), &json!({"action": "assign", "assignee_id": me}))
         .await;
@@ -177,7 +155,7 @@ async fn my_agenda_lists_each_request_once_what_is_late_first() {
 #[actix_web::test]
 async fn a_spreadsheets_title_rows_name_the_filters_in_words() {
     let app = TestApp::spawn().await;
-    street_with_a_counselor(&app).await;
+    District::seed(&app).await;
     let mut console = admin(&app).await;
     let (status, _, bytes) = console.download("/enterprises/export?format=xlsx&tier=hnte").await;
     assert_eq!(status, 200);
