@@ -512,8 +512,13 @@ async fn each_counselor_sees_their_street_and_the_bureau_every_street() {
         let api = person.api(&app);
         async move { ids_of(&api.get("/api/v1/enterprises").await.json::<Value>().await.expect("json")) }
     };
-    assert_eq!(listed(&district.counselor).await, [here.clone()], "{}", district.counselor.display_name);
-    assert_eq!(listed(&district.other_counselor).await, [there.clone()], "{}", district.other_counselor.username);
+    assert_eq!(listed(&district.counselor).await, std::slice::from_ref(&here), "{}", district.counselor.display_name);
+    assert_eq!(
+        listed(&district.other_counselor).await,
+        std::slice::from_ref(&there),
+        "{}",
+        district.other_counselor.username
+    );
     assert_eq!(listed(&district.manager).await.len(), 2);
     let elsewhere = district.counselor.api(&app).get(&format!("/api/v1/enterprises/{there}")).await;
     assert_eq!(elsewhere.status(), 404, "not 403: another street's enterprise is not there");
