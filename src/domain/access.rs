@@ -97,9 +97,10 @@ pub enum Principal {
     ApiKey { id: Uuid, scopes: Vec<ApiScope> },
 }
 
+/// What the caller may not do at all, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct Forbidden(pub String);
+pub struct Forbidden(pub Refusal);
 
 impl Principal {
     pub fn may(&self, action: Action) -> bool {
@@ -131,11 +132,10 @@ impl Principal {
         if self.may(action) {
             Ok(())
         } else {
-            let who = match self {
-                Self::User { role, .. } => format!("the {} role", role.as_str()),
-                Self::ApiKey { .. } => "this API key".to_owned(),
-            };
-            Err(Forbidden(format!("{who} may not do this")))
+            Err(Forbidden(match self {
+                Self::User { role, .. } => Refusal::RoleMayNot { role: crate::domain::Code::word(*role) },
+                Self::ApiKey { .. } => Refusal::KeyMayNot,
+            }))
         }
     }
 
@@ -153,18 +153,14 @@ impl Principal {
     pub fn acting_user(&self) -> Result<Uuid, Forbidden> {
         match self {
             Self::User { id, .. } => Ok(*id),
-            Self::ApiKey { .. } => Err(Forbidden("only a signed-in user may do this".into())),
+            Self::ApiKey { .. } => Err(Forbidden(Refusal::UsersOnly)),
         }
     }
 
     /// Whether this principal may place an enterprise in `street` (register it there, or
     /// move it there): only in a street of its own scope.
     pub fn may_place_in(&self, street: Option<Uuid>) -> Result<(), Forbidden> {
-        if self.street_scope().allows(street) {
-            Ok(())
-        } else {
-            Err(Forbidden("you may place enterprises only in your own streets".into()))
-        }
+        if self.street_scope().allows(street) { Ok(()) } else { Err(Forbidden(Refusal::PlaceOutsideScope)) }
     }
 
     /// Whether this principal may correct a visit `author` logged at `logged_at`: its
@@ -181,10 +177,7 @@ impl Principal {
         if always || author_in_time {
             Ok(())
         } else {
-            Err(Forbidden(format!(
-                "a visit can be corrected by its counselor within {} days of logging it, later by a manager",
-                window.num_days()
-            )))
+            Err(Forbidden(Refusal::CorrectionWindow { days: window.num_days() }))
         }
     }
 
@@ -283,7 +276,7 @@ mod tests {
         assert_eq!(allowed(&feeder), [FeedRegistry]);
         assert_eq!(
             user(Role::Viewer, vec![]).require(ManageUsers),
-            Err(Forbidden("the viewer role may not do this".into()))
+            Err(Forbidden(Refusal::RoleMayNot { role: crate::domain::Code::word(Role::Viewer) }))
         );
     }
 

@@ -208,6 +208,13 @@ refusals! {
     DistrictOrStreet = "district_or_street" => "must be a district or a street";
     PlaceOutsideScope = "place_outside_scope" => "you may place enterprises only in your own streets";
 
+    // What a caller may not do at all (403).
+    RoleMayNot { role: Word } = "role_may_not" => "the {role} role may not do this";
+    KeyMayNot = "key_may_not" => "this API key may not do this";
+    UsersOnly = "users_only" => "only a signed-in user may do this";
+    CorrectionWindow { days: i64 } =
+        "correction_window" => "a visit can be corrected by its counselor within {days} days of logging it, later by a manager";
+
     // Records.
     Archived = "archived" => "the enterprise is archived";
     NotAVisitOfEnterprise = "not_a_visit_of_enterprise" => "is not a visit of this enterprise";

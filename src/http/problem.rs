@@ -21,6 +21,11 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// The reason's stable code, when the refusal is about the request as a whole (a move
+    /// the status does not allow: `illegal_move`; a role that may not: `role_may_not`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "illegal_move")]
+    pub code: Option<&'static str>,
     /// One entry per bad field, on validation failures.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -80,11 +85,18 @@ impl ApiError {
             | Self::Service(ServiceError::Invalid(errors) | ServiceError::Conflict { errors, .. }) => errors.clone(),
             _ => Vec::new(),
         };
+        let code = match self {
+            Self::Service(ServiceError::Conflict { refusal, .. } | ServiceError::Forbidden(refusal)) => {
+                Some(refusal.code())
+            }
+            _ => None,
+        };
         Problem {
             kind: format!("tag:peiyu,2026:problem/{}", self.slug()),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: self.to_string(),
+            code,
             errors,
         }
     }

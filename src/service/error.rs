@@ -44,7 +44,7 @@ pub enum ServiceError {
     Unauthorized(String),
     /// The caller may not do this at all.
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Refusal),
     /// Not there, or outside the caller's streets: the two are never told apart.
     #[error("{0}")]
     NotFound(String),

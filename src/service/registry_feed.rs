@@ -133,7 +133,7 @@ pub fn feed(
 ) -> Result<Fed, ServiceError> {
     auth.require(Action::FeedRegistry)?;
     batch.check_size()?;
-    let owner = auth.audit.actor.id().ok_or_else(|| ServiceError::Forbidden("only a known caller may feed".into()))?;
+    let owner = auth.audit.actor.id().ok_or_else(|| ServiceError::Forbidden(Refusal::UsersOnly))?;
     let rows = batch.rows();
     let checked = listing::check_all(rows.iter().enumerate(), "item", &catalog.ladder, catalog.today());
     let rejected: Vec<RejectedItem> = checked

@@ -20,6 +20,11 @@ async fn a_refused_move_is_said_at_the_top_with_a_link_to_its_field() {
     let district = District::seed(&app).await;
     let enterprise = district.enterprise("星河智能科技").create().await;
     let request = fixtures::request(&app, &enterprise, "扩租").await;
+    // The API names the refusal by its code, and words it in English.
+    let illegal = app.post(&format!("/api/v1/requests/{request}/transitions"), &json!({"action": "start"})).await;
+    let illegal = crate::helpers::problem(illegal, 409).await;
+    assert_eq!(illegal["code"], "illegal_move");
+    assert_eq!(illegal["detail"], "cannot start a request that is open; allowed now: assign, reject, escalate");
     let mut console = admin(&app).await;
     let page = console.page(&format!("/requests/{request}")).await;
     let version = crate::console::hidden_of(&page, "version").expect("a version");
