@@ -2,7 +2,6 @@
 
 use crate::db::enterprises::Visible;
 use crate::db::schema::{application_transitions, applications, enterprises};
-use crate::db::within_scope;
 use crate::domain::StreetScope;
 use crate::domain::application::Status;
 use chrono::{DateTime, Utc};
@@ -48,30 +47,7 @@ pub struct Move<'a> {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
-#[diesel(table_name = application_transitions, check_for_backend(diesel::pg::Pg))]
-pub struct Transition {
-    pub id: Uuid,
-    pub application_id: Uuid,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    pub actor_id: Option<Uuid>,
-    pub note: Option<String>,
-    pub at: DateTime<Utc>,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = application_transitions)]
-pub struct NewTransition<'a> {
-    pub id: Uuid,
-    pub application_id: Uuid,
-    pub action: &'a str,
-    pub from_status: Option<&'a str>,
-    pub to_status: &'a str,
-    pub actor_id: Option<Uuid>,
-    pub note: Option<&'a str>,
-}
+workflow_tables!(records: applications, row: Application, moves: Move, history: application_transitions, owner: application_id);
 
 #[derive(Debug, Clone, Default)]
 pub struct ApplicationFilter {
@@ -84,44 +60,6 @@ pub struct ApplicationFilter {
 
 pub fn insert(conn: &mut PgConnection, application: &NewApplication) -> QueryResult<Application> {
     diesel::insert_into(applications::table).values(application).returning(Application::as_returning()).get_result(conn)
-}
-
-pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Application> {
-    let application = applications::table.find(id).select(Application::as_select()).get_result(conn)?;
-    within_scope(scope, application.street_id, application)
-}
-
-/// An application, locked so that racing transitions queue up and the second sees the
-/// first's result; outside `scope` it is not there.
-pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Application> {
-    let application = applications::table.find(id).select(Application::as_select()).for_update().get_result(conn)?;
-    within_scope(scope, application.street_id, application)
-}
-
-pub fn apply(conn: &mut PgConnection, id: Uuid, change: &Move) -> QueryResult<Application> {
-    diesel::update(applications::table.find(id))
-        .set((
-            change,
-            applications::version.eq(applications::version + 1),
-            applications::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Application::as_returning())
-        .get_result(conn)
-}
-
-pub fn record_transition(conn: &mut PgConnection, transition: &NewTransition) -> QueryResult<Transition> {
-    diesel::insert_into(application_transitions::table)
-        .values(transition)
-        .returning(Transition::as_returning())
-        .get_result(conn)
-}
-
-pub fn transitions_of(conn: &mut PgConnection, application: Uuid) -> QueryResult<Vec<Transition>> {
-    application_transitions::table
-        .filter(application_transitions::application_id.eq(application))
-        .order(application_transitions::id)
-        .select(Transition::as_select())
-        .load(conn)
 }
 
 /// The histories of several applications at once, each oldest first.

@@ -1,6 +1,8 @@
 //! PostgreSQL access: the pool, migrations, and query functions per aggregate. Query
 //! functions take `&mut PgConnection` so the caller decides the transaction.
 
+#[macro_use]
+mod workflow_tables;
 pub mod api_keys;
 pub mod applications;
 pub mod audit;

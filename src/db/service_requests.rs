@@ -1,6 +1,5 @@
 use crate::db::enterprises::Visible;
 use crate::db::schema::{request_transitions, service_requests};
-use crate::db::within_scope;
 use crate::domain::StreetScope;
 use crate::domain::service_request::{Category, Priority, Status};
 use chrono::{DateTime, Utc};
@@ -60,31 +59,7 @@ pub struct Move<'a> {
     pub satisfaction: Option<Option<i16>>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
-#[diesel(table_name = request_transitions, check_for_backend(diesel::pg::Pg))]
-pub struct Transition {
-    pub id: Uuid,
-    pub request_id: Uuid,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    /// `None`: moved by the system (an import from the command line moved its enterprise).
-    pub actor_id: Option<Uuid>,
-    pub note: Option<String>,
-    pub at: DateTime<Utc>,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = request_transitions)]
-pub struct NewTransition<'a> {
-    pub id: Uuid,
-    pub request_id: Uuid,
-    pub action: &'a str,
-    pub from_status: Option<&'a str>,
-    pub to_status: &'a str,
-    pub actor_id: Option<Uuid>,
-    pub note: Option<&'a str>,
-}
+workflow_tables!(records: service_requests, row: ServiceRequest, moves: Move, history: request_transitions, owner: request_id);
 
 #[derive(Debug, Clone, Default)]
 pub struct RequestFilter {
@@ -104,44 +79,6 @@ pub fn insert(conn: &mut PgConnection, request: &NewServiceRequest) -> QueryResu
         .values(request)
         .returning(ServiceRequest::as_returning())
         .get_result(conn)
-}
-
-pub fn record_transition(conn: &mut PgConnection, transition: &NewTransition) -> QueryResult<Transition> {
-    diesel::insert_into(request_transitions::table)
-        .values(transition)
-        .returning(Transition::as_returning())
-        .get_result(conn)
-}
-
-pub fn find(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<ServiceRequest> {
-    let request = service_requests::table.find(id).select(ServiceRequest::as_select()).get_result(conn)?;
-    within_scope(scope, request.street_id, request)
-}
-
-/// A request, locked so that racing transitions queue up and the second sees the first's
-/// result; outside `scope` it is not there.
-pub fn find_for_update(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<ServiceRequest> {
-    let request = service_requests::table.find(id).select(ServiceRequest::as_select()).for_update().get_result(conn)?;
-    within_scope(scope, request.street_id, request)
-}
-
-pub fn apply(conn: &mut PgConnection, id: Uuid, change: &Move) -> QueryResult<ServiceRequest> {
-    diesel::update(service_requests::table.find(id))
-        .set((
-            change,
-            service_requests::version.eq(service_requests::version + 1),
-            service_requests::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(ServiceRequest::as_returning())
-        .get_result(conn)
-}
-
-pub fn transitions_of(conn: &mut PgConnection, request: Uuid) -> QueryResult<Vec<Transition>> {
-    request_transitions::table
-        .filter(request_transitions::request_id.eq(request))
-        .order(request_transitions::id)
-        .select(Transition::as_select())
-        .load(conn)
 }
 
 /// The requests raised in visit `visit`, in the order they were raised.

@@ -2,7 +2,7 @@
 //! counselor. `preparing → pre_reviewed (材料预审) → submitted → approved | rejected`, and
 //! `withdrawn` while it is still open. Pure, so every status × action pair is tested here.
 
-use crate::domain::workflow::{Note, Workflow};
+use crate::domain::workflow::{self, Note, Workflow};
 use crate::domain::{Code, Refusal, dates};
 use chrono::NaiveDate;
 
@@ -94,12 +94,8 @@ pub enum Move {
     Withdraw,
 }
 
-/// A move and the note it keeps (for a rejection or withdrawal, the reason).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Moving {
-    step: Move,
-    note: Option<String>,
-}
+/// An application's move and the note it keeps (for a rejection or withdrawal, the reason).
+pub type Moving = workflow::Moving<Move>;
 
 impl Moving {
     /// The move `action` asks for, from the inputs sent with it (`today` in the bureau's
@@ -133,19 +129,11 @@ impl Moving {
                 }
             }
         };
-        if refused.is_empty() { Ok(Self { step, note }) } else { Err(refused) }
-    }
-
-    pub fn step(&self) -> &Move {
-        &self.step
-    }
-
-    pub fn note(&self) -> Option<&str> {
-        self.note.as_deref()
+        if refused.is_empty() { Ok(Self::new(step, note)) } else { Err(refused) }
     }
 
     pub fn action(&self) -> Action {
-        match self.step {
+        match self.step() {
             Move::PreReview => Action::PreReview,
             Move::Submit => Action::Submit,
             Move::Approve(_) => Action::Approve,

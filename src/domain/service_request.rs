@@ -5,7 +5,7 @@
 //! every status × action pair is tested here, apart from storage and HTTP.
 
 use crate::domain::Refusal;
-use crate::domain::workflow::{Note, Workflow};
+use crate::domain::workflow::{self, Note, Workflow};
 use uuid::Uuid;
 
 code_list! {
@@ -118,12 +118,8 @@ pub enum Move {
     Reopen,
 }
 
-/// A move and the note it keeps (for a rejection, the reason: never blank).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Moving {
-    step: Move,
-    note: Option<String>,
-}
+/// A request's move and the note it keeps (for a rejection, the reason).
+pub type Moving = workflow::Moving<Move>;
 
 impl Moving {
     /// The move `action` asks for, from the inputs sent with it; every input that is
@@ -156,21 +152,13 @@ impl Moving {
         };
         let step = step.map_err(|bad| refused.push(bad));
         match (step, note) {
-            (Ok(step), Ok(note)) if refused.is_empty() => Ok(Self { step, note }),
+            (Ok(step), Ok(note)) if refused.is_empty() => Ok(Self::new(step, note)),
             _ => Err(refused),
         }
     }
 
-    pub fn step(&self) -> &Move {
-        &self.step
-    }
-
-    pub fn note(&self) -> Option<&str> {
-        self.note.as_deref()
-    }
-
     pub fn action(&self) -> Action {
-        match self.step {
+        match self.step() {
             Move::Assign { .. } => Action::Assign,
             Move::Start => Action::Start,
             Move::Resolve => Action::Resolve,

@@ -29,6 +29,29 @@ impl Note {
     }
 }
 
+/// A move of a workflow with what it takes (`M`: the workflow's moves, each carrying its
+/// inputs) and the note it keeps (for a move that must say why, the reason: never blank).
+/// Made only by each workflow's `parse`, so that a move lacking its input cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moving<M> {
+    step: M,
+    note: Option<String>,
+}
+
+impl<M> Moving<M> {
+    pub(in crate::domain) fn new(step: M, note: Option<String>) -> Self {
+        Self { step, note }
+    }
+
+    pub fn step(&self) -> &M {
+        &self.step
+    }
+
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+}
+
 pub trait Workflow: Sized {
     type Status: Code + Eq + fmt::Debug;
     type Action: Code + Eq + fmt::Debug + 'static;
