@@ -14,7 +14,9 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
 use diesel::{PgConnection, QueryResult};
 use serde::Deserialize;
+use std::collections::HashMap;
 use utoipa::IntoParams;
+use uuid::Uuid;
 use writer::{Cell, Format, Heading, Kind, Sheet, Sink};
 
 /// The media type of XLSX exports, for the OpenAPI document.
@@ -36,10 +38,19 @@ impl ExportParams {
 }
 
 /// The title row: what, with which filters (from the query string), and when.
-pub fn heading(catalog: &Catalog, request: &HttpRequest, title: &str, file: &str) -> Heading {
+/// The title row of an export: its title and the filters it was asked with, in words
+/// (`places`: region names by id, for a street or region filter; empty for a report that
+/// takes none).
+pub fn heading(
+    catalog: &Catalog,
+    request: &HttpRequest,
+    title: &str,
+    file: &str,
+    places: &HashMap<Uuid, String>,
+) -> Heading {
     let filters: Vec<String> = form_urlencoded::parse(request.query_string().as_bytes())
         .filter(|(key, _)| !matches!(key.as_ref(), "format" | "cursor" | "limit"))
-        .map(|(key, value)| format!("{}={}", filter_label(&key), filter_value(catalog, &key, &value)))
+        .map(|(key, value)| format!("{}={}", filter_label(&key), filter_value(catalog, places, &key, &value)))
         .collect();
     Heading {
         title: title.to_owned(),
@@ -49,10 +60,12 @@ pub fn heading(catalog: &Catalog, request: &HttpRequest, title: &str, file: &str
     }
 }
 
-/// A filter's value in the bureau's words where the configuration has them: a rung and a
-/// cluster by name, the street of enterprises without one as such.
-fn filter_value(catalog: &Catalog, key: &str, value: &str) -> String {
+/// A filter's value in the bureau's words: a rung, a cluster and a region by name, the
+/// street of enterprises without one as such.
+fn filter_value(catalog: &Catalog, places: &HashMap<Uuid, String>, key: &str, value: &str) -> String {
+    let place = value.parse::<Uuid>().ok().and_then(|id| places.get(&id));
     match key {
+        "street_id" | "region_id" | "park_id" if place.is_some() => place.cloned().unwrap_or_default(),
         "tier" => catalog.ladder.label(value).unwrap_or(value).to_owned(),
         "cluster" => catalog.clusters.get(value).map_or_else(|_| value.to_owned(), |c| c.name.clone()),
         "street_id" if value == "unassigned" => "未分配街道".to_owned(),

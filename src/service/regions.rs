@@ -96,3 +96,11 @@ pub fn name_of(conn: &mut PgConnection, auth: &Authorized, id: Uuid) -> Result<S
 pub fn may_manage(auth: &Authorized) -> Result<(), ServiceError> {
     auth.require(Action::ManageRegions)
 }
+
+/// Every region's name by its id: for the words of a spreadsheet's title row.
+pub fn names(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+) -> Result<std::collections::HashMap<Uuid, String>, ServiceError> {
+    Ok(all(conn, auth)?.into_iter().map(|r| (r.id, r.name)).collect())
+}

@@ -160,13 +160,14 @@ async fn my_agenda_lists_each_request_once_what_is_late_first() {
 #[actix_web::test]
 async fn a_spreadsheets_title_rows_name_the_filters_in_words() {
     let app = TestApp::spawn().await;
-    District::seed(&app).await;
+    let district = District::seed(&app).await;
     let mut console = admin(&app).await;
-    let (status, _, bytes) = console.download("/enterprises/export?format=xlsx&tier=hnte").await;
+    let asked = format!("/enterprises/export?format=xlsx&tier=hnte&street_id={}", district.xinan);
+    let (status, _, bytes) = console.download(&asked).await;
     assert_eq!(status, 200);
     let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("a readable XLSX");
     let sheet = book.worksheet_range_at(0).expect("a sheet").expect("readable");
     let cells: Vec<String> = sheet.rows().take(3).flatten().map(ToString::to_string).collect();
-    assert!(cells.iter().any(|c| c.contains("梯队=国家高新技术企业")), "{cells:?}");
-    assert!(!cells.iter().any(|c| c.contains("=hnte")), "{cells:?}");
+    assert!(cells.iter().any(|c| c.contains("梯队=国家高新技术企业") && c.contains("街道=新安街道")), "{cells:?}");
+    assert!(!cells.iter().any(|c| c.contains("=hnte") || c.contains(&district.xinan)), "{cells:?}");
 }

@@ -41,7 +41,7 @@ pub async fn coverage(
         None => HttpResponse::Ok().json(coverage),
         Some(format) => {
             let (title, file) = reports::COVERAGE;
-            let heading = export::heading(&state.catalog, &request, title, file);
+            let heading = export::heading(&state.catalog, &request, title, file, &Default::default());
             export::report(format, heading, reports::coverage(&coverage, &state.catalog, &names))
         }
     })

@@ -39,7 +39,7 @@ pub async fn funnel(
         None => HttpResponse::Ok().json(funnel),
         Some(format) => {
             let (title, file) = reports::FUNNEL;
-            let heading = export::heading(&state.catalog, &request, title, file);
+            let heading = export::heading(&state.catalog, &request, title, file, &Default::default());
             export::report(format, heading, reports::funnel(&funnel, &state.catalog))
         }
     })

@@ -11,6 +11,7 @@ use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
 use crate::service::ladder;
 use crate::service::pipeline::{self as service, ExpiringQuery, Summary, SummaryQuery};
+use crate::service::regions;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -74,9 +75,11 @@ pub async fn expiring(
     let (filter, window) = params.into_filter(&state.catalog)?;
     let today = window.0;
     if let Some(format) = format {
-        let scope = authorized(&state, caller, |_, auth| ladder::expiring_scope(auth)).await?;
+        let (scope, places) =
+            authorized(&state, caller, |conn, auth| Ok((ladder::expiring_scope(auth)?, regions::names(conn, auth)?)))
+                .await?;
         let (title, file) = export::expiring::TITLE;
-        let heading = export::heading(&state.catalog, &request, title, file);
+        let heading = export::heading(&state.catalog, &request, title, file, &places);
         let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
         return Ok(writer::respond(format, heading, move |sink| {
             export::expiring::write(sink, &pool, &catalog, &scope, &filter, window)
@@ -120,12 +123,15 @@ pub async fn pipeline_summary(
 ) -> Result<HttpResponse, ApiError> {
     let format = export.format(&request)?;
     let catalog = state.catalog.clone();
-    let summary = authorized(&state, caller, move |conn, auth| service::summary(conn, auth, &catalog, params)).await?;
+    let (summary, places) = authorized(&state, caller, move |conn, auth| {
+        Ok((service::summary(conn, auth, &catalog, params)?, regions::names(conn, auth)?))
+    })
+    .await?;
     Ok(match format {
         None => HttpResponse::Ok().json(summary),
         Some(format) => {
             let (title, file) = reports::LADDER;
-            let heading = export::heading(&state.catalog, &request, title, file);
+            let heading = export::heading(&state.catalog, &request, title, file, &places);
             export::report(format, heading, reports::ladder(&summary, &state.catalog))
         }
     })

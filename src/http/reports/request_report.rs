@@ -41,7 +41,7 @@ pub async fn request_report(
         None => HttpResponse::Ok().json(requests),
         Some(format) => {
             let (title, file) = reports::REQUESTS;
-            let heading = export::heading(&state.catalog, &request, title, file);
+            let heading = export::heading(&state.catalog, &request, title, file, &Default::default());
             export::report(format, heading, reports::requests(&requests))
         }
     })

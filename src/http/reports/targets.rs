@@ -85,7 +85,7 @@ pub async fn list_targets(
         None => HttpResponse::Ok().json(targets),
         Some(format) => {
             let (title, file) = reports::targets_title(year);
-            let heading = export::heading(&state.catalog, &request, &title, file);
+            let heading = export::heading(&state.catalog, &request, &title, file, &Default::default());
             export::report(format, heading, reports::targets(&targets))
         }
     })

@@ -10,6 +10,7 @@ use crate::http::support::extract::{IfMatch, Json, Query, etag, present};
 use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
 use crate::service::enterprises::{self as service, EnterpriseInput, EnterpriseQuery};
+use crate::service::regions;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -265,9 +266,11 @@ pub async fn list_enterprises(
 ) -> Result<HttpResponse, ApiError> {
     let filter = params.into_filter(&state.catalog)?;
     if let Some(format) = export.format(&request)? {
-        let scope = authorized(&state, caller, |_, auth| service::list_scope(auth)).await?;
+        let (scope, places) =
+            authorized(&state, caller, |conn, auth| Ok((service::list_scope(auth)?, regions::names(conn, auth)?)))
+                .await?;
         let (title, file) = export::enterprises::TITLE;
-        let heading = heading(&state.catalog, &request, title, file);
+        let heading = heading(&state.catalog, &request, title, file, &places);
         let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
         return Ok(writer::respond(format, heading, move |sink| {
             export::enterprises::write(sink, &pool, &catalog, &filter, &scope)

@@ -14,6 +14,7 @@ use crate::export::{self, Table, reports};
 use crate::service::coverage::{self, CoverageQuery, Covered};
 use crate::service::funnel::{self, FunnelQuery};
 use crate::service::pipeline::{self, SummaryQuery};
+use crate::service::regions;
 use crate::service::request_report::{self, Figures, RequestReportQuery};
 use crate::service::{Authorized, ServiceError, ladder, targets};
 use crate::startup::AppState;
@@ -28,6 +29,7 @@ use askama::Template;
 use chrono::{Datelike, NaiveDate};
 use diesel::PgConnection;
 use serde::Deserialize;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Certificates listed under "coming to an end"; the link shows them all.
@@ -419,21 +421,27 @@ pub async fn export(
     let (report, catalog) = (report.into_inner(), state.catalog.clone());
     let street = asked.street_id.parse().ok();
     let Some(format) = format.format() else { return Ok(page::see_other("/cockpit")) };
-    let download = page::signed_in(&state, visitor, None, "cockpit", move |conn, auth, _| {
-        report.download(conn, auth, &catalog, street)
+    let (download, places) = page::signed_in(&state, visitor, None, "cockpit", move |conn, auth, _| {
+        Ok((report.download(conn, auth, &catalog, street)?, regions::names(conn, auth)?))
     })
     .await?;
-    Ok(respond(&state, &request, format, download))
+    Ok(respond(&state, &request, format, download, &places))
 }
 
-fn respond(state: &AppState, request: &HttpRequest, format: Format, download: Download) -> HttpResponse {
+fn respond(
+    state: &AppState,
+    request: &HttpRequest,
+    format: Format,
+    download: Download,
+    places: &HashMap<Uuid, String>,
+) -> HttpResponse {
     match download {
         Download::Tables { title, file, tables } => {
-            export::report(format, export::heading(&state.catalog, request, &title, file), tables)
+            export::report(format, export::heading(&state.catalog, request, &title, file, places), tables)
         }
         Download::Expiring { scope, filter, window } => {
             let (title, file) = export::expiring::TITLE;
-            let heading = export::heading(&state.catalog, request, title, file);
+            let heading = export::heading(&state.catalog, request, title, file, places);
             let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
             writer::respond(format, heading, move |sink| {
                 export::expiring::write(sink, &pool, &catalog, &scope, &filter, window)

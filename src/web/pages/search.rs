@@ -198,14 +198,17 @@ pub async fn export(
     format: web::Query<ExportAsked>,
 ) -> Result<HttpResponse, PageError> {
     let asked = asked.into_inner();
-    let scope = page::signed_in(&state, visitor, None, "search", |_, auth, _| enterprises::list_scope(auth)).await?;
+    let (scope, places) = page::signed_in(&state, visitor, None, "search", |conn, auth, _| {
+        Ok((enterprises::list_scope(auth)?, regions::names(conn, auth)?))
+    })
+    .await?;
     let mut errors = FieldErrors::default();
     let filter = asked.query(&mut errors).into_filter(&state.catalog);
     let (Ok(filter), Some(format), true) = (filter, format.format(), errors.is_empty()) else {
         return Ok(page::see_other(&asked.address("/enterprises", &[])));
     };
     let (title, file) = export::enterprises::TITLE;
-    let heading = export::heading(&state.catalog, &request, title, file);
+    let heading = export::heading(&state.catalog, &request, title, file, &places);
     let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
     Ok(writer::respond(format, heading, move |sink| export::enterprises::write(sink, &pool, &catalog, &filter, &scope)))
 }
