@@ -2,7 +2,7 @@
 //! functions take `&mut PgConnection` so the caller decides the transaction.
 
 #[macro_use]
-mod workflow_tables;
+pub mod workflow_tables;
 pub mod api_keys;
 pub mod applications;
 pub mod audit;

@@ -3,6 +3,15 @@
 //! table of its own. Declared once here, by `workflow_tables!`, for every workflow; the
 //! engine that drives them is `service::workflow`.
 
+/// One step of a record's history, as its workflow's `record_step` writes it.
+pub struct Step<'a> {
+    pub action: &'a str,
+    pub from_status: Option<&'a str>,
+    pub to_status: &'a str,
+    pub actor_id: Option<uuid::Uuid>,
+    pub note: Option<&'a str>,
+}
+
 /// In the module of a workflow's records: `find`, `find_for_update` and `apply` on
 /// `$records` (rows `$Row` with a `street_id`, moves `$Move: AsChangeset`), and
 /// `Transition`, `NewTransition`, `record_transition` and `transitions_of` on `$history`,
@@ -67,6 +76,24 @@ macro_rules! workflow_tables {
                 .values(transition)
                 .returning(Transition::as_returning())
                 .get_result(conn)
+        }
+
+        /// Writes `step` on record `record`'s history.
+        pub fn record_step(
+            conn: &mut PgConnection,
+            record: Uuid,
+            step: &crate::db::workflow_tables::Step<'_>,
+        ) -> QueryResult<()> {
+            let row = NewTransition {
+                id: Uuid::now_v7(),
+                $owner: record,
+                action: step.action,
+                from_status: step.from_status,
+                to_status: step.to_status,
+                actor_id: step.actor_id,
+                note: step.note,
+            };
+            record_transition(conn, &row).map(drop)
         }
 
         /// A record's history, oldest first.

@@ -2,8 +2,9 @@
 //! through pre-review and submission to a decision; approval records the promotion.
 
 use crate::config::Catalog;
-use crate::db::applications::{self as store, Application, NewApplication, NewTransition, Transition};
+use crate::db::applications::{self as store, Application, NewApplication, Transition};
 use crate::db::enterprises;
+use crate::db::workflow_tables::Step as HistoryStep;
 use crate::domain::Refusal;
 use crate::domain::application::{Action as ApplicationAction, Applications, Approval, Move, Moving, Status};
 use crate::domain::certification::Source;
@@ -110,20 +111,8 @@ impl Stored for Applications {
         application.version
     }
 
-    fn record_step(conn: &mut PgConnection, id: Uuid, step: &Step<'_, Self>) -> QueryResult<()> {
-        store::record_transition(
-            conn,
-            &NewTransition {
-                id: Uuid::now_v7(),
-                application_id: id,
-                action: step.action,
-                from_status: step.from.map(Status::as_str),
-                to_status: step.to.as_str(),
-                actor_id: step.actor,
-                note: step.note,
-            },
-        )
-        .map(drop)
+    fn record(conn: &mut PgConnection, id: Uuid, step: &HistoryStep<'_>) -> QueryResult<()> {
+        store::record_step(conn, id, step)
     }
 }
 

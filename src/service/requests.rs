@@ -4,7 +4,8 @@
 use crate::config::Catalog;
 use crate::db::audit::Context;
 use crate::db::enterprises::{self, Enterprise};
-use crate::db::service_requests::{self as store, NewServiceRequest, NewTransition, ServiceRequest, Transition};
+use crate::db::service_requests::{self as store, NewServiceRequest, ServiceRequest, Transition};
+use crate::db::workflow_tables::Step as HistoryStep;
 use crate::db::{users, visits};
 use crate::domain::Refusal;
 use crate::domain::access::may_be_assigned;
@@ -108,20 +109,8 @@ impl Stored for Requests {
         request.version
     }
 
-    fn record_step(conn: &mut PgConnection, id: Uuid, step: &Step<'_, Self>) -> QueryResult<()> {
-        store::record_transition(
-            conn,
-            &NewTransition {
-                id: Uuid::now_v7(),
-                request_id: id,
-                action: step.action,
-                from_status: step.from.map(Status::as_str),
-                to_status: step.to.as_str(),
-                actor_id: step.actor,
-                note: step.note,
-            },
-        )
-        .map(drop)
+    fn record(conn: &mut PgConnection, id: Uuid, step: &HistoryStep<'_>) -> QueryResult<()> {
+        store::record_step(conn, id, step)
     }
 }
 

@@ -6,6 +6,7 @@
 //! `apply` it passes).
 
 use crate::db::audit::{self, Audited, Change, Context};
+use crate::db::workflow_tables::Step as HistoryStep;
 use crate::domain::workflow::Workflow;
 use crate::domain::{Code, StreetScope};
 use crate::service::{Authorized, BasedOn, OrNotFound, ServiceError};
@@ -22,7 +23,8 @@ pub trait Stored: Workflow {
     fn lock(conn: &mut PgConnection, id: Uuid, scope: &StreetScope) -> QueryResult<Self::Record>;
     fn status(record: &Self::Record) -> Self::Status;
     fn version(record: &Self::Record) -> i32;
-    fn record_step(conn: &mut PgConnection, id: Uuid, step: &Step<'_, Self>) -> QueryResult<()>;
+    /// Writes a step on record `id`'s history (the table's `record_step`).
+    fn record(conn: &mut PgConnection, id: Uuid, step: &HistoryStep<'_>) -> QueryResult<()>;
 }
 
 /// One step of a record's history.
@@ -76,7 +78,14 @@ pub fn settle<W: Stored>(
     before: Option<&W::Record>,
     after: &W::Record,
 ) -> Result<(), ServiceError> {
-    W::record_step(conn, id, step)?;
+    let row = HistoryStep {
+        action: step.action,
+        from_status: step.from.map(Code::code),
+        to_status: step.to.code(),
+        actor_id: step.actor,
+        note: step.note,
+    };
+    W::record(conn, id, &row)?;
     let change = match before {
         Some(before) => Change::changed(W::ENTITY, id, step.action, before, after),
         None => Change::created(W::ENTITY, id, after),
