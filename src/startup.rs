@@ -68,10 +68,14 @@ pub struct AppState {
     pub hashing: Hashing,
     /// Imports read or running at once, in both faces: each may hold ~150 MB of rows.
     pub imports: Arc<Semaphore>,
+    /// Console forms above `web::form::SMALL` being read at once: each may hold up to
+    /// `web::form::LIMIT` (1 MiB), so that a burst of them costs at most this many MiB.
+    pub large_forms: Arc<Semaphore>,
 }
 
 /// How many imports may be read or run at once.
 const CONCURRENT_IMPORTS: usize = 2;
+const CONCURRENT_LARGE_FORMS: usize = 16;
 
 pub struct Application {
     server: Server,
@@ -98,6 +102,7 @@ impl Application {
             hashing: Hashing::start(settings.auth.password_hash_threads, settings.auth.password_hash_queue)
                 .context("starting the password-hashing threads")?,
             imports: Arc::new(Semaphore::new(CONCURRENT_IMPORTS)),
+            large_forms: Arc::new(Semaphore::new(CONCURRENT_LARGE_FORMS)),
         });
         let trusted_proxies = web::Data::new(crate::client::TrustedProxies(settings.http.trusted_proxies.clone()));
         let document = http::support::openapi::document();

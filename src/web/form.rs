@@ -3,10 +3,11 @@
 
 use crate::domain::Refusal;
 use crate::service::{FieldError, ServiceError};
+use crate::startup::AppState;
 use crate::web::messages::{said, t};
 use crate::web::page::PageError;
 use actix_web::dev::Payload;
-use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
@@ -15,7 +16,13 @@ use serde::de::DeserializeOwned;
 /// The largest form the console takes: a visit with its texts full (4,000 + 500 + 4,000 +
 /// 4,000 characters) and twenty demands of 4,200 characters each is about 780 KB once a
 /// browser has percent-encoded its Chinese (9 bytes a character).
-const LIMIT: usize = 1024 * 1024;
+pub const LIMIT: usize = 1024 * 1024;
+
+/// Forms up to this size (every form but a long visit) are read at once. A larger one, or
+/// one whose length is not said, first takes a place among `AppState::large_forms`, so
+/// that a burst of large bodies — which anyone may send, before a session is checked —
+/// costs a bounded amount of memory; with none free it is answered 503 at once.
+pub const SMALL: usize = 64 * 1024;
 
 /// How long a form's body may take once its headers have arrived: a client that trickles
 /// it, or stops short of its length, holds a connection no longer than this.
@@ -62,11 +69,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let length =
+            req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        let room = match length {
+            Some(length) if length <= SMALL => Ok(None),
+            Some(length) if length > LIMIT => Err(PageError::BadForm("the form is too large")),
+            _ => req
+                .app_data::<web::Data<AppState>>()
+                .and_then(|state| state.large_forms.clone().try_acquire_owned().ok())
+                .map(Some)
+                .ok_or(PageError::Service(ServiceError::Busy { retry_after: 1 })),
+        };
         let body = web::Payload::from_request(req, payload).into_inner().map(|p| p.to_bytes_limited(LIMIT));
         Box::pin(async move {
             if !urlencoded {
                 return Err(PageError::BadForm("not a form"));
             }
+            // Held until the body is read and parsed.
+            let _room = room?;
             let body = body.map_err(|_| PageError::BadForm("the form could not be read"))?;
             let body = actix_web::rt::time::timeout(ARRIVAL, body)
                 .await
