@@ -220,8 +220,6 @@ refusals! {
     NotAVisitOfEnterprise = "not_a_visit_of_enterprise" => "is not a visit of this enterprise";
     BeforeVisit = "before_visit" => "must not be before the visit";
     CoordinatesTogether = "coordinates_together" => "give latitude and longitude together";
-    PurposeCount { max: u64 } = "purpose_count" => "name one to {max} purposes";
-    DemandIncomplete = "demand_incomplete" => "a demand needs a title besides its category";
     AssigneeNotWorker = "assignee_not_worker" => "is not an active counselor, manager or admin";
     AssigneeNotServing = "assignee_not_serving" => "does not serve this request's street, so could not see it";
     /// A move that needs an input it was sent without (`action` names the move).
