@@ -3,8 +3,9 @@
 //! Settings are loaded once and passed explicitly; there is no global.
 
 use crate::domain::eligibility::{self, RuleSet};
-use crate::domain::sla::SlaSettings;
-use crate::domain::{Cluster, Clusters, Ladder, Rung, Sla};
+use crate::domain::calendar::{Calendar, CalendarFile};
+use crate::domain::desk::{Desk, DeskSettings};
+use crate::domain::{Cluster, Clusters, Ladder, Rung};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use config::{Config, Environment, File, FileFormat};
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 
 const DEFAULT_SETTINGS: &str = include_str!("../config/default.toml");
 const DEFAULT_TIERS: &str = include_str!("../config/tiers.toml");
+const DEFAULT_CALENDAR: &str = include_str!("../config/calendar.toml");
 
 /// A setting that must never be printed (`Debug` shows `[REDACTED]`), nor left in memory
 /// after use.
@@ -24,6 +26,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub time_zone: String,
     pub tiers_file: String,
+    pub calendar_file: String,
     pub config_file: String,
     /// `PEIYU_PUBLIC_URL`: where people open the console; https makes its cookies Secure.
     pub public_url: String,
@@ -35,7 +38,9 @@ pub struct Settings {
     pub console: ConsoleSettings,
     pub visits: VisitSettings,
     pub ladder: LadderSettings,
-    pub sla: SlaSettings,
+    pub desk: DeskSettings,
+    /// How often `peiyu serve` urges and supervises late stages, in minutes; 0: never.
+    pub desk_check_minutes: u64,
     pub clusters: Vec<Cluster>,
 }
 
@@ -93,7 +98,7 @@ pub enum SettingsError {
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {source}")]
-    Tiers { path: String, source: config::ConfigError },
+    File { path: String, source: config::ConfigError },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
 }
@@ -104,7 +109,10 @@ pub struct Catalog {
     pub ladder: Ladder,
     pub clusters: Clusters,
     pub time_zone: Tz,
-    pub sla: Sla,
+    /// The bureau's working days and office hours, which deadlines count.
+    pub calendar: Calendar,
+    /// The service desk's stages, limits and departments.
+    pub desk: Desk,
     /// Eligibility rule sets per tier, each tagged with its policy document and date.
     pub rule_sets: Vec<RuleSet>,
 }
@@ -113,6 +121,13 @@ impl Catalog {
     /// Today in the bureau's time zone.
     pub fn today(&self) -> NaiveDate {
         Utc::now().with_timezone(&self.time_zone).date_naive()
+    }
+
+    /// This year and the next, when they have no holiday notice configured: their
+    /// deadlines count Monday–Friday (requests raised in December reach into next year).
+    pub fn years_without_notice(&self) -> Vec<i32> {
+        let year = chrono::Datelike::year(&self.today());
+        self.calendar.years_without_notice(year..=year + 1)
     }
 
     /// A moment on the bureau's wall clock.
@@ -167,20 +182,10 @@ impl Settings {
         Ok(settings)
     }
 
-    /// The ladder and clusters, validated; a bad file fails start-up naming the problem.
+    /// The ladder, clusters, calendar and desk, validated; a bad file fails start-up
+    /// naming the problem.
     pub fn catalog(&self) -> Result<Catalog, SettingsError> {
-        let (path, text) = if self.tiers_file.is_empty() {
-            ("config/tiers.toml (built in)".to_owned(), DEFAULT_TIERS.to_owned())
-        } else {
-            let text = std::fs::read_to_string(&self.tiers_file)
-                .map_err(|source| SettingsError::Read { path: PathBuf::from(&self.tiers_file), source })?;
-            (self.tiers_file.clone(), text)
-        };
-        let tiers: TiersFile = Config::builder()
-            .add_source(File::from_str(&text, FileFormat::Toml))
-            .build()
-            .and_then(Config::try_deserialize)
-            .map_err(|source| SettingsError::Tiers { path: path.clone(), source })?;
+        let (path, tiers) = read_file::<TiersFile>(&self.tiers_file, "config/tiers.toml", DEFAULT_TIERS)?;
         let ladder = Ladder::new(tiers.tiers)
             .map_err(|e| SettingsError::Invalid { path: path.clone(), message: e.to_string() })?;
         let codes: Vec<&str> = ladder.rungs().iter().map(|r| r.code.as_str()).collect();
@@ -192,10 +197,34 @@ impl Settings {
             path: "time_zone".into(),
             message: format!("`{}` is not an IANA time zone such as Asia/Shanghai", self.time_zone),
         })?;
-        let sla = Sla::new(self.sla.clone())
-            .map_err(|e| SettingsError::Invalid { path: "config/default.toml".into(), message: e.to_string() })?;
-        Ok(Catalog { ladder, clusters, time_zone, sla, rule_sets: tiers.rule_sets })
+        let (path, calendar) =
+            read_file::<CalendarFile>(&self.calendar_file, "config/calendar.toml", DEFAULT_CALENDAR)?;
+        let calendar = Calendar::new(calendar, time_zone).map_err(|message| SettingsError::Invalid { path, message })?;
+        let desk = Desk::new(self.desk.clone(), calendar.hours_per_day())
+            .map_err(|message| SettingsError::Invalid { path: "settings".into(), message })?;
+        Ok(Catalog { ladder, clusters, time_zone, calendar, desk, rule_sets: tiers.rule_sets })
     }
+}
+
+/// A TOML file of the catalogue: the one at `path`, or the built-in `text` of `default`
+/// when `path` is empty. Returns the name to report problems under, and the contents.
+fn read_file<T: serde::de::DeserializeOwned>(
+    path: &str,
+    default: &str,
+    text: &str,
+) -> Result<(String, T), SettingsError> {
+    let (path, text) = if path.is_empty() {
+        (format!("{default} (built in)"), text.to_owned())
+    } else {
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.into(), source })?;
+        (path.to_owned(), text)
+    };
+    let contents = Config::builder()
+        .add_source(File::from_str(&text, FileFormat::Toml))
+        .build()
+        .and_then(Config::try_deserialize)
+        .map_err(|source| SettingsError::File { path: path.clone(), source })?;
+    Ok((path, contents))
 }
 
 #[cfg(test)]
@@ -229,9 +258,7 @@ mod tests {
         assert_eq!(codes, ["prospect", "tech_sme", "hnte_pool", "hnte", "srdi", "little_giant"]);
         assert_eq!(catalog.clusters.get("biomedicine").map(|c| c.name.as_str()), Ok("生物医药"));
         assert_eq!(catalog.time_zone, chrono_tz::Asia::Shanghai);
-        use crate::domain::service_request::{Category, Priority};
-        assert_eq!(catalog.sla.hours(Category::Policy, Priority::Urgent), 8);
-        assert_eq!(catalog.sla.hours(Category::Market, Priority::Normal), 168);
+        assert_eq!(catalog.calendar.years_without_notice(2026..=2027), [2027]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use anyhow::Context as _;
+use diesel::Connection as _;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -46,13 +47,32 @@ impl Database {
 /// Opens the database, migrates it and builds the pool: what every command needs.
 pub fn prepare(settings: &Settings, catalog: &Catalog) -> anyhow::Result<(Database, PgPool)> {
     let database = Database::open(settings)?;
-    let applied = db::migrate(&database.url, catalog.time_zone)?;
+    let applied = migrate(&database.url, catalog)?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
+    }
+    let missing = catalog.years_without_notice();
+    if !missing.is_empty() {
+        tracing::warn!(
+            years = ?missing,
+            "no holiday notice configured (config/calendar.toml): these years count Monday to Friday, 1 January off"
+        );
     }
     let pool =
         db::build_pool(&database.url, &settings.database, catalog.time_zone).context("connecting to PostgreSQL")?;
     Ok((database, pool))
+}
+
+/// Applies pending migrations, then computes what migrations leave to the application
+/// (the stage deadlines of requests made before the service desk, in working time).
+pub fn migrate(url: &str, catalog: &Catalog) -> anyhow::Result<Vec<String>> {
+    let applied = db::migrate(url, catalog.time_zone)?;
+    let mut conn = diesel::PgConnection::establish(url)?;
+    let computed = crate::service::desk::backfill(&mut conn, catalog)?;
+    if computed > 0 {
+        tracing::info!(requests = computed, "computed the stage deadlines of earlier requests");
+    }
+    Ok(applied)
 }
 
 /// What every handler of the API and the console shares. Built once at start-up.
@@ -175,39 +195,66 @@ async fn no_route(request: actix_web::HttpRequest) -> actix_web::HttpResponse {
     if wants_page && !request.path().starts_with("/api/") { crate::web::not_found() } else { http::no_route().await }
 }
 
-/// Runs the expiry (see [`crate::service::ladder::expire`]) now and then every `every`,
-/// on the blocking pool, for as long as the server runs. A failed run is logged and
-/// retried at the next tick.
-pub fn schedule_expiry(pool: PgPool, catalog: Catalog, every: std::time::Duration) {
+/// Runs `job` on the blocking pool now and then every `every`, for as long as the server
+/// runs; what each run answers goes to `done` (a failed run is retried at the next tick).
+fn schedule<T: Send + 'static>(
+    pool: PgPool,
+    every: std::time::Duration,
+    job: impl Fn(&mut diesel::PgConnection) -> Result<T, crate::service::ServiceError> + Clone + Send + 'static,
+    done: impl Fn(Result<T, String>) + 'static,
+) {
     actix_web::rt::spawn(async move {
         let mut ticks = actix_web::rt::time::interval(every);
         loop {
             ticks.tick().await;
-            let (pool, catalog) = (pool.clone(), catalog.clone());
+            let (pool, job) = (pool.clone(), job.clone());
             let run = web::block(move || {
                 let mut conn = pool.get()?;
-                crate::service::ladder::expire(&mut conn, &catalog, catalog.today())
+                job(&mut conn)
             })
             .await;
-            let outcome = match run {
-                Ok(Ok(Some(run))) => {
-                    tracing::info!(enterprises = run.enterprises, demoted = run.demoted, "expiry run");
-                    "done"
-                }
-                Ok(Ok(None)) => {
-                    tracing::debug!("expiry run skipped: another instance is at it");
-                    "skipped"
-                }
-                Ok(Err(error)) => {
-                    tracing::warn!(error = format!("{error:#}"), "expiry run failed");
-                    "failed"
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "expiry run failed");
-                    "failed"
-                }
-            };
-            crate::metrics::expiry_run(outcome);
+            done(match run {
+                Ok(Ok(answer)) => Ok(answer),
+                Ok(Err(error)) => Err(format!("{:#}", anyhow::Error::from(error))),
+                Err(error) => Err(error.to_string()),
+            });
         }
+    });
+}
+
+/// Runs the expiry (see [`crate::service::ladder::expire`]) now and then every `every`.
+pub fn schedule_expiry(pool: PgPool, catalog: Catalog, every: std::time::Duration) {
+    let job = move |conn: &mut diesel::PgConnection| crate::service::ladder::expire(conn, &catalog, catalog.today());
+    schedule(pool, every, job, |run| {
+        let outcome = match run {
+            Ok(Some(run)) => {
+                tracing::info!(enterprises = run.enterprises, demoted = run.demoted, "expiry run");
+                "done"
+            }
+            Ok(None) => {
+                tracing::debug!("expiry run skipped: another instance is at it");
+                "skipped"
+            }
+            Err(error) => {
+                tracing::warn!(error, "expiry run failed");
+                "failed"
+            }
+        };
+        crate::metrics::expiry_run(outcome);
+    });
+}
+
+/// Urges and supervises the service desk's late stages (see
+/// [`crate::service::desk::escalate`]) now and then every `every`.
+pub fn schedule_escalation(pool: PgPool, every: std::time::Duration) {
+    let job = |conn: &mut diesel::PgConnection| {
+        crate::service::desk::escalate(conn, &crate::service::desk::AgendaOnly, chrono::Utc::now())
+    };
+    schedule(pool, every, job, |run| match run {
+        Ok(run) if run.urged + run.supervised > 0 => {
+            tracing::info!(urged = run.urged, supervised = run.supervised, "service desk escalation");
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(error, "service desk escalation failed"),
     });
 }

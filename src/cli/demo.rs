@@ -13,8 +13,10 @@ use crate::auth::password;
 use crate::config::Catalog;
 use crate::db::regions::{self, NewRegion};
 use crate::db::schema::{applications, certificates, enterprises, service_requests, tier_changes, users, visits};
+use crate::domain::desk::Stage;
+use crate::domain::service_request::{Category, Priority, Status};
 use crate::domain::{Role, Uscc, application, uscc};
-use crate::service::accounts;
+use crate::service::{accounts, desk};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::pg::CopyFormat;
@@ -531,73 +533,122 @@ impl Load<'_> {
         Ok(())
     }
 
-    /// One request per eight enterprises, most of them long resolved.
+    /// One request per eight enterprises, most of them long resolved, the pending ones
+    /// raised in the last four weeks; their stages as the desk would have kept them, and
+    /// the urges and supervisions its job would have made by now.
     fn copy_requests(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
-        const CATEGORIES: [(&str, &str); 10] = [
-            ("space", "扩产用房需求"),
-            ("talent", "引进研发骨干"),
-            ("housing", "人才住房申请"),
-            ("education", "子女入学咨询"),
-            ("finance", "科技贷款贴息"),
-            ("policy", "研发补助政策咨询"),
-            ("ip", "专利申请辅导"),
-            ("certification", "国高申报辅导"),
-            ("market", "对接采购渠道"),
-            ("other", "其他事项"),
+        const CATEGORIES: [(Category, &str); 10] = [
+            (Category::Space, "扩产用房需求"),
+            (Category::Talent, "引进研发骨干"),
+            (Category::Housing, "人才住房申请"),
+            (Category::Education, "子女入学咨询"),
+            (Category::Finance, "科技贷款贴息"),
+            (Category::Policy, "研发补助政策咨询"),
+            (Category::Ip, "专利申请辅导"),
+            (Category::Certification, "国高申报辅导"),
+            (Category::Market, "对接采购渠道"),
+            (Category::Other, "其他事项"),
         ];
+        const PRIORITIES: [Priority; 5] = [Priority::Low, Priority::Normal, Priority::Normal, Priority::High, Priority::Urgent];
         use service_requests::*;
         let now = self.now.timestamp();
+        let moment = |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(self.now);
+        let text = |at: Option<DateTime<Utc>>| at.map_or_else(|| "\\N".to_owned(), |at| at.to_rfc3339());
         diesel::copy_from(table)
             .from_raw_data(
                 (
-                    id,
-                    enterprise_id,
-                    street_id,
-                    category,
-                    priority,
-                    title,
-                    description,
-                    status,
-                    assignee_id,
-                    raised_by,
-                    due_at,
-                    resolved_at,
-                    closed_at,
-                    satisfaction,
-                    created_at,
+                    id, enterprise_id, street_id, category, priority, title, description, status, assignee_id, raised_by,
+                    due_at, resolved_at, closed_at, satisfaction, created_at, acknowledge_due_at, acknowledged_at,
+                    contact_due_at, contacted_at, callback_due_at, called_back_at, callbacks, callback_rating_total,
+                    stage, stage_due_at, urge_at, urged_at, supervised_at,
                 ),
                 |out| {
                     buffered(out, |out| {
-                    let at = |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(self.now).to_rfc3339();
                     for r in 0..self.size.enterprises / 8 {
                         let mut dice = Dice::new(self.size.seed, REQUESTS, r);
                         let e = self.enterprise(dice.below(self.size.enterprises));
                         let street = &self.district.streets[e.street];
-                        let (code, title_text) = *dice.pick(&CATEGORIES);
-                        let created = now - dice.below(2 * 365 * 86_400) as i64;
+                        let (kind, title_text) = *dice.pick(&CATEGORIES);
+                        let urgency = *dice.pick(&PRIORITIES);
+                        let mut created = now - dice.below(2 * 365 * 86_400) as i64;
                         let hours = (2 + dice.below(24 * 20)).min(2 + dice.below(24 * 40)) as i64;
-                        let resolved = (created + hours * 3600).min(now);
-                        let (state, resolution, closing, rating) = match dice.below(100) {
-                            0..12 => (*dice.pick(&["open", "assigned", "in_progress", "escalated"]), None, None, None),
-                            12..22 => ("resolved", Some(resolved), None, None),
-                            22..95 => ("closed", Some(resolved), Some(resolved + 86_400), Some(3 + dice.below(3))),
-                            _ => ("rejected", None, None, None),
+                        let (state, rating) = match dice.below(100) {
+                            0..12 => (*dice.pick(&[Status::Open, Status::Assigned, Status::InProgress, Status::Escalated]), None),
+                            12..22 => (Status::Resolved, None),
+                            22..95 => (Status::Closed, Some(3 + dice.below(3) as i16)),
+                            _ => (Status::Rejected, None),
                         };
-                        let assigned = state != "open";
+                        if state.is_pending() {
+                            created = now - dice.below(28 * 86_400) as i64;
+                        }
+                        let raised = moment(created);
+                        let [acknowledge, contact, resolve] = desk::deadlines(self.catalog, kind, urgency, raised);
+                        let assigned = !matches!(state, Status::Open);
+                        let worked = matches!(state, Status::InProgress | Status::Resolved | Status::Closed);
+                        let resolved = matches!(state, Status::Resolved | Status::Closed)
+                            .then(|| moment((created + hours * 3600).min(now)));
+                        let closing = resolved.filter(|_| state == Status::Closed).map(|at| at + chrono::Duration::days(1));
+                        let mut m = crate::db::service_requests::Move {
+                            status: state.as_str(),
+                            assignee_id: assigned.then_some(street.counselor),
+                            due_at: resolve,
+                            resolved_at: resolved,
+                            closed_at: closing,
+                            satisfaction: rating,
+                            acknowledge_due_at: Some(acknowledge),
+                            acknowledged_at: assigned.then(|| moment(created + 1800 + dice.below(4 * 3600) as i64)),
+                            contact_due_at: Some(contact),
+                            contacted_at: worked.then(|| moment(created + 3600 + dice.below(30 * 3600) as i64)),
+                            callback_due_at: resolved.map(|at| {
+                                self.catalog.desk.due(&self.catalog.calendar, Stage::Callback, kind, urgency, at)
+                            }),
+                            called_back_at: closing,
+                            callback_channel: None,
+                            stage: None,
+                            stage_due_at: None,
+                            urge_at: None,
+                            urged_at: None,
+                            supervised_at: None,
+                            extension_days: None,
+                            extensions: 0,
+                            callbacks: i16::from(closing.is_some()),
+                            callback_rating_total: rating.unwrap_or(0),
+                            reopened: 0,
+                            transferred_street_id: None,
+                            department: None,
+                        };
+                        desk::await_stage(self.catalog, &mut m, raised);
+                        let urged = m.urge_at.filter(|at| *at < self.now);
+                        let supervised = m.stage_due_at.filter(|at| *at < self.now);
                         writeln!(
                             out,
-                            "{}\t{}\t{}\t{code}\t{}\t{title_text}\t企业反映：{title_text}\t{state}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                            "{}\t{}\t{}\t{}\t{}\t{title_text}\t企业反映：{title_text}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                             dice.uuid_v7(created as u64 * 1000),
                             e.id,
                             street.id,
-                            dice.pick(&["low", "normal", "normal", "high", "urgent"]),
-                            if assigned { street.counselor.to_string() } else { "\\N".to_owned() },
+                            kind.as_str(),
+                            urgency.as_str(),
+                            state.as_str(),
+                            m.assignee_id.map_or_else(|| "\\N".to_owned(), |u| u.to_string()),
                             street.counselor,
-                            at(created + 15 * 86_400),
-                            resolution.map_or_else(|| "\\N".to_owned(), at),
-                            closing.map_or_else(|| "\\N".to_owned(), at),
+                            m.due_at.to_rfc3339(),
+                            text(m.resolved_at),
+                            text(m.closed_at),
                             rating.map_or_else(|| "\\N".to_owned(), |r| r.to_string()),
-                            at(created),
+                            raised.to_rfc3339(),
+                            text(m.acknowledge_due_at),
+                            text(m.acknowledged_at),
+                            text(m.contact_due_at),
+                            text(m.contacted_at),
+                            text(m.callback_due_at),
+                            text(m.called_back_at),
+                            m.callbacks,
+                            m.callback_rating_total,
+                            m.stage.as_deref().unwrap_or("\\N"),
+                            text(m.stage_due_at),
+                            text(m.urge_at),
+                            text(urged),
+                            text(supervised),
                         )?;
                     }
                     Ok(())

@@ -146,7 +146,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Import { file, kind, dry_run } => import(&settings, &catalog, &file, kind, dry_run)?,
         Command::Migrate => {
             let database = startup::Database::open(&settings)?;
-            let applied = crate::db::migrate(&database.url, catalog.time_zone)?;
+            let applied = startup::migrate(&database.url, &catalog)?;
             println!("applied {} migration(s); the database is up to date", applied.len());
         }
     }
@@ -220,6 +220,10 @@ fn serve(settings: &Settings, pool: crate::db::PgPool, catalog: crate::config::C
         let minutes = settings.ladder.expiry_check_minutes;
         if minutes > 0 {
             startup::schedule_expiry(pool.clone(), catalog.clone(), Duration::from_secs(minutes * 60));
+        }
+        let minutes = settings.desk_check_minutes;
+        if minutes > 0 {
+            startup::schedule_escalation(pool.clone(), Duration::from_secs(minutes * 60));
         }
         let application = Application::build(settings, pool, catalog)?;
         tracing::info!(url = format!("http://{}", settings.bind), docs = "/api/docs/", "serving");

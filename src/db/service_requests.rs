@@ -1,6 +1,7 @@
 use crate::db::enterprises::Visible;
 use crate::db::schema::{request_transitions, service_requests};
 use crate::domain::StreetScope;
+use crate::domain::desk::Stage;
 use crate::domain::service_request::{Category, Priority, Status};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -31,6 +32,62 @@ pub struct ServiceRequest {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub acknowledge_due_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub contact_due_at: Option<DateTime<Utc>>,
+    pub contacted_at: Option<DateTime<Utc>>,
+    pub callback_due_at: Option<DateTime<Utc>>,
+    pub called_back_at: Option<DateTime<Utc>>,
+    pub callback_channel: Option<String>,
+    /// The stage awaited now (a [`Stage`](crate::domain::desk::Stage) code) and its deadline.
+    pub stage: Option<String>,
+    pub stage_due_at: Option<DateTime<Utc>>,
+    pub urge_at: Option<DateTime<Utc>>,
+    pub urged_at: Option<DateTime<Utc>>,
+    pub supervised_at: Option<DateTime<Utc>>,
+    /// Working days an extension waiting for an answer asks for.
+    pub extension_days: Option<i16>,
+    pub extensions: i16,
+    pub callbacks: i16,
+    pub callback_rating_total: i16,
+    pub reopened: i16,
+    pub transferred_street_id: Option<Uuid>,
+    pub department: Option<String>,
+    pub source: String,
+    pub external_no: Option<String>,
+}
+
+impl ServiceRequest {
+    /// What a move may change, as it stands.
+    pub fn working(&self) -> Move {
+        Move {
+            status: self.status.as_str(),
+            assignee_id: self.assignee_id,
+            due_at: self.due_at,
+            resolved_at: self.resolved_at,
+            closed_at: self.closed_at,
+            satisfaction: self.satisfaction,
+            acknowledge_due_at: self.acknowledge_due_at,
+            acknowledged_at: self.acknowledged_at,
+            contact_due_at: self.contact_due_at,
+            contacted_at: self.contacted_at,
+            callback_due_at: self.callback_due_at,
+            called_back_at: self.called_back_at,
+            callback_channel: self.callback_channel.clone(),
+            stage: self.stage.clone(),
+            stage_due_at: self.stage_due_at,
+            urge_at: self.urge_at,
+            urged_at: self.urged_at,
+            supervised_at: self.supervised_at,
+            extension_days: self.extension_days,
+            extensions: self.extensions,
+            callbacks: self.callbacks,
+            callback_rating_total: self.callback_rating_total,
+            reopened: self.reopened,
+            transferred_street_id: self.transferred_street_id,
+            department: self.department.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -46,17 +103,46 @@ pub struct NewServiceRequest<'a> {
     pub status: &'a str,
     pub raised_by: Uuid,
     pub due_at: DateTime<Utc>,
+    pub acknowledge_due_at: DateTime<Utc>,
+    pub contact_due_at: DateTime<Utc>,
+    pub stage: &'a str,
+    pub stage_due_at: DateTime<Utc>,
+    pub urge_at: DateTime<Utc>,
+    pub source: &'a str,
+    pub external_no: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
 }
 
-/// What a transition changes on the request itself.
-#[derive(Debug, AsChangeset)]
-#[diesel(table_name = service_requests)]
-pub struct Move<'a> {
-    pub status: &'a str,
+/// Everything a move may change on the request, written whole (a `None` is written as
+/// NULL): a move starts from [`ServiceRequest::working`] and changes what it changes.
+#[derive(Debug, Clone, PartialEq, AsChangeset)]
+#[diesel(table_name = service_requests, treat_none_as_null = true)]
+pub struct Move {
+    pub status: &'static str,
     pub assignee_id: Option<Uuid>,
-    pub resolved_at: Option<Option<DateTime<Utc>>>,
-    pub closed_at: Option<Option<DateTime<Utc>>>,
-    pub satisfaction: Option<Option<i16>>,
+    pub due_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub satisfaction: Option<i16>,
+    pub acknowledge_due_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub contact_due_at: Option<DateTime<Utc>>,
+    pub contacted_at: Option<DateTime<Utc>>,
+    pub callback_due_at: Option<DateTime<Utc>>,
+    pub called_back_at: Option<DateTime<Utc>>,
+    pub callback_channel: Option<String>,
+    pub stage: Option<String>,
+    pub stage_due_at: Option<DateTime<Utc>>,
+    pub urge_at: Option<DateTime<Utc>>,
+    pub urged_at: Option<DateTime<Utc>>,
+    pub supervised_at: Option<DateTime<Utc>>,
+    pub extension_days: Option<i16>,
+    pub extensions: i16,
+    pub callbacks: i16,
+    pub callback_rating_total: i16,
+    pub reopened: i16,
+    pub transferred_street_id: Option<Uuid>,
+    pub department: Option<String>,
 }
 
 workflow_tables!(records: service_requests, row: ServiceRequest, moves: Move, history: request_transitions, owner: request_id);
@@ -72,6 +158,18 @@ pub struct RequestFilter {
     pub street_id: Option<Uuid>,
     pub category: Option<Category>,
     pub enterprise_id: Option<Uuid>,
+    /// Awaiting this stage, past its deadline.
+    pub overdue_stage: Option<Stage>,
+    /// Escalated to the bureau, or under 督办.
+    pub escalated: bool,
+    /// An extension waits for a manager's answer.
+    pub awaiting_extension: bool,
+    /// Resolved, waiting for the callback.
+    pub awaiting_callback: bool,
+    /// Waiting for someone to take it: open, nobody assigned.
+    pub unassigned: bool,
+    /// Urged (催办) or supervised (督办) and the stage still awaited.
+    pub urged: bool,
 }
 
 pub fn insert(conn: &mut PgConnection, request: &NewServiceRequest) -> QueryResult<ServiceRequest> {
@@ -134,11 +232,37 @@ pub fn list(
     if let Some(status) = filter.status {
         query = query.filter(service_requests::status.eq(status.as_str()));
     }
-    if filter.pending || filter.overdue {
+    if filter.pending {
         query = query.filter(service_requests::status.eq_any(Status::pending_codes()));
     }
     if filter.overdue {
-        query = query.filter(service_requests::due_at.lt(Utc::now()));
+        query = query.filter(service_requests::stage.is_not_null()).filter(service_requests::stage_due_at.lt(Utc::now()));
+    }
+    if let Some(stage) = filter.overdue_stage {
+        query = query
+            .filter(service_requests::stage.eq(stage.as_str()))
+            .filter(service_requests::stage_due_at.lt(Utc::now()));
+    }
+    if filter.escalated {
+        query = query.filter(
+            service_requests::status
+                .eq(Status::Escalated.as_str())
+                .or(service_requests::supervised_at.is_not_null().and(service_requests::stage.is_not_null())),
+        );
+    }
+    if filter.urged {
+        query = query.filter(service_requests::urged_at.is_not_null()).filter(service_requests::stage.is_not_null());
+    }
+    if filter.awaiting_extension {
+        query = query.filter(service_requests::extension_days.is_not_null());
+    }
+    if filter.awaiting_callback {
+        query = query.filter(service_requests::status.eq(Status::Resolved.as_str()));
+    }
+    if filter.unassigned {
+        query = query
+            .filter(service_requests::status.eq_any([Status::Open.as_str(), Status::Escalated.as_str()]))
+            .filter(service_requests::assignee_id.is_null());
     }
     if let Some(assignee) = filter.assignee_id {
         query = query.filter(service_requests::assignee_id.eq(assignee));
@@ -194,4 +318,66 @@ pub fn moves_of_enterprise(
         );
     }
     query.load(conn)
+}
+
+/// Pending stages due for a 催办 or a 督办 at `now`, locked, skipping those another
+/// instance holds, oldest first.
+pub fn to_escalate(conn: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> QueryResult<Vec<ServiceRequest>> {
+    use service_requests as r;
+    r::table
+        .filter(r::stage.is_not_null())
+        .filter(
+            r::urged_at
+                .is_null()
+                .and(r::urge_at.le(now))
+                .or(r::supervised_at.is_null().and(r::stage_due_at.lt(now))),
+        )
+        .order(r::id)
+        .limit(limit)
+        .select(ServiceRequest::as_select())
+        .for_update()
+        .skip_locked()
+        .load(conn)
+}
+
+/// Marks the awaited stage urged (and supervised): the desk's own step, which leaves the
+/// version alone so that a form someone has open stays valid.
+pub fn mark_escalated(
+    conn: &mut PgConnection,
+    id: Uuid,
+    urged_at: Option<DateTime<Utc>>,
+    supervised_at: Option<DateTime<Utc>>,
+) -> QueryResult<ServiceRequest> {
+    diesel::update(service_requests::table.find(id))
+        .set((service_requests::urged_at.eq(urged_at), service_requests::supervised_at.eq(supervised_at)))
+        .returning(ServiceRequest::as_returning())
+        .get_result(conn)
+}
+
+/// Requests whose stage deadlines were never computed (made before the service desk),
+/// the page after `after`, locked.
+pub fn stages_unknown(conn: &mut PgConnection, after: Option<Uuid>, limit: i64) -> QueryResult<Vec<ServiceRequest>> {
+    service_requests::table
+        .filter(service_requests::acknowledge_due_at.is_null())
+        .filter(service_requests::id.gt(after.unwrap_or(Uuid::nil())))
+        .order(service_requests::id)
+        .limit(limit)
+        .select(ServiceRequest::as_select())
+        .for_update()
+        .load(conn)
+}
+
+/// Writes stage deadlines computed for a request of before the desk, version unchanged.
+pub fn write_stages(conn: &mut PgConnection, id: Uuid, stages: &Move) -> QueryResult<()> {
+    diesel::update(service_requests::table.find(id)).set(stages).execute(conn).map(drop)
+}
+
+/// The request a source's work order number was taken in as, if it was.
+pub fn by_external(conn: &mut PgConnection, source: &str, number: &str) -> QueryResult<Option<ServiceRequest>> {
+    service_requests::table
+        .filter(service_requests::source.eq(source))
+        .filter(service_requests::external_no.eq(number))
+        .select(ServiceRequest::as_select())
+        .first(conn)
+        .optional()
 }

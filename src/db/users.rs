@@ -184,3 +184,17 @@ pub fn record(conn: &mut PgConnection, user: User) -> QueryResult<UserRecord> {
 pub fn active_admins(conn: &mut PgConnection) -> QueryResult<i64> {
     users::table.filter(users::role.eq(Role::Admin.as_str())).filter(users::active.eq(true)).count().get_result(conn)
 }
+
+/// The active managers and admins who oversee `street` (district-wide, or it among
+/// their streets): whom a 督办 goes to.
+pub fn managers_of(conn: &mut PgConnection, street: Option<Uuid>) -> QueryResult<Vec<Uuid>> {
+    let streets_of_user = user_streets::table.filter(user_streets::user_id.eq(users::id));
+    let serves_street = streets_of_user.filter(user_streets::street_id.nullable().eq(street));
+    users::table
+        .filter(users::active.eq(true))
+        .filter(users::role.eq_any([Role::Admin.as_str(), Role::Manager.as_str()]))
+        .filter(diesel::dsl::not(diesel::dsl::exists(streets_of_user)).or(diesel::dsl::exists(serves_street)))
+        .order(users::id)
+        .select(users::id)
+        .load(conn)
+}

@@ -46,6 +46,9 @@ pub enum Action {
     /// Record promotions, demotions and the outcome of applications: the bureau's
     /// official figures, so the bureau's to record.
     CertifyEnterprises,
+    /// Run the service desk: hand demands to other streets and departments (转办), answer
+    /// requests for more time (延期). The bureau's, as its promise to the enterprise.
+    SuperviseRequests,
     /// Pipeline views (within the street scope).
     ReadPipeline,
     /// Set the year's targets (年度目标): the bureau's commitments.
@@ -213,13 +216,14 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ALL: [Action; 16] = [
+    const ALL: [Action; 17] = [
         ReadReference,
         ReadEnterprises,
         ReadFieldWork,
         WriteEnterprises,
         ArchiveEnterprises,
         CertifyEnterprises,
+        SuperviseRequests,
         ReadPipeline,
         SetTargets,
         ImportLists,
@@ -252,6 +256,7 @@ mod tests {
                 WriteEnterprises,
                 ArchiveEnterprises,
                 CertifyEnterprises,
+                SuperviseRequests,
                 ReadPipeline,
                 SetTargets,
                 ImportLists,

@@ -79,9 +79,11 @@ macro_rules! code_list {
 
 pub mod access;
 pub mod application;
+pub mod calendar;
 pub mod certification;
 pub mod cluster;
 pub mod dates;
+pub mod desk;
 pub mod eligibility;
 pub mod figures;
 pub mod ladder;
@@ -89,7 +91,6 @@ pub mod listing;
 pub mod refusal;
 pub mod region;
 pub mod service_request;
-pub mod sla;
 pub mod target;
 pub mod text;
 pub mod uscc;
@@ -101,5 +102,4 @@ pub use cluster::{Cluster, Clusters};
 pub use ladder::{Ladder, Rung, Tier};
 pub use refusal::{Refusal, Word, Words};
 pub use region::{RegionKind, StreetScope};
-pub use sla::Sla;
 pub use uscc::Uscc;

@@ -226,6 +226,11 @@ refusals! {
     NeededToMove { action: Word } = "needed_to_move" => "is required to {action}";
     ReasonToMove { action: Word } = "reason_to_move" => "a reason is required to {action}";
     OnlyWithApprove = "only_with_approve" => "is only taken with approve";
+    StreetOrDepartment = "street_or_department" => "name either a street (street_id) or a department, not both";
+    ExtensionPending = "extension_pending" => "an extension asked for is still waiting for a manager's answer";
+    NoExtensionAsked = "no_extension_asked" => "no extension has been asked for";
+    ExtensionsUsedUp { max: u64 } = "extensions_used_up" => "a request may be extended at most {max} times";
+    NotTransferred = "not_transferred" => "the request was not handed over, so there is nothing to hand back";
     /// A move the record's status does not allow now.
     /// A move the record's status does not allow now (`subject`: what moves, "a request").
     IllegalMove { action: Word, subject: Word, status: Word, allowed: Words } =

@@ -5,6 +5,7 @@
 //! every status × action pair is tested here, apart from storage and HTTP.
 
 use crate::domain::Refusal;
+use crate::domain::desk::{CallbackChannel, Escalation};
 use crate::domain::workflow::{self, Note, Workflow};
 use uuid::Uuid;
 
@@ -63,28 +64,37 @@ impl Status {
     }
 }
 
-/// Overdue: still pending, and past its deadline at `now`. The one definition: the lists'
-/// `overdue` filter and the reports count by it in SQL from [`Status::pending_codes`].
-pub fn is_overdue(status: Status, due_at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> bool {
-    status.is_pending() && due_at < now
-}
-
-impl Status {}
-
 code_list! {
     #[schema(as = RequestAction)]
     pub enum Action {
-        /// Give it to someone (again): from open, assigned or escalated.
+        /// Take it oneself (签收): from open or escalated.
+        Acknowledge = "acknowledge" => "签收",
+        /// Give it to someone (again): from open, assigned or escalated. Completes 签收.
         Assign = "assign" => "分派",
+        /// Record the first (or a later) contact with the enterprise, with what was said (首次联系).
+        Contact = "contact" => "联系企业",
         /// The assignee begins work.
         Start = "start" => "开始办理",
+        /// Ask for more working days, with the reason (延期申请).
+        Extend = "extend" => "申请延期",
+        /// A manager grants the extension asked: the 办结 deadline moves.
+        ApproveExtension = "approve_extension" => "同意延期",
+        /// A manager refuses the extension asked, with the reason.
+        RefuseExtension = "refuse_extension" => "不同意延期",
         Resolve = "resolve" => "办结",
+        /// Ask the enterprise after 办结 whether it is satisfied (回访): satisfied closes
+        /// the demand, dissatisfied reopens it with a new 办结 deadline.
+        Callback = "callback" => "回访",
         /// The enterprise confirms, with its satisfaction (1–5).
         Close = "close" => "关闭",
-        /// Decline it, with a reason.
-        Reject = "reject" => "驳回",
+        /// Hand it to another street or a bureau department (转办), with the reason.
+        Transfer = "transfer" => "转办",
+        /// Hand a transferred demand back to its enterprise's street (退回), with the reason.
+        Return = "return" => "退回",
         /// Hand it up to the bureau.
         Escalate = "escalate" => "上报区局",
+        /// Decline it, with a reason.
+        Reject = "reject" => "驳回",
         /// Take up a finished or declined request again.
         Reopen = "reopen" => "重新打开",
     }
@@ -104,17 +114,46 @@ impl Satisfaction {
     }
 }
 
+/// Who a demand is handed to (转办): another street, or a bureau department by its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    Street(Uuid),
+    Department(String),
+}
+
+/// What a move may be sent with, as the faces read it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Inputs<'a> {
+    pub assignee: Option<Uuid>,
+    pub satisfaction: Option<i16>,
+    pub note: Option<&'a str>,
+    /// Working days an extension asks for.
+    pub days: Option<i32>,
+    pub channel: Option<CallbackChannel>,
+    pub street: Option<Uuid>,
+    pub department: Option<&'a str>,
+}
+
 /// A move of a request with what it takes, checked: an assignment names its assignee, a
-/// closing the enterprise's satisfaction, a rejection its reason. Made only by
-/// [`Moving::parse`], so a move that lacks its input cannot be made at all.
+/// closing or a callback the enterprise's satisfaction, an extension its days, a transfer
+/// where it goes, a rejection its reason. Made only by [`Moving::parse`], so a move that
+/// lacks its input cannot be made at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Move {
+    Acknowledge,
     Assign { assignee: Uuid },
+    Contact,
     Start,
+    Extend { days: u32 },
+    ApproveExtension,
+    RefuseExtension,
     Resolve,
+    Callback { satisfaction: Satisfaction, channel: CallbackChannel },
     Close { satisfaction: Satisfaction },
-    Reject,
+    Transfer { to: Holder },
+    Return,
     Escalate,
+    Reject,
     Reopen,
 }
 
@@ -124,30 +163,54 @@ pub type Moving = workflow::Moving<Move>;
 impl Moving {
     /// The move `action` asks for, from the inputs sent with it; every input that is
     /// missing or wrong is named by its field.
-    pub fn parse(
-        action: Action,
-        assignee: Option<Uuid>,
-        satisfaction: Option<i16>,
-        note: Option<&str>,
-    ) -> Result<Self, Vec<(&'static str, Refusal)>> {
+    pub fn parse(action: Action, inputs: &Inputs<'_>) -> Result<Self, Vec<(&'static str, Refusal)>> {
         let mut refused = Vec::new();
         let needed = || Refusal::NeededToMove { action: crate::domain::Code::word(action) };
         let note = Requests::note(action)
-            .taken(note)
+            .taken(inputs.note)
             .map_err(|_| refused.push(("note", Refusal::ReasonToMove { action: crate::domain::Code::word(action) })));
+        let satisfaction = || match inputs.satisfaction.map(Satisfaction::new) {
+            Some(Ok(satisfaction)) => Ok(satisfaction),
+            Some(Err(refusal)) => Err(("satisfaction", refusal)),
+            None => Err(("satisfaction", needed())),
+        };
         let step = match action {
+            Action::Acknowledge => Ok(Move::Acknowledge),
             Action::Assign => {
-                assignee.map(|assignee| Move::Assign { assignee }).ok_or_else(|| ("assignee_id", needed()))
+                inputs.assignee.map(|assignee| Move::Assign { assignee }).ok_or_else(|| ("assignee_id", needed()))
             }
-            Action::Close => match satisfaction.map(Satisfaction::new) {
-                Some(Ok(satisfaction)) => Ok(Move::Close { satisfaction }),
-                Some(Err(refusal)) => Err(("satisfaction", refusal)),
-                None => Err(("satisfaction", needed())),
-            },
+            Action::Contact => Ok(Move::Contact),
             Action::Start => Ok(Move::Start),
+            Action::Extend => match inputs.days {
+                Some(days) => u32::try_from(days)
+                    .ok()
+                    .filter(|d| *d > 0)
+                    .map(|days| Move::Extend { days })
+                    .ok_or(("days", Refusal::AtLeast { min: 1 })),
+                None => Err(("days", needed())),
+            },
+            Action::ApproveExtension => Ok(Move::ApproveExtension),
+            Action::RefuseExtension => Ok(Move::RefuseExtension),
             Action::Resolve => Ok(Move::Resolve),
-            Action::Reject => Ok(Move::Reject),
+            Action::Callback => match (satisfaction(), inputs.channel) {
+                (Ok(satisfaction), Some(channel)) => Ok(Move::Callback { satisfaction, channel }),
+                (Err(bad), channel) => {
+                    if channel.is_none() {
+                        refused.push(("channel", needed()));
+                    }
+                    Err(bad)
+                }
+                (Ok(_), None) => Err(("channel", needed())),
+            },
+            Action::Close => satisfaction().map(|satisfaction| Move::Close { satisfaction }),
+            Action::Transfer => match (inputs.street, inputs.department.map(str::trim).filter(|d| !d.is_empty())) {
+                (Some(street), None) => Ok(Move::Transfer { to: Holder::Street(street) }),
+                (None, Some(department)) => Ok(Move::Transfer { to: Holder::Department(department.to_owned()) }),
+                _ => Err(("street_id", Refusal::StreetOrDepartment)),
+            },
+            Action::Return => Ok(Move::Return),
             Action::Escalate => Ok(Move::Escalate),
+            Action::Reject => Ok(Move::Reject),
             Action::Reopen => Ok(Move::Reopen),
         };
         let step = step.map_err(|bad| refused.push(bad));
@@ -159,12 +222,20 @@ impl Moving {
 
     pub fn action(&self) -> Action {
         match self.step() {
+            Move::Acknowledge => Action::Acknowledge,
             Move::Assign { .. } => Action::Assign,
+            Move::Contact => Action::Contact,
             Move::Start => Action::Start,
+            Move::Extend { .. } => Action::Extend,
+            Move::ApproveExtension => Action::ApproveExtension,
+            Move::RefuseExtension => Action::RefuseExtension,
             Move::Resolve => Action::Resolve,
+            Move::Callback { .. } => Action::Callback,
             Move::Close { .. } => Action::Close,
-            Move::Reject => Action::Reject,
+            Move::Transfer { .. } => Action::Transfer,
+            Move::Return => Action::Return,
             Move::Escalate => Action::Escalate,
+            Move::Reject => Action::Reject,
             Move::Reopen => Action::Reopen,
         }
     }
@@ -178,12 +249,16 @@ pub const RAISED: &str = "raise";
 /// street. Nobody asks for it, so it is not an [`Action`].
 pub const RELEASED: &str = "release";
 
-/// The name people use for a move on a request's history, as recorded.
+/// The name people use for a move on a request's history, as recorded: the actions, the
+/// system's steps, and the desk's urges and supervisions ([`Escalation`]).
 pub fn recorded_move_label(action: &str) -> &'static str {
     match action {
         RAISED => "提出",
         RELEASED => "企业迁出街道，退回待受理",
-        other => Action::try_from(other.to_owned()).map_or("更新", Action::label),
+        other => Action::parse(other)
+            .map(Action::label)
+            .or_else(|| Escalation::parse(other).map(Escalation::label))
+            .unwrap_or("更新"),
     }
 }
 
@@ -197,29 +272,43 @@ impl Workflow for Requests {
     const SUBJECT: (&'static str, &'static str) = ("a request", "诉求");
     const ACTIONS: &'static [Action] = &Action::ALL;
 
-    /// Every move of a request is field work within the caller's streets.
-    fn permission(_: Action) -> crate::domain::Action {
-        crate::domain::Action::WriteEnterprises
-    }
-
-    fn note(action: Action) -> Note {
+    /// Field work within the caller's streets, but for handing a demand elsewhere and
+    /// answering an extension: the bureau's.
+    fn permission(action: Action) -> crate::domain::Action {
         match action {
-            Action::Reject => Note::Reason,
-            Action::Resolve | Action::Escalate | Action::Reopen => Note::Asked,
-            Action::Assign | Action::Start | Action::Close => Note::Accepted,
+            Action::Transfer | Action::ApproveExtension | Action::RefuseExtension => {
+                crate::domain::Action::SuperviseRequests
+            }
+            _ => crate::domain::Action::WriteEnterprises,
         }
     }
 
+    fn note(action: Action) -> Note {
+        use Action as A;
+        match action {
+            A::Reject | A::Contact | A::Extend | A::RefuseExtension | A::Transfer | A::Return => Note::Reason,
+            A::Resolve | A::Escalate | A::Reopen | A::Callback => Note::Asked,
+            A::Acknowledge | A::Assign | A::Start | A::Close | A::ApproveExtension => Note::Accepted,
+        }
+    }
+
+    /// A callback lands on `closed` here; when the enterprise is not satisfied, the move
+    /// writes the demand back to work instead (`service::requests`).
     fn target(status: Status, action: Action) -> Option<Status> {
         use Action as A;
         use Status as S;
         match (status, action) {
+            (S::Open | S::Escalated, A::Acknowledge) => Some(S::Assigned),
             (S::Open | S::Assigned | S::Escalated, A::Assign) => Some(S::Assigned),
+            (S::Assigned | S::InProgress, A::Contact) => Some(S::InProgress),
             (S::Assigned, A::Start) => Some(S::InProgress),
+            (S::Assigned | S::InProgress, A::Extend | A::ApproveExtension | A::RefuseExtension) => Some(status),
             (S::Assigned | S::InProgress, A::Resolve) => Some(S::Resolved),
-            (S::Resolved, A::Close) => Some(S::Closed),
-            (S::Open | S::Assigned | S::InProgress | S::Escalated, A::Reject) => Some(S::Rejected),
+            (S::Resolved, A::Callback | A::Close) => Some(S::Closed),
+            (S::Open | S::Assigned | S::InProgress | S::Escalated, A::Transfer) => Some(S::Open),
+            (S::Open | S::Assigned | S::InProgress, A::Return) => Some(S::Open),
             (S::Open | S::Assigned | S::InProgress, A::Escalate) => Some(S::Escalated),
+            (S::Open | S::Assigned | S::InProgress | S::Escalated, A::Reject) => Some(S::Rejected),
             (S::Resolved | S::Closed | S::Rejected, A::Reopen) => Some(S::Open),
             _ => None,
         }
@@ -273,41 +362,34 @@ mod tests {
         assert_eq!(resolved_within(&histogram, 0.9), None, "beyond a year");
     }
 
-    /// The whole table, every status × action: `None` where the action is illegal.
+    /// The whole table, every status × action: the status it leads to, `.` where illegal.
     #[test]
     fn every_status_and_action() {
-        let expected: [(Status, [Option<Status>; 7]); 7] = [
-            //             assign           start             resolve          close          reject           escalate          reopen
-            (S::Open, [Some(S::Assigned), None, None, None, Some(S::Rejected), Some(S::Escalated), None]),
-            (
-                S::Assigned,
-                [
-                    Some(S::Assigned),
-                    Some(S::InProgress),
-                    Some(S::Resolved),
-                    None,
-                    Some(S::Rejected),
-                    Some(S::Escalated),
-                    None,
-                ],
-            ),
-            (S::InProgress, [None, None, Some(S::Resolved), None, Some(S::Rejected), Some(S::Escalated), None]),
-            (S::Resolved, [None, None, None, Some(S::Closed), None, None, Some(S::Open)]),
-            (S::Closed, [None, None, None, None, None, None, Some(S::Open)]),
-            (S::Rejected, [None, None, None, None, None, None, Some(S::Open)]),
-            (S::Escalated, [Some(S::Assigned), None, None, None, Some(S::Rejected), None, None]),
+        // acknowledge assign contact start extend approve refuse resolve callback close
+        // transfer return escalate reject reopen
+        let expected = [
+            (S::Open, "A A . . . . . . . . O O E R ."),
+            (S::Assigned, ". A I I A A A S . . O O E R ."),
+            (S::InProgress, ". . I . I I I S . . O O E R ."),
+            (S::Resolved, ". . . . . . . . C C . . . . O"),
+            (S::Closed, ". . . . . . . . . . . . . . O"),
+            (S::Rejected, ". . . . . . . . . . . . . . O"),
+            (S::Escalated, "A A . . . . . . . . O . . R ."),
         ];
+        let short = |s: Option<Status>| match s {
+            None => ".",
+            Some(S::Open) => "O",
+            Some(S::Assigned) => "A",
+            Some(S::InProgress) => "I",
+            Some(S::Resolved) => "S",
+            Some(S::Closed) => "C",
+            Some(S::Rejected) => "R",
+            Some(S::Escalated) => "E",
+        };
         assert_eq!(expected.map(|(s, _)| s), S::ALL);
         for (status, row) in expected {
-            for (action, want) in A::ALL.into_iter().zip(row) {
-                assert_eq!(
-                    Requests::transition(status, action).ok(),
-                    want,
-                    "{} × {}",
-                    status.as_str(),
-                    action.as_str()
-                );
-            }
+            let got: Vec<_> = A::ALL.into_iter().map(|a| short(Requests::transition(status, a).ok())).collect();
+            assert_eq!(got.join(" "), row, "from {}", status.as_str());
         }
     }
 
@@ -316,7 +398,10 @@ mod tests {
         let error = Requests::transition(S::Closed, A::Start).expect_err("illegal");
         assert_eq!(error.allowed, [A::Reopen]);
         assert_eq!(error.to_string(), "cannot start a request that is closed; allowed now: reopen");
-        assert_eq!(Requests::allowed_actions(S::Open), [A::Assign, A::Reject, A::Escalate]);
+        assert_eq!(
+            Requests::allowed_actions(S::Open),
+            [A::Acknowledge, A::Assign, A::Transfer, A::Return, A::Escalate, A::Reject]
+        );
     }
 
     #[test]
@@ -331,23 +416,40 @@ mod tests {
     #[test]
     fn a_move_carries_what_it_takes() {
         let someone = Uuid::now_v7();
-        let moving = Moving::parse(A::Assign, Some(someone), None, Some("  ")).expect("an assignment");
+        let given = |inputs: Inputs<'static>| inputs;
+        let moving = Moving::parse(A::Assign, &given(Inputs { assignee: Some(someone), note: Some("  "), ..Inputs::default() }))
+            .expect("an assignment");
         assert_eq!((moving.step(), moving.note()), (&Move::Assign { assignee: someone }, None));
         let word = |a: Action| crate::domain::Code::word(a);
         assert_eq!(
-            Moving::parse(A::Assign, None, None, None),
+            Moving::parse(A::Assign, &Inputs::default()),
             Err(vec![("assignee_id", Refusal::NeededToMove { action: word(A::Assign) })])
         );
         assert_eq!(
-            Moving::parse(A::Close, None, Some(6), None),
+            Moving::parse(A::Close, &Inputs { satisfaction: Some(6), ..Inputs::default() }),
             Err(vec![("satisfaction", Refusal::Between { min: 1, max: 5 })])
         );
         assert_eq!(
-            Moving::parse(A::Reject, None, None, Some(" ")),
+            Moving::parse(A::Reject, &Inputs { note: Some(" "), ..Inputs::default() }),
             Err(vec![("note", Refusal::ReasonToMove { action: word(A::Reject) })])
         );
-        let closed = Moving::parse(A::Close, None, Some(5), None).expect("a closing");
+        let closed = Moving::parse(A::Close, &Inputs { satisfaction: Some(5), ..Inputs::default() }).expect("a closing");
         assert_eq!(closed.action(), A::Close);
+        assert_eq!(
+            Moving::parse(A::Callback, &Inputs::default()),
+            Err(vec![
+                ("channel", Refusal::NeededToMove { action: word(A::Callback) }),
+                ("satisfaction", Refusal::NeededToMove { action: word(A::Callback) })
+            ])
+        );
+        assert_eq!(
+            Moving::parse(A::Extend, &Inputs { days: Some(0), note: Some("等待评审"), ..Inputs::default() }),
+            Err(vec![("days", Refusal::AtLeast { min: 1 })])
+        );
+        assert_eq!(
+            Moving::parse(A::Transfer, &Inputs { street: Some(someone), department: Some("hrss"), note: Some("x"), ..Inputs::default() }),
+            Err(vec![("street_id", Refusal::StreetOrDepartment)])
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod applications;
 pub mod audit_log;
 pub mod certification_lists;
 pub mod coverage;
+pub mod desk;
 pub mod enterprises;
 pub mod error;
 pub mod file_import;

@@ -6,13 +6,16 @@ use crate::db::audit::Context;
 use crate::db::enterprises::{self, Enterprise};
 use crate::db::service_requests::{self as store, NewServiceRequest, ServiceRequest, Transition};
 use crate::db::workflow_tables::Step as HistoryStep;
-use crate::db::{users, visits};
+use crate::db::{regions, users, visits};
+use crate::service::desk;
 use crate::domain::Refusal;
 use crate::domain::access::may_be_assigned;
+use crate::domain::desk::{CallbackChannel, Stage};
 use crate::domain::service_request::{
-    self, Action as RequestAction, Category, Move, Moving, Priority, Requests, Status,
+    self, Action as RequestAction, Category, Holder, Inputs, Move, Moving, Priority, Requests, Status,
 };
-use crate::domain::{Action, Actor, Principal, StreetScope};
+use crate::domain::{Action, Actor, Principal, RegionKind, StreetScope};
+use crate::domain::workflow::Workflow;
 use crate::service::workflow::{self, Step, Stored};
 use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError};
 use chrono::{DateTime, Utc};
@@ -71,27 +74,48 @@ pub(crate) fn raise_for(
     request: &NewRequest,
 ) -> Result<ServiceRequest, ServiceError> {
     let raised_by = auth.acting_user()?;
-    let now = Utc::now();
-    let stored = store::insert(
-        conn,
-        &NewServiceRequest {
-            id: Uuid::now_v7(),
-            enterprise_id: enterprise.id,
-            visit_id: request.visit_id,
-            category: request.category.as_str(),
-            priority: request.priority.as_str(),
-            title: request.title.trim(),
-            description: request.description.trim(),
-            status: Status::Open.as_str(),
-            raised_by,
-            due_at: catalog.sla.due_at(now, request.category, request.priority),
-        },
-    )?;
+    let stored = store::insert(conn, &new_request(catalog, enterprise, request, raised_by, Utc::now(), None))?;
     let step =
         Step { action: service_request::RAISED, from: None, to: Status::Open, actor: Some(raised_by), note: None };
     workflow::settle::<Requests>(conn, &auth.audit, stored.id, &step, None, &stored)?;
     Ok(stored)
 }
+
+/// A demand as first stored, its stage deadlines counted from `raised_at`; `external`
+/// names the work order it came in as (source and number), if it did.
+pub(crate) fn new_request<'a>(
+    catalog: &Catalog,
+    enterprise: &Enterprise,
+    request: &'a NewRequest,
+    raised_by: Uuid,
+    raised_at: DateTime<Utc>,
+    external: Option<(&'a str, &'a str)>,
+) -> NewServiceRequest<'a> {
+    let [acknowledge, contact, resolve] = desk::deadlines(catalog, request.category, request.priority, raised_at);
+    NewServiceRequest {
+        id: Uuid::now_v7(),
+        enterprise_id: enterprise.id,
+        visit_id: request.visit_id,
+        category: request.category.as_str(),
+        priority: request.priority.as_str(),
+        title: request.title.trim(),
+        description: request.description.trim(),
+        status: Status::Open.as_str(),
+        raised_by,
+        due_at: resolve,
+        acknowledge_due_at: acknowledge,
+        contact_due_at: contact,
+        stage: Stage::Acknowledge.as_str(),
+        stage_due_at: acknowledge,
+        urge_at: catalog.desk.urge_at(raised_at.min(acknowledge), acknowledge),
+        source: external.map_or(SOURCE_DESK, |(source, _)| source),
+        external_no: external.map(|(_, number)| number),
+        created_at: raised_at,
+    }
+}
+
+/// Where a demand raised in Peiyu itself comes from.
+pub const SOURCE_DESK: &str = "desk";
 
 impl Stored for Requests {
     type Record = ServiceRequest;
@@ -124,15 +148,34 @@ pub struct RequestMove {
     /// Required to `reject` (the reason); kept with any other move.
     #[validate(length(max = 2000))]
     pub note: Option<String>,
-    /// Required to `close`: the enterprise's satisfaction, 1 (poor) to 5 (excellent).
+    /// Required to `close` and to `callback`: the enterprise's satisfaction, 1 (poor) to 5
+    /// (excellent).
     pub satisfaction: Option<i16>,
+    /// Required to `extend`: the working days asked for.
+    pub days: Option<i32>,
+    /// Required to `callback`: how the enterprise was reached.
+    pub channel: Option<CallbackChannel>,
+    /// To `transfer` to another street (or name a `department`).
+    pub street_id: Option<Uuid>,
+    /// To `transfer` to a bureau department (承办单位), by its code (see `GET /departments`).
+    #[validate(length(max = 64))]
+    pub department: Option<String>,
 }
 
 impl RequestMove {
     /// The move asked for, with what it takes (422 naming each missing or wrong input).
     pub fn parse(&self) -> Result<Moving, ServiceError> {
         self.validate()?;
-        Moving::parse(self.action, self.assignee_id, self.satisfaction, self.note.as_deref()).map_err(|refused| {
+        let inputs = Inputs {
+            assignee: self.assignee_id,
+            satisfaction: self.satisfaction,
+            note: self.note.as_deref(),
+            days: self.days,
+            channel: self.channel,
+            street: self.street_id,
+            department: self.department.as_deref(),
+        };
+        Moving::parse(self.action, &inputs).map_err(|refused| {
             ServiceError::Invalid(refused.into_iter().map(|(field, why)| FieldError::new(field, why)).collect())
         })
     }
@@ -149,17 +192,18 @@ pub fn find(
     Ok((request, store::transitions_of(conn, id)?))
 }
 
-/// Moves a request from the version `based_on` (see [`workflow::advance`]): an
-/// assignment hands it to someone who works requests and can see it; resolving and
-/// closing stamp their moment, closing the enterprise's satisfaction; reopening clears
-/// all three.
+/// Moves a request from the version `based_on` (see [`workflow::advance`]) and keeps its
+/// stages (see [`moved`]): an assignment hands it to someone who works requests and can
+/// see it, a transfer to a street the caller sees or a configured department.
 pub fn transition(
     conn: &mut PgConnection,
     auth: &Authorized,
+    catalog: &Catalog,
     id: Uuid,
     moving: &Moving,
     based_on: &BasedOn,
 ) -> Result<(ServiceRequest, Vec<Transition>), ServiceError> {
+    let actor = auth.acting_user()?;
     let updated = workflow::advance::<Requests>(
         conn,
         auth,
@@ -168,32 +212,139 @@ pub fn transition(
         moving.note(),
         based_on,
         |conn, current, next| {
-            if let Move::Assign { assignee } = moving.step() {
-                check_assignee(conn, *assignee, current.street_id)?;
+            match moving.step() {
+                Move::Assign { assignee } => check_assignee(conn, *assignee, current.street_id)?,
+                Move::Transfer { to: Holder::Street(street) } => {
+                    // Only to a street the caller sees: a hand-over is a link to a place.
+                    let region = regions::find(conn, *street).optional()?;
+                    if !region.is_some_and(|r| {
+                        r.kind == RegionKind::Street && auth.principal.street_scope().allows(Some(r.id))
+                    }) {
+                        return Err(ServiceError::invalid("street_id", Refusal::NotAStreet));
+                    }
+                }
+                Move::Transfer { to: Holder::Department(code) } if catalog.desk.department(code).is_none() => {
+                    let allowed = catalog.desk.departments().iter().map(|d| d.code.as_str()).collect::<Vec<_>>().join(", ");
+                    return Err(ServiceError::invalid("department", Refusal::NotInList { allowed }));
+                }
+                _ => {}
             }
-            Ok(store::apply(conn, id, &change(moving.step(), next, Utc::now()))?)
+            let change = moved(catalog, current, moving.step(), next, actor, Utc::now())?;
+            Ok(store::apply(conn, id, &change)?)
         },
     )?;
     Ok((updated, store::transitions_of(conn, id)?))
 }
 
-/// What a move writes besides the status.
-fn change(step: &Move, next: Status, now: DateTime<Utc>) -> store::Move<'static> {
-    let (mut resolved_at, mut closed_at, mut satisfaction) = (None, None, None);
+/// Everything a move writes: the status, the holder, the stage it completes or restarts,
+/// an extension asked or answered, a callback's answer; then the stage awaited now.
+fn moved(
+    catalog: &Catalog,
+    current: &ServiceRequest,
+    step: &Move,
+    next: Status,
+    actor: Uuid,
+    now: DateTime<Utc>,
+) -> Result<store::Move, ServiceError> {
+    let (desk, calendar) = (&catalog.desk, &catalog.calendar);
+    let due = |stage| desk.due(calendar, stage, current.category, current.priority, now);
+    let conflict = |refusal| ServiceError::Conflict { refusal, errors: Vec::new() };
+    let mut m = current.working();
+    m.status = next.as_str();
     match step {
-        Move::Resolve => resolved_at = Some(Some(now)),
-        Move::Close { satisfaction: score } => {
-            closed_at = Some(Some(now));
-            satisfaction = Some(Some(score.score()));
+        Move::Acknowledge => {
+            m.assignee_id = Some(actor);
+            m.acknowledged_at.get_or_insert(now);
         }
-        Move::Reopen => (resolved_at, closed_at, satisfaction) = (Some(None), Some(None), Some(None)),
-        Move::Assign { .. } | Move::Start | Move::Reject | Move::Escalate => {}
+        Move::Assign { assignee } => {
+            m.assignee_id = Some(*assignee);
+            m.acknowledged_at.get_or_insert(now);
+        }
+        Move::Contact => {
+            m.contacted_at.get_or_insert(now);
+        }
+        Move::Start => {}
+        Move::Extend { days } => {
+            if m.extension_days.is_some() {
+                return Err(conflict(Refusal::ExtensionPending));
+            }
+            if u32::try_from(m.extensions).unwrap_or(0) >= desk.max_extensions() {
+                return Err(conflict(Refusal::ExtensionsUsedUp { max: u64::from(desk.max_extensions()) }));
+            }
+            let max = desk.max_extension_days();
+            if *days > max {
+                return Err(ServiceError::invalid("days", Refusal::Between { min: 1, max: i64::from(max) }));
+            }
+            m.extension_days = i16::try_from(*days).ok();
+        }
+        Move::ApproveExtension => {
+            let days = m.extension_days.take().ok_or_else(|| conflict(Refusal::NoExtensionAsked))?;
+            m.due_at = calendar.working_days_after(m.due_at, u32::try_from(days).unwrap_or(1));
+            m.extensions += 1;
+        }
+        Move::RefuseExtension => {
+            m.extension_days.take().ok_or_else(|| conflict(Refusal::NoExtensionAsked))?;
+        }
+        Move::Resolve => {
+            m.resolved_at = Some(now);
+            m.callback_due_at = Some(due(Stage::Callback));
+            m.extension_days = None;
+        }
+        Move::Callback { satisfaction, channel } => {
+            m.callbacks += 1;
+            m.callback_rating_total += satisfaction.score();
+            m.callback_channel = Some(channel.as_str().to_owned());
+            if desk.satisfied(satisfaction.score()) {
+                m.called_back_at = Some(now);
+                m.closed_at = Some(now);
+                m.satisfaction = Some(satisfaction.score());
+            } else {
+                // Not satisfied: back to whoever held it, with a new 办结 deadline.
+                m.reopened += 1;
+                m.status = if m.assignee_id.is_some() { Status::Assigned } else { Status::Open }.as_str();
+                reopen(&mut m, due(Stage::Resolve));
+            }
+        }
+        Move::Close { satisfaction } => {
+            m.closed_at = Some(now);
+            m.satisfaction = Some(satisfaction.score());
+            m.called_back_at.get_or_insert(now);
+        }
+        Move::Transfer { to } => {
+            (m.transferred_street_id, m.department) = match to {
+                Holder::Street(street) => (Some(*street), None),
+                Holder::Department(code) => (None, Some(code.clone())),
+            };
+            hand_over(&mut m, due(Stage::Acknowledge));
+        }
+        Move::Return => {
+            if m.transferred_street_id.is_none() && m.department.is_none() {
+                return Err(conflict(Refusal::NotTransferred));
+            }
+            (m.transferred_street_id, m.department) = (None, None);
+            hand_over(&mut m, due(Stage::Acknowledge));
+        }
+        Move::Reject => m.extension_days = None,
+        Move::Escalate => {}
+        Move::Reopen => reopen(&mut m, due(Stage::Resolve)),
     }
-    let assignee_id = match step {
-        Move::Assign { assignee } => Some(*assignee),
-        _ => None,
-    };
-    store::Move { status: next.as_str(), assignee_id, resolved_at, closed_at, satisfaction }
+    desk::await_stage(catalog, &mut m, now);
+    Ok(m)
+}
+
+/// A demand taken up again: 办结 anew by `resolve_due`, and a callback after it.
+fn reopen(m: &mut store::Move, resolve_due: DateTime<Utc>) {
+    (m.resolved_at, m.closed_at, m.satisfaction) = (None, None, None);
+    (m.callback_due_at, m.called_back_at) = (None, None);
+    m.due_at = resolve_due;
+}
+
+/// A demand handed to a new holder, who must take it (签收) by `acknowledge_due`.
+fn hand_over(m: &mut store::Move, acknowledge_due: DateTime<Utc>) {
+    m.assignee_id = None;
+    m.acknowledged_at = None;
+    m.acknowledge_due_at = Some(acknowledge_due);
+    m.extension_days = None;
 }
 
 /// After `enterprises` moved street (their requests with them, by the database): a pending
@@ -236,6 +387,24 @@ pub fn list(
 ) -> Result<Vec<ServiceRequest>, ServiceError> {
     auth.require(Action::ReadFieldWork)?;
     Ok(store::list(conn, filter, &auth.principal.street_scope(), after, limit)?)
+}
+
+/// The moves `request` allows now: those its status allows, less an extension it cannot
+/// ask (one waits, or none is left), an answer to none asked, a hand-back of what was
+/// never handed over.
+pub fn allowed_actions(catalog: &Catalog, request: &ServiceRequest) -> Vec<RequestAction> {
+    let waiting = request.extension_days.is_some();
+    let extensions_left = u32::try_from(request.extensions).unwrap_or(0) < catalog.desk.max_extensions();
+    let transferred = request.transferred_street_id.is_some() || request.department.is_some();
+    Requests::allowed_actions(request.status)
+        .into_iter()
+        .filter(|action| match action {
+            RequestAction::Extend => !waiting && extensions_left,
+            RequestAction::ApproveExtension | RequestAction::RefuseExtension => waiting,
+            RequestAction::Return => transferred,
+            _ => true,
+        })
+        .collect()
 }
 
 /// The people `request` can be handed to (who work requests and serve its street), by name.

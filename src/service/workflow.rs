@@ -61,7 +61,9 @@ pub fn advance<W: Stored>(
         let from = W::status(&current);
         let to = W::transition(from, action)?;
         let updated = apply(conn, &current, to)?;
-        let step = Step { action: action.code(), from: Some(from), to, actor: Some(actor), note };
+        // Where the move landed: a move may land elsewhere than its table says, by what it
+        // carries (a dissatisfied callback reopens instead of closing).
+        let step = Step { action: action.code(), from: Some(from), to: W::status(&updated), actor: Some(actor), note };
         settle::<W>(conn, &auth.audit, id, &step, Some(&current), &updated)?;
         Ok(updated)
     })

@@ -2,13 +2,15 @@
 
 use crate::auth::Caller;
 use crate::db::service_requests::{RequestFilter, ServiceRequest, Transition};
-use crate::domain::service_request::{self, Action as RequestAction, Category, Priority, Requests, Status};
-use crate::domain::workflow::Workflow;
+use crate::config::Catalog;
+use crate::domain::desk::{Awaiting, CallbackChannel, Stage, StageView};
+use crate::domain::service_request::{Action as RequestAction, Category, Priority, Status};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Json, Query};
 use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
 use crate::service::BasedOn;
+use crate::service::desk;
 use crate::service::requests::{self as service, NewRequest, RequestMove};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
@@ -30,10 +32,36 @@ pub struct RequestResponse {
     pub status: Status,
     pub assignee_id: Option<Uuid>,
     pub raised_by: Uuid,
-    /// From the configured SLA for category and priority.
+    /// The 办结 (resolve) deadline, in working days from the configured limit for category
+    /// and priority, moved by approved extensions.
     pub due_at: DateTime<Utc>,
-    /// Still waiting for someone and past `due_at`: derived now, never stored.
+    /// The stage awaited now is past its deadline: derived now, never stored.
     pub overdue: bool,
+    /// 签收, 首次联系, 办结 and (once resolved) 回访, each with its deadline in the bureau's
+    /// working time, when it was done, and whether it ran late.
+    pub stages: Vec<StageView>,
+    /// The stage awaited now, if any.
+    pub stage: Option<Stage>,
+    /// When the awaited stage was urged (催办) and supervised (督办), if it was.
+    pub urged_at: Option<DateTime<Utc>>,
+    pub supervised_at: Option<DateTime<Utc>>,
+    /// Working days an extension asks for while it waits for a manager's answer.
+    pub extension_days: Option<i16>,
+    /// Extensions approved so far.
+    pub extensions: i16,
+    /// Callbacks made (回访), and how many of them reopened the request.
+    pub callbacks: i16,
+    pub reopened: i16,
+    /// How the last satisfied callback reached the enterprise.
+    pub callback_channel: Option<CallbackChannel>,
+    /// The street it was handed to (转办), if another than its enterprise's.
+    pub transferred_street_id: Option<Uuid>,
+    /// The bureau department it was handed to (承办单位), by code.
+    pub department: Option<String>,
+    /// Where it came from: `desk` (raised in Peiyu) or `12345` (a hotline work order).
+    pub source: String,
+    /// The work order's number at its source.
+    pub external_no: Option<String>,
     /// What may be done next.
     pub allowed_actions: Vec<RequestAction>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -73,10 +101,24 @@ impl From<Transition> for TransitionResponse {
 }
 
 impl RequestResponse {
-    pub fn new(r: ServiceRequest, transitions: Option<Vec<Transition>>) -> Self {
+    pub fn new(catalog: &Catalog, r: ServiceRequest, transitions: Option<Vec<Transition>>) -> Self {
+        let now = Utc::now();
         Self {
-            overdue: service_request::is_overdue(r.status, r.due_at, Utc::now()),
-            allowed_actions: Requests::allowed_actions(r.status),
+            overdue: r.stage_due_at.is_some_and(|due| due < now),
+            stages: desk::stages(&r).view(r.status, now),
+            stage: r.stage.as_deref().and_then(Stage::parse),
+            allowed_actions: service::allowed_actions(catalog, &r),
+            urged_at: r.urged_at,
+            supervised_at: r.supervised_at,
+            extension_days: r.extension_days,
+            extensions: r.extensions,
+            callbacks: r.callbacks,
+            reopened: r.reopened,
+            callback_channel: r.callback_channel.as_deref().and_then(CallbackChannel::parse),
+            transferred_street_id: r.transferred_street_id,
+            department: r.department,
+            source: r.source,
+            external_no: r.external_no,
             id: r.id,
             enterprise_id: r.enterprise_id,
             street_id: r.street_id,
@@ -99,7 +141,8 @@ impl RequestResponse {
     }
 }
 
-/// Record a demand the enterprise raised. It starts `open`, with `due_at` from the SLA.
+/// Record a demand the enterprise raised. It starts `open`, with its stage deadlines (签收,
+/// 首次联系, 办结) counted in working time from the configured limits.
 #[utoipa::path(
     tag = "field work",
     params(("id" = Uuid, Path, description = "Enterprise id")),
@@ -125,11 +168,16 @@ pub async fn raise_request(
             .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/requests/{}", request.id)))
-        .json(RequestResponse::new(request, None)))
+        .json(RequestResponse::new(&state.catalog, request, None)))
 }
 
 /// Move a request along its workflow. An action the current status does not allow is
 /// 409, naming the status and the actions it allows; racing moves have one winner.
+/// `acknowledge` and `assign` complete 签收, `contact` 首次联系, `resolve` 办结, `callback`
+/// 回访 (satisfied closes, dissatisfied reopens with a new 办结 deadline); `extend` asks
+/// for working days that a manager grants (`approve_extension`, moving the 办结 deadline)
+/// or refuses (`refuse_extension`); `transfer` hands the request to another street or a
+/// department (`return` hands it back), which then holds it.
 #[utoipa::path(
     tag = "field work",
     params(("id" = Uuid, Path, description = "Request id")),
@@ -149,13 +197,14 @@ pub async fn move_request(
     Json(request): Json<RequestMove>,
 ) -> Result<web::Json<RequestResponse>, ApiError> {
     let id = id.into_inner();
+    let catalog = state.catalog.clone();
     // The use case requires the move's own permission.
     let (request, transitions) = authorized(&state, caller, move |conn, auth| {
         // The workflow decides what may follow what; a move needs no If-Match.
-        service::transition(conn, auth, id, &request.parse()?, &BasedOn::Any)
+        service::transition(conn, auth, &catalog, id, &request.parse()?, &BasedOn::Any)
     })
     .await?;
-    Ok(web::Json(RequestResponse::new(request, Some(transitions))))
+    Ok(web::Json(RequestResponse::new(&state.catalog, request, Some(transitions))))
 }
 
 /// One request with its whole history.
@@ -172,23 +221,53 @@ pub async fn read_request(
 ) -> Result<web::Json<RequestResponse>, ApiError> {
     let id = id.into_inner();
     let (request, transitions) = authorized(&state, caller, move |conn, auth| service::find(conn, auth, id)).await?;
-    Ok(web::Json(RequestResponse::new(request, Some(transitions))))
+    Ok(web::Json(RequestResponse::new(&state.catalog, request, Some(transitions))))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RequestParams {
     pub status: Option<Status>,
-    /// Only requests still pending and past their deadline.
+    /// Only requests whose awaited stage is past its deadline.
     #[serde(default)]
     pub overdue: bool,
+    /// Only requests awaiting this stage past its deadline.
+    pub overdue_stage: Option<Stage>,
+    /// Only requests escalated to the bureau or under 督办.
+    #[serde(default)]
+    pub escalated: bool,
+    /// Only requests waiting for a manager's answer to an extension, or for their callback.
+    pub awaiting: Option<Awaiting>,
+    /// Only requests nobody has taken yet.
+    #[serde(default)]
+    pub unassigned: bool,
     pub assignee_id: Option<Uuid>,
     pub street_id: Option<Uuid>,
     pub category: Option<Category>,
     pub enterprise_id: Option<Uuid>,
 }
 
-/// Requests in the caller's streets, newest first.
+impl RequestParams {
+    pub fn filter(&self) -> RequestFilter {
+        RequestFilter {
+            status: self.status,
+            overdue: self.overdue,
+            overdue_stage: self.overdue_stage,
+            escalated: self.escalated,
+            awaiting_extension: self.awaiting == Some(Awaiting::Extension),
+            awaiting_callback: self.awaiting == Some(Awaiting::Callback),
+            unassigned: self.unassigned,
+            assignee_id: self.assignee_id,
+            street_id: self.street_id,
+            category: self.category,
+            enterprise_id: self.enterprise_id,
+            ..RequestFilter::default()
+        }
+    }
+}
+
+/// Requests in the caller's streets, newest first: also the bureau's inbox, with the
+/// service desk's filters (overdue by stage, escalated, awaiting an answer, unassigned).
 #[utoipa::path(
     tag = "field work",
     params(RequestParams, PageParams),
@@ -203,16 +282,8 @@ pub async fn list_requests(
 ) -> Result<web::Json<Page<RequestResponse>>, ApiError> {
     let page = paging.parse::<Uuid>()?;
     let (fetch, after) = (page.fetch(), page.after);
-    let filter = RequestFilter {
-        status: params.status,
-        overdue: params.overdue,
-        pending: false,
-        assignee_id: params.assignee_id,
-        street_id: params.street_id,
-        category: params.category,
-        enterprise_id: params.enterprise_id,
-    };
+    let filter = params.filter();
     let requests =
         authorized(&state, caller, move |conn, auth| service::list(conn, auth, &filter, after, fetch)).await?;
-    Ok(web::Json(page.page(requests, |r| r.id, |r| RequestResponse::new(r, None))))
+    Ok(web::Json(page.page(requests, |r| r.id, |r| RequestResponse::new(&state.catalog, r, None))))
 }

@@ -130,7 +130,7 @@ pub async fn log_visit(
     let catalog = state.catalog.clone();
     let (visit, raised) =
         authorized(&state, caller, move |conn, auth| service::log(conn, auth, &catalog, enterprise_id, input)).await?;
-    let raised = raised.into_iter().map(|r| RequestResponse::new(r, None)).collect();
+    let raised = raised.into_iter().map(|r| RequestResponse::new(&state.catalog, r, None)).collect();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/visits/{}", visit.id)))
         .insert_header((header::ETAG, etag(visit.version)))

@@ -12,13 +12,17 @@ use utoipa::ToSchema;
 #[schema(as = ProbeStatus)]
 pub struct Status {
     pub status: &'static str,
+    /// What works, but not as configured: this year or next without a holiday notice in
+    /// the calendar (deadlines then count Monday–Friday with 1 January off).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
 }
 
 /// The process is up.
 #[utoipa::path(tag = "operations", security(()), responses((status = 200, body = Status)))]
 #[get("/healthz")]
 pub async fn healthz() -> web::Json<Status> {
-    web::Json(Status { status: "ok" })
+    web::Json(Status { status: "ok", details: Vec::new() })
 }
 
 /// The database answers; 503 while it does not.
@@ -36,7 +40,13 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, Api
         diesel::sql_query("SELECT 1").execute(conn).map_err(|e| ServiceError::Unavailable(e.into()))
     })
     .await?;
-    Ok(web::Json(Status { status: "ready" }))
+    let details = state
+        .catalog
+        .years_without_notice()
+        .into_iter()
+        .map(|year| format!("calendar: no holiday notice for {year}; counting Monday to Friday, 1 January off"))
+        .collect();
+    Ok(web::Json(Status { status: "ready", details }))
 }
 
 /// Prometheus metrics: requests by route template and status, latency, the connection

@@ -2,11 +2,13 @@
 //! small form of its own. A move is based on the version the page showed: if someone
 //! moved the request meanwhile, the page says so instead of acting on what it no longer is.
 
-use crate::domain::service_request::{self, Action as Move, Requests, recorded_move_label};
+use crate::domain::desk::{CallbackChannel, Stage};
+use crate::domain::service_request::{Action as Move, Requests, recorded_move_label};
 use crate::domain::workflow::{Note, Workflow};
+use crate::domain::RegionKind;
 use crate::service::requests::{self, RequestMove};
 use crate::service::{BasedOn, ServiceError};
-use crate::service::{accounts, enterprises};
+use crate::service::{accounts, desk, enterprises, regions};
 use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form, given, number};
 use crate::web::messages::{self as msg, t};
@@ -31,18 +33,39 @@ pub struct Step {
     pub note: String,
 }
 
-pub struct Assignee {
+/// A choice of a list: a person, a street, a department, a channel.
+pub struct Choice {
     pub id: String,
     pub name: String,
     pub selected: bool,
+}
+
+/// A stage of the request with its deadline.
+pub struct StageRow {
+    pub label: &'static str,
+    pub due: String,
+    /// When it was done, or empty.
+    pub done: String,
+    pub overdue: bool,
+    /// The stage awaited now.
+    pub current: bool,
 }
 
 /// One move the request allows now, as a form.
 pub struct MoveForm {
     pub action: &'static str,
     pub label: &'static str,
-    pub assignees: Vec<Assignee>,
+    pub assignees: Vec<Choice>,
     pub asks_satisfaction: bool,
+    /// A callback: how the enterprise was reached.
+    pub channels: Vec<Choice>,
+    /// An extension: the working days asked for, at most `max_days`.
+    pub asks_days: bool,
+    pub max_days: u32,
+    pub days: String,
+    /// A transfer: the streets and departments it may go to.
+    pub streets: Vec<Choice>,
+    pub departments: Vec<Choice>,
     pub asks_note: bool,
     pub note_required: bool,
     /// Kept when the move was refused.
@@ -63,6 +86,12 @@ struct RequestPage {
     priority: &'static str,
     due: String,
     overdue: bool,
+    stages: Vec<StageRow>,
+    /// Who holds it when it was handed over (转办), or empty.
+    holder: String,
+    /// An extension waiting for an answer, in words, or empty.
+    extension: String,
+    source: String,
     enterprise_id: Uuid,
     enterprise: String,
     assignee: String,
@@ -86,6 +115,14 @@ pub struct MoveFields {
     note: String,
     #[serde(default)]
     satisfaction: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    street_id: String,
+    #[serde(default)]
+    department: String,
 }
 
 /// The page of request `id` as it is now; `refused` is the move just refused, shown
@@ -112,7 +149,7 @@ fn page_of(
             let action = fields.action.clone();
             let summary = errors.renamed(|field| match field {
                 "assignee_id" => format!("assignee-{action}"),
-                "satisfaction" => "satisfaction-error".to_owned(),
+                "street_id" => format!("street-{action}"),
                 other => format!("{other}-{action}"),
             });
             errors.general = None;
@@ -120,27 +157,64 @@ fn page_of(
         }
         None => (FieldErrors::default(), None),
     };
-    let moves = Requests::allowed_actions(request.status)
+    let streets: Vec<(Uuid, String)> = regions::all(conn, auth)?
         .into_iter()
+        .filter(|r| r.kind == RegionKind::Street && auth.principal.street_scope().allows(Some(r.id)))
+        .map(|r| (r.id, r.name))
+        .collect();
+    let now = Utc::now();
+    let awaited = request.stage.as_deref().and_then(Stage::parse);
+    let stages = desk::stages(&request)
+        .view(request.status, now)
+        .into_iter()
+        .map(|s| StageRow {
+            label: s.stage.label(),
+            due: s.due_at.map_or_else(String::new, |at| local_time(catalog, at)),
+            done: s.done_at.map_or_else(String::new, |at| local_time(catalog, at)),
+            overdue: s.overdue,
+            current: awaited == Some(s.stage),
+        })
+        .collect();
+    let holder = match (&request.department, request.transferred_street_id) {
+        (Some(code), _) => catalog.desk.department(code).map_or_else(|| code.clone(), |d| d.name.clone()),
+        (None, Some(street)) => streets.iter().find(|(id, _)| *id == street).map_or_else(String::new, |(_, n)| n.clone()),
+        (None, None) => String::new(),
+    };
+    // 回访 is how the console closes a resolved request; `close` stays for the API.
+    let moves = requests::allowed_actions(catalog, &request)
+        .into_iter()
+        .filter(|action| *action != Move::Close && auth.may(Requests::permission(*action)))
         .map(|action| {
             let mine = refused.as_ref().filter(|(fields, _)| fields.action == action.as_str());
+            let kept = |field: fn(&MoveFields) -> &String| mine.map_or_else(String::new, |(f, _)| field(f).clone());
             let chosen = mine.map_or_else(|| chrome.user_id.to_string(), |(f, _)| f.assignee_id.clone());
+            let choices = |list: &[(String, String)], chosen: &str| -> Vec<Choice> {
+                list.iter()
+                    .map(|(id, name)| Choice { id: id.clone(), name: name.clone(), selected: id == chosen })
+                    .collect()
+            };
+            let people: Vec<(String, String)> = candidates.iter().map(|(u, n)| (u.to_string(), n.clone())).collect();
+            let street_list: Vec<(String, String)> = streets.iter().map(|(u, n)| (u.to_string(), n.clone())).collect();
+            let department_list: Vec<(String, String)> =
+                catalog.desk.departments().iter().map(|d| (d.code.clone(), d.name.clone())).collect();
+            let channel_list: Vec<(String, String)> =
+                CallbackChannel::ALL.iter().map(|c| (c.as_str().to_owned(), c.label().to_owned())).collect();
+            let transfer = action == Move::Transfer;
             MoveForm {
                 action: action.as_str(),
                 label: action.label(),
-                assignees: if action == Move::Assign {
-                    candidates
-                        .iter()
-                        .map(|(user, name)| Assignee {
-                            id: user.to_string(),
-                            name: name.clone(),
-                            selected: user.to_string() == chosen,
-                        })
-                        .collect()
+                assignees: if action == Move::Assign { choices(&people, &chosen) } else { Vec::new() },
+                channels: if action == Move::Callback {
+                    choices(&channel_list, &kept(|f| &f.channel))
                 } else {
                     Vec::new()
                 },
-                asks_satisfaction: action == Move::Close,
+                asks_days: action == Move::Extend,
+                max_days: catalog.desk.max_extension_days(),
+                days: kept(|f| &f.days),
+                streets: if transfer { choices(&street_list, &kept(|f| &f.street_id)) } else { Vec::new() },
+                departments: if transfer { choices(&department_list, &kept(|f| &f.department)) } else { Vec::new() },
+                asks_satisfaction: action == Move::Callback,
                 asks_note: Requests::note(action) != Note::Accepted,
                 note_required: Requests::note(action) == Note::Reason,
                 note: mine.map_or_else(String::new, |(f, _)| f.note.clone()),
@@ -156,7 +230,11 @@ fn page_of(
         category: request.category.label(),
         priority: request.priority.label(),
         due: local_time(catalog, request.due_at),
-        overdue: service_request::is_overdue(request.status, request.due_at, Utc::now()),
+        overdue: request.stage_due_at.is_some_and(|due| due < now),
+        stages,
+        holder,
+        extension: request.extension_days.map_or_else(String::new, |days| msg::with("request.extension_waiting", days)),
+        source: request.external_no.as_ref().map_or_else(String::new, |no| msg::with("request.work_order", no)),
         enterprise_id: request.enterprise_id,
         enterprise: enterprises::names_of(conn, auth, &[request.enterprise_id])?
             .remove(&request.enterprise_id)
@@ -211,12 +289,23 @@ pub async fn submit(
         let mut errors = FieldErrors::default();
         let action = Move::try_from(fields.action.clone());
         let satisfaction = number::<i16>(&mut errors, "satisfaction", &fields.satisfaction);
-        let assignee = if fields.assignee_id.is_empty() { None } else { fields.assignee_id.parse().ok() };
+        let days = number::<i32>(&mut errors, "days", &fields.days);
+        let id_of = |text: &str| if text.is_empty() { None } else { text.parse().ok() };
         let version = fields.version.parse().map_err(|_| errors.add("version", t("form.stale")));
         if let (Ok(action), Ok(version), true) = (action, version, errors.is_empty()) {
-            let asked = RequestMove { action, assignee_id: assignee, note: given(&fields.note), satisfaction };
+            let asked = RequestMove {
+                action,
+                assignee_id: id_of(&fields.assignee_id),
+                note: given(&fields.note),
+                satisfaction,
+                days,
+                channel: CallbackChannel::parse(&fields.channel),
+                street_id: id_of(&fields.street_id),
+                department: given(&fields.department),
+            };
             let based_on = BasedOn::Versions(vec![version]);
-            match asked.parse().and_then(|moving| requests::transition(conn, auth, id, &moving, &based_on)) {
+            let moved = asked.parse().and_then(|moving| requests::transition(conn, auth, &catalog, id, &moving, &based_on));
+            match moved {
                 Ok(_) => return Ok(Ok(())),
                 Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
             }
