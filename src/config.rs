@@ -2,9 +2,9 @@
 //! `PEIYU_CONFIG_FILE`, then `PEIYU_*` environment variables (and `DATABASE_URL`).
 //! Settings are loaded once and passed explicitly; there is no global.
 
-use crate::domain::eligibility::{self, RuleSet};
 use crate::domain::calendar::{Calendar, CalendarFile};
 use crate::domain::desk::{Desk, DeskSettings};
+use crate::domain::eligibility::{self, RuleSet};
 use crate::domain::{Cluster, Clusters, Ladder, Rung};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -199,7 +199,8 @@ impl Settings {
         })?;
         let (path, calendar) =
             read_file::<CalendarFile>(&self.calendar_file, "config/calendar.toml", DEFAULT_CALENDAR)?;
-        let calendar = Calendar::new(calendar, time_zone).map_err(|message| SettingsError::Invalid { path, message })?;
+        let calendar =
+            Calendar::new(calendar, time_zone).map_err(|message| SettingsError::Invalid { path, message })?;
         let desk = Desk::new(self.desk.clone(), calendar.hours_per_day())
             .map_err(|message| SettingsError::Invalid { path: "settings".into(), message })?;
         Ok(Catalog { ladder, clusters, time_zone, calendar, desk, rule_sets: tiers.rule_sets })

@@ -549,7 +549,8 @@ impl Load<'_> {
             (Category::Market, "对接采购渠道"),
             (Category::Other, "其他事项"),
         ];
-        const PRIORITIES: [Priority; 5] = [Priority::Low, Priority::Normal, Priority::Normal, Priority::High, Priority::Urgent];
+        const PRIORITIES: [Priority; 5] =
+            [Priority::Low, Priority::Normal, Priority::Normal, Priority::High, Priority::Urgent];
         use service_requests::*;
         let now = self.now.timestamp();
         let moment = |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(self.now);
@@ -569,7 +570,6 @@ impl Load<'_> {
                         let e = self.enterprise(dice.below(self.size.enterprises));
                         let street = &self.district.streets[e.street];
                         let (kind, title_text) = *dice.pick(&CATEGORIES);
-                        let urgency = *dice.pick(&PRIORITIES);
                         let mut created = now - dice.below(2 * 365 * 86_400) as i64;
                         let hours = (2 + dice.below(24 * 20)).min(2 + dice.below(24 * 40)) as i64;
                         let (state, rating) = match dice.below(100) {
@@ -579,8 +579,11 @@ impl Load<'_> {
                             _ => (Status::Rejected, None),
                         };
                         if state.is_pending() {
-                            created = now - dice.below(28 * 86_400) as i64;
+                            // Still being worked: raised within the last four weeks.
+                            created = now - (now - created) % (28 * 86_400);
                         }
+                        let request_id = dice.uuid_v7(created as u64 * 1000);
+                        let urgency = *dice.pick(&PRIORITIES);
                         let raised = moment(created);
                         let [acknowledge, contact, resolve] = desk::deadlines(self.catalog, kind, urgency, raised);
                         let assigned = !matches!(state, Status::Open);
@@ -623,7 +626,7 @@ impl Load<'_> {
                         writeln!(
                             out,
                             "{}\t{}\t{}\t{}\t{}\t{title_text}\t企业反映：{title_text}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                            dice.uuid_v7(created as u64 * 1000),
+                            request_id,
                             e.id,
                             street.id,
                             kind.as_str(),

@@ -3,7 +3,7 @@
 
 use crate::db::schema::enterprise_counts;
 use crate::domain::StreetScope;
-use crate::domain::service_request::Status;
+use crate::domain::desk::Stage;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Double, Integer, Nullable, Text, Uuid as SqlUuid};
@@ -191,13 +191,13 @@ pub struct Backlog {
 pub fn backlog(conn: &mut PgConnection, scope: &StreetScope) -> QueryResult<Vec<Backlog>> {
     diesel::sql_query(
         "SELECT category, street_id,
-                count(*) AS open, count(*) FILTER (WHERE due_at < now()) AS overdue
+                count(*) FILTER (WHERE stage <> $2) AS open, count(*) FILTER (WHERE stage_due_at < now()) AS overdue
          FROM service_requests
-         WHERE status = ANY($2) AND ($1::uuid[] IS NULL OR street_id = ANY($1))
+         WHERE stage IS NOT NULL AND ($1::uuid[] IS NULL OR street_id = ANY($1))
          GROUP BY 1, 2",
     )
     .bind::<Nullable<Array<SqlUuid>>, _>(scope.streets())
-    .bind::<Array<diesel::sql_types::Text>, _>(Status::pending_codes().to_vec())
+    .bind::<diesel::sql_types::Text, _>(Stage::Callback.as_str())
     .load(conn)
 }
 

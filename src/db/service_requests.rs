@@ -236,7 +236,8 @@ pub fn list(
         query = query.filter(service_requests::status.eq_any(Status::pending_codes()));
     }
     if filter.overdue {
-        query = query.filter(service_requests::stage.is_not_null()).filter(service_requests::stage_due_at.lt(Utc::now()));
+        query =
+            query.filter(service_requests::stage.is_not_null()).filter(service_requests::stage_due_at.lt(Utc::now()));
     }
     if let Some(stage) = filter.overdue_stage {
         query = query
@@ -327,10 +328,7 @@ pub fn to_escalate(conn: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> Q
     r::table
         .filter(r::stage.is_not_null())
         .filter(
-            r::urged_at
-                .is_null()
-                .and(r::urge_at.le(now))
-                .or(r::supervised_at.is_null().and(r::stage_due_at.lt(now))),
+            r::urged_at.is_null().and(r::urge_at.le(now)).or(r::supervised_at.is_null().and(r::stage_due_at.lt(now))),
         )
         .order(r::id)
         .limit(limit)

@@ -27,12 +27,9 @@ impl Limit {
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let (number, unit) = text.split_at(text.len().saturating_sub(1));
-        let amount: u32 = number
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| *n > 0 && *n <= 366 * 24)
-            .ok_or_else(|| format!("`{text}` is not a limit such as \"2h\" (working hours) or \"5d\" (working days)"))?;
+        let amount: u32 = number.trim().parse().ok().filter(|n| *n > 0 && *n <= 366 * 24).ok_or_else(|| {
+            format!("`{text}` is not a limit such as \"2h\" (working hours) or \"5d\" (working days)")
+        })?;
         match unit {
             "h" => Ok(Self::Hours(amount)),
             "d" if amount <= 366 => Ok(Self::Days(amount)),
@@ -129,8 +126,7 @@ impl Calendar {
             };
             office.push((time(from)?, time(to)?));
         }
-        let ordered = office.iter().all(|(from, to)| from < to)
-            && office.windows(2).all(|pair| pair[0].1 <= pair[1].0);
+        let ordered = office.iter().all(|(from, to)| from < to) && office.windows(2).all(|pair| pair[0].1 <= pair[1].0);
         if office.is_empty() || !ordered {
             return Err("office_hours: periods of the day, each ending after it starts, in order".into());
         }
@@ -141,13 +137,18 @@ impl Calendar {
             let mut days = Year::default();
             for holiday in &notice.holidays {
                 if holiday.from > holiday.to || !in_year(&holiday.from) && !in_year(&holiday.to) {
-                    return Err(format!("notices.{year}: {} runs from {} to {}", holiday.name, holiday.from, holiday.to));
+                    return Err(format!(
+                        "notices.{year}: {} runs from {} to {}",
+                        holiday.name, holiday.from, holiday.to
+                    ));
                 }
                 days.off.extend(holiday.from.iter_days().take_while(|d| *d <= holiday.to));
             }
             for day in &notice.workdays {
                 if !in_year(day) || !is_weekend(*day) || days.off.contains(day) {
-                    return Err(format!("notices.{year}: worked day {day} must be a weekend day of {year} off no holiday"));
+                    return Err(format!(
+                        "notices.{year}: worked day {day} must be a weekend day of {year} off no holiday"
+                    ));
                 }
                 days.worked.insert(*day);
             }
@@ -249,10 +250,7 @@ pub(crate) mod tests {
     /// The built-in calendar (config/calendar.toml), in Beijing time.
     pub(crate) fn built_in() -> Calendar {
         let file: CalendarFile = config::Config::builder()
-            .add_source(config::File::from_str(
-                include_str!("../../config/calendar.toml"),
-                config::FileFormat::Toml,
-            ))
+            .add_source(config::File::from_str(include_str!("../../config/calendar.toml"), config::FileFormat::Toml))
             .build()
             .and_then(config::Config::try_deserialize)
             .expect("calendar.toml reads");
@@ -273,7 +271,16 @@ pub(crate) mod tests {
         for worked in ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"] {
             assert!(calendar.is_working_day(day(worked)), "{worked} is worked (调休)");
         }
-        for off in ["2026-01-01", "2026-01-02", "2026-02-16", "2026-04-06", "2026-05-05", "2026-06-19", "2026-09-25", "2026-10-07"] {
+        for off in [
+            "2026-01-01",
+            "2026-01-02",
+            "2026-02-16",
+            "2026-04-06",
+            "2026-05-05",
+            "2026-06-19",
+            "2026-09-25",
+            "2026-10-07",
+        ] {
             assert!(!calendar.is_working_day(day(off)), "{off} is a holiday");
         }
         assert!(!calendar.is_working_day(day("2026-10-11")), "an ordinary Sunday");

@@ -141,7 +141,12 @@ impl Desk {
             ("limits.callback".into(), limits.callback),
         ];
         for (category, own) in &settings.categories {
-            for (stage, per) in [("acknowledge", own.acknowledge), ("contact", own.contact), ("resolve", own.resolve), ("callback", own.callback)] {
+            for (stage, per) in [
+                ("acknowledge", own.acknowledge),
+                ("contact", own.contact),
+                ("resolve", own.resolve),
+                ("callback", own.callback),
+            ] {
                 all.extend(per.map(|per| (format!("categories.{}.{stage}", category.as_str()), per)));
             }
         }
@@ -337,7 +342,12 @@ mod tests {
 
     #[test]
     fn the_awaited_stage_follows_the_last_one_done() {
-        let (t1, t2, t3, t4) = (at("2026-12-01T10:00:00"), at("2026-12-02T17:30:00"), at("2026-12-08T17:30:00"), at("2026-12-11T17:30:00"));
+        let (t1, t2, t3, t4) = (
+            at("2026-12-01T10:00:00"),
+            at("2026-12-02T17:30:00"),
+            at("2026-12-08T17:30:00"),
+            at("2026-12-11T17:30:00"),
+        );
         let mut stages = Stages {
             acknowledge: Deadline { due_at: Some(t1), done_at: None },
             contact: Deadline { due_at: Some(t2), done_at: None },
@@ -348,11 +358,10 @@ mod tests {
         stages.acknowledge.done_at = Some(at("2026-12-01T11:00:00"));
         assert_eq!(stages.awaited(Status::Assigned), Some((Stage::Contact, t2)));
         let view = stages.view(Status::Assigned, at("2026-12-03T09:00:00"));
-        assert_eq!(view.iter().map(|s| (s.stage, s.overdue)).collect::<Vec<_>>(), [
-            (Stage::Acknowledge, true),
-            (Stage::Contact, true),
-            (Stage::Resolve, false)
-        ]);
+        assert_eq!(
+            view.iter().map(|s| (s.stage, s.overdue)).collect::<Vec<_>>(),
+            [(Stage::Acknowledge, true), (Stage::Contact, true), (Stage::Resolve, false)]
+        );
         // Resolved without a contact logged: the contact is passed over, the callback awaited.
         stages.resolve.done_at = Some(at("2026-12-04T10:00:00"));
         stages.callback.due_at = Some(t4);

@@ -417,8 +417,9 @@ mod tests {
     fn a_move_carries_what_it_takes() {
         let someone = Uuid::now_v7();
         let given = |inputs: Inputs<'static>| inputs;
-        let moving = Moving::parse(A::Assign, &given(Inputs { assignee: Some(someone), note: Some("  "), ..Inputs::default() }))
-            .expect("an assignment");
+        let moving =
+            Moving::parse(A::Assign, &given(Inputs { assignee: Some(someone), note: Some("  "), ..Inputs::default() }))
+                .expect("an assignment");
         assert_eq!((moving.step(), moving.note()), (&Move::Assign { assignee: someone }, None));
         let word = |a: Action| crate::domain::Code::word(a);
         assert_eq!(
@@ -433,7 +434,8 @@ mod tests {
             Moving::parse(A::Reject, &Inputs { note: Some(" "), ..Inputs::default() }),
             Err(vec![("note", Refusal::ReasonToMove { action: word(A::Reject) })])
         );
-        let closed = Moving::parse(A::Close, &Inputs { satisfaction: Some(5), ..Inputs::default() }).expect("a closing");
+        let closed =
+            Moving::parse(A::Close, &Inputs { satisfaction: Some(5), ..Inputs::default() }).expect("a closing");
         assert_eq!(closed.action(), A::Close);
         assert_eq!(
             Moving::parse(A::Callback, &Inputs::default()),
@@ -447,7 +449,10 @@ mod tests {
             Err(vec![("days", Refusal::AtLeast { min: 1 })])
         );
         assert_eq!(
-            Moving::parse(A::Transfer, &Inputs { street: Some(someone), department: Some("hrss"), note: Some("x"), ..Inputs::default() }),
+            Moving::parse(
+                A::Transfer,
+                &Inputs { street: Some(someone), department: Some("hrss"), note: Some("x"), ..Inputs::default() }
+            ),
             Err(vec![("street_id", Refusal::StreetOrDepartment)])
         );
     }

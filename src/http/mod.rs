@@ -110,6 +110,7 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(regions::region_tree)
                 .service(reference::tiers)
                 .service(reference::clusters)
+                .service(reference::departments)
                 .service(
                     scope("/registry")
                         .app_data(extract::BodyLimit(registry::BODY_LIMIT))

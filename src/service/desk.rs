@@ -93,7 +93,11 @@ const BATCH: i64 = 200;
 
 /// Urges and supervises every stage due for it at `now`. Instances may run it at once:
 /// each locks its batch and skips what another holds.
-pub fn escalate(conn: &mut PgConnection, notifier: &dyn Notifier, now: DateTime<Utc>) -> Result<EscalationRun, ServiceError> {
+pub fn escalate(
+    conn: &mut PgConnection,
+    notifier: &dyn Notifier,
+    now: DateTime<Utc>,
+) -> Result<EscalationRun, ServiceError> {
     let context = Context { actor: Actor::System, request_id: None };
     let mut run = EscalationRun::default();
     loop {

@@ -7,15 +7,15 @@ use crate::db::enterprises::{self, Enterprise};
 use crate::db::service_requests::{self as store, NewServiceRequest, ServiceRequest, Transition};
 use crate::db::workflow_tables::Step as HistoryStep;
 use crate::db::{regions, users, visits};
-use crate::service::desk;
 use crate::domain::Refusal;
 use crate::domain::access::may_be_assigned;
 use crate::domain::desk::{CallbackChannel, Stage};
 use crate::domain::service_request::{
     self, Action as RequestAction, Category, Holder, Inputs, Move, Moving, Priority, Requests, Status,
 };
-use crate::domain::{Action, Actor, Principal, RegionKind, StreetScope};
 use crate::domain::workflow::Workflow;
+use crate::domain::{Action, Actor, Principal, RegionKind, StreetScope};
+use crate::service::desk;
 use crate::service::workflow::{self, Step, Stored};
 use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError};
 use chrono::{DateTime, Utc};
@@ -224,7 +224,8 @@ pub fn transition(
                     }
                 }
                 Move::Transfer { to: Holder::Department(code) } if catalog.desk.department(code).is_none() => {
-                    let allowed = catalog.desk.departments().iter().map(|d| d.code.as_str()).collect::<Vec<_>>().join(", ");
+                    let allowed =
+                        catalog.desk.departments().iter().map(|d| d.code.as_str()).collect::<Vec<_>>().join(", ");
                     return Err(ServiceError::invalid("department", Refusal::NotInList { allowed }));
                 }
                 _ => {}

@@ -274,7 +274,7 @@ async fn the_request_report_gives_backlog_speed_and_satisfaction() {
             "UPDATE service_requests SET created_at = resolved_at - interval '10 hours' WHERE id = '{}';
              UPDATE service_requests SET created_at = resolved_at - interval '30 hours' WHERE id = '{}';
              UPDATE service_requests SET created_at = resolved_at - interval '50 hours' WHERE id = '{}';
-             UPDATE service_requests SET due_at = now() - interval '1 hour' WHERE id = '{overdue}';",
+             UPDATE service_requests SET due_at = now() - interval '1 hour', stage_due_at = now() - interval '1 hour' WHERE id = '{overdue}';",
             ids[0], ids[1], ids[2]
         ),
     );

@@ -269,12 +269,12 @@ async fn a_counselor_logs_a_visit_with_a_demand_and_resolves_it_on_a_phone() {
     click(&client, "section:has(h2[id]) a[href^='/requests/']").await;
     arrived(&client, "input[name=action]").await;
     snap(&client, 390, "request").await;
-    click(&client, "form:has(input[name=action][value=assign]) button[type=submit]").await;
+    click(&client, "form:has(input[name=action][value=acknowledge]) button[type=submit]").await;
     arrived(&client, "input[name=action][value=resolve]").await;
-    assert!(source(&client).await.contains("已分派"), "assigned to the counselor");
+    assert!(source(&client).await.contains("已分派"), "taken by the counselor (签收)");
     fill(&client, "form:has(input[name=action][value=resolve]) textarea", "已协调园区空置楼层").await;
     click(&client, "form:has(input[name=action][value=resolve]) button[type=submit]").await;
-    arrived(&client, "input[name=action][value=close]").await;
+    arrived(&client, "input[name=action][value=callback]").await;
     let page = source(&client).await;
     assert!(page.contains("已办结") && page.contains("已协调园区空置楼层"), "{page}");
     snap(&client, 390, "request-resolved").await;

@@ -44,11 +44,17 @@ async fn a_visit_and_the_demands_raised_in_it_are_stored_together_or_not_at_all(
     let requests = created["requests"].as_array().expect("requests");
     assert_eq!(requests.len(), 2);
     assert!(requests.iter().all(|r| r["status"] == "open" && r["visit_id"] == created["id"] && r["overdue"] == false));
-    // Deadlines from the configured SLA: space/high 336 h, policy/urgent 8 h.
-    let due = |r: &Value| DateTime::parse_from_rfc3339(r["due_at"].as_str().expect("due_at")).expect("date").to_utc();
-    for (request, hours) in requests.iter().zip([336, 8]) {
-        let expected = before + Duration::hours(hours);
-        assert!((due(request) - expected).num_seconds().abs() < 60, "{request}");
+    // 办结 deadlines in working days from the configured limits: space/high 10, policy/urgent 1.
+    let calendar = peiyu::config::Settings::load().expect("settings").catalog().expect("catalog").calendar;
+    let moment =
+        |r: &Value, key: &str| DateTime::parse_from_rfc3339(r[key].as_str().expect(key)).expect("date").to_utc();
+    for (request, days) in requests.iter().zip([10, 1]) {
+        assert!(moment(request, "created_at") >= before);
+        assert_eq!(
+            moment(request, "due_at"),
+            calendar.working_days_after(moment(request, "created_at"), days),
+            "{request}"
+        );
     }
 
     // One bad demand: nothing of the second visit is stored.
@@ -108,7 +114,7 @@ async fn requests_move_through_their_workflow_and_refuse_illegal_moves() {
         .await;
     assert_eq!(created.status(), 201);
     let created: Value = created.json().await.expect("json");
-    assert_eq!(created["allowed_actions"], json!(["assign", "reject", "escalate"]));
+    assert_eq!(created["allowed_actions"], json!(["acknowledge", "assign", "transfer", "escalate", "reject"]));
     let path = format!("/api/v1/requests/{}/transitions", id_of(&created));
     let step = |body: Value| {
         let (as_counselor, path) = (&as_counselor, &path);
@@ -117,7 +123,10 @@ async fn requests_move_through_their_workflow_and_refuse_illegal_moves() {
 
     assert_eq!(fields(&problem(step(json!({"action": "assign"})).await, 422).await), ["assignee_id"]);
     let illegal = problem(step(json!({"action": "start"})).await, 409).await;
-    assert_eq!(illegal["detail"], "cannot start a request that is open; allowed now: assign, reject, escalate");
+    assert_eq!(
+        illegal["detail"],
+        "cannot start a request that is open; allowed now: acknowledge, assign, transfer, return, escalate, reject"
+    );
     assert_eq!(step(json!({"action": "assign", "assignee_id": counselor_id})).await.status(), 200);
     assert_eq!(step(json!({"action": "start"})).await.status(), 200);
     let resolved: Value =
@@ -227,7 +236,7 @@ async fn lists_of_visits_and_requests_filter_page_and_stay_in_scope() {
     }
     query::<Count>(
         &app,
-        "WITH moved AS (UPDATE service_requests SET due_at = now() - interval '1 day' WHERE title = '逾期的诉求' RETURNING 1) SELECT count(*) AS n FROM moved",
+        "WITH moved AS (UPDATE service_requests SET due_at = now() - interval '1 day', stage_due_at = now() - interval '1 day' WHERE title = '逾期的诉求' RETURNING 1) SELECT count(*) AS n FROM moved",
     );
     let overdue: Value = as_counselor.get("/api/v1/requests?overdue=true").await.json().await.expect("json");
     let titles: Vec<_> = overdue["items"]
@@ -373,7 +382,7 @@ async fn the_agenda_shows_what_is_due_in_my_streets() {
     assert_eq!(as_counselor.post(&format!("/api/v1/requests/{mine}/transitions"), &assign).await.status(), 200);
     query::<Count>(
         app,
-        "WITH moved AS (UPDATE service_requests SET due_at = now() - interval '1 hour' WHERE title = '逾期' RETURNING 1) SELECT count(*) AS n FROM moved",
+        "WITH moved AS (UPDATE service_requests SET due_at = now() - interval '1 hour', stage_due_at = now() - interval '1 hour' WHERE title = '逾期' RETURNING 1) SELECT count(*) AS n FROM moved",
     );
 
     for enterprise in [&recent, &elsewhere] {

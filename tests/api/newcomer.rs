@@ -24,7 +24,10 @@ async fn a_refused_move_is_said_at_the_top_with_a_link_to_its_field() {
     let illegal = app.post(&format!("/api/v1/requests/{request}/transitions"), &json!({"action": "start"})).await;
     let illegal = crate::helpers::problem(illegal, 409).await;
     assert_eq!(illegal["code"], "illegal_move");
-    assert_eq!(illegal["detail"], "cannot start a request that is open; allowed now: assign, reject, escalate");
+    assert_eq!(
+        illegal["detail"],
+        "cannot start a request that is open; allowed now: acknowledge, assign, transfer, return, escalate, reject"
+    );
     let mut console = admin(&app).await;
     let page = console.page(&format!("/requests/{request}")).await;
     let version = crate::console::hidden_of(&page, "version").expect("a version");
@@ -148,7 +151,9 @@ async fn my_agenda_lists_each_request_once_what_is_late_first() {
     assert_eq!(assigned.status(), 200);
     run_sql(
         &app,
-        &format!("UPDATE service_requests SET due_at = now() - interval '3 days 2 hours' WHERE id = '{request}'"),
+        &format!(
+            "UPDATE service_requests SET due_at = now() - interval '3 days 2 hours', stage_due_at = now() - interval '3 days 2 hours' WHERE id = '{request}'"
+        ),
     );
     let mut console = Console::signed_in(&app, "li.xinan").await;
     let home = console.page("/").await;

@@ -83,9 +83,21 @@ pub async fn agenda(
                 summary: f.summary,
             })
             .collect(),
-        overdue_requests: agenda.overdue_requests.into_iter().map(|r| RequestResponse::new(&state.catalog, r, None)).collect(),
-        assigned_to_me: agenda.assigned_to_me.into_iter().map(|r| RequestResponse::new(&state.catalog, r, None)).collect(),
-        unassigned_requests: agenda.unassigned.into_iter().map(|r| RequestResponse::new(&state.catalog, r, None)).collect(),
+        overdue_requests: agenda
+            .overdue_requests
+            .into_iter()
+            .map(|r| RequestResponse::new(&state.catalog, r, None))
+            .collect(),
+        assigned_to_me: agenda
+            .assigned_to_me
+            .into_iter()
+            .map(|r| RequestResponse::new(&state.catalog, r, None))
+            .collect(),
+        unassigned_requests: agenda
+            .unassigned
+            .into_iter()
+            .map(|r| RequestResponse::new(&state.catalog, r, None))
+            .collect(),
         expiring_certificates: {
             let (today, rows) = agenda.expiring;
             rows.into_iter().map(|row| ExpiringItem::new(row, today)).collect()

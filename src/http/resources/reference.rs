@@ -1,6 +1,7 @@
-//! Configured reference data: the ladder and the industry clusters.
+//! Configured reference data: the ladder, the industry clusters, the bureau's departments.
 
 use crate::auth::Caller;
+use crate::domain::desk::Department;
 use crate::http::problem::ApiError;
 use crate::http::{AppState, authorized};
 use crate::service::regions;
@@ -52,4 +53,12 @@ pub async fn clusters(state: web::Data<AppState>, caller: Caller) -> Result<web:
     authorized(&state, caller, |_, auth| regions::may_read_reference(auth)).await?;
     let clusters = state.catalog.clusters.all().iter();
     Ok(web::Json(clusters.map(|c| ClusterResponse { code: c.code.clone(), name: c.name.clone() }).collect()))
+}
+
+/// The bureau departments (承办单位) a service request can be handed to (`transfer`).
+#[utoipa::path(tag = "reference", responses((status = 200, body = Vec<Department>)))]
+#[get("/departments")]
+pub async fn departments(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<Department>>, ApiError> {
+    authorized(&state, caller, |_, auth| regions::may_read_reference(auth)).await?;
+    Ok(web::Json(state.catalog.desk.departments().to_vec()))
 }

@@ -1,8 +1,8 @@
 //! 诉求: `/api/v1/enterprises/{id}/requests`, `/api/v1/requests`.
 
 use crate::auth::Caller;
-use crate::db::service_requests::{RequestFilter, ServiceRequest, Transition};
 use crate::config::Catalog;
+use crate::db::service_requests::{RequestFilter, ServiceRequest, Transition};
 use crate::domain::desk::{Awaiting, CallbackChannel, Stage, StageView};
 use crate::domain::service_request::{Action as RequestAction, Category, Priority, Status};
 use crate::http::problem::{ApiError, Problem};

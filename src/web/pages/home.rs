@@ -4,6 +4,7 @@
 use crate::config::Catalog;
 use crate::db::service_requests::ServiceRequest;
 use crate::domain::Role;
+use crate::domain::desk::Stage;
 use crate::service::agenda::{self, Agenda};
 use crate::service::{Authorized, ServiceError, enterprises};
 use crate::startup::AppState;
@@ -62,21 +63,22 @@ fn sections(
     let ids: Vec<_> = agenda.overdue_requests.iter().chain(&agenda.assigned_to_me).map(|r| r.enterprise_id).collect();
     let names = enterprises::names_of(conn, auth, &ids)?;
     let now = chrono::Utc::now();
-    let request_line = |r: ServiceRequest| Line {
-        href: format!("/requests/{}", r.id),
-        detail: format!(
-            "{} · {} · {}",
-            names.get(&r.enterprise_id).map_or("", String::as_str),
-            r.status.label(),
-            if r.due_at < now {
-                late((now - r.due_at).num_days())
-            } else {
-                msg::with("home.due", local_time(catalog, r.due_at))
-            }
-        ),
-        title: r.title,
-        badge: None,
-        urgent: r.due_at < now,
+    // A request's line names the stage it awaits (签收, 首次联系, 办结, 回访) and that stage's deadline.
+    let request_line = |r: ServiceRequest| {
+        let due = r.stage_due_at.unwrap_or(r.due_at);
+        let stage = r.stage.as_deref().and_then(Stage::parse).map_or("", Stage::label);
+        Line {
+            href: format!("/requests/{}", r.id),
+            detail: format!(
+                "{} · {} · {stage}{}",
+                names.get(&r.enterprise_id).map_or("", String::as_str),
+                r.status.label(),
+                if due < now { late((now - due).num_days()) } else { msg::with("home.due", local_time(catalog, due)) }
+            ),
+            title: r.title,
+            badge: None,
+            urgent: due < now,
+        }
     };
     let (today, expiring) = agenda.expiring;
     let mut sections = vec![

@@ -2,10 +2,10 @@
 //! small form of its own. A move is based on the version the page showed: if someone
 //! moved the request meanwhile, the page says so instead of acting on what it no longer is.
 
+use crate::domain::RegionKind;
 use crate::domain::desk::{CallbackChannel, Stage};
 use crate::domain::service_request::{Action as Move, Requests, recorded_move_label};
 use crate::domain::workflow::{Note, Workflow};
-use crate::domain::RegionKind;
 use crate::service::requests::{self, RequestMove};
 use crate::service::{BasedOn, ServiceError};
 use crate::service::{accounts, desk, enterprises, regions};
@@ -177,7 +177,9 @@ fn page_of(
         .collect();
     let holder = match (&request.department, request.transferred_street_id) {
         (Some(code), _) => catalog.desk.department(code).map_or_else(|| code.clone(), |d| d.name.clone()),
-        (None, Some(street)) => streets.iter().find(|(id, _)| *id == street).map_or_else(String::new, |(_, n)| n.clone()),
+        (None, Some(street)) => {
+            streets.iter().find(|(id, _)| *id == street).map_or_else(String::new, |(_, n)| n.clone())
+        }
         (None, None) => String::new(),
     };
     // 回访 is how the console closes a resolved request; `close` stays for the API.
@@ -304,7 +306,8 @@ pub async fn submit(
                 department: given(&fields.department),
             };
             let based_on = BasedOn::Versions(vec![version]);
-            let moved = asked.parse().and_then(|moving| requests::transition(conn, auth, &catalog, id, &moving, &based_on));
+            let moved =
+                asked.parse().and_then(|moving| requests::transition(conn, auth, &catalog, id, &moving, &based_on));
             match moved {
                 Ok(_) => return Ok(Ok(())),
                 Err(refusal) => errors = FieldErrors::from_refusal(refusal, str::to_owned)?,
