@@ -238,3 +238,67 @@ pub fn request_months(
     .bind::<Nullable<Array<SqlUuid>>, _>(scope.streets())
     .load(conn)
 }
+
+/// The service desk's figures of the requests raised in one month, street and category
+/// (migration 000017's `request_cohort_counts`).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct RequestCohort {
+    #[diesel(sql_type = Text)]
+    pub category: String,
+    /// `None`: not in a street (its enterprise has none, or a department holds it).
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub street_id: Option<Uuid>,
+    #[diesel(sql_type = BigInt)]
+    pub raised: i64,
+    #[diesel(sql_type = BigInt)]
+    pub acknowledged: i64,
+    #[diesel(sql_type = BigInt)]
+    pub acknowledged_on_time: i64,
+    #[diesel(sql_type = BigInt)]
+    pub contacted: i64,
+    #[diesel(sql_type = BigInt)]
+    pub contacted_on_time: i64,
+    #[diesel(sql_type = BigInt)]
+    pub resolved: i64,
+    #[diesel(sql_type = BigInt)]
+    pub resolved_on_time: i64,
+    #[diesel(sql_type = BigInt)]
+    pub called_back: i64,
+    #[diesel(sql_type = BigInt)]
+    pub called_back_on_time: i64,
+    #[diesel(sql_type = BigInt)]
+    pub callbacks: i64,
+    #[diesel(sql_type = BigInt)]
+    pub callback_rating_total: i64,
+    #[diesel(sql_type = BigInt)]
+    pub reopened: i64,
+    #[diesel(sql_type = BigInt)]
+    pub extended: i64,
+    #[diesel(sql_type = BigInt)]
+    pub extensions: i64,
+}
+
+/// The desk's counters of requests raised from `months.0` to `months.1` (first days).
+pub fn request_cohorts(
+    conn: &mut PgConnection,
+    scope: &StreetScope,
+    months: (NaiveDate, NaiveDate),
+) -> QueryResult<Vec<RequestCohort>> {
+    diesel::sql_query(
+        "SELECT category, nullif(street_id, '00000000-0000-0000-0000-000000000000') AS street_id,
+                sum(raised)::bigint AS raised, sum(acknowledged)::bigint AS acknowledged,
+                sum(acknowledged_on_time)::bigint AS acknowledged_on_time, sum(contacted)::bigint AS contacted,
+                sum(contacted_on_time)::bigint AS contacted_on_time, sum(resolved)::bigint AS resolved,
+                sum(resolved_on_time)::bigint AS resolved_on_time, sum(called_back)::bigint AS called_back,
+                sum(called_back_on_time)::bigint AS called_back_on_time, sum(callbacks)::bigint AS callbacks,
+                sum(callback_rating_total)::bigint AS callback_rating_total, sum(reopened)::bigint AS reopened,
+                sum(extended)::bigint AS extended, sum(extensions)::bigint AS extensions
+         FROM request_cohort_counts
+         WHERE month BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR street_id = ANY($3))
+         GROUP BY 1, 2",
+    )
+    .bind::<Date, _>(months.0)
+    .bind::<Date, _>(months.1)
+    .bind::<Nullable<Array<SqlUuid>>, _>(scope.streets())
+    .load(conn)
+}

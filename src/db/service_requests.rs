@@ -158,8 +158,8 @@ pub struct RequestFilter {
     pub street_id: Option<Uuid>,
     pub category: Option<Category>,
     pub enterprise_id: Option<Uuid>,
-    /// Awaiting this stage, past its deadline.
-    pub overdue_stage: Option<Stage>,
+    /// Awaiting this stage (with `overdue`, past its deadline).
+    pub stage: Option<Stage>,
     /// Escalated to the bureau, or under 督办.
     pub escalated: bool,
     /// An extension waits for a manager's answer.
@@ -239,10 +239,8 @@ pub fn list(
         query =
             query.filter(service_requests::stage.is_not_null()).filter(service_requests::stage_due_at.lt(Utc::now()));
     }
-    if let Some(stage) = filter.overdue_stage {
-        query = query
-            .filter(service_requests::stage.eq(stage.as_str()))
-            .filter(service_requests::stage_due_at.lt(Utc::now()));
+    if let Some(stage) = filter.stage {
+        query = query.filter(service_requests::stage.eq(stage.as_str()));
     }
     if filter.escalated {
         query = query.filter(

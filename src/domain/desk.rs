@@ -47,6 +47,21 @@ code_list! {
 }
 
 code_list! {
+    /// The bureau's inbox (诉求台账) by what needs doing.
+    pub enum Queue {
+        /// Everything still being worked: not resolved, closed or rejected.
+        Open = "open" => "全部在办",
+        /// The awaited stage is past its deadline.
+        Overdue = "overdue" => "已逾期",
+        /// Under 督办, or escalated to the bureau.
+        Escalated = "escalated" => "督办与上报",
+        Unassigned = "unassigned" => "待分派",
+        Extension = "extension" => "延期待审批",
+        Callback = "callback" => "待回访",
+    }
+}
+
+code_list! {
     /// Where an urge or a supervision goes: 催办 to the handler, 督办 to the managers.
     pub enum Escalation {
         Urge = "urge" => "催办",

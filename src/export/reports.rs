@@ -154,7 +154,7 @@ pub fn coverage(coverage: &Coverage, catalog: &Catalog, names: &StreetNames) -> 
 
 /// The backlog, time to resolve and satisfaction, per category and per street.
 pub fn requests(report: &RequestReport) -> Vec<Table> {
-    use Kind::{Decimal, Integer, Text};
+    use Kind::{Decimal, Integer, Share, Text};
     let columns = |first: &'static str| {
         [
             (first, Text, 14.0),
@@ -165,8 +165,18 @@ pub fn requests(report: &RequestReport) -> Vec<Table> {
             ("P90办结小时", Decimal, 12.0),
             ("评价数", Integer, 8.0),
             ("满意度", Decimal, 8.0),
+            ("期内提出", Integer, 8.0),
+            ("签收按时率", Share, 10.0),
+            ("首次联系按时率", Share, 12.0),
+            ("办结按时率", Share, 10.0),
+            ("回访按时率", Share, 10.0),
+            ("延期次数", Integer, 8.0),
+            ("回访数", Integer, 8.0),
+            ("回访满意度", Decimal, 10.0),
+            ("重新打开率", Share, 10.0),
         ]
     };
+    let on_time = |f: &Figures, stage: usize| f.desk.stages.get(stage).and_then(|s| s.on_time_rate).into();
     let row = |name: &str, f: &Figures| {
         vec![
             name.into(),
@@ -177,6 +187,15 @@ pub fn requests(report: &RequestReport) -> Vec<Table> {
             f.p90_hours_to_resolve.into(),
             f.rated.into(),
             f.satisfaction.into(),
+            f.desk.raised.into(),
+            on_time(f, 0),
+            on_time(f, 1),
+            on_time(f, 2),
+            on_time(f, 3),
+            f.desk.extensions.into(),
+            f.desk.callbacks.into(),
+            f.desk.callback_satisfaction.into(),
+            f.desk.reopen_rate.into(),
         ]
     };
     let by_category = report.by_category.iter().map(|c| row(&c.label, &c.figures)).collect();

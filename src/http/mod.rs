@@ -85,6 +85,7 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(visits::correct_visit)
                 .service(requests::raise_request)
                 .service(requests::list_requests)
+                .service(requests::assign_requests)
                 .service(requests::read_request)
                 .service(requests::move_request)
                 .service(timeline::timeline)

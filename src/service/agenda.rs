@@ -1,7 +1,8 @@
 //! 我的待办: what is due in the caller's streets, most pressing first: follow-ups promised,
-//! requests past their deadline, requests assigned to the caller, requests nobody has
-//! taken yet, certificates coming to the end of their term, enterprises nobody has
-//! visited for a while.
+//! for those who run the desk requests under 督办 and extensions to answer, requests past
+//! their deadline, the caller's requests urged (催办) or waiting for their callback,
+//! requests assigned to the caller, requests nobody has taken yet, certificates coming to
+//! the end of their term, enterprises nobody has visited for a while.
 
 use crate::config::Catalog;
 use crate::db::certificates::{self, Expiring, ExpiringFilter};
@@ -9,7 +10,6 @@ use crate::db::enterprises::{self, Unvisited};
 use crate::db::service_requests::{self, RequestFilter, ServiceRequest};
 use crate::db::visits::{self, FollowUp};
 use crate::domain::Action;
-use crate::domain::service_request::Status;
 use crate::domain::{certification, visit};
 use crate::service::{Authorized, ServiceError};
 use anyhow::anyhow;
@@ -25,11 +25,19 @@ pub const EXPIRING_DAYS: u32 = 90;
 /// An enterprise counts as "not visited" after this many days, unless asked otherwise.
 pub const NOT_VISITED_DAYS: u16 = 90;
 
-/// Each request is in one list only, the first that fits: overdue, then assigned to the
-/// caller, then waiting to be assigned.
+/// Each request is in one list only, the first that fits, in the order of the fields.
 pub struct Agenda {
     pub follow_ups: Vec<FollowUp>,
+    /// 督办: for those who run the desk, requests in their streets whose stage went past
+    /// due and was supervised, or that were escalated to the bureau.
+    pub supervised: Vec<ServiceRequest>,
     pub overdue_requests: Vec<ServiceRequest>,
+    /// For those who run the desk: extensions waiting for their answer.
+    pub extensions: Vec<ServiceRequest>,
+    /// 催办: the caller's requests whose stage has used its share of time.
+    pub urged: Vec<ServiceRequest>,
+    /// The caller's resolved requests waiting for their callback (回访).
+    pub callbacks_due: Vec<ServiceRequest>,
     pub assigned_to_me: Vec<ServiceRequest>,
     /// Open requests nobody has been assigned yet, newest first.
     pub unassigned: Vec<ServiceRequest>,
@@ -52,19 +60,36 @@ pub fn of(
     let today = catalog.today();
     let horizon = today.checked_add_days(Days::new(FOLLOW_UP_DAYS - 1)).unwrap_or(today);
     let unvisited_since = visit::window_start(today, u32::from(not_visited_days.unwrap_or(NOT_VISITED_DAYS)));
-    let overdue = RequestFilter { overdue: true, ..RequestFilter::default() };
-    let mine = RequestFilter { assignee_id: Some(me), pending: true, ..RequestFilter::default() };
-    let open = RequestFilter { status: Some(Status::Open), ..RequestFilter::default() };
     let window = certification::expiry_window(today, EXPIRING_DAYS).map_err(|e| ServiceError::Internal(anyhow!(e)))?;
-    let overdue_requests = service_requests::list(conn, &overdue, &scope, None, ITEMS)?;
-    let not_overdue = |requests: Vec<ServiceRequest>| -> Vec<ServiceRequest> {
-        requests.into_iter().filter(|r| overdue_requests.iter().all(|o| o.id != r.id)).collect()
-    };
-    let assigned_to_me = not_overdue(service_requests::list(conn, &mine, &scope, None, ITEMS)?);
-    let unassigned = not_overdue(service_requests::list(conn, &open, &scope, None, ITEMS)?);
+    let runs_desk = auth.may(Action::SuperviseRequests);
+    let none = RequestFilter::default;
+    let lists = [
+        runs_desk.then(|| RequestFilter { escalated: true, ..none() }),
+        Some(RequestFilter { overdue: true, ..none() }),
+        runs_desk.then(|| RequestFilter { awaiting_extension: true, ..none() }),
+        Some(RequestFilter { assignee_id: Some(me), urged: true, ..none() }),
+        Some(RequestFilter { assignee_id: Some(me), awaiting_callback: true, ..none() }),
+        Some(RequestFilter { assignee_id: Some(me), pending: true, ..none() }),
+        Some(RequestFilter { unassigned: true, ..none() }),
+    ];
+    let mut seen = std::collections::HashSet::new();
+    let mut found = Vec::with_capacity(lists.len());
+    for filter in lists {
+        let requests = match filter {
+            Some(filter) => service_requests::list(conn, &filter, &scope, None, ITEMS)?,
+            None => Vec::new(),
+        };
+        found.push(requests.into_iter().filter(|r| seen.insert(r.id)).collect::<Vec<_>>());
+    }
+    let [supervised, overdue_requests, extensions, urged, callbacks_due, assigned_to_me, unassigned] =
+        <[Vec<ServiceRequest>; 7]>::try_from(found).map_err(|_| ServiceError::Internal(anyhow!("seven lists")))?;
     Ok(Agenda {
         follow_ups: visits::follow_ups(conn, &scope, today, horizon, ITEMS)?,
+        supervised,
         overdue_requests,
+        extensions,
+        urged,
+        callbacks_due,
         assigned_to_me,
         unassigned,
         expiring: (today, certificates::expiring(conn, &scope, &ExpiringFilter::default(), window, None, ITEMS)?),

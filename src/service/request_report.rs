@@ -1,12 +1,14 @@
 //! The request report: the backlog now (open, overdue) and how fast and how well requests
 //! were handled in a window of months, per category and street, from counters kept per
-//! month, street and category.
+//! month, street and category; and the service desk's figures of the requests raised in
+//! the window (on time per stage, extensions, callbacks and reopenings).
 
 use crate::config::Catalog;
-use crate::db::pipeline::{self, Backlog, RequestMonth};
+use crate::db::pipeline::{self, Backlog, RequestCohort, RequestMonth};
 use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::domain::dates::{self, REPORT_YEARS};
+use crate::domain::desk::Stage;
 use crate::domain::service_request::{Category, resolved_within};
 use crate::service::pipeline::StreetNames;
 use crate::service::{Authorized, ServiceError};
@@ -46,6 +48,35 @@ pub struct Figures {
     pub rated: i64,
     /// Mean rating (1–5) of those.
     pub satisfaction: Option<f64>,
+    /// The service desk's figures of the requests raised in the window.
+    pub desk: DeskFigures,
+}
+
+/// How the desk kept its promise to the requests raised in the window (a cohort: the
+/// month a request was raised decides where it counts, whenever its stages were done).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct DeskFigures {
+    /// Requests raised in the window.
+    pub raised: i64,
+    /// Per stage: how many were done, how many of those on time, and the share (0–1).
+    pub stages: Vec<StageFigures>,
+    /// Requests given at least one extension, and extensions approved in all.
+    pub extended: i64,
+    pub extensions: i64,
+    /// Callbacks made (回访), their mean satisfaction (1–5), and the share of them that
+    /// reopened the request (0–1).
+    pub callbacks: i64,
+    pub callback_satisfaction: Option<f64>,
+    pub reopened: i64,
+    pub reopen_rate: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageFigures {
+    pub stage: Stage,
+    pub done: i64,
+    pub on_time: i64,
+    pub on_time_rate: Option<f64>,
 }
 
 /// Counters summed over months, streets or categories.
@@ -58,9 +89,35 @@ struct Tally {
     histogram: Vec<i64>,
     rated: i64,
     rating_total: i64,
+    raised: i64,
+    /// Done and on time, per stage in `Stage::ALL` order.
+    stages: [(i64, i64); 4],
+    extended: i64,
+    extensions: i64,
+    callbacks: i64,
+    callback_rating_total: i64,
+    reopened: i64,
 }
 
 impl Tally {
+    fn cohort(&mut self, c: &RequestCohort) {
+        self.raised += c.raised;
+        let stages = [
+            (c.acknowledged, c.acknowledged_on_time),
+            (c.contacted, c.contacted_on_time),
+            (c.resolved, c.resolved_on_time),
+            (c.called_back, c.called_back_on_time),
+        ];
+        for (sum, (done, on_time)) in self.stages.iter_mut().zip(stages) {
+            *sum = (sum.0 + done, sum.1 + on_time);
+        }
+        self.extended += c.extended;
+        self.extensions += c.extensions;
+        self.callbacks += c.callbacks;
+        self.callback_rating_total += c.callback_rating_total;
+        self.reopened += c.reopened;
+    }
+
     fn backlog(&mut self, backlog: &Backlog) {
         self.open += backlog.open;
         self.overdue += backlog.overdue;
@@ -89,6 +146,25 @@ impl Tally {
             p90_hours_to_resolve: resolved_within(&self.histogram, 0.9),
             rated: self.rated,
             satisfaction: mean(self.rating_total as f64, self.rated),
+            desk: DeskFigures {
+                raised: self.raised,
+                stages: Stage::ALL
+                    .into_iter()
+                    .zip(self.stages)
+                    .map(|(stage, (done, on_time))| StageFigures {
+                        stage,
+                        done,
+                        on_time,
+                        on_time_rate: share(on_time, done),
+                    })
+                    .collect(),
+                extended: self.extended,
+                extensions: self.extensions,
+                callbacks: self.callbacks,
+                callback_satisfaction: mean(self.callback_rating_total as f64, self.callbacks),
+                reopened: self.reopened,
+                reopen_rate: share(self.reopened, self.callbacks),
+            },
         }
     }
 }
@@ -141,6 +217,7 @@ pub fn requests(
     }
     let scope = auth.principal.street_scope();
     let (backlog, months) = (pipeline::backlog(conn, &scope)?, pipeline::request_months(conn, &scope, (from, to))?);
+    let cohorts = pipeline::request_cohorts(conn, &scope, (from, to))?;
     let names = StreetNames::load(conn)?;
 
     let mut overall = Tally::default();
@@ -155,6 +232,11 @@ pub fn requests(
         overall.month(m);
         categories.entry(&m.category).or_default().month(m);
         streets.entry(m.street_id).or_default().month(m);
+    }
+    for c in &cohorts {
+        overall.cohort(c);
+        categories.entry(&c.category).or_default().cohort(c);
+        streets.entry(c.street_id).or_default().cohort(c);
     }
     let none = Tally::default();
     let by_category = Category::ALL
@@ -177,6 +259,11 @@ pub fn requests(
     let overall = overall.figures();
     let (from, to) = (from.format("%Y-%m").to_string(), to.format("%Y-%m").to_string());
     Ok(RequestReport { from, to, overall, by_category, by_street })
+}
+
+/// `part` of `whole` (0–1, three decimals), none of none.
+fn share(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 / whole as f64 * 1000.0).round() / 1000.0)
 }
 
 /// The first day of a `YYYY-MM` month.

@@ -390,6 +390,52 @@ pub fn list(
     Ok(store::list(conn, filter, &auth.principal.street_scope(), after, limit)?)
 }
 
+/// Most requests handed out at once.
+pub const ASSIGN_AT_ONCE: usize = 200;
+
+/// Several requests handed to `assignee` at once (the bureau's inbox): all of them or,
+/// when one cannot be (outside the caller's streets, not assignable now, the assignee
+/// cannot see it), none, with the refusal naming that one in `request_ids`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    /// 1 to 200 requests.
+    pub request_ids: Vec<Uuid>,
+    pub assignee_id: Uuid,
+}
+
+pub fn assign_many(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    assignment: &Assignment,
+) -> Result<Vec<ServiceRequest>, ServiceError> {
+    auth.require(Action::WriteEnterprises)?;
+    let count = assignment.request_ids.len();
+    if !(1..=ASSIGN_AT_ONCE).contains(&count) {
+        let refusal = Refusal::CountBetween { min: 1, max: ASSIGN_AT_ONCE as u64 };
+        return Err(ServiceError::invalid("request_ids", refusal));
+    }
+    let moving =
+        Moving::parse(RequestAction::Assign, &Inputs { assignee: Some(assignment.assignee_id), ..Inputs::default() })
+            .map_err(|refused| {
+            ServiceError::Invalid(refused.into_iter().map(|(f, why)| FieldError::new(f, why)).collect())
+        })?;
+    conn.transaction(|conn| {
+        let mut assigned = Vec::with_capacity(count);
+        for (n, id) in assignment.request_ids.iter().enumerate() {
+            let (request, _) = transition(conn, auth, catalog, *id, &moving, &BasedOn::Any).map_err(|e| match e {
+                ServiceError::Invalid(errors) => ServiceError::Invalid(
+                    errors.into_iter().map(|e| FieldError { field: format!("request_ids[{n}]"), ..e }).collect(),
+                ),
+                other => other,
+            })?;
+            assigned.push(request);
+        }
+        Ok(assigned)
+    })
+}
+
 /// The moves `request` allows now: those its status allows, less an extension it cannot
 /// ask (one waits, or none is left), an answer to none asked, a hand-back of what was
 /// never handed over.
@@ -408,13 +454,14 @@ pub fn allowed_actions(catalog: &Catalog, request: &ServiceRequest) -> Vec<Reque
         .collect()
 }
 
-/// The people `request` can be handed to (who work requests and serve its street), by name.
+/// The people a request lying in `street` can be handed to (who work requests and serve
+/// the street; with no street, the bureau's), by name.
 pub fn assignable(
     conn: &mut PgConnection,
     auth: &Authorized,
-    request: &ServiceRequest,
+    street: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<(Uuid, String)>, ServiceError> {
     auth.require(Action::WriteEnterprises)?;
-    Ok(users::assignable(conn, request.street_id, limit)?)
+    Ok(users::assignable(conn, street, limit)?)
 }

@@ -48,6 +48,17 @@ impl Chrome {
         self.role_may(Action::ImportLists)
     }
 
+    /// Where 我的待办 is: `/` for a counselor, who lands there; the bureau lands on its
+    /// 驾驶舱 and finds 我的待办 at `/agenda`.
+    pub fn agenda_href(&self) -> &'static str {
+        if self.role == crate::domain::Role::Counselor { "/" } else { "/agenda" }
+    }
+
+    /// Whether the navigation offers 诉求台账 (the service desk's inbox).
+    pub fn inbox(&self) -> bool {
+        self.role_may(Action::ReadFieldWork)
+    }
+
     /// Whether the navigation offers 系统管理.
     pub fn administers(&self) -> bool {
         self.role_may(Action::ManageUsers)

@@ -43,8 +43,17 @@ pub struct UnvisitedItem {
 pub struct Agenda {
     /// Follow-ups promised for today and the next 7 days.
     pub follow_ups: Vec<FollowUpItem>,
-    /// Pending requests past their deadline.
+    /// For managers and admins: requests under 督办 (a stage past due) or escalated to
+    /// the bureau.
+    pub supervised_requests: Vec<RequestResponse>,
+    /// Requests whose awaited stage is past its deadline.
     pub overdue_requests: Vec<RequestResponse>,
+    /// For managers and admins: extensions waiting for an answer.
+    pub extension_requests: Vec<RequestResponse>,
+    /// The caller's requests urged (催办): their stage has used its share of time.
+    pub urged_requests: Vec<RequestResponse>,
+    /// The caller's resolved requests waiting for their callback (回访).
+    pub callbacks_due: Vec<RequestResponse>,
     /// Pending requests assigned to the caller.
     pub assigned_to_me: Vec<RequestResponse>,
     /// Open requests nobody has been assigned yet.
@@ -71,6 +80,9 @@ pub async fn agenda(
     let agenda =
         authorized(&state, caller, move |conn, auth| service::of(conn, auth, &catalog, params.not_visited_days))
             .await?;
+    let requests = |list: Vec<crate::db::service_requests::ServiceRequest>| -> Vec<RequestResponse> {
+        list.into_iter().map(|r| RequestResponse::new(&state.catalog, r, None)).collect()
+    };
     Ok(web::Json(Agenda {
         follow_ups: agenda
             .follow_ups
@@ -83,21 +95,13 @@ pub async fn agenda(
                 summary: f.summary,
             })
             .collect(),
-        overdue_requests: agenda
-            .overdue_requests
-            .into_iter()
-            .map(|r| RequestResponse::new(&state.catalog, r, None))
-            .collect(),
-        assigned_to_me: agenda
-            .assigned_to_me
-            .into_iter()
-            .map(|r| RequestResponse::new(&state.catalog, r, None))
-            .collect(),
-        unassigned_requests: agenda
-            .unassigned
-            .into_iter()
-            .map(|r| RequestResponse::new(&state.catalog, r, None))
-            .collect(),
+        supervised_requests: requests(agenda.supervised),
+        overdue_requests: requests(agenda.overdue_requests),
+        extension_requests: requests(agenda.extensions),
+        urged_requests: requests(agenda.urged),
+        callbacks_due: requests(agenda.callbacks_due),
+        assigned_to_me: requests(agenda.assigned_to_me),
+        unassigned_requests: requests(agenda.unassigned),
         expiring_certificates: {
             let (today, rows) = agenda.expiring;
             rows.into_iter().map(|row| ExpiringItem::new(row, today)).collect()

@@ -11,7 +11,7 @@ use crate::http::support::pagination::{Page, PageParams};
 use crate::http::{AppState, authorized};
 use crate::service::BasedOn;
 use crate::service::desk;
-use crate::service::requests::{self as service, NewRequest, RequestMove};
+use crate::service::requests::{self as service, Assignment, NewRequest, RequestMove};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -251,8 +251,8 @@ impl RequestParams {
     pub fn filter(&self) -> RequestFilter {
         RequestFilter {
             status: self.status,
-            overdue: self.overdue,
-            overdue_stage: self.overdue_stage,
+            overdue: self.overdue || self.overdue_stage.is_some(),
+            stage: self.overdue_stage,
             escalated: self.escalated,
             awaiting_extension: self.awaiting == Some(Awaiting::Extension),
             awaiting_callback: self.awaiting == Some(Awaiting::Callback),
@@ -286,4 +286,29 @@ pub async fn list_requests(
     let requests =
         authorized(&state, caller, move |conn, auth| service::list(conn, auth, &filter, after, fetch)).await?;
     Ok(web::Json(page.page(requests, |r| r.id, |r| RequestResponse::new(&state.catalog, r, None))))
+}
+
+/// Hand several requests to one person at once (the bureau's inbox): all of them, or none
+/// with the refusal naming the one that could not be (`request_ids[n]`).
+#[utoipa::path(
+    tag = "field work",
+    request_body = Assignment,
+    responses(
+        (status = 200, body = Vec<RequestResponse>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/requests/assignments")]
+pub async fn assign_requests(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Json(assignment): Json<Assignment>,
+) -> Result<web::Json<Vec<RequestResponse>>, ApiError> {
+    let catalog = state.catalog.clone();
+    let assigned =
+        authorized(&state, caller, move |conn, auth| service::assign_many(conn, auth, &catalog, &assignment)).await?;
+    Ok(web::Json(assigned.into_iter().map(|r| RequestResponse::new(&state.catalog, r, None)).collect()))
 }

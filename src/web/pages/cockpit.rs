@@ -7,6 +7,7 @@
 
 use crate::config::Catalog;
 use crate::db::certificates::ExpiringFilter;
+use crate::domain::desk::Queue;
 use crate::domain::target::Pace;
 use crate::domain::{StreetScope, certification};
 use crate::export::writer::{self, Format};
@@ -93,6 +94,14 @@ pub struct RequestLine {
     pub resolved: i64,
     pub mean_hours: String,
     pub satisfaction: String,
+    /// The inbox (诉求台账) behind the counts: those in hand, those overdue.
+    pub open_href: String,
+    pub overdue_href: String,
+    /// Of the requests raised in the window, the share done on time per stage (签收,
+    /// 首次联系, 办结, 回访), and the callbacks' satisfaction and reopen rate.
+    pub on_time: Vec<(&'static str, String)>,
+    pub callback_satisfaction: String,
+    pub reopen_rate: String,
 }
 
 #[derive(Template)]
@@ -161,7 +170,20 @@ fn coverage_line(name: String, covered: &Covered) -> CoverageLine {
     CoverageLine { name, enterprises: covered.enterprises, visited: covered.visited, share: percent(covered.share) }
 }
 
-fn request_line(name: String, figures: &Figures) -> RequestLine {
+/// The inbox's list behind a request count: `queue`, on `street` and of `category` (each may be all).
+fn inbox_address(queue: Queue, street: Option<Uuid>, category: Option<&str>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("view", queue.as_str());
+    if let Some(street) = street {
+        query.append_pair("street", &street.to_string());
+    }
+    if let Some(category) = category {
+        query.append_pair("category", category);
+    }
+    format!("/inbox?{}", query.finish())
+}
+
+fn request_line(name: String, figures: &Figures, street: Option<Uuid>, category: Option<&str>) -> RequestLine {
     RequestLine {
         name,
         open: figures.open,
@@ -169,6 +191,11 @@ fn request_line(name: String, figures: &Figures) -> RequestLine {
         resolved: figures.resolved,
         mean_hours: one_decimal(figures.mean_hours_to_resolve),
         satisfaction: one_decimal(figures.satisfaction),
+        open_href: inbox_address(Queue::Open, street, category),
+        overdue_href: inbox_address(Queue::Overdue, street, category),
+        on_time: figures.desk.stages.iter().map(|s| (s.stage.label(), percent(s.on_time_rate))).collect(),
+        callback_satisfaction: one_decimal(figures.desk.callback_satisfaction),
+        reopen_rate: percent(figures.desk.reopen_rate),
     }
 }
 
@@ -292,13 +319,13 @@ pub fn build(
     let report = request_report::requests(conn, auth, catalog, RequestReportQuery { from: None, to: None })?;
     let requests = match street {
         Some(s) => report.by_street.iter().find(|row| row.street_id == Some(s)).map_or_else(
-            || request_line(scope.clone(), &Figures::default()),
-            |row| request_line(row.name.clone(), &row.figures),
+            || request_line(scope.clone(), &Figures::default(), street, None),
+            |row| request_line(row.name.clone(), &row.figures, street, None),
         ),
-        None => request_line(scope.clone(), &report.overall),
+        None => request_line(scope.clone(), &report.overall, None, None),
     };
     let request_categories = if street.is_none() {
-        report.by_category.iter().map(|c| request_line(c.label.clone(), &c.figures)).collect()
+        report.by_category.iter().map(|c| request_line(c.label.clone(), &c.figures, None, Some(&c.category))).collect()
     } else {
         Vec::new()
     };

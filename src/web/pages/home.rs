@@ -37,6 +37,17 @@ enum Landing {
     Cockpit(Box<CockpitPage>),
 }
 
+/// 我的待办, whoever asks: the bureau's way to it from the navigation.
+pub async fn agenda(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, PageError> {
+    let catalog = state.catalog.clone();
+    let page = page::signed_in(&state, visitor, None, "home", move |conn, auth, chrome| {
+        let agenda = agenda::of(conn, auth, &catalog, None)?;
+        Ok(HomePage { chrome, sections: sections(conn, auth, &catalog, agenda)? })
+    })
+    .await?;
+    Ok(page::html(StatusCode::OK, &page))
+}
+
 pub async fn show(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, PageError> {
     let catalog = state.catalog.clone();
     let landing = page::signed_in(&state, visitor, None, "home", move |conn, auth, chrome| {
@@ -60,7 +71,19 @@ fn sections(
     catalog: &Catalog,
     agenda: Agenda,
 ) -> Result<Vec<Section>, ServiceError> {
-    let ids: Vec<_> = agenda.overdue_requests.iter().chain(&agenda.assigned_to_me).map(|r| r.enterprise_id).collect();
+    let ids: Vec<_> = [
+        &agenda.supervised,
+        &agenda.overdue_requests,
+        &agenda.extensions,
+        &agenda.urged,
+        &agenda.callbacks_due,
+        &agenda.assigned_to_me,
+        &agenda.unassigned,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|r| r.enterprise_id)
+    .collect();
     let names = enterprises::names_of(conn, auth, &ids)?;
     let now = chrono::Utc::now();
     // A request's line names the stage it awaits (签收, 首次联系, 办结, 回访) and that stage's deadline.
@@ -81,12 +104,16 @@ fn sections(
         }
     };
     let (today, expiring) = agenda.expiring;
+    let requests = |title, empty, list: Vec<ServiceRequest>| Section {
+        title: t(title),
+        empty: t(empty),
+        lines: list.into_iter().map(&request_line).collect(),
+    };
+    let runs_desk = auth.may(crate::domain::Action::SuperviseRequests);
     let mut sections = vec![
-        Section {
-            title: t("home.overdue"),
-            empty: t("home.overdue_empty"),
-            lines: agenda.overdue_requests.into_iter().map(&request_line).collect(),
-        },
+        requests("home.overdue", "home.overdue_empty", agenda.overdue_requests),
+        requests("home.urged", "home.urged_empty", agenda.urged),
+        requests("home.callbacks", "home.callbacks_empty", agenda.callbacks_due),
         Section {
             title: t("home.follow_ups"),
             empty: t("home.follow_ups_empty"),
@@ -110,16 +137,8 @@ fn sections(
                 })
                 .collect(),
         },
-        Section {
-            title: t("home.assigned"),
-            empty: t("home.assigned_empty"),
-            lines: agenda.assigned_to_me.into_iter().map(&request_line).collect(),
-        },
-        Section {
-            title: t("home.unassigned"),
-            empty: t("home.unassigned_empty"),
-            lines: agenda.unassigned.into_iter().map(&request_line).collect(),
-        },
+        requests("home.assigned", "home.assigned_empty", agenda.assigned_to_me),
+        requests("home.unassigned", "home.unassigned_empty", agenda.unassigned),
         Section {
             title: t("home.expiring"),
             empty: t("home.expiring_empty"),
@@ -144,6 +163,10 @@ fn sections(
                 .collect(),
         },
     ];
+    if runs_desk {
+        sections.insert(0, requests("home.supervised", "home.supervised_empty", agenda.supervised));
+        sections.insert(2, requests("home.extensions", "home.extensions_empty", agenda.extensions));
+    }
     // What needs doing first (what is late before what is due); the empty sections only
     // say so, below.
     sections.sort_by_key(|section| section.lines.is_empty());

@@ -8,6 +8,7 @@ pub mod demand;
 pub mod enterprise;
 pub mod home;
 pub mod imports;
+pub mod inbox;
 pub mod indicators;
 pub mod login;
 pub mod raise;

@@ -13,7 +13,7 @@ use crate::startup::AppState;
 use crate::web::form::{FieldErrors, Form, given, number};
 use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, Chrome, PageError};
-use crate::web::pages::{Shown, local_time};
+use crate::web::pages::{Offered, Shown, local_time};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -33,13 +33,6 @@ pub struct Step {
     pub note: String,
 }
 
-/// A choice of a list: a person, a street, a department, a channel.
-pub struct Choice {
-    pub id: String,
-    pub name: String,
-    pub selected: bool,
-}
-
 /// A stage of the request with its deadline.
 pub struct StageRow {
     pub label: &'static str,
@@ -55,17 +48,17 @@ pub struct StageRow {
 pub struct MoveForm {
     pub action: &'static str,
     pub label: &'static str,
-    pub assignees: Vec<Choice>,
+    pub assignees: Vec<Offered>,
     pub asks_satisfaction: bool,
     /// A callback: how the enterprise was reached.
-    pub channels: Vec<Choice>,
+    pub channels: Vec<Offered>,
     /// An extension: the working days asked for, at most `max_days`.
     pub asks_days: bool,
     pub max_days: u32,
     pub days: String,
     /// A transfer: the streets and departments it may go to.
-    pub streets: Vec<Choice>,
-    pub departments: Vec<Choice>,
+    pub streets: Vec<Offered>,
+    pub departments: Vec<Offered>,
     pub asks_note: bool,
     pub note_required: bool,
     /// Kept when the move was refused.
@@ -139,7 +132,7 @@ fn page_of(
     let people: Vec<Uuid> = transitions.iter().filter_map(|s| s.actor_id).chain(request.assignee_id).collect();
     let names = accounts::names_of(conn, auth, &people)?;
     let name_of = |user: Uuid| names.get(&user).cloned().unwrap_or_default();
-    let candidates = requests::assignable(conn, auth, &request, ASSIGNABLE).or_else(|e| match e {
+    let candidates = requests::assignable(conn, auth, request.street_id, ASSIGNABLE).or_else(|e| match e {
         // A reader sees the request without the moves.
         ServiceError::Forbidden(_) => Ok(Vec::new()),
         other => Err(other),
@@ -190,9 +183,9 @@ fn page_of(
             let mine = refused.as_ref().filter(|(fields, _)| fields.action == action.as_str());
             let kept = |field: fn(&MoveFields) -> &String| mine.map_or_else(String::new, |(f, _)| field(f).clone());
             let chosen = mine.map_or_else(|| chrome.user_id.to_string(), |(f, _)| f.assignee_id.clone());
-            let choices = |list: &[(String, String)], chosen: &str| -> Vec<Choice> {
+            let choices = |list: &[(String, String)], chosen: &str| -> Vec<Offered> {
                 list.iter()
-                    .map(|(id, name)| Choice { id: id.clone(), name: name.clone(), selected: id == chosen })
+                    .map(|(id, name)| Offered { code: id.clone(), label: name.clone(), selected: id == chosen })
                     .collect()
             };
             let people: Vec<(String, String)> = candidates.iter().map(|(u, n)| (u.to_string(), n.clone())).collect();
