@@ -11,6 +11,7 @@ mod console_imports;
 mod console_once;
 mod console_words;
 mod demo;
+mod desk;
 mod docs;
 mod embedded;
 mod enterprises;
