@@ -190,7 +190,15 @@ fn import(
     );
     let context = crate::db::audit::Context { actor: crate::domain::Actor::System, request_id: None };
     let started = std::time::Instant::now();
-    let report = import::run(&mut *pool.get()?, catalog, &context, sheet, kind, dry_run, &|rows| bar.inc(rows as u64))?;
+    let report = import::run(
+        &mut *pool.get()?,
+        catalog,
+        &import::Importer { context: &context, scope: &crate::domain::StreetScope::All },
+        sheet,
+        kind,
+        dry_run,
+        &|rows| bar.inc(rows as u64),
+    )?;
     bar.finish_and_clear();
     let took = started.elapsed().as_secs_f64();
     let mut errors = file.as_os_str().to_owned();

@@ -371,3 +371,12 @@ pub fn not_visited(
     .bind::<diesel::sql_types::BigInt, _>(limit)
     .load(conn)
 }
+
+/// The enterprises (not archived) with one of `usccs`, or named exactly one of `names`.
+pub fn matching(conn: &mut PgConnection, usccs: &[String], names: &[String]) -> QueryResult<Vec<Enterprise>> {
+    enterprises::table
+        .filter(enterprises::archived_at.is_null())
+        .filter(enterprises::uscc.eq_any(usccs).or(enterprises::name.eq_any(names)))
+        .select(Enterprise::as_select())
+        .load(conn)
+}

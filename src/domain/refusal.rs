@@ -230,6 +230,8 @@ refusals! {
     ExtensionPending = "extension_pending" => "an extension asked for is still waiting for a manager's answer";
     NoExtensionAsked = "no_extension_asked" => "no extension has been asked for";
     ExtensionsUsedUp { max: u64 } = "extensions_used_up" => "a request may be extended at most {max} times";
+    NoEnterpriseMatched = "no_enterprise_matched" => "no enterprise in your streets has this USCC or name";
+    SeveralEnterprisesMatched = "several_enterprises_matched" => "several enterprises have this name: give the USCC";
     NotTransferred = "not_transferred" => "the request was not handed over, so there is nothing to hand back";
     /// A move the record's status does not allow now.
     /// A move the record's status does not allow now (`subject`: what moves, "a request").

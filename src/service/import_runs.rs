@@ -25,6 +25,7 @@ pub struct Job {
     kind: Kind,
     dry_run: bool,
     context: audit::Context,
+    scope: crate::domain::StreetScope,
 }
 
 /// That the caller may import lists: asked before a byte of an upload is read.
@@ -43,7 +44,9 @@ pub fn import_now(
     dry_run: bool,
 ) -> Result<file_import::Report, ServiceError> {
     auth.require(Action::ImportLists)?;
-    file_import::run(conn, catalog, &auth.audit, sheet, kind, dry_run, &|_| {})
+    let scope = auth.principal.street_scope();
+    let importer = file_import::Importer { context: &auth.audit, scope: &scope };
+    file_import::run(conn, catalog, &importer, sheet, kind, dry_run, &|_| {})
 }
 
 /// Checks that the file (read by [`file_import::read_upload`]) has the columns its kind
@@ -65,14 +68,14 @@ pub fn start(
         conn,
         &NewImportRun { id, user_id: auth.acting_user()?, file_name, kind: kind.as_str(), dry_run, rows_total },
     )?;
-    Ok(Job { id, sheet, kind, dry_run, context: auth.audit })
+    Ok(Job { id, sheet, kind, dry_run, context: auth.audit, scope: auth.principal.street_scope() })
 }
 
 impl Job {
     /// Imports the file (on a blocking thread: it takes seconds to minutes), recording
     /// progress after every chunk and the report, or the failure, at the end.
     pub fn run(self, pool: &PgPool, catalog: &Catalog) {
-        let Self { id, sheet, kind, dry_run, context } = self;
+        let Self { id, sheet, kind, dry_run, context, scope } = self;
         let outcome = pool.get().map_err(ServiceError::from).and_then(|mut conn| {
             let progress = |rows: usize| {
                 let heard = pool
@@ -83,7 +86,8 @@ impl Job {
                     tracing::warn!(%error, run = %id, "an import's progress was not recorded");
                 }
             };
-            file_import::run(&mut conn, catalog, &context, sheet, Some(kind), dry_run, &progress)
+            let importer = file_import::Importer { context: &context, scope: &scope };
+            file_import::run(&mut conn, catalog, &importer, sheet, Some(kind), dry_run, &progress)
         });
         let (report, failure) = match outcome {
             Ok(report) => (serde_json::to_value(report).ok(), None),

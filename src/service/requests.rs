@@ -74,10 +74,20 @@ pub(crate) fn raise_for(
     request: &NewRequest,
 ) -> Result<ServiceRequest, ServiceError> {
     let raised_by = auth.acting_user()?;
-    let stored = store::insert(conn, &new_request(catalog, enterprise, request, raised_by, Utc::now(), None))?;
+    let new = new_request(catalog, enterprise, request, raised_by, Utc::now(), None);
+    store_raised(conn, &auth.audit, &new)
+}
+
+/// Stores a request as `new` says and records its first step (raised), audited.
+pub(crate) fn store_raised(
+    conn: &mut PgConnection,
+    context: &Context,
+    new: &NewServiceRequest<'_>,
+) -> Result<ServiceRequest, ServiceError> {
+    let stored = store::insert(conn, new)?;
     let step =
-        Step { action: service_request::RAISED, from: None, to: Status::Open, actor: Some(raised_by), note: None };
-    workflow::settle::<Requests>(conn, &auth.audit, stored.id, &step, None, &stored)?;
+        Step { action: service_request::RAISED, from: None, to: Status::Open, actor: Some(new.raised_by), note: None };
+    workflow::settle::<Requests>(conn, context, stored.id, &step, None, &stored)?;
     Ok(stored)
 }
 
@@ -116,6 +126,8 @@ pub(crate) fn new_request<'a>(
 
 /// Where a demand raised in Peiyu itself comes from.
 pub const SOURCE_DESK: &str = "desk";
+/// Where a demand taken in from the city's 12345 hotline comes from.
+pub const SOURCE_12345: &str = "12345";
 
 impl Stored for Requests {
     type Record = ServiceRequest;

@@ -404,3 +404,68 @@ async fn requests_from_before_the_desk_get_their_stages_from_their_history() {
     drop(conn);
     admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).expect("drop");
 }
+
+/// A 12345 export: one order by USCC, one by name, one of an enterprise nobody knows, one
+/// repeated, one with no content.
+#[actix_web::test]
+async fn work_orders_from_12345_are_taken_in_once_each_and_unmatched_ones_reported_by_row() {
+    let app = TestApp::spawn().await;
+    let district = District::seed(&app).await;
+    let by_code = district.enterprise("星河智能科技").create().await;
+    let code: Value = app.get(&format!("/api/v1/enterprises/{by_code}")).await.json().await.expect("json");
+    let uscc = code["uscc"].as_str().expect("uscc").to_owned();
+    district.enterprise("西乡精密制造").in_street(&district.xixiang).create().await;
+    let csv = format!(
+        "工单编号,受理时间,统一社会信用代码,企业名称,诉求类别,诉求内容\n\
+         GD20261201001,2026-12-01 16:00,{uscc},星河智能科技,企业服务-融资,申请科技贷款贴息\n\
+         GD20261201002,2026/12/2 9:30,,西乡精密制造,子女教育,员工子女入学\n\
+         GD20261201003,2026-12-02 10:00,,无此企业有限公司,政策咨询,咨询研发补助\n\
+         GD20261201001,2026-12-01 16:00,{uscc},星河智能科技,企业服务-融资,申请科技贷款贴息\n\
+         GD20261201004,2026-12-03 10:00,{uscc},星河智能科技,其他,\n"
+    );
+    let imported = crate::imports::upload(&app, &app.admin, "12345工单.csv", csv.clone().into_bytes(), "").await;
+    assert_eq!(imported.status(), 200);
+    let report: Value = imported.json().await.expect("json");
+    assert_eq!(report["kind"], "work_orders", "detected by its 工单编号 column");
+    assert_eq!((report["created"].as_i64(), report["unchanged"].as_i64()), (Some(2), Some(1)), "{report}");
+    let problems: Vec<_> = report["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| (p["row"].as_i64(), p["column"].as_str(), p["refusal"]["code"].as_str()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (Some(4), Some("企业名称"), Some("no_enterprise_matched")),
+            (Some(6), Some("诉求内容"), Some("length_required"))
+        ]
+    );
+    let list: Value = app.get("/api/v1/requests").await.json().await.expect("json");
+    let mut orders: Vec<_> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| (r["external_no"].as_str().unwrap_or("").to_owned(), r["source"].clone(), r["category"].clone()))
+        .collect();
+    orders.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        orders,
+        [
+            ("GD20261201001".to_owned(), json!("12345"), json!("finance")),
+            ("GD20261201002".to_owned(), json!("12345"), json!("education"))
+        ]
+    );
+    // Its deadlines count from when the hotline received it: 16:00 on Tuesday 1 December.
+    let first = list["items"].as_array().expect("items").iter().find(|r| r["external_no"] == "GD20261201001").cloned();
+    let received = DateTime::parse_from_rfc3339("2026-12-01T16:00:00+08:00").expect("moment").to_utc();
+    assert_eq!(first.map(|r| at(&r["created_at"])), Some(received));
+    // The same file again takes nothing in twice.
+    let again: Value = crate::imports::upload(&app, &app.admin, "12345工单.csv", csv.into_bytes(), "")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!((again["created"].as_i64(), again["unchanged"].as_i64()), (Some(0), Some(3)));
+    assert_eq!(crate::helpers::count(&app, "SELECT count(*) AS n FROM service_requests"), 2);
+}

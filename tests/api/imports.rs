@@ -4,7 +4,7 @@ use crate::enterprises::Count;
 use crate::helpers::{TestApp, count, days_ago, fields, footprint, problem, query, uscc};
 use serde_json::Value;
 
-async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>, query: &str) -> reqwest::Response {
+pub async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>, query: &str) -> reqwest::Response {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
     let form = reqwest::multipart::Form::new().part("file", part);
     app.with_token(token)

@@ -10,12 +10,13 @@
 
 mod roster;
 pub mod sheet;
+mod work_orders;
 
 use crate::config::Catalog;
 use crate::db::audit::Context;
-use crate::domain::Refusal;
 use crate::domain::listing::{self, ListedRow};
 use crate::domain::text;
+use crate::domain::{Refusal, StreetScope};
 use crate::service::ServiceError;
 use crate::service::certification_lists::{self, Tally};
 use diesel::{Connection, PgConnection};
@@ -33,15 +34,19 @@ pub enum Kind {
     Enterprises,
     /// 认定名单: certificates to record, by USCC (as a registry feed would).
     Certifications,
+    /// 12345 工单: the city hotline's work orders, taken in as service requests by their
+    /// number (once each), matched to enterprises by USCC or name.
+    WorkOrders,
 }
 
 impl Kind {
-    pub const ALL: [Self; 2] = [Self::Enterprises, Self::Certifications];
+    pub const ALL: [Self; 3] = [Self::Enterprises, Self::Certifications, Self::WorkOrders];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Enterprises => "enterprises",
             Self::Certifications => "certifications",
+            Self::WorkOrders => "work_orders",
         }
     }
 
@@ -50,6 +55,7 @@ impl Kind {
         match self {
             Self::Enterprises => "企业名录",
             Self::Certifications => "认定名单",
+            Self::WorkOrders => "12345工单",
         }
     }
 }
@@ -151,6 +157,17 @@ const ENTERPRISE_FIELDS: [Field; 10] = [
     field("employees", &["员工人数", "从业人数", "职工人数", "employees"], false),
 ];
 
+const WORK_ORDER_FIELDS: [Field; 8] = [
+    field("number", &["工单编号", "工单号", "编号", "work_order_no", "number"], true),
+    field("received_at", &["受理时间", "登记时间", "来电时间", "工单时间", "received_at"], true),
+    field("uscc", &["统一社会信用代码", "社会信用代码", "信用代码", "uscc"], false),
+    field("name", &["企业名称", "诉求企业", "单位名称", "name"], false),
+    field("category", &["诉求类别", "诉求类型", "类别", "category"], true),
+    field("title", &["标题", "工单标题", "诉求标题", "title"], false),
+    field("content", &["诉求内容", "工单内容", "内容", "content"], true),
+    field("priority", &["紧急程度", "优先级", "priority"], false),
+];
+
 /// Which column of the file holds each field.
 struct Columns {
     kind: Kind,
@@ -166,11 +183,18 @@ impl Columns {
         let find =
             |f: &Field| headers.iter().position(|h| f.headers.iter().any(|name| normalize(h) == normalize(name)));
         let kind = kind.unwrap_or_else(|| {
-            if find(&CERTIFICATION_FIELDS[2]).is_some() { Kind::Certifications } else { Kind::Enterprises }
+            if find(&WORK_ORDER_FIELDS[0]).is_some() {
+                Kind::WorkOrders
+            } else if find(&CERTIFICATION_FIELDS[2]).is_some() {
+                Kind::Certifications
+            } else {
+                Kind::Enterprises
+            }
         });
         let fields: &[Field] = match kind {
             Kind::Certifications => &CERTIFICATION_FIELDS,
             Kind::Enterprises => &ENTERPRISE_FIELDS,
+            Kind::WorkOrders => &WORK_ORDER_FIELDS,
         };
         let mut found = HashMap::new();
         let mut missing = Vec::new();
@@ -222,12 +246,19 @@ pub fn kind_of(sheet: &Sheet, kind: Option<Kind>) -> Result<Kind, ServiceError> 
     Ok(Columns::map(&sheet.headers, kind)?.kind)
 }
 
+/// Who imports: whom the audit names, and the streets they see (a work order of an
+/// enterprise outside them is not theirs to take in).
+pub struct Importer<'a> {
+    pub context: &'a Context,
+    pub scope: &'a StreetScope,
+}
+
 /// Imports `sheet` as `kind` (detected when `None`). `progress` hears how many rows each
 /// finished chunk held.
 pub fn run(
     conn: &mut PgConnection,
     catalog: &Catalog,
-    context: &Context,
+    importer: &Importer<'_>,
     mut sheet: Sheet,
     kind: Option<Kind>,
     dry_run: bool,
@@ -235,9 +266,11 @@ pub fn run(
 ) -> Result<Report, ServiceError> {
     let columns = Columns::map(&sheet.headers, kind)?;
     let unstorable = set_aside_unstorable(&mut sheet);
+    let Importer { context, scope } = *importer;
     let import = |conn: &mut PgConnection| match columns.kind {
         Kind::Certifications => import_certifications(conn, catalog, context, &sheet, &columns, progress),
         Kind::Enterprises => roster::import(conn, catalog, context, &sheet.rows, &columns, progress),
+        Kind::WorkOrders => work_orders::import(conn, catalog, context, scope, &sheet.rows, &columns, progress),
     };
     let mut report = if dry_run {
         // Everything in one transaction, rolled back: the chunks become savepoints.
