@@ -86,7 +86,8 @@ CREATE TRIGGER service_requests_street_of_holder
     FOR EACH ROW EXECUTE FUNCTION street_of_request_holder();
 
 -- The desk's figures per month of raising (a cohort), street and category: of the demands
--- raised that month, how many passed each stage and how many on time, their callbacks,
+-- raised that month, how many passed each stage (as they stand: a reopened request's
+-- 办结 and 回访 count again when done again) and how many on time, their callbacks,
 -- satisfaction and reopenings, their extensions. Kept by the trigger below from each
 -- request's row, as request_month_counts are.
 CREATE TABLE request_cohort_counts (
@@ -121,7 +122,7 @@ BEGIN
             sign * coalesce(r.contacted_at <= r.contact_due_at, false)::integer,
             sign * (r.resolved_at IS NOT NULL)::integer,
             sign * coalesce(r.resolved_at <= r.due_at, false)::integer,
-            sign * (r.callbacks > 0)::integer,
+            sign * (r.called_back_at IS NOT NULL)::integer,
             sign * coalesce(r.called_back_at <= r.callback_due_at, false)::integer,
             sign * r.callbacks, sign * r.callback_rating_total, sign * r.reopened,
             sign * (r.extensions > 0)::integer, sign * r.extensions)
@@ -179,7 +180,7 @@ BEGIN
            count(acknowledged_at), count(*) FILTER (WHERE acknowledged_at <= acknowledge_due_at),
            count(contacted_at), count(*) FILTER (WHERE contacted_at <= contact_due_at),
            count(resolved_at), count(*) FILTER (WHERE resolved_at <= due_at),
-           count(*) FILTER (WHERE callbacks > 0), count(*) FILTER (WHERE called_back_at <= callback_due_at),
+           count(called_back_at), count(*) FILTER (WHERE called_back_at <= callback_due_at),
            sum(callbacks), sum(callback_rating_total), sum(reopened),
            count(*) FILTER (WHERE extensions > 0), sum(extensions)
     FROM service_requests GROUP BY 1, 2, 3;

@@ -455,3 +455,84 @@ async fn an_admin_creates_a_counselor_for_a_street_who_then_signs_in() {
     assert!(list.contains("新安光电科技") && !list.contains("西乡精密制造"), "{list}");
     client.close().await.expect("close the browser");
 }
+
+#[actix_web::test]
+async fn a_manager_finds_an_overdue_request_approves_an_extension_and_a_callback_reopens_another() {
+    let Some((_driver, client)) = browser().await else { return };
+    let app = TestApp::spawn().await;
+    let (street, _, _) = app.streets().await;
+    app.user("bureau.manager", "manager", &[]).await;
+    let (counselor_id, counselor) = app.user("counselor.xinan", "counselor", &[&street]).await;
+    let here = id_of(&app.enterprise(&json!({"uscc": uscc(1), "name": "星河智能科技", "street_id": street})).await);
+    let raise = |title: &'static str| {
+        let (app, here, counselor_id) = (&app, &here, &counselor_id);
+        async move {
+            let body = json!({"category": "space", "priority": "normal", "title": title, "description": "企业反映"});
+            let raised = app.post(&format!("/api/v1/enterprises/{here}/requests"), &body).await;
+            let id = id_of(&raised.json::<Value>().await.expect("json"));
+            let assign = json!({"action": "assign", "assignee_id": counselor_id});
+            assert_eq!(app.post(&format!("/api/v1/requests/{id}/transitions"), &assign).await.status(), 200);
+            id
+        }
+    };
+    let late = raise("逾期的用地诉求").await;
+    crate::helpers::run_sql(
+        &app,
+        &format!("UPDATE service_requests SET stage_due_at = now() - interval '2 days' WHERE id = '{late}'"),
+    );
+    let extended = raise("扩租需延期").await;
+    let ask = json!({"action": "extend", "days": 5, "note": "等待园区腾退"});
+    let asked = app.with_token(&counselor).post(&format!("/api/v1/requests/{extended}/transitions"), &ask).await;
+    assert_eq!(asked.status(), 200);
+    let resolved = raise("已办结待回访").await;
+    let resolve = json!({"action": "resolve", "note": "已协调空置楼层"});
+    assert_eq!(app.post(&format!("/api/v1/requests/{resolved}/transitions"), &resolve).await.status(), 200);
+
+    client.goto(&app.url("/login")).await.expect("open");
+    fill(&client, "#username", "bureau.manager").await;
+    fill(&client, "#password", crate::helpers::PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    arrived(&client, "#requests").await;
+    // The cockpit's overdue count leads to the inbox's overdue queue.
+    click(&client, "#requests + dl a[href^='/inbox?view=overdue']").await;
+    arrived(&client, ".queues").await;
+    let inbox = source(&client).await;
+    assert!(inbox.contains("逾期的用地诉求") && !inbox.contains("扩租需延期"), "only the overdue one");
+    snap(&client, 390, "inbox-overdue").await;
+
+    // The extension waiting for an answer, approved from its page.
+    click(&client, ".queues a[href^='/inbox?view=extension']").await;
+    arrived(&client, &format!("a[href='/requests/{extended}']")).await;
+    click(&client, &format!("a[href='/requests/{extended}']")).await;
+    arrived(&client, "input[name=action][value=approve_extension]").await;
+    assert!(source(&client).await.contains("申请延期 5 个工作日，待审批"));
+    click(&client, "form:has(input[name=action][value=approve_extension]) button[type=submit]").await;
+    arrived(&client, "p.notice").await;
+    let approved = source(&client).await;
+    assert!(!approved.contains("待审批") && approved.contains("同意延期"), "{approved}");
+    snap(&client, 390, "extension-approved").await;
+
+    // A callback that finds the enterprise dissatisfied sends the request back to work.
+    client.goto(&app.url(&format!("/requests/{resolved}"))).await.expect("open");
+    arrived(&client, "input[name=action][value=callback]").await;
+    click(&client, "form:has(input[name=action][value=callback]) input[name=channel][value=phone]").await;
+    click(&client, "form:has(input[name=action][value=callback]) input[name=satisfaction][value='2']").await;
+    fill(&client, "form:has(input[name=action][value=callback]) textarea", "企业认为楼层面积不足").await;
+    click(&client, "form:has(input[name=action][value=callback]) button[type=submit]").await;
+    arrived(&client, "p.notice").await;
+    let reopened = source(&client).await;
+    assert!(
+        reopened.contains("已分派") && reopened.contains("企业认为楼层面积不足"),
+        "back to its handler: {reopened}"
+    );
+    snap(&client, 390, "callback-reopened").await;
+
+    let pages = [
+        ("inbox", "/inbox".to_owned()),
+        ("agenda-manager", "/agenda".to_owned()),
+        ("request-reopened", format!("/requests/{resolved}")),
+        ("cockpit-manager", "/cockpit".to_owned()),
+    ];
+    photograph(&client, &app, &[(390, 844), (1440, 900)], &pages).await;
+    client.close().await.expect("close the browser");
+}
