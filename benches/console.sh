@@ -44,10 +44,12 @@ pages=(/ "/enterprises?q=%E7%A7%91%E6%8A%80" "$enterprise" "$enterprise/visits/n
   "$enterprise/applications/new" "$enterprise/indicators" "$request" /cockpit "/cockpit?street_id=$street"
   "/enterprises?tier=hnte&street_id=$street" "/cockpit/export/ladder?format=xlsx"
   "/cockpit/export/coverage?format=csv" "/cockpit/export/expiring?format=xlsx" /targets
-  /admin/users /admin/regions /admin/api-keys)
+  /admin/users /admin/regions /admin/api-keys /inbox "/inbox?view=overdue" "/inbox?view=overdue&street=$street"
+  /agenda)
 names=(home search enterprise visit raise apply indicators request cockpit cockpit-street list
-  export-ladder export-coverage export-expiring targets users regions api-keys)
-roles=(c c c c c c c c m m m m m m m a a a)
+  export-ladder export-coverage export-expiring targets users regions api-keys inbox inbox-overdue
+  inbox-street agenda-manager)
+roles=(c c c c c c c c m m m m m m m a a a m m m m)
 who() {
   case "${roles[$1]}" in
     c) echo "$cookie" ;;

@@ -110,6 +110,14 @@ impl Audited for ServiceRequest {
             "raised_by": self.raised_by, "due_at": self.due_at, "resolved_at": self.resolved_at,
             "closed_at": self.closed_at, "satisfaction": self.satisfaction, "version": self.version,
             "created_at": self.created_at, "updated_at": self.updated_at,
+            "acknowledge_due_at": self.acknowledge_due_at, "acknowledged_at": self.acknowledged_at,
+            "contact_due_at": self.contact_due_at, "contacted_at": self.contacted_at,
+            "callback_due_at": self.callback_due_at, "called_back_at": self.called_back_at,
+            "callback_channel": self.callback_channel, "stage": self.stage, "stage_due_at": self.stage_due_at,
+            "urged_at": self.urged_at, "supervised_at": self.supervised_at, "extension_days": self.extension_days,
+            "extensions": self.extensions, "callbacks": self.callbacks, "reopened": self.reopened,
+            "transferred_street_id": self.transferred_street_id, "department": self.department,
+            "source": self.source, "external_no": self.external_no,
         })
     }
 }

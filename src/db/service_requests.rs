@@ -200,6 +200,18 @@ pub fn assigned_of(conn: &mut PgConnection, enterprises: &[Uuid]) -> QueryResult
         .load(conn)
 }
 
+/// The requests of `enterprise` that `assignee` holds and has not yet contacted it about.
+pub fn awaiting_contact(conn: &mut PgConnection, enterprise: Uuid, assignee: Uuid) -> QueryResult<Vec<Uuid>> {
+    service_requests::table
+        .filter(service_requests::enterprise_id.eq(enterprise))
+        .filter(service_requests::assignee_id.eq(assignee))
+        .filter(service_requests::contacted_at.is_null())
+        .filter(service_requests::status.eq_any([Status::Assigned.as_str(), Status::InProgress.as_str()]))
+        .select(service_requests::id)
+        .order(service_requests::id)
+        .load(conn)
+}
+
 /// Takes the request from its assignee, leaving it `status`.
 pub fn release(conn: &mut PgConnection, id: Uuid, status: Status) -> QueryResult<ServiceRequest> {
     diesel::update(service_requests::table.find(id))

@@ -226,7 +226,8 @@ refusals! {
     NeededToMove { action: Word } = "needed_to_move" => "is required to {action}";
     ReasonToMove { action: Word } = "reason_to_move" => "a reason is required to {action}";
     OnlyWithApprove = "only_with_approve" => "is only taken with approve";
-    StreetOrDepartment = "street_or_department" => "name either a street (street_id) or a department, not both";
+    StreetOrDepartment = "street_or_department" => "name one place to hand it to: a street (street_id) or a department";
+    AlreadyHeld = "already_held" => "it is already there: nothing to hand over";
     ExtensionPending = "extension_pending" => "an extension asked for is still waiting for a manager's answer";
     NoExtensionAsked = "no_extension_asked" => "no extension has been asked for";
     ExtensionsUsedUp { max: u64 } = "extensions_used_up" => "a request may be extended at most {max} times";
@@ -259,6 +260,7 @@ refusals! {
     Lapsed { until: chrono::NaiveDate } = "lapsed" => "{until} has passed: the certificate has lapsed";
     ListedTwice = "listed_twice" => "this region and tier are listed twice";
     RepeatsRow { of: String, row: u64 } = "repeats_row" => "repeats the certificate of {of} {row}";
+    RepeatsWorkOrder { row: u64 } = "repeats_work_order" => "repeats the work order number of row {row}";
 
     // Files and calls.
     NotAList { name: String } = "not_a_list" => "`{name}` is not a .csv or .xlsx file";

@@ -148,6 +148,43 @@ impl Stored for Requests {
     fn record(conn: &mut PgConnection, id: Uuid, step: &HistoryStep<'_>) -> QueryResult<()> {
         store::record_step(conn, id, step)
     }
+
+    /// An extension is asked while none waits, answered while one does; only what was
+    /// handed over is handed back.
+    fn refine(request: &ServiceRequest, allowed: Vec<RequestAction>) -> Vec<RequestAction> {
+        let waiting = request.extension_days.is_some();
+        let transferred = request.transferred_street_id.is_some() || request.department.is_some();
+        allowed
+            .into_iter()
+            .filter(|action| match action {
+                RequestAction::Extend => !waiting,
+                RequestAction::ApproveExtension | RequestAction::RefuseExtension => waiting,
+                RequestAction::Return => transferred,
+                _ => true,
+            })
+            .collect()
+    }
+}
+
+/// A visit is a contact with the enterprise: it completes 首次联系 of the requests of that
+/// enterprise its counselor holds and has not yet contacted it about, each with a
+/// `contact` move on its history that quotes the visit.
+pub(crate) fn contacted_in_visit(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    enterprise: Uuid,
+    summary: &str,
+) -> Result<(), ServiceError> {
+    let counselor = auth.acting_user()?;
+    let note: String = format!("走访：{}", summary.chars().take(200).collect::<String>());
+    let inputs = Inputs { note: Some(&note), ..Inputs::default() };
+    let moving = Moving::parse(RequestAction::Contact, &inputs)
+        .map_err(|_| ServiceError::Internal(anyhow::anyhow!("a visit's contact note is never blank")))?;
+    for id in store::awaiting_contact(conn, enterprise, counselor)? {
+        transition(conn, auth, catalog, id, &moving, &BasedOn::Any)?;
+    }
+    Ok(())
 }
 
 /// A move of a request along its workflow, as the API takes it.
@@ -202,6 +239,20 @@ pub fn find(
     auth.require(Action::ReadFieldWork)?;
     let request = store::find(conn, id, &auth.principal.street_scope()).or_not_found("service request")?;
     Ok((request, store::transitions_of(conn, id)?))
+}
+
+/// The move a face was asked for: the caller must be allowed to make it at all (403)
+/// before what it carries is checked (422), and only then is the request looked up.
+pub fn move_request(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    id: Uuid,
+    asked: &RequestMove,
+    based_on: &BasedOn,
+) -> Result<(ServiceRequest, Vec<Transition>), ServiceError> {
+    auth.require(Requests::permission(asked.action))?;
+    transition(conn, auth, catalog, id, &asked.parse()?, based_on)
 }
 
 /// Moves a request from the version `based_on` (see [`workflow::advance`]) and keeps its
@@ -270,6 +321,9 @@ fn moved(
             m.acknowledged_at.get_or_insert(now);
         }
         Move::Assign { assignee } => {
+            if current.status == Status::Assigned && current.assignee_id == Some(*assignee) {
+                return Err(conflict(Refusal::AlreadyHeld));
+            }
             m.assignee_id = Some(*assignee);
             m.acknowledged_at.get_or_insert(now);
         }
@@ -324,6 +378,13 @@ fn moved(
             m.called_back_at.get_or_insert(now);
         }
         Move::Transfer { to } => {
+            let already = match to {
+                Holder::Street(street) => current.department.is_none() && current.street_id == Some(*street),
+                Holder::Department(code) => current.department.as_deref() == Some(code.as_str()),
+            };
+            if already {
+                return Err(conflict(Refusal::AlreadyHeld));
+            }
             (m.transferred_street_id, m.department) = match to {
                 Holder::Street(street) => (Some(*street), None),
                 Holder::Department(code) => (None, Some(code.clone())),
@@ -407,7 +468,9 @@ pub const ASSIGN_AT_ONCE: usize = 200;
 
 /// Several requests handed to `assignee` at once (the bureau's inbox): all of them or,
 /// when one cannot be (outside the caller's streets, not assignable now, the assignee
-/// cannot see it), none, with the refusal naming that one in `request_ids`.
+/// cannot see it), none, with the refusal naming that one in `request_ids`. An id named
+/// twice counts once; a request already the assignee's is left as it is (and not
+/// returned).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Assignment {
@@ -435,14 +498,21 @@ pub fn assign_many(
         })?;
     conn.transaction(|conn| {
         let mut assigned = Vec::with_capacity(count);
+        let mut seen = std::collections::HashSet::new();
         for (n, id) in assignment.request_ids.iter().enumerate() {
-            let (request, _) = transition(conn, auth, catalog, *id, &moving, &BasedOn::Any).map_err(|e| match e {
-                ServiceError::Invalid(errors) => ServiceError::Invalid(
-                    errors.into_iter().map(|e| FieldError { field: format!("request_ids[{n}]"), ..e }).collect(),
-                ),
-                other => other,
-            })?;
-            assigned.push(request);
+            // Named twice is handed out once; already theirs is left as it is.
+            if !seen.insert(*id) {
+                continue;
+            }
+            match transition(conn, auth, catalog, *id, &moving, &BasedOn::Any) {
+                Ok((request, _)) => assigned.push(request),
+                Err(ServiceError::Conflict { refusal: Refusal::AlreadyHeld, .. }) => {}
+                Err(ServiceError::Invalid(errors)) => {
+                    let named = errors.into_iter().map(|e| FieldError { field: format!("request_ids[{n}]"), ..e });
+                    return Err(ServiceError::Invalid(named.collect()));
+                }
+                Err(other) => return Err(other),
+            }
         }
         Ok(assigned)
     })
@@ -452,17 +522,10 @@ pub fn assign_many(
 /// ask (one waits, or none is left), an answer to none asked, a hand-back of what was
 /// never handed over.
 pub fn allowed_actions(catalog: &Catalog, request: &ServiceRequest) -> Vec<RequestAction> {
-    let waiting = request.extension_days.is_some();
     let extensions_left = u32::try_from(request.extensions).unwrap_or(0) < catalog.desk.max_extensions();
-    let transferred = request.transferred_street_id.is_some() || request.department.is_some();
-    Requests::allowed_actions(request.status)
+    Requests::refine(request, Requests::allowed_actions(request.status))
         .into_iter()
-        .filter(|action| match action {
-            RequestAction::Extend => !waiting && extensions_left,
-            RequestAction::ApproveExtension | RequestAction::RefuseExtension => waiting,
-            RequestAction::Return => transferred,
-            _ => true,
-        })
+        .filter(|action| *action != RequestAction::Extend || extensions_left)
         .collect()
 }
 

@@ -123,6 +123,7 @@ pub fn log(
             enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
         let visit = store::insert(conn, Uuid::now_v7(), enterprise.id, counselor, &record)?;
         audit::record(conn, &auth.audit, Change::created(ENTITY, visit.id, &visit))?;
+        requests::contacted_in_visit(conn, auth, catalog, enterprise.id, &visit.record.summary)?;
         let raised = raised
             .into_iter()
             .map(|request| {

@@ -25,6 +25,12 @@ pub trait Stored: Workflow {
     fn version(record: &Self::Record) -> i32;
     /// Writes a step on record `id`'s history (the table's `record_step`).
     fn record(conn: &mut PgConnection, id: Uuid, step: &HistoryStep<'_>) -> QueryResult<()>;
+
+    /// Of the moves `allowed` by the record's status, those its state allows too (an
+    /// answer needs a question): what a refusal of an illegal move lists as allowed.
+    fn refine(_record: &Self::Record, allowed: Vec<Self::Action>) -> Vec<Self::Action> {
+        allowed
+    }
 }
 
 /// One step of a record's history.
@@ -59,7 +65,10 @@ pub fn advance<W: Stored>(
         let current = W::lock(conn, id, &auth.principal.street_scope()).or_not_found(W::ENTITY)?;
         based_on.check(W::version(&current))?;
         let from = W::status(&current);
-        let to = W::transition(from, action)?;
+        let to = W::transition(from, action).map_err(|mut illegal| {
+            illegal.allowed = W::refine(&current, illegal.allowed);
+            illegal
+        })?;
         let updated = apply(conn, &current, to)?;
         // Where the move landed: a move may land elsewhere than its table says, by what it
         // carries (a dissatisfied callback reopens instead of closing).

@@ -267,12 +267,17 @@ async fn a_transferred_request_leaves_the_old_holders_view() {
 
     let to_xixiang = json!({"action": "transfer", "street_id": district.xixiang, "note": "企业实际经营地在西乡"});
     assert_eq!(xinan.post(&path, &to_xixiang).await.status(), 403, "the bureau hands requests over");
+    let silent = json!({"action": "transfer", "street_id": district.xixiang});
+    assert_eq!(xinan.post(&path, &silent).await.status(), 403, "forbidden before the note is asked for");
     let both = json!({"action": "transfer", "street_id": district.xixiang, "department": "hrss", "note": "x"});
     assert_eq!(fields(&problem(manager.post(&path, &both).await, 422).await), ["street_id"]);
     let nowhere = json!({"action": "transfer", "department": "weather", "note": "x"});
     assert_eq!(fields(&problem(manager.post(&path, &nowhere).await, 422).await), ["department"]);
 
-    let handed = moved(&manager, &id, to_xixiang).await;
+    let here = json!({"action": "transfer", "street_id": district.xinan, "note": "x"});
+    assert_eq!(problem(manager.post(&path, &here).await, 409).await["code"], "already_held");
+    let handed = moved(&manager, &id, to_xixiang.clone()).await;
+    assert_eq!(problem(manager.post(&path, &to_xixiang).await, 409).await["code"], "already_held");
     assert_eq!((handed["street_id"].clone(), handed["status"].as_str()), (json!(district.xixiang), Some("open")));
     assert_eq!(handed["stage"], "acknowledge", "the new holder signs for it");
     assert_eq!((xinan.get(&url).await.status().as_u16(), xixiang.get(&url).await.status().as_u16()), (404, 200));
@@ -324,9 +329,15 @@ async fn several_requests_are_handed_out_at_once_or_not_at_all() {
         crate::helpers::count(&app, "SELECT count(*) AS n FROM service_requests WHERE assignee_id IS NOT NULL"),
         0
     );
-    let fine = json!({"request_ids": ours, "assignee_id": district.counselor.id});
+    // Named twice, handed out once.
+    let fine = json!({"request_ids": [ours[0], ours[1], ours[0]], "assignee_id": district.counselor.id});
     let assigned: Value = manager.post("/api/v1/requests/assignments", &fine).await.json().await.expect("json");
     assert_eq!(assigned.as_array().map(Vec::len), Some(2));
+    // Already his: left as it is, and sent again it writes nothing.
+    let again: Value = manager.post("/api/v1/requests/assignments", &fine).await.json().await.expect("json");
+    assert_eq!(again, json!([]));
+    let steps = "SELECT count(*) AS n FROM request_transitions WHERE action = 'assign'";
+    assert_eq!(crate::helpers::count(&app, steps), 2);
     let none = json!({"request_ids": [], "assignee_id": district.counselor.id});
     assert_eq!(fields(&problem(manager.post("/api/v1/requests/assignments", &none).await, 422).await), ["request_ids"]);
 }
@@ -427,7 +438,7 @@ async fn work_orders_from_12345_are_taken_in_once_each_and_unmatched_ones_report
     assert_eq!(imported.status(), 200);
     let report: Value = imported.json().await.expect("json");
     assert_eq!(report["kind"], "work_orders", "detected by its 工单编号 column");
-    assert_eq!((report["created"].as_i64(), report["unchanged"].as_i64()), (Some(2), Some(1)), "{report}");
+    assert_eq!((report["created"].as_i64(), report["unchanged"].as_i64()), (Some(2), Some(0)), "{report}");
     let problems: Vec<_> = report["problems"]
         .as_array()
         .expect("problems")
@@ -438,6 +449,7 @@ async fn work_orders_from_12345_are_taken_in_once_each_and_unmatched_ones_report
         problems,
         [
             (Some(4), Some("企业名称"), Some("no_enterprise_matched")),
+            (Some(5), Some("工单编号"), Some("repeats_work_order")),
             (Some(6), Some("诉求内容"), Some("length_required"))
         ]
     );
@@ -466,6 +478,40 @@ async fn work_orders_from_12345_are_taken_in_once_each_and_unmatched_ones_report
         .json()
         .await
         .expect("json");
-    assert_eq!((again["created"].as_i64(), again["unchanged"].as_i64()), (Some(0), Some(3)));
+    assert_eq!((again["created"].as_i64(), again["unchanged"].as_i64()), (Some(0), Some(2)));
     assert_eq!(crate::helpers::count(&app, "SELECT count(*) AS n FROM service_requests"), 2);
+}
+
+/// A visit is a contact: the counselor's requests of that enterprise pass 首次联系.
+#[actix_web::test]
+async fn a_visit_to_the_enterprise_is_the_first_contact_of_the_requests_its_counselor_holds() {
+    let app = TestApp::spawn().await;
+    let district = District::seed(&app).await;
+    let enterprise = district.enterprise("星河智能科技").create().await;
+    let counselor = district.counselor.api(&app);
+    let held = id(&raised(&district, &enterprise, "研发补助").await);
+    let open = id(&raised(&district, &enterprise, "尚无人受理").await);
+    moved(&counselor, &held, json!({"action": "acknowledge"})).await;
+    let visit = json!({"visited_at": Utc::now().to_rfc3339(), "channel": "onsite",
+        "purposes": ["policy_briefing"], "summary": "讲解研发费用加计扣除"});
+    assert_eq!(counselor.post(&format!("/api/v1/enterprises/{enterprise}/visits"), &visit).await.status(), 201);
+    let request: Value = counselor.get(&format!("/api/v1/requests/{held}")).await.json().await.expect("json");
+    assert_eq!((request["status"].as_str(), request["stage"].as_str()), (Some("in_progress"), Some("resolve")));
+    let last = request["transitions"].as_array().and_then(|t| t.last().cloned()).expect("a step");
+    assert_eq!((last["action"].as_str(), last["note"].as_str()), (Some("contact"), Some("走访：讲解研发费用加计扣除")));
+    let untouched: Value = counselor.get(&format!("/api/v1/requests/{open}")).await.json().await.expect("json");
+    assert_eq!(untouched["stage"], "acknowledge", "nobody holds it yet");
+}
+
+/// A year without its holiday notice is said where operators look.
+#[actix_web::test]
+async fn readyz_names_the_years_without_a_holiday_notice() {
+    let app = TestApp::spawn().await;
+    let ready: Value = app.anonymous().get("/readyz").await.json().await.expect("json");
+    let missing = catalog().years_without_notice();
+    let details = ready["details"].as_array().cloned().unwrap_or_default();
+    assert_eq!(details.len(), missing.len(), "{ready}");
+    for (detail, year) in details.iter().zip(&missing) {
+        assert!(detail.as_str().is_some_and(|d| d.contains(&year.to_string())), "{detail}");
+    }
 }

@@ -125,7 +125,7 @@ async fn requests_move_through_their_workflow_and_refuse_illegal_moves() {
     let illegal = problem(step(json!({"action": "start"})).await, 409).await;
     assert_eq!(
         illegal["detail"],
-        "cannot start a request that is open; allowed now: acknowledge, assign, transfer, return, escalate, reject"
+        "cannot start a request that is open; allowed now: acknowledge, assign, transfer, escalate, reject"
     );
     assert_eq!(step(json!({"action": "assign", "assignee_id": counselor_id})).await.status(), 200);
     assert_eq!(step(json!({"action": "start"})).await.status(), 200);

@@ -26,7 +26,7 @@ async fn a_refused_move_is_said_at_the_top_with_a_link_to_its_field() {
     assert_eq!(illegal["code"], "illegal_move");
     assert_eq!(
         illegal["detail"],
-        "cannot start a request that is open; allowed now: acknowledge, assign, transfer, return, escalate, reject"
+        "cannot start a request that is open; allowed now: acknowledge, assign, transfer, escalate, reject"
     );
     let mut console = admin(&app).await;
     let page = console.page(&format!("/requests/{request}")).await;

@@ -52,7 +52,7 @@ pub struct RequestResponse {
     /// Callbacks made (回访), and how many of them reopened the request.
     pub callbacks: i16,
     pub reopened: i16,
-    /// How the last satisfied callback reached the enterprise.
+    /// How the last callback reached the enterprise.
     pub callback_channel: Option<CallbackChannel>,
     /// The street it was handed to (转办), if another than its enterprise's.
     pub transferred_street_id: Option<Uuid>,
@@ -62,7 +62,9 @@ pub struct RequestResponse {
     pub source: String,
     /// The work order's number at its source.
     pub external_no: Option<String>,
-    /// What may be done next.
+    /// What the request allows next, by its status and state (an extension is answered
+    /// only while one waits; only what was handed over is handed back). A move also needs
+    /// its permission: transferring and answering an extension are the bureau's.
     pub allowed_actions: Vec<RequestAction>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -201,7 +203,7 @@ pub async fn move_request(
     // The use case requires the move's own permission.
     let (request, transitions) = authorized(&state, caller, move |conn, auth| {
         // The workflow decides what may follow what; a move needs no If-Match.
-        service::transition(conn, auth, &catalog, id, &request.parse()?, &BasedOn::Any)
+        service::move_request(conn, auth, &catalog, id, &request, &BasedOn::Any)
     })
     .await?;
     Ok(web::Json(RequestResponse::new(&state.catalog, request, Some(transitions))))

@@ -13,6 +13,8 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     modifiers(&SecuritySchemes),
+    // Enums only a query parameter names, so that no route brings them in.
+    components(schemas(crate::domain::desk::Awaiting)),
     security(("bearer" = []), ("api_key" = [])),
     info(
         title = "Peiyu (培育) API",

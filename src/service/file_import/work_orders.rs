@@ -1,6 +1,9 @@
 //! 12345 工单: the city hotline's work orders about enterprises, taken in as service
 //! requests tagged with their source and number. Each number is taken in once: a file
-//! imported again, or a later export that repeats earlier orders, adds only the new ones.
+//! imported again, or a later export that repeats earlier orders, adds only the new ones;
+//! a number repeated within one file is reported on its later rows. A category the desk
+//! does not know is taken in as 其他 (the hotline's own categories are many and local);
+//! the USCC, when given, decides the enterprise over the name.
 //! An order is matched to an enterprise in the importer's streets by USCC, else by its
 //! exact name; an order that matches none (or several) is reported by row. Its stage
 //! deadlines count from when the hotline received it.
@@ -80,6 +83,8 @@ pub(super) fn import(
     };
     let now = Utc::now();
     let mut orders = Vec::with_capacity(rows.len());
+    // Each number's first row: a later row with it is a repeat, reported, not taken in.
+    let mut first_rows: HashMap<String, usize> = HashMap::new();
     for (row, cells) in rows {
         let cell = |field| columns.cell(cells, field);
         let (uscc_text, name) = (cell("uscc").unwrap_or_default(), cell("name").unwrap_or_default());
@@ -88,6 +93,8 @@ pub(super) fn import(
         let number = cell("number").unwrap_or_default();
         if number.is_empty() || number.chars().count() > 64 {
             refuse("number", Refusal::LengthRequired { max: 64 });
+        } else if let Some(first) = first_rows.get(number) {
+            refuse("number", Refusal::RepeatsWorkOrder { row: *first as u64 });
         }
         let received_at = match cell("received_at") {
             None => {
@@ -124,6 +131,9 @@ pub(super) fn import(
             description: content.to_owned(),
             visit_id: None,
         };
+        if !number.is_empty() {
+            first_rows.entry(number.to_owned()).or_insert(*row);
+        }
         match received_at {
             Some(received_at) if problems.is_empty() => orders.push(Order {
                 row: *row,
