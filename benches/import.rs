@@ -103,7 +103,8 @@ fn main() -> anyhow::Result<()> {
     for (kind, what, bytes) in runs {
         let sheet = sheet::read(bytes, sheet::Format::Csv, &sheet::Limits::LOCAL_FILE)?;
         let started = Instant::now();
-        let report = import::run(&mut conn, &catalog, &context, sheet, Some(kind), false, &|_| {})?;
+        let importer = import::Importer { context: &context, scope: &peiyu::domain::StreetScope::All };
+        let report = import::run(&mut conn, &catalog, &importer, sheet, Some(kind), false, &|_| {})?;
         let took = started.elapsed().as_secs_f64();
         let t = &report.tally;
         println!(

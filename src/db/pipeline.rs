@@ -3,7 +3,7 @@
 
 use crate::db::schema::enterprise_counts;
 use crate::domain::StreetScope;
-use crate::domain::desk::Stage;
+use crate::domain::service_request::Stage;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Double, Integer, Nullable, Text, Uuid as SqlUuid};

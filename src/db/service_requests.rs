@@ -1,8 +1,7 @@
 use crate::db::enterprises::Visible;
 use crate::db::schema::{request_transitions, service_requests};
 use crate::domain::StreetScope;
-use crate::domain::desk::Stage;
-use crate::domain::service_request::{Category, Priority, Status};
+use crate::domain::service_request::{Category, Priority, Stage, Status};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -39,7 +38,7 @@ pub struct ServiceRequest {
     pub callback_due_at: Option<DateTime<Utc>>,
     pub called_back_at: Option<DateTime<Utc>>,
     pub callback_channel: Option<String>,
-    /// The stage awaited now (a [`Stage`](crate::domain::desk::Stage) code) and its deadline.
+    /// The stage awaited now (a [`Stage`](crate::domain::service_request::Stage) code) and its deadline.
     pub stage: Option<String>,
     pub stage_due_at: Option<DateTime<Utc>>,
     pub urge_at: Option<DateTime<Utc>>,

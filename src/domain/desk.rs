@@ -8,66 +8,10 @@
 //! (`[desk]` in config/default.toml).
 
 use crate::domain::calendar::{Calendar, Limit};
-use crate::domain::service_request::{Category, Priority, Status};
+use crate::domain::service_request::{Category, Priority, Stage, Status};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-code_list! {
-    #[schema(as = RequestStage)]
-    pub enum Stage {
-        /// Someone takes the demand: done by `acknowledge` or `assign`.
-        Acknowledge = "acknowledge" => "签收",
-        /// The handler reaches the enterprise: done by `contact`.
-        Contact = "contact" => "首次联系",
-        /// Done by `resolve`.
-        Resolve = "resolve" => "办结",
-        /// The enterprise is asked whether it is satisfied: done by `callback` (or `close`).
-        Callback = "callback" => "回访",
-    }
-}
-
-code_list! {
-    /// How a callback reached the enterprise.
-    pub enum CallbackChannel {
-        Phone = "phone" => "电话",
-        Onsite = "onsite" => "上门",
-        Video = "video" => "视频",
-        /// A text message or a WeChat message.
-        Message = "message" => "短信或微信",
-    }
-}
-
-code_list! {
-    /// What a demand may be waiting for besides work: a manager's answer, or its callback.
-    pub enum Awaiting {
-        Extension = "extension" => "延期待审批",
-        Callback = "callback" => "待回访",
-    }
-}
-
-code_list! {
-    /// The bureau's inbox (诉求台账) by what needs doing.
-    pub enum Queue {
-        /// Everything still being worked: not resolved, closed or rejected.
-        Open = "open" => "全部在办",
-        /// The awaited stage is past its deadline.
-        Overdue = "overdue" => "已逾期",
-        /// Under 督办, or escalated to the bureau.
-        Escalated = "escalated" => "督办与上报",
-        Unassigned = "unassigned" => "待分派",
-        Extension = "extension" => "延期待审批",
-        Callback = "callback" => "待回访",
-    }
-}
-
-code_list! {
-    /// Where an urge or a supervision goes: 催办 to the handler, 督办 to the managers.
-    pub enum Escalation {
-        Urge = "urge" => "催办",
-        Supervise = "supervise" => "督办",
-    }
-}
 
 /// A limit that is the same for every priority, or one per priority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

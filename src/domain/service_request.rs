@@ -5,7 +5,6 @@
 //! every status × action pair is tested here, apart from storage and HTTP.
 
 use crate::domain::Refusal;
-use crate::domain::desk::{CallbackChannel, Escalation};
 use crate::domain::workflow::{self, Note, Workflow};
 use uuid::Uuid;
 
@@ -61,6 +60,65 @@ impl Status {
     /// The codes of [`Self::PENDING`], as the database's predicates take them.
     pub fn pending_codes() -> [&'static str; 4] {
         Self::PENDING.map(Self::as_str)
+    }
+}
+
+// The service desk's words: the stages of a demand, how a callback reaches the
+// enterprise, what a demand may wait for, the inbox's queues, the desk's own steps. Its
+// rules (limits, the stage awaited) are in `domain::desk`.
+code_list! {
+    #[schema(as = RequestStage)]
+    pub enum Stage {
+        /// Someone takes the demand: done by `acknowledge` or `assign`.
+        Acknowledge = "acknowledge" => "签收",
+        /// The handler reaches the enterprise: done by `contact`.
+        Contact = "contact" => "首次联系",
+        /// Done by `resolve`.
+        Resolve = "resolve" => "办结",
+        /// The enterprise is asked whether it is satisfied: done by `callback` (or `close`).
+        Callback = "callback" => "回访",
+    }
+}
+
+code_list! {
+    /// How a callback reached the enterprise.
+    pub enum CallbackChannel {
+        Phone = "phone" => "电话",
+        Onsite = "onsite" => "上门",
+        Video = "video" => "视频",
+        /// A text message or a WeChat message.
+        Message = "message" => "短信或微信",
+    }
+}
+
+code_list! {
+    /// What a demand may be waiting for besides work: a manager's answer, or its callback.
+    pub enum Awaiting {
+        Extension = "extension" => "延期待审批",
+        Callback = "callback" => "待回访",
+    }
+}
+
+code_list! {
+    /// The bureau's inbox (诉求台账) by what needs doing.
+    pub enum Queue {
+        /// Everything still being worked: not resolved, closed or rejected.
+        Open = "open" => "全部在办",
+        /// The awaited stage is past its deadline.
+        Overdue = "overdue" => "已逾期",
+        /// Under 督办, or escalated to the bureau.
+        Escalated = "escalated" => "督办与上报",
+        Unassigned = "unassigned" => "待分派",
+        Extension = "extension" => "延期待审批",
+        Callback = "callback" => "待回访",
+    }
+}
+
+code_list! {
+    /// Where an urge or a supervision goes: 催办 to the handler, 督办 to the managers.
+    pub enum Escalation {
+        Urge = "urge" => "催办",
+        Supervise = "supervise" => "督办",
     }
 }
 

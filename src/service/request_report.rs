@@ -8,7 +8,7 @@ use crate::db::pipeline::{self, Backlog, RequestCohort, RequestMonth};
 use crate::domain::Action;
 use crate::domain::Refusal;
 use crate::domain::dates::{self, REPORT_YEARS};
-use crate::domain::desk::Stage;
+use crate::domain::service_request::Stage;
 use crate::domain::service_request::{Category, resolved_within};
 use crate::service::pipeline::StreetNames;
 use crate::service::{Authorized, ServiceError};

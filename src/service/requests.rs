@@ -9,9 +9,9 @@ use crate::db::workflow_tables::Step as HistoryStep;
 use crate::db::{regions, users, visits};
 use crate::domain::Refusal;
 use crate::domain::access::may_be_assigned;
-use crate::domain::desk::{CallbackChannel, Stage};
 use crate::domain::service_request::{
-    self, Action as RequestAction, Category, Holder, Inputs, Move, Moving, Priority, Requests, Status,
+    self, Action as RequestAction, CallbackChannel, Category, Holder, Inputs, Move, Moving, Priority, Requests, Stage,
+    Status,
 };
 use crate::domain::workflow::Workflow;
 use crate::domain::{Action, Actor, Principal, RegionKind, StreetScope};

@@ -8,7 +8,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use diesel_migrations::MigrationHarness;
 use peiyu::config::{Catalog, Settings};
-use peiyu::domain::desk::{Escalation, Stage};
+use peiyu::domain::service_request::{Escalation, Stage};
 use peiyu::service::desk::{self, Notice, Notifier};
 use serde_json::{Value, json};
 use std::sync::Mutex;

@@ -3,8 +3,10 @@
 use crate::auth::Caller;
 use crate::config::Catalog;
 use crate::db::service_requests::{RequestFilter, ServiceRequest, Transition};
-use crate::domain::desk::{Awaiting, CallbackChannel, Stage, StageView};
-use crate::domain::service_request::{Action as RequestAction, Category, Priority, Status};
+use crate::domain::desk::StageView;
+use crate::domain::service_request::{
+    Action as RequestAction, Awaiting, CallbackChannel, Category, Priority, Stage, Status,
+};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Json, Query};
 use crate::http::support::pagination::{Page, PageParams};

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     modifiers(&SecuritySchemes),
     // Enums only a query parameter names, so that no route brings them in.
-    components(schemas(crate::domain::desk::Awaiting)),
+    components(schemas(crate::domain::service_request::Awaiting)),
     security(("bearer" = []), ("api_key" = [])),
     info(
         title = "Peiyu (培育) API",
@@ -72,7 +72,7 @@ struct EnumLabels;
 
 impl Modify for EnumLabels {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use crate::domain::{access, application, certification, desk, region, service_request, visit};
+        use crate::domain::{access, application, certification, region, service_request, visit};
         use utoipa::openapi::schema::Schema;
         let labelled = [
             ("ApplicationStatus", labels(&application::Status::ALL, application::Status::label)),
@@ -81,9 +81,12 @@ impl Modify for EnumLabels {
             ("RequestAction", labels(&service_request::Action::ALL, service_request::Action::label)),
             ("Category", labels(&service_request::Category::ALL, service_request::Category::label)),
             ("Priority", labels(&service_request::Priority::ALL, service_request::Priority::label)),
-            ("RequestStage", labels(&desk::Stage::ALL, desk::Stage::label)),
-            ("CallbackChannel", labels(&desk::CallbackChannel::ALL, desk::CallbackChannel::label)),
-            ("Awaiting", labels(&desk::Awaiting::ALL, desk::Awaiting::label)),
+            ("RequestStage", labels(&service_request::Stage::ALL, service_request::Stage::label)),
+            (
+                "CallbackChannel",
+                labels(&service_request::CallbackChannel::ALL, service_request::CallbackChannel::label),
+            ),
+            ("Awaiting", labels(&service_request::Awaiting::ALL, service_request::Awaiting::label)),
             ("Channel", labels(&visit::Channel::ALL, visit::Channel::label)),
             ("Purpose", labels(&visit::Purpose::ALL, visit::Purpose::label)),
             ("ChangeKind", labels(&certification::ChangeKind::ALL, certification::ChangeKind::label)),

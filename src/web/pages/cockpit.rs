@@ -7,7 +7,7 @@
 
 use crate::config::Catalog;
 use crate::db::certificates::ExpiringFilter;
-use crate::domain::desk::Queue;
+use crate::domain::service_request::Queue;
 use crate::domain::target::Pace;
 use crate::domain::{StreetScope, certification};
 use crate::export::writer::{self, Format};

@@ -4,7 +4,7 @@
 use crate::config::Catalog;
 use crate::db::service_requests::ServiceRequest;
 use crate::domain::Role;
-use crate::domain::desk::Stage;
+use crate::domain::service_request::Stage;
 use crate::service::agenda::{self, Agenda};
 use crate::service::{Authorized, ServiceError, enterprises};
 use crate::startup::AppState;

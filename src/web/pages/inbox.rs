@@ -6,8 +6,7 @@
 use crate::config::Catalog;
 use crate::db::service_requests::RequestFilter;
 use crate::domain::RegionKind;
-use crate::domain::desk::{Queue, Stage};
-use crate::domain::service_request::Category;
+use crate::domain::service_request::{Category, Queue, Stage};
 use crate::service::requests::{self, ASSIGN_AT_ONCE, Assignment};
 use crate::service::{Authorized, ServiceError, accounts, enterprises, regions};
 use crate::startup::AppState;

@@ -3,8 +3,7 @@
 //! moved the request meanwhile, the page says so instead of acting on what it no longer is.
 
 use crate::domain::RegionKind;
-use crate::domain::desk::{CallbackChannel, Stage};
-use crate::domain::service_request::{Action as Move, Requests, recorded_move_label};
+use crate::domain::service_request::{Action as Move, CallbackChannel, Requests, Stage, recorded_move_label};
 use crate::domain::workflow::{Note, Workflow};
 use crate::service::requests::{self, RequestMove};
 use crate::service::{BasedOn, ServiceError};
