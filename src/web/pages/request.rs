@@ -46,6 +46,9 @@ pub struct StageRow {
 /// One move the request allows now, as a form.
 pub struct MoveForm {
     pub action: &'static str,
+    /// Not the next step of the usual course (转办, 退回, 上报, 驳回, 延期, 重新打开…): folded
+    /// under 更多操作 on the page, so that a phone shows the next step first.
+    pub rare: bool,
     pub label: &'static str,
     pub assignees: Vec<Offered>,
     pub asks_satisfaction: bool,
@@ -93,6 +96,9 @@ struct RequestPage {
     summary: FieldErrors,
     history: Vec<Step>,
     moves: Vec<MoveForm>,
+    /// Some moves are folded under 更多操作; open when one of them was just refused.
+    more_moves: bool,
+    more_open: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -196,6 +202,16 @@ fn page_of(
             let transfer = action == Move::Transfer;
             MoveForm {
                 action: action.as_str(),
+                rare: !matches!(
+                    action,
+                    Move::Acknowledge
+                        | Move::Assign
+                        | Move::Contact
+                        | Move::Start
+                        | Move::Resolve
+                        | Move::Callback
+                        | Move::ApproveExtension
+                ),
                 label: action.label(),
                 assignees: if action == Move::Assign { choices(&people, &chosen) } else { Vec::new() },
                 channels: if action == Move::Callback {
@@ -216,6 +232,13 @@ fn page_of(
             }
         })
         .collect();
+    let mut moves: Vec<MoveForm> = moves;
+    // With nothing of the usual course left (a closed request's 重新打开), nothing is folded.
+    if moves.iter().all(|m| m.rare) {
+        moves.iter_mut().for_each(|m| m.rare = false);
+    }
+    let more_moves = moves.iter().any(|m| m.rare);
+    let more_open = moves.iter().any(|m| m.rare && !m.errors.is_empty());
     Ok(RequestPage {
         chrome,
         id,
@@ -239,6 +262,8 @@ fn page_of(
         description: request.description,
         saved: None,
         summary,
+        more_moves,
+        more_open,
         history: transitions
             .into_iter()
             .map(|step| Step {
