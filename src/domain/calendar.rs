@@ -163,7 +163,7 @@ impl Calendar {
     pub fn is_working_day(&self, day: NaiveDate) -> bool {
         match self.years.get(&day.year()) {
             Some(year) => year.worked.contains(&day) || !is_weekend(day) && !year.off.contains(&day),
-            None => !is_weekend(day) && !(day.month() == 1 && day.day() == 1),
+            None => !(is_weekend(day) || day.month() == 1 && day.day() == 1),
         }
     }
 

@@ -240,9 +240,9 @@ async fn late_stages_are_urged_then_supervised_and_shown_to_whom_they_concern() 
         let manager = &manager;
         async move { ids(manager.get(&format!("/api/v1/requests?{query}")).await.json().await.expect("json")) }
     };
-    assert_eq!(list("overdue_stage=contact").await, [id.clone()]);
+    assert_eq!(list("overdue_stage=contact").await, [id.as_str()]);
     assert!(list("overdue_stage=resolve").await.is_empty());
-    assert_eq!(list("escalated=true").await, [id.clone()]);
+    assert_eq!(list("escalated=true").await, [id.as_str()]);
     assert!(list("unassigned=true").await.is_empty());
     let elsewhere: Value =
         district.other_counselor.api(&app).get("/api/v1/requests?escalated=true").await.json().await.expect("json");
