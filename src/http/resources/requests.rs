@@ -188,6 +188,7 @@ pub async fn raise_request(
     request_body = RequestMove,
     responses(
         (status = 200, body = RequestResponse),
+        (status = 403, description = "The move is not the caller's to make (transfer, answering an extension)", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not allowed in the current status", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),

@@ -1,0 +1,2 @@
+DROP INDEX enterprises_street_tier_last_visited_idx;
+DROP INDEX enterprises_tier_last_visited_idx;
