@@ -115,6 +115,8 @@ pub struct Catalog {
     pub desk: Desk,
     /// Eligibility rule sets per tier, each tagged with its policy document and date.
     pub rule_sets: Vec<RuleSet>,
+    /// The visit cadence while an application of this year's batch is in flight.
+    pub visit_every_days_while_applying: Option<u32>,
 }
 
 impl Catalog {
@@ -150,6 +152,10 @@ impl Catalog {
 #[serde(deny_unknown_fields)]
 struct TiersFile {
     tiers: Vec<Rung>,
+    /// The visit cadence of an enterprise with an application of this year's batch in
+    /// flight, whatever its rung.
+    #[serde(default)]
+    visit_every_days_while_applying: Option<u32>,
     #[serde(default)]
     rule_sets: Vec<RuleSet>,
 }
@@ -203,7 +209,21 @@ impl Settings {
             Calendar::new(calendar, time_zone).map_err(|message| SettingsError::Invalid { path, message })?;
         let desk = Desk::new(self.desk.clone(), calendar.hours_per_day())
             .map_err(|message| SettingsError::Invalid { path: "settings".into(), message })?;
-        Ok(Catalog { ladder, clusters, time_zone, calendar, desk, rule_sets: tiers.rule_sets })
+        let cadences =
+            ladder.rungs().iter().filter_map(|r| r.visit_every_days).chain(tiers.visit_every_days_while_applying);
+        if cadences.into_iter().any(|days| !(1..=crate::domain::visit::MAX_WINDOW_DAYS).contains(&days)) {
+            let message = "visit_every_days: a cadence of 1 to 3650 days".to_owned();
+            return Err(SettingsError::Invalid { path: "config/tiers.toml".into(), message });
+        }
+        Ok(Catalog {
+            ladder,
+            clusters,
+            time_zone,
+            calendar,
+            desk,
+            rule_sets: tiers.rule_sets,
+            visit_every_days_while_applying: tiers.visit_every_days_while_applying,
+        })
     }
 }
 

@@ -380,3 +380,57 @@ pub fn matching(conn: &mut PgConnection, usccs: &[String], names: &[String]) -> 
         .select(Enterprise::as_select())
         .load(conn)
 }
+
+/// Live enterprises in `scope` on rung `tier` not visited since `before`, never-visited
+/// first, then the longest unvisited: a walk along the rung's last-visit index.
+pub fn due_for_visit(
+    conn: &mut PgConnection,
+    scope: &StreetScope,
+    tier: &str,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Unvisited>> {
+    diesel::sql_query(
+        "SELECT e.id, e.name, e.tier, e.street_id, e.last_visited_at
+         FROM enterprises e
+         WHERE e.archived_at IS NULL AND e.tier = $2
+           AND ($1::uuid[] IS NULL OR e.street_id = ANY($1))
+           AND (e.last_visited_at IS NULL OR e.last_visited_at < $3)
+         ORDER BY e.last_visited_at NULLS FIRST, e.id
+         LIMIT $4",
+    )
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Uuid>>, _>(scope.streets())
+    .bind::<diesel::sql_types::Text, _>(tier)
+    .bind::<diesel::sql_types::Timestamptz, _>(before)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+}
+
+/// Live enterprises in `scope` with an application of `batch_year` in flight (one of
+/// `statuses`) not visited since `before`, longest unvisited first.
+pub fn applying_due_for_visit(
+    conn: &mut PgConnection,
+    scope: &StreetScope,
+    batch_year: i32,
+    statuses: &[&str],
+    before: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Unvisited>> {
+    diesel::sql_query(
+        "SELECT e.id, e.name, e.tier, e.street_id, e.last_visited_at
+         FROM enterprises e
+         WHERE e.archived_at IS NULL
+           AND e.id IN (SELECT a.enterprise_id FROM applications a
+                        WHERE a.batch_year = $2 AND a.status = ANY($3)
+                          AND ($1::uuid[] IS NULL OR a.street_id = ANY($1)))
+           AND (e.last_visited_at IS NULL OR e.last_visited_at < $4)
+         ORDER BY e.last_visited_at NULLS FIRST, e.id
+         LIMIT $5",
+    )
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Uuid>>, _>(scope.streets())
+    .bind::<diesel::sql_types::Integer, _>(batch_year)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(statuses)
+    .bind::<diesel::sql_types::Timestamptz, _>(before)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+}

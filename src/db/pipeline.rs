@@ -302,3 +302,29 @@ pub fn request_cohorts(
     .bind::<Nullable<Array<SqlUuid>>, _>(scope.streets())
     .load(conn)
 }
+
+/// Coverage against each rung's cadence, per street and rung: of the live enterprises on a
+/// rung in `windows` (rung, first day of its window), those visited since that day. Rungs
+/// without a cadence are left out.
+pub fn coverage_on_cadence(
+    conn: &mut PgConnection,
+    scope: &StreetScope,
+    windows: &[(String, NaiveDate)],
+) -> QueryResult<Vec<CoverageCount>> {
+    let (tiers, since): (Vec<String>, Vec<NaiveDate>) = windows.iter().cloned().unzip();
+    diesel::sql_query(
+        "SELECT nullif(street_key, '00000000-0000-0000-0000-000000000000') AS street_id, tier, sum(enterprises)::bigint AS enterprises, sum(visited)::bigint AS visited
+         FROM (SELECT street_id AS street_key, tier, n AS enterprises, 0 AS visited
+               FROM enterprise_counts WHERE tier = ANY($1) AND ($3::uuid[] IS NULL OR street_id = ANY($3))
+               UNION ALL
+               SELECT c.street_id, c.tier, 0, c.n
+               FROM coverage_counts c JOIN unnest($1::text[], $2::date[]) AS w(tier, since) ON w.tier = c.tier
+               WHERE c.last_visited_on >= w.since AND ($3::uuid[] IS NULL OR c.street_id = ANY($3))) AS c
+         GROUP BY street_key, tier
+         HAVING sum(enterprises) > 0",
+    )
+    .bind::<Array<Text>, _>(tiers)
+    .bind::<Array<Date>, _>(since)
+    .bind::<Nullable<Array<SqlUuid>>, _>(scope.streets())
+    .load(conn)
+}

@@ -154,7 +154,8 @@ mod tests {
     use crate::domain::Rung;
 
     fn ladder() -> Ladder {
-        let rung = |code: &str| Rung { code: code.into(), label: code.into(), validity_years: None };
+        let rung =
+            |code: &str| Rung { code: code.into(), label: code.into(), validity_years: None, visit_every_days: None };
         Ladder::new(vec![rung("prospect"), rung("tech_sme"), rung("hnte_pool"), rung("hnte"), rung("srdi")])
             .expect("valid ladder")
     }

@@ -20,6 +20,10 @@ pub struct Rung {
     /// How long a certificate for this rung lasts; `None` for rungs without one.
     #[serde(default)]
     pub validity_years: Option<u32>,
+    /// Visit cadence: an enterprise on this rung should be visited at least once in this
+    /// many days (`None`: no expectation).
+    #[serde(default)]
+    pub visit_every_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,7 +172,7 @@ mod tests {
     use super::*;
 
     fn rung(code: &str, label: &str) -> Rung {
-        Rung { code: code.into(), label: label.into(), validity_years: None }
+        Rung { code: code.into(), label: label.into(), validity_years: None, visit_every_days: None }
     }
 
     fn ladder() -> Ladder {

@@ -195,8 +195,12 @@ mod tests {
     use crate::domain::uscc::check_character;
 
     fn ladder() -> Ladder {
-        let rung =
-            |code: &str, label: &str, years| Rung { code: code.into(), label: label.into(), validity_years: years };
+        let rung = |code: &str, label: &str, years| Rung {
+            code: code.into(),
+            label: label.into(),
+            validity_years: years,
+            visit_every_days: None,
+        };
         Ladder::new(vec![rung("prospect", "未入库", None), rung("hnte", "国家高新技术企业", Some(3))])
             .expect("valid ladder")
     }

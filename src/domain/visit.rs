@@ -31,6 +31,14 @@ pub fn window_start(today: NaiveDate, days: u32) -> NaiveDate {
     today - Days::new(u64::from(days.saturating_sub(1)))
 }
 
+/// Visit cadence: the first day an enterprise visited last on `last_visited_on` is due for
+/// a visit again, when it should be visited every `every_days` days (the day its window
+/// of [`window_start`] no longer holds the last visit). `None`: never visited, due since
+/// it was registered.
+pub fn due_on(last_visited_on: Option<NaiveDate>, every_days: u32) -> Option<NaiveDate> {
+    last_visited_on.map(|day| day + Days::new(u64::from(every_days)))
+}
+
 /// The longest look back at visits a list or report takes: ten years.
 pub const MAX_WINDOW_DAYS: u32 = 3650;
 
@@ -46,6 +54,18 @@ pub fn asked_window_start(today: NaiveDate, days: u32) -> Result<NaiveDate, crat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Visited on 1 December with a 30-day cadence: covered through 30 December (the
+    /// window of 30 days ending that day starts on 1 December), due on 31 December.
+    #[test]
+    fn a_visit_is_due_when_the_cadence_window_no_longer_holds_the_last_one() {
+        let visited = NaiveDate::from_ymd_opt(2026, 12, 1).expect("a day");
+        let due = due_on(Some(visited), 30).expect("due");
+        assert_eq!(due, NaiveDate::from_ymd_opt(2026, 12, 31).expect("a day"));
+        assert!(window_start(due - Days::new(1), 30) <= visited, "still covered the day before");
+        assert!(window_start(due, 30) > visited, "not covered on the day it is due");
+        assert_eq!(due_on(None, 30), None);
+    }
 
     #[test]
     fn a_window_asked_for_is_one_day_to_ten_years() {

@@ -141,9 +141,24 @@ pub fn coverage(coverage: &Coverage, catalog: &Catalog, names: &StreetNames) -> 
             ]
         })
         .collect();
+    let cadence = &coverage.cadence;
+    let cadence_by_tier = cadence
+        .by_tier
+        .iter()
+        .map(|t| {
+            let mut cells = row(&t.label, &t.covered);
+            cells.insert(1, t.visit_every_days.map(i64::from).into());
+            cells
+        })
+        .collect();
+    let cadence_by_street = cadence.by_street.iter().map(|s| row(&s.name, &s.covered)).collect();
+    let mut cadence_columns = covered("梯队").to_vec();
+    cadence_columns.insert(1, ("走访频次（天）", Integer, 12.0));
     vec![
         Table::new("按梯队", &covered("梯队"), by_tier),
         Table::new("按街道", &covered("街道"), by_street),
+        Table::new("按走访频次·梯队", &cadence_columns, cadence_by_tier),
+        Table::new("按走访频次·街道", &covered("街道"), cadence_by_street),
         Table::new(
             "久未走访",
             &[("企业名称", Text, 36.0), ("梯队", Text, 18.0), ("街道", Text, 12.0), ("最近走访", DateTime, 17.0)],

@@ -10,10 +10,11 @@ use crate::db::enterprises::{self, Unvisited};
 use crate::db::service_requests::{self, RequestFilter, ServiceRequest};
 use crate::db::visits::{self, FollowUp};
 use crate::domain::Action;
+use crate::domain::application::Status as ApplicationStatus;
 use crate::domain::{certification, visit};
 use crate::service::{Authorized, ServiceError};
 use anyhow::anyhow;
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use diesel::PgConnection;
 
 /// How many of each kind of item the agenda shows.
@@ -45,6 +46,20 @@ pub struct Agenda {
     pub expiring: (NaiveDate, Vec<Expiring>),
     /// Never-visited first.
     pub not_visited: Vec<Unvisited>,
+    /// Due for a visit by their rung's cadence (or this year's application), the latest
+    /// first: never visited, then by the day the visit fell due.
+    pub due_for_visit: Vec<DueVisit>,
+}
+
+/// An enterprise due for a visit, and why.
+pub struct DueVisit {
+    pub enterprise: Unvisited,
+    /// The cadence it is due by, in days.
+    pub every_days: u32,
+    /// The first day the visit was due; `None`: never visited.
+    pub due_on: Option<NaiveDate>,
+    /// Due by the cadence of this year's application rather than its rung's.
+    pub applying: bool,
 }
 
 /// The caller's agenda; `not_visited_days` as [`NOT_VISITED_DAYS`] when `None`.
@@ -94,5 +109,42 @@ pub fn of(
         unassigned,
         expiring: (today, certificates::expiring(conn, &scope, &ExpiringFilter::default(), window, None, ITEMS)?),
         not_visited: enterprises::not_visited(conn, &scope, unvisited_since, ITEMS)?,
+        due_for_visit: due_for_visit(conn, catalog, &scope, ITEMS)?,
     })
+}
+
+/// The enterprises in `scope` due for a visit by their cadence, the `limit` most overdue:
+/// one walk along the last-visit index per rung with a cadence, one for this year's
+/// applications, merged by the day each visit fell due.
+pub fn due_for_visit(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    scope: &crate::domain::StreetScope,
+    limit: i64,
+) -> Result<Vec<DueVisit>, ServiceError> {
+    let today = catalog.today();
+    let before = |every_days: u32| catalog.start_of(visit::window_start(today, every_days));
+    let due = |enterprise: Unvisited, every_days: u32, applying: bool| {
+        let last = enterprise.last_visited_at.map(|at| catalog.local(at).date());
+        DueVisit { due_on: visit::due_on(last, every_days), enterprise, every_days, applying }
+    };
+    let mut found: Vec<DueVisit> = Vec::new();
+    if let Some(every_days) = catalog.visit_every_days_while_applying {
+        let statuses = ApplicationStatus::IN_FLIGHT.map(ApplicationStatus::as_str);
+        let applying =
+            enterprises::applying_due_for_visit(conn, scope, today.year(), &statuses, before(every_days), limit)?;
+        found.extend(applying.into_iter().map(|e| due(e, every_days, true)));
+    }
+    for rung in catalog.ladder.rungs() {
+        let Some(every_days) = rung.visit_every_days else { continue };
+        let rung_due = enterprises::due_for_visit(conn, scope, &rung.code, before(every_days), limit)?;
+        found.extend(rung_due.into_iter().map(|e| due(e, every_days, false)));
+    }
+    // Most overdue first (never visited before all), each enterprise once, by the reason
+    // that made it due first.
+    found.sort_by_key(|d| (d.due_on, d.enterprise.id));
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|d| seen.insert(d.enterprise.id));
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(found)
 }

@@ -1,6 +1,7 @@
 //! Visit coverage (全覆盖): which share of the live enterprises a counselor saw in the last
-//! N days, per tier and street, and who has gone unvisited longest, from counters of last
-//! visits kept by triggers (the cost does not grow with the number of visits).
+//! N days, per tier and street, and against each rung's visit cadence; and who has gone
+//! unvisited longest. From counters of last visits kept by triggers (the cost does not
+//! grow with the number of visits).
 
 use crate::config::Catalog;
 use crate::db::enterprises;
@@ -49,8 +50,22 @@ impl Covered {
 pub struct TierCoverage {
     pub tier: String,
     pub label: String,
+    /// The rung's visit cadence in days, if it has one.
+    pub visit_every_days: Option<u32>,
     #[serde(flatten)]
     pub covered: Covered,
+}
+
+/// Coverage overall, per rung and per street.
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[schema(as = CoverageBreakdown)]
+pub struct Breakdown {
+    #[serde(flatten)]
+    pub overall: Covered,
+    /// The rungs counted, lowest first.
+    pub by_tier: Vec<TierCoverage>,
+    /// Streets with live enterprises on those rungs, by name.
+    pub by_street: Vec<StreetCoverage>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,6 +99,11 @@ pub struct Coverage {
     pub by_street: Vec<StreetCoverage>,
     /// Not visited within the window: never-visited first, then the longest unvisited.
     pub longest_unvisited: Vec<Unvisited>,
+    /// Coverage against each rung's visit cadence, whatever `days` asks: an enterprise
+    /// counts as visited when its last visit lies within its rung's cadence (a 小巨人 within
+    /// 30 days, a prospect within 180, as `config/tiers.toml` sets them). Rungs without a
+    /// cadence are left out.
+    pub cadence: Breakdown,
 }
 
 /// Coverage within the caller's streets, with the street names its rows are told by.
@@ -105,33 +125,23 @@ pub fn coverage(
     let unvisited = enterprises::not_visited(conn, &scope, since, listed)?;
     let names = StreetNames::load(conn)?;
 
-    let mut overall = Covered::default();
-    let mut by_tier: BTreeMap<usize, TierCoverage> = catalog
+    let today = catalog.today();
+    let windows: Vec<(String, NaiveDate)> = catalog
         .ladder
         .rungs()
         .iter()
-        .enumerate()
-        .map(|(rank, r)| {
-            (rank, TierCoverage { tier: r.code.clone(), label: r.label.clone(), covered: Covered::default() })
-        })
+        .filter_map(|r| r.visit_every_days.map(|every| (r.code.clone(), visit::window_start(today, every))))
         .collect();
-    let mut by_street: BTreeMap<(String, Option<Uuid>), Covered> = BTreeMap::new();
-    for count in &counts {
-        overall.add(count);
-        if let Some(tier) = by_tier.get_mut(&catalog.ladder.rank(&count.tier)) {
-            tier.covered.add(count);
-        }
-        by_street.entry((names.name(count.street_id), count.street_id)).or_default().add(count);
-    }
+    let on_cadence = pipeline::coverage_on_cadence(conn, &scope, &windows)?;
+    let all = tally(catalog, &names, &counts, |_| true);
+    let cadence = tally(catalog, &names, &on_cadence, |rung| rung.visit_every_days.is_some());
     let coverage = Coverage {
         days,
         since,
-        overall,
-        by_tier: by_tier.into_values().collect(),
-        by_street: by_street
-            .into_iter()
-            .map(|((name, street_id), covered)| StreetCoverage { street_id, name, covered })
-            .collect(),
+        overall: all.overall,
+        by_tier: all.by_tier,
+        by_street: all.by_street,
+        cadence,
         longest_unvisited: unvisited
             .into_iter()
             .map(|u| Unvisited {
@@ -144,4 +154,50 @@ pub fn coverage(
             .collect(),
     };
     Ok((coverage, names))
+}
+
+/// `counts` summed overall, per rung (every rung `listed` keeps, zeros included) and per
+/// street.
+fn tally(
+    catalog: &Catalog,
+    names: &StreetNames,
+    counts: &[CoverageCount],
+    listed: impl Fn(&crate::domain::Rung) -> bool,
+) -> Breakdown {
+    let mut overall = Covered::default();
+    let mut by_tier: BTreeMap<usize, TierCoverage> = catalog
+        .ladder
+        .rungs()
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| listed(r))
+        .map(|(rank, r)| {
+            let covered = Covered::default();
+            (
+                rank,
+                TierCoverage {
+                    tier: r.code.clone(),
+                    label: r.label.clone(),
+                    visit_every_days: r.visit_every_days,
+                    covered,
+                },
+            )
+        })
+        .collect();
+    let mut by_street: BTreeMap<(String, Option<Uuid>), Covered> = BTreeMap::new();
+    for count in counts {
+        overall.add(count);
+        if let Some(tier) = by_tier.get_mut(&catalog.ladder.rank(&count.tier)) {
+            tier.covered.add(count);
+        }
+        by_street.entry((names.name(count.street_id), count.street_id)).or_default().add(count);
+    }
+    Breakdown {
+        overall,
+        by_tier: by_tier.into_values().collect(),
+        by_street: by_street
+            .into_iter()
+            .map(|((name, street_id), covered)| StreetCoverage { street_id, name, covered })
+            .collect(),
+    }
 }

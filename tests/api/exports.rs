@@ -117,7 +117,7 @@ async fn reports_export_one_sheet_per_table() {
     // Every report opens, with its tables as sheets.
     for (path, sheets) in [
         ("/api/v1/pipeline/summary", vec!["按街道", "按产业集群"]),
-        ("/api/v1/pipeline/coverage", vec!["按梯队", "按街道", "久未走访"]),
+        ("/api/v1/pipeline/coverage", vec!["按梯队", "按街道", "按走访频次·梯队", "按走访频次·街道", "久未走访"]),
         ("/api/v1/pipeline/requests", vec!["按类别", "按街道"]),
         ("/api/v1/targets?year=2025", vec!["年度目标"]),
         ("/api/v1/pipeline/expiring?within_days=1095", vec!["证书到期"]),

@@ -3,6 +3,7 @@
 mod access;
 mod analytics;
 mod browser;
+mod cadence;
 mod certification;
 mod cockpit;
 mod console;

@@ -38,6 +38,22 @@ pub struct UnvisitedItem {
     pub last_visited_at: Option<DateTime<Utc>>,
 }
 
+/// An enterprise due for a visit by its cadence.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DueVisitItem {
+    pub enterprise_id: Uuid,
+    pub name: String,
+    pub tier: String,
+    /// `null`: never visited.
+    pub last_visited_at: Option<DateTime<Utc>>,
+    /// The cadence it is due by: its rung's, or while applying this year's.
+    pub every_days: u32,
+    /// Due by the cadence of an application of this year's batch in flight.
+    pub applying: bool,
+    /// The first day the visit was due (the bureau's calendar); `null`: never visited.
+    pub due_on: Option<NaiveDate>,
+}
+
 /// Up to 50 items of each kind, most pressing first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Agenda {
@@ -62,6 +78,9 @@ pub struct Agenda {
     pub expiring_certificates: Vec<ExpiringItem>,
     /// Enterprises not visited for `not_visited_days`, never-visited first.
     pub not_visited: Vec<UnvisitedItem>,
+    /// Enterprises due for a visit by their rung's cadence (or, while applying, by the
+    /// applying cadence), the most overdue first: never visited, then by `due_on`.
+    pub due_for_visit: Vec<DueVisitItem>,
 }
 
 /// What is due in the caller's streets.
@@ -114,6 +133,19 @@ pub async fn agenda(
                 name: u.name,
                 tier: u.tier,
                 last_visited_at: u.last_visited_at,
+            })
+            .collect(),
+        due_for_visit: agenda
+            .due_for_visit
+            .into_iter()
+            .map(|d| DueVisitItem {
+                enterprise_id: d.enterprise.id,
+                name: d.enterprise.name,
+                tier: d.enterprise.tier,
+                last_visited_at: d.enterprise.last_visited_at,
+                every_days: d.every_days,
+                applying: d.applying,
+                due_on: d.due_on,
             })
             .collect(),
     }))

@@ -85,6 +85,8 @@ pub struct CoverageLine {
     pub enterprises: i64,
     pub visited: i64,
     pub share: String,
+    /// The share visited within their rung's cadence.
+    pub on_cadence: String,
 }
 
 pub struct RequestLine {
@@ -166,8 +168,14 @@ fn one_decimal(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}"))
 }
 
-fn coverage_line(name: String, covered: &Covered) -> CoverageLine {
-    CoverageLine { name, enterprises: covered.enterprises, visited: covered.visited, share: percent(covered.share) }
+fn coverage_line(name: String, covered: &Covered, on_cadence: Option<&Covered>) -> CoverageLine {
+    CoverageLine {
+        name,
+        enterprises: covered.enterprises,
+        visited: covered.visited,
+        share: percent(covered.share),
+        on_cadence: percent(on_cadence.and_then(|c| c.share)),
+    }
 }
 
 /// The inbox's list behind a request count: `queue`, on `street` and of `category` (each may be all).
@@ -300,7 +308,10 @@ pub fn build(
         .by_street
         .iter()
         .filter(|row| street.is_none_or(|s| row.street_id == Some(s)))
-        .map(|row| coverage_line(row.name.clone(), &row.covered))
+        .map(|row| {
+            let on_cadence = covered.cadence.by_street.iter().find(|c| c.street_id == row.street_id);
+            coverage_line(row.name.clone(), &row.covered, on_cadence.map(|c| &c.covered))
+        })
         .collect();
     let coverage_chart = charts::horizontal_bars(
         &covered
@@ -312,8 +323,11 @@ pub fn build(
         Some(100.0),
     );
     let coverage_overall = match street {
-        Some(_) => coverage.first().cloned().unwrap_or_else(|| coverage_line(scope.clone(), &covered.overall)),
-        None => coverage_line(scope.clone(), &covered.overall),
+        Some(_) => coverage
+            .first()
+            .cloned()
+            .unwrap_or_else(|| coverage_line(scope.clone(), &covered.overall, Some(&covered.cadence.overall))),
+        None => coverage_line(scope.clone(), &covered.overall, Some(&covered.cadence.overall)),
     };
 
     let report = request_report::requests(conn, auth, catalog, RequestReportQuery { from: None, to: None })?;

@@ -145,20 +145,28 @@ fn sections(
             lines: expiring.into_iter().map(|c| Line::expiring(catalog, today, c)).collect(),
         },
         Section {
-            title: t("home.not_visited"),
-            empty: t("home.not_visited_empty"),
+            title: t("home.due_for_visit"),
+            empty: t("home.due_for_visit_empty"),
             lines: agenda
-                .not_visited
+                .due_for_visit
                 .into_iter()
-                .map(|u| Line {
-                    href: format!("/enterprises/{}", u.id),
-                    title: u.name,
-                    detail: u.last_visited_at.map_or_else(
-                        || t("home.never_visited").to_owned(),
-                        |at| msg::with("home.last_visited", local_time(catalog, at)),
-                    ),
-                    badge: Some(TierBadge::of(catalog, &u.tier)),
-                    urgent: false,
+                .map(|d| Line {
+                    href: format!("/enterprises/{}", d.enterprise.id),
+                    detail: {
+                        let cadence = if d.applying { "home.cadence_applying" } else { "home.cadence" };
+                        let when = match (d.due_on, d.enterprise.last_visited_at) {
+                            (Some(due), Some(at)) => format!(
+                                "{} · {}",
+                                msg::with("home.last_visited", local_time(catalog, at)),
+                                late((today - due).num_days())
+                            ),
+                            _ => t("home.never_visited").to_owned(),
+                        };
+                        format!("{} · {when}", msg::with(cadence, d.every_days))
+                    },
+                    badge: Some(TierBadge::of(catalog, &d.enterprise.tier)),
+                    title: d.enterprise.name,
+                    urgent: true,
                 })
                 .collect(),
         },
