@@ -381,36 +381,42 @@ pub fn matching(conn: &mut PgConnection, usccs: &[String], names: &[String]) -> 
         .load(conn)
 }
 
-/// Live enterprises in `scope` on rung `tier` not visited since `before`, never-visited
-/// first, then the longest unvisited: a walk along the rung's last-visit index.
+/// Live enterprises on rung `tier` in `street` (`None`: every street, and none) not
+/// visited since `before`, never-visited first, then the longest unvisited: a walk along
+/// the rung's last-visit index. One street at a time, so that the walk is in order.
 pub fn due_for_visit(
     conn: &mut PgConnection,
-    scope: &StreetScope,
+    street: Option<Uuid>,
     tier: &str,
     before: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<Unvisited>> {
-    diesel::sql_query(
-        "SELECT e.id, e.name, e.tier, e.street_id, e.last_visited_at
-         FROM enterprises e
-         WHERE e.archived_at IS NULL AND e.tier = $2
-           AND ($1::uuid[] IS NULL OR e.street_id = ANY($1))
-           AND (e.last_visited_at IS NULL OR e.last_visited_at < $3)
-         ORDER BY e.last_visited_at NULLS FIRST, e.id
-         LIMIT $4",
-    )
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Uuid>>, _>(scope.streets())
-    .bind::<diesel::sql_types::Text, _>(tier)
-    .bind::<diesel::sql_types::Timestamptz, _>(before)
-    .bind::<diesel::sql_types::BigInt, _>(limit)
-    .load(conn)
+    let select = "SELECT e.id, e.name, e.tier, e.street_id, e.last_visited_at FROM enterprises e
+         WHERE e.archived_at IS NULL AND e.tier = $1
+           AND (e.last_visited_at IS NULL OR e.last_visited_at < $2)";
+    let order = "ORDER BY e.last_visited_at NULLS FIRST, e.id LIMIT $3";
+    match street {
+        Some(street) => diesel::sql_query(format!("{select} AND e.street_id = $4 {order}"))
+            .bind::<diesel::sql_types::Text, _>(tier)
+            .bind::<diesel::sql_types::Timestamptz, _>(before)
+            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .bind::<diesel::sql_types::Uuid, _>(street)
+            .load(conn),
+        None => diesel::sql_query(format!("{select} {order}"))
+            .bind::<diesel::sql_types::Text, _>(tier)
+            .bind::<diesel::sql_types::Timestamptz, _>(before)
+            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .load(conn),
+    }
 }
 
-/// Live enterprises in `scope` with an application of `batch_year` in flight (one of
-/// `statuses`) not visited since `before`, longest unvisited first.
+/// Live enterprises in `street` (`None`: every street, and none) with an application of
+/// `batch_year` in flight (one of `statuses`) not visited since `before`, longest
+/// unvisited first: a walk along the street's last visits, each probed in the index of
+/// applications in flight.
 pub fn applying_due_for_visit(
     conn: &mut PgConnection,
-    scope: &StreetScope,
+    street: Option<Uuid>,
     batch_year: i32,
     statuses: &[&str],
     before: DateTime<Utc>,
@@ -419,15 +425,14 @@ pub fn applying_due_for_visit(
     diesel::sql_query(
         "SELECT e.id, e.name, e.tier, e.street_id, e.last_visited_at
          FROM enterprises e
-         WHERE e.archived_at IS NULL
-           AND e.id IN (SELECT a.enterprise_id FROM applications a
-                        WHERE a.batch_year = $2 AND a.status = ANY($3)
-                          AND ($1::uuid[] IS NULL OR a.street_id = ANY($1)))
+         WHERE e.archived_at IS NULL AND ($1::uuid IS NULL OR e.street_id = $1)
+           AND EXISTS (SELECT 1 FROM applications a
+                       WHERE a.enterprise_id = e.id AND a.batch_year = $2 AND a.status = ANY($3))
            AND (e.last_visited_at IS NULL OR e.last_visited_at < $4)
          ORDER BY e.last_visited_at NULLS FIRST, e.id
          LIMIT $5",
     )
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Uuid>>, _>(scope.streets())
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(street)
     .bind::<diesel::sql_types::Integer, _>(batch_year)
     .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(statuses)
     .bind::<diesel::sql_types::Timestamptz, _>(before)

@@ -16,6 +16,7 @@ use crate::service::{Authorized, ServiceError};
 use anyhow::anyhow;
 use chrono::{Datelike, Days, NaiveDate};
 use diesel::PgConnection;
+use uuid::Uuid;
 
 /// How many of each kind of item the agenda shows.
 pub const ITEMS: i64 = 50;
@@ -114,8 +115,8 @@ pub fn of(
 }
 
 /// The enterprises in `scope` due for a visit by their cadence, the `limit` most overdue:
-/// one walk along the last-visit index per rung with a cadence, one for this year's
-/// applications, merged by the day each visit fell due.
+/// one walk along the last-visit index per rung with a cadence (and street, for a
+/// counselor), one for this year's applications, merged by the day each visit fell due.
 pub fn due_for_visit(
     conn: &mut PgConnection,
     catalog: &Catalog,
@@ -128,17 +129,24 @@ pub fn due_for_visit(
         let last = enterprise.last_visited_at.map(|at| catalog.local(at).date());
         DueVisit { due_on: visit::due_on(last, every_days), enterprise, every_days, applying }
     };
+    // The district at once; a counselor's streets one by one, each an ordered index walk.
+    let streets: Vec<Option<Uuid>> = match scope {
+        crate::domain::StreetScope::All => vec![None],
+        crate::domain::StreetScope::Streets(streets) => streets.iter().copied().map(Some).collect(),
+    };
     let mut found: Vec<DueVisit> = Vec::new();
-    if let Some(every_days) = catalog.visit_every_days_while_applying {
-        let statuses = ApplicationStatus::IN_FLIGHT.map(ApplicationStatus::as_str);
-        let applying =
-            enterprises::applying_due_for_visit(conn, scope, today.year(), &statuses, before(every_days), limit)?;
-        found.extend(applying.into_iter().map(|e| due(e, every_days, true)));
-    }
-    for rung in catalog.ladder.rungs() {
-        let Some(every_days) = rung.visit_every_days else { continue };
-        let rung_due = enterprises::due_for_visit(conn, scope, &rung.code, before(every_days), limit)?;
-        found.extend(rung_due.into_iter().map(|e| due(e, every_days, false)));
+    for street in &streets {
+        if let Some(every_days) = catalog.visit_every_days_while_applying {
+            let statuses = ApplicationStatus::IN_FLIGHT.map(ApplicationStatus::as_str);
+            let before = before(every_days);
+            let applying = enterprises::applying_due_for_visit(conn, *street, today.year(), &statuses, before, limit)?;
+            found.extend(applying.into_iter().map(|e| due(e, every_days, true)));
+        }
+        for rung in catalog.ladder.rungs() {
+            let Some(every_days) = rung.visit_every_days else { continue };
+            let rung_due = enterprises::due_for_visit(conn, *street, &rung.code, before(every_days), limit)?;
+            found.extend(rung_due.into_iter().map(|e| due(e, every_days, false)));
+        }
     }
     // Most overdue first (never visited before all), each enterprise once, by the reason
     // that made it due first.
