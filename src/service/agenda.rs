@@ -2,7 +2,8 @@
 //! for those who run the desk requests under 督办 and extensions to answer, requests past
 //! their deadline, the caller's requests urged (催办) or waiting for their callback,
 //! requests assigned to the caller, requests nobody has taken yet, certificates coming to
-//! the end of their term, enterprises nobody has visited for a while.
+//! the end of their term, enterprises nobody has visited for a while and those due for a
+//! visit by their rung's cadence.
 
 use crate::config::Catalog;
 use crate::db::certificates::{self, Expiring, ExpiringFilter};
@@ -47,8 +48,8 @@ pub struct Agenda {
     pub expiring: (NaiveDate, Vec<Expiring>),
     /// Never-visited first.
     pub not_visited: Vec<Unvisited>,
-    /// Due for a visit by their rung's cadence (or this year's application), the latest
-    /// first: never visited, then by the day the visit fell due.
+    /// Due for a visit by their rung's cadence (or this year's application), the most
+    /// overdue first: never visited, then by the day the visit fell due.
     pub due_for_visit: Vec<DueVisit>,
 }
 
@@ -117,7 +118,7 @@ pub fn of(
 /// The enterprises in `scope` due for a visit by their cadence, the `limit` most overdue:
 /// one walk along the last-visit index per rung with a cadence (and street, for a
 /// counselor), one for this year's applications, merged by the day each visit fell due.
-pub fn due_for_visit(
+fn due_for_visit(
     conn: &mut PgConnection,
     catalog: &Catalog,
     scope: &crate::domain::StreetScope,
