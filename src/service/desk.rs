@@ -101,10 +101,12 @@ pub fn escalate(
     let context = Context { actor: Actor::System, request_id: None };
     let mut run = EscalationRun::default();
     loop {
-        let done = conn.transaction(|conn| -> Result<usize, ServiceError> {
+        let (fetched, marked) = conn.transaction(|conn| -> Result<(usize, usize), ServiceError> {
             let due = store::to_escalate(conn, now, BATCH)?;
+            let mut marked = 0;
             for request in &due {
                 let Some(stage) = request.stage.as_deref().and_then(Stage::parse) else { continue };
+                marked += 1;
                 let overdue = request.stage_due_at.is_some_and(|d| d < now);
                 let (escalation, urged, supervised) = if overdue && request.supervised_at.is_none() {
                     (Escalation::Supervise, request.urged_at.or(Some(now)), Some(now))
@@ -130,9 +132,10 @@ pub fn escalate(
                     Escalation::Supervise => run.supervised += 1,
                 }
             }
-            Ok(due.len())
+            Ok((due.len(), marked))
         })?;
-        if done < usize::try_from(BATCH).unwrap_or(usize::MAX) {
+        // A short batch was the last; one that marked nothing would come back the same.
+        if fetched < usize::try_from(BATCH).unwrap_or(usize::MAX) || marked == 0 {
             return Ok(run);
         }
     }
