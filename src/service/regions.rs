@@ -81,6 +81,17 @@ pub fn all(conn: &mut PgConnection, auth: &Authorized) -> Result<Vec<Region>, Se
     Ok(store::all(conn)?)
 }
 
+/// The streets the caller sees, by id and name: where they may hand something to.
+pub fn streets_in_scope(conn: &mut PgConnection, auth: &Authorized) -> Result<Vec<(Uuid, String)>, ServiceError> {
+    let scope = auth.principal.street_scope();
+    Ok(all(conn, auth)?.into_iter().filter(|r| is_street_in(r, &scope)).map(|r| (r.id, r.name)).collect())
+}
+
+/// Whether `region` is a street within `scope`.
+pub fn is_street_in(region: &Region, scope: &crate::domain::StreetScope) -> bool {
+    region.kind == RegionKind::Street && scope.allows(Some(region.id))
+}
+
 /// That the caller may read the reference data: the regions, the ladder, the clusters.
 pub fn may_read_reference(auth: &Authorized) -> Result<(), ServiceError> {
     auth.require(Action::ReadReference)

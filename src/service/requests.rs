@@ -14,7 +14,7 @@ use crate::domain::service_request::{
     Status,
 };
 use crate::domain::workflow::Workflow;
-use crate::domain::{Action, Actor, Principal, RegionKind, StreetScope};
+use crate::domain::{Action, Actor, Principal, StreetScope};
 use crate::service::desk;
 use crate::service::workflow::{self, Step, Stored};
 use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError};
@@ -280,9 +280,9 @@ pub fn transition(
                 Move::Transfer { to: Holder::Street(street) } => {
                     // Only to a street the caller sees: a hand-over is a link to a place.
                     let region = regions::find(conn, *street).optional()?;
-                    if !region.is_some_and(|r| {
-                        r.kind == RegionKind::Street && auth.principal.street_scope().allows(Some(r.id))
-                    }) {
+                    if !region
+                        .is_some_and(|r| crate::service::regions::is_street_in(&r, &auth.principal.street_scope()))
+                    {
                         return Err(ServiceError::invalid("street_id", Refusal::NotAStreet));
                     }
                 }

@@ -5,7 +5,6 @@
 
 use crate::config::Catalog;
 use crate::db::service_requests::RequestFilter;
-use crate::domain::RegionKind;
 use crate::domain::service_request::{Category, Queue, Stage};
 use crate::service::requests::{self, ASSIGN_AT_ONCE, Assignment};
 use crate::service::{Authorized, ServiceError, accounts, enterprises, regions};
@@ -131,11 +130,7 @@ fn page_of(
     refused: Option<(&[Uuid], FieldErrors)>,
 ) -> Result<InboxPage, ServiceError> {
     let found = requests::list(conn, auth, &asked.filter(), None, ASSIGN_AT_ONCE as i64)?;
-    let streets: Vec<(Uuid, String)> = regions::all(conn, auth)?
-        .into_iter()
-        .filter(|r| r.kind == RegionKind::Street && auth.principal.street_scope().allows(Some(r.id)))
-        .map(|r| (r.id, r.name))
-        .collect();
+    let streets: Vec<(Uuid, String)> = regions::streets_in_scope(conn, auth)?;
     let enterprise_ids: Vec<Uuid> = found.iter().map(|r| r.enterprise_id).collect();
     let names = enterprises::names_of(conn, auth, &enterprise_ids)?;
     let people: Vec<Uuid> = found.iter().filter_map(|r| r.assignee_id).collect();

@@ -2,7 +2,6 @@
 //! small form of its own. A move is based on the version the page showed: if someone
 //! moved the request meanwhile, the page says so instead of acting on what it no longer is.
 
-use crate::domain::RegionKind;
 use crate::domain::service_request::{Action as Move, CallbackChannel, Requests, Stage, recorded_move_label};
 use crate::domain::workflow::{Note, Workflow};
 use crate::service::requests::{self, RequestMove};
@@ -155,11 +154,7 @@ fn page_of(
         }
         None => (FieldErrors::default(), None),
     };
-    let streets: Vec<(Uuid, String)> = regions::all(conn, auth)?
-        .into_iter()
-        .filter(|r| r.kind == RegionKind::Street && auth.principal.street_scope().allows(Some(r.id)))
-        .map(|r| (r.id, r.name))
-        .collect();
+    let streets: Vec<(Uuid, String)> = regions::streets_in_scope(conn, auth)?;
     let now = Utc::now();
     let awaited = request.stage.as_deref().and_then(Stage::parse);
     let stages = desk::stages(&request)
