@@ -389,14 +389,14 @@ fn moved(
                 Holder::Street(street) => (Some(*street), None),
                 Holder::Department(code) => (None, Some(code.clone())),
             };
-            hand_over(&mut m, due(Stage::Acknowledge));
+            hand_over(&mut m, due(Stage::Acknowledge), due(Stage::Contact));
         }
         Move::Return => {
             if m.transferred_street_id.is_none() && m.department.is_none() {
                 return Err(conflict(Refusal::NotTransferred));
             }
             (m.transferred_street_id, m.department) = (None, None);
-            hand_over(&mut m, due(Stage::Acknowledge));
+            hand_over(&mut m, due(Stage::Acknowledge), due(Stage::Contact));
         }
         Move::Reject => m.extension_days = None,
         Move::Escalate => {}
@@ -413,11 +413,15 @@ fn reopen(m: &mut store::Move, resolve_due: DateTime<Utc>) {
     m.due_at = resolve_due;
 }
 
-/// A demand handed to a new holder, who must take it (签收) by `acknowledge_due`.
-fn hand_over(m: &mut store::Move, acknowledge_due: DateTime<Utc>) {
+/// A demand handed to a new holder, who must take it (签收) by `acknowledge_due` and, if
+/// nobody has reached the enterprise yet, reach it (首次联系) by `contact_due`.
+fn hand_over(m: &mut store::Move, acknowledge_due: DateTime<Utc>, contact_due: DateTime<Utc>) {
     m.assignee_id = None;
     m.acknowledged_at = None;
     m.acknowledge_due_at = Some(acknowledge_due);
+    if m.contacted_at.is_none() {
+        m.contact_due_at = Some(contact_due);
+    }
     m.extension_days = None;
 }
 

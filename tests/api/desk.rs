@@ -280,6 +280,8 @@ async fn a_transferred_request_leaves_the_old_holders_view() {
     assert_eq!(problem(manager.post(&path, &to_xixiang).await, 409).await["code"], "already_held");
     assert_eq!((handed["street_id"].clone(), handed["status"].as_str()), (json!(district.xixiang), Some("open")));
     assert_eq!(handed["stage"], "acknowledge", "the new holder signs for it");
+    let due = |name: &str| at(&stage(&handed, name)["due_at"]);
+    assert!(due("contact") >= due("acknowledge"), "and reaches the enterprise after signing for it");
     assert_eq!((xinan.get(&url).await.status().as_u16(), xixiang.get(&url).await.status().as_u16()), (404, 200));
     moved(&xixiang, &id, json!({"action": "acknowledge"})).await;
     let back = moved(&xixiang, &id, json!({"action": "return", "note": "经核实仍在新安经营"})).await;
