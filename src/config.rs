@@ -2,9 +2,11 @@
 //! `PEIYU_CONFIG_FILE`, then `PEIYU_*` environment variables (and `DATABASE_URL`).
 //! Settings are loaded once and passed explicitly; there is no global.
 
+use crate::domain::benefit::Benefit;
 use crate::domain::calendar::{Calendar, CalendarFile};
 use crate::domain::desk::{Desk, DeskSettings};
 use crate::domain::eligibility::{self, RuleSet};
+use crate::domain::obligation::Obligation;
 use crate::domain::{Cluster, Clusters, Ladder, Rung};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -117,6 +119,13 @@ pub struct Catalog {
     pub rule_sets: Vec<RuleSet>,
     /// The visit cadence while an application of this year's batch is in flight.
     pub visit_every_days_while_applying: Option<u32>,
+    /// The visit cadence of an enterprise with an obligation due within
+    /// [`crate::domain::visit::OBLIGATION_LEAD_DAYS`] or overdue.
+    pub visit_every_days_while_obligation_due: Option<u32>,
+    /// What certified enterprises owe to keep their rungs.
+    pub obligations: Vec<Obligation>,
+    /// What each rung is worth.
+    pub benefits: Vec<Benefit>,
 }
 
 impl Catalog {
@@ -157,7 +166,13 @@ struct TiersFile {
     #[serde(default)]
     visit_every_days_while_applying: Option<u32>,
     #[serde(default)]
+    visit_every_days_while_obligation_due: Option<u32>,
+    #[serde(default)]
     rule_sets: Vec<RuleSet>,
+    #[serde(default)]
+    obligations: Vec<Obligation>,
+    #[serde(default)]
+    benefits: Vec<Benefit>,
 }
 
 impl Settings {
@@ -196,7 +211,9 @@ impl Settings {
             .map_err(|e| SettingsError::Invalid { path: path.clone(), message: e.to_string() })?;
         let codes: Vec<&str> = ladder.rungs().iter().map(|r| r.code.as_str()).collect();
         eligibility::validate(&tiers.rule_sets, &codes)
-            .map_err(|e| SettingsError::Invalid { path, message: e.to_string() })?;
+            .map_err(|e| SettingsError::Invalid { path: path.clone(), message: e.to_string() })?;
+        check_cultivation(&tiers.obligations, &tiers.benefits, &tiers.rule_sets, &ladder, &codes)
+            .map_err(|message| SettingsError::Invalid { path, message })?;
         let clusters = Clusters::new(self.clusters.clone())
             .map_err(|e| SettingsError::Invalid { path: "clusters".into(), message: e.to_string() })?;
         let time_zone = self.time_zone.parse().map_err(|_| SettingsError::Invalid {
@@ -209,8 +226,12 @@ impl Settings {
             Calendar::new(calendar, time_zone).map_err(|message| SettingsError::Invalid { path, message })?;
         let desk = Desk::new(self.desk.clone(), calendar.hours_per_day())
             .map_err(|message| SettingsError::Invalid { path: "settings".into(), message })?;
-        let cadences =
-            ladder.rungs().iter().filter_map(|r| r.visit_every_days).chain(tiers.visit_every_days_while_applying);
+        let cadences = ladder
+            .rungs()
+            .iter()
+            .filter_map(|r| r.visit_every_days)
+            .chain(tiers.visit_every_days_while_applying)
+            .chain(tiers.visit_every_days_while_obligation_due);
         if cadences.into_iter().any(|days| !(1..=crate::domain::visit::MAX_WINDOW_DAYS).contains(&days)) {
             let message = "visit_every_days: a cadence of 1 to 3650 days".to_owned();
             return Err(SettingsError::Invalid { path: "config/tiers.toml".into(), message });
@@ -223,8 +244,41 @@ impl Settings {
             desk,
             rule_sets: tiers.rule_sets,
             visit_every_days_while_applying: tiers.visit_every_days_while_applying,
+            visit_every_days_while_obligation_due: tiers.visit_every_days_while_obligation_due,
+            obligations: tiers.obligations,
+            benefits: tiers.benefits,
         })
     }
+}
+
+/// Checks obligations, benefits and the criteria that keep a rung against the ladder and
+/// the rule sets.
+fn check_cultivation(
+    obligations: &[Obligation],
+    benefits: &[Benefit],
+    rule_sets: &[RuleSet],
+    ladder: &Ladder,
+    codes: &[&str],
+) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    for obligation in obligations {
+        obligation.check(codes)?;
+        if !seen.insert(obligation.code.as_str()) {
+            return Err(format!("obligation `{}` appears twice", obligation.code));
+        }
+    }
+    if let Some(benefit) = benefits.iter().find(|b| !codes.contains(&b.tier.as_str())) {
+        return Err(format!("benefit `{}`: tier `{}` is not on the ladder", benefit.description, benefit.tier));
+    }
+    for rung in ladder.rungs() {
+        for code in &rung.keep_criteria {
+            let known = rule_sets.iter().any(|s| s.tier == rung.code && s.criteria.iter().any(|c| &c.code == code));
+            if !known {
+                return Err(format!("tier `{}`: keep_criteria `{code}` is no criterion of its rule sets", rung.code));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A TOML file of the catalogue: the one at `path`, or the built-in `text` of `default`
@@ -315,7 +369,7 @@ mod tests {
     /// R&D ¥0.9m fails the 5% rule; ¥1.8m passes.
     #[test]
     fn the_encoded_hnte_rules_judge_the_worked_example() {
-        use crate::domain::eligibility::{Enterprise, Indicators, evaluate, in_force};
+        use crate::domain::eligibility::{DecisionKind, Enterprise, Indicators, evaluate, in_force};
         use std::collections::BTreeMap;
         let settings: Settings = Config::builder()
             .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
@@ -324,7 +378,7 @@ mod tests {
             .expect("defaults deserialize");
         let catalog = settings.catalog().expect("built-in catalog is valid");
         let on = NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
-        let rules = in_force(&catalog.rule_sets, "hnte", on).expect("a 国高 rule set");
+        let rules = in_force(&catalog.rule_sets, "hnte", DecisionKind::New, on).expect("a 国高 rule set");
         assert_eq!(rules.document, "国科发火〔2016〕32号");
         let figures = |rd: i64| -> BTreeMap<i32, Indicators> {
             (2023..=2025)
@@ -341,7 +395,8 @@ mod tests {
         };
         let verdict = |rd: i64| {
             let figures = figures(rd);
-            let enterprise = Enterprise { established_on: NaiveDate::from_ymd_opt(2018, 3, 1), figures: &figures };
+            let enterprise =
+                Enterprise { established_on: NaiveDate::from_ymd_opt(2018, 3, 1), figures: &figures, titles: &[] };
             evaluate(rules, &enterprise, on).into_iter().map(|r| (r.code, r.met)).collect::<Vec<_>>()
         };
         let short = verdict(900_000);
@@ -356,7 +411,7 @@ mod tests {
     /// 专精特新 changed rules on 2026-04-01; 小巨人 is encoded from then on only.
     #[test]
     fn the_rule_set_in_force_follows_the_date() {
-        use crate::domain::eligibility::in_force;
+        use crate::domain::eligibility::{DecisionKind, in_force};
         let settings: Settings = Config::builder()
             .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
             .build()
@@ -364,12 +419,57 @@ mod tests {
             .expect("defaults deserialize");
         let catalog = settings.catalog().expect("built-in catalog is valid");
         let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
-        let document = |tier, on| in_force(&catalog.rule_sets, tier, on).map(|r| r.document.as_str());
+        let document =
+            |tier, on| in_force(&catalog.rule_sets, tier, DecisionKind::New, on).map(|r| r.document.as_str());
         assert_eq!(document("srdi", date(2026, 3, 31)), Some("工信部企业〔2022〕63号"));
         assert_eq!(document("srdi", date(2026, 4, 1)), Some("工信部企业〔2026〕2号"));
         assert_eq!(document("little_giant", date(2026, 3, 31)), None);
         assert_eq!(document("little_giant", date(2026, 4, 1)), Some("工信部企业〔2026〕2号"));
         assert_eq!(document("tech_sme", date(2026, 4, 1)), Some("国科发政〔2017〕115号"));
         assert_eq!(document("hnte_pool", date(2026, 4, 1)), None, "a district adds its own");
+    }
+
+    /// 2026: a 小巨人 review is judged by the 2022 rules without the growth test, counting
+    /// the better score of the last two years; a new 专精特新 needs 科技和创新型中小企业
+    /// from 2026-04-01, and its reviews stay with the 2022 rules.
+    #[test]
+    fn reviews_and_the_2026_prerequisite_follow_the_configured_rules() {
+        use crate::domain::eligibility::{DecisionKind, Enterprise, Indicators, evaluate, in_force};
+        use std::collections::BTreeMap;
+        let settings: Settings = Config::builder()
+            .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
+            .build()
+            .and_then(Config::try_deserialize)
+            .expect("defaults deserialize");
+        let catalog = settings.catalog().expect("built-in catalog is valid");
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        let codes = |set: &RuleSet| set.criteria.iter().map(|c| c.code.clone()).collect::<Vec<_>>();
+        let on = date(2026, 6, 1);
+        let review = in_force(&catalog.rule_sets, "little_giant", DecisionKind::Review, on).expect("a review set");
+        assert!(review.document.starts_with("工信部企业〔2022〕63号"), "{}", review.document);
+        assert!(!codes(review).contains(&"revenue_growth".to_owned()), "no growth test in a 2026 review");
+        let new = in_force(&catalog.rule_sets, "little_giant", DecisionKind::New, on).expect("a new set");
+        assert!(codes(new).contains(&"revenue_growth".to_owned()));
+        // The review passes on 2024's score of 62 though 2025 scored 55.
+        let score = |s: f64| Indicators { assessment_score: Some(s), ..Indicators::default() };
+        let figures = BTreeMap::from([(2024, score(62.0)), (2025, score(55.0))]);
+        let judged = evaluate(review, &Enterprise { established_on: None, figures: &figures, titles: &[] }, on);
+        let score_met = judged.iter().find(|c| c.code == "assessment_score").and_then(|c| c.met);
+        assert_eq!(score_met, Some(true));
+
+        let srdi = |on| in_force(&catalog.rule_sets, "srdi", DecisionKind::New, on).expect("a 专精特新 set");
+        assert!(!codes(srdi(date(2026, 3, 31))).contains(&"prerequisite_title".to_owned()));
+        let rules = srdi(date(2026, 4, 1));
+        let prerequisite = |titles: &[String]| {
+            let none = BTreeMap::new();
+            let judged = evaluate(rules, &Enterprise { established_on: None, figures: &none, titles }, on);
+            judged.into_iter().find(|c| c.code == "prerequisite_title").and_then(|c| c.met)
+        };
+        assert_eq!(prerequisite(&["tech_sme".to_owned()]), Some(true));
+        assert_eq!(prerequisite(&["hnte".to_owned()]), Some(false));
+        let srdi_review = in_force(&catalog.rule_sets, "srdi", DecisionKind::Review, on).expect("a review set");
+        assert_eq!(srdi_review.document, "工信部企业〔2022〕63号");
+        assert!(catalog.obligations.iter().any(|o| o.code == "hnte_annual_report"));
+        assert!(catalog.benefits.iter().any(|b| b.tier == "hnte"));
     }
 }

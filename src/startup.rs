@@ -244,6 +244,18 @@ pub fn schedule_expiry(pool: PgPool, catalog: Catalog, every: std::time::Duratio
     });
 }
 
+/// Runs the cultivation upkeep (see [`crate::service::cultivation::upkeep`]) now and then
+/// every `every`: obligations coming within reach, and the radar when its rules changed.
+pub fn schedule_upkeep(pool: PgPool, catalog: Catalog, every: std::time::Duration) {
+    let job = move |conn: &mut diesel::PgConnection| crate::service::cultivation::upkeep(conn, &catalog);
+    schedule(pool, every, job, |run| match run {
+        Ok(run) => {
+            tracing::info!(obligations_made = run.obligations_made, recounted = ?run.recounted, "cultivation upkeep")
+        }
+        Err(error) => tracing::warn!(error, "cultivation upkeep failed"),
+    });
+}
+
 /// Urges and supervises the service desk's late stages (see
 /// [`crate::service::desk::escalate`]) now and then every `every`.
 pub fn schedule_escalation(pool: PgPool, every: std::time::Duration) {

@@ -228,6 +228,7 @@ fn serve(settings: &Settings, pool: crate::db::PgPool, catalog: crate::config::C
         let minutes = settings.ladder.expiry_check_minutes;
         if minutes > 0 {
             startup::schedule_expiry(pool.clone(), catalog.clone(), Duration::from_secs(minutes * 60));
+            startup::schedule_upkeep(pool.clone(), catalog.clone(), Duration::from_secs(minutes * 60));
         }
         let minutes = settings.desk_check_minutes;
         if minutes > 0 {

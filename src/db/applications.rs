@@ -4,6 +4,7 @@ use crate::db::enterprises::Visible;
 use crate::db::schema::{application_transitions, applications, enterprises};
 use crate::domain::StreetScope;
 use crate::domain::application::Status;
+use crate::domain::eligibility::DecisionKind;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -25,6 +26,8 @@ pub struct Application {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[diesel(deserialize_as = String)]
+    pub kind: DecisionKind,
 }
 
 #[derive(Debug, Insertable)]
@@ -36,6 +39,7 @@ pub struct NewApplication<'a> {
     pub batch_year: i32,
     pub status: &'a str,
     pub created_by: Uuid,
+    pub kind: &'a str,
 }
 
 /// What a transition changes on the application itself.

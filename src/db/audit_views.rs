@@ -8,6 +8,7 @@ use crate::db::audit::Audited;
 use crate::db::certificates::{Certificate, TierChange};
 use crate::db::enterprises::Enterprise;
 use crate::db::indicators::YearFigures;
+use crate::db::obligations::Item;
 use crate::db::regions::Region;
 use crate::db::service_requests::ServiceRequest;
 use crate::db::targets::Target;
@@ -126,7 +127,7 @@ impl Audited for Application {
     fn audited(&self) -> Value {
         json!({
             "id": self.id, "enterprise_id": self.enterprise_id, "street_id": self.street_id, "tier": self.tier,
-            "batch_year": self.batch_year, "status": self.status, "created_by": self.created_by,
+            "batch_year": self.batch_year, "kind": self.kind, "status": self.status, "created_by": self.created_by,
             "outcome_note": self.outcome_note, "decided_at": self.decided_at, "version": self.version,
             "created_at": self.created_at, "updated_at": self.updated_at,
         })
@@ -143,6 +144,20 @@ impl Audited for Visit {
             "next_steps": r.next_steps, "follow_up_on": r.follow_up_on, "latitude": r.latitude,
             "longitude": r.longitude, "version": self.version, "created_at": self.created_at,
             "updated_at": self.updated_at,
+        })
+    }
+}
+
+impl Audited for Item {
+    fn audited(&self) -> Value {
+        json!({
+            "enterprise_id": self.enterprise_id,
+            "code": self.code,
+            "period": self.period,
+            "due_on": self.due_on,
+            "done_at": self.done_at,
+            "done_by": self.done_by,
+            "evidence": self.evidence,
         })
     }
 }

@@ -283,3 +283,83 @@ pub fn expiring(
     }
     query.load(conn)
 }
+
+/// A held certificate due for review (复核) in a year.
+#[derive(Debug, Clone, Queryable)]
+pub struct DueForReview {
+    pub certificate_id: Uuid,
+    pub tier: String,
+    pub certificate_no: Option<String>,
+    pub effective_on: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub enterprise_id: Uuid,
+    pub name: String,
+    pub street_id: Option<Uuid>,
+}
+
+/// Held certificates of `tiers` of live enterprises in `scope` whose term ends in
+/// `from..=until`, soonest first, the page after `after` (valid_until, certificate id).
+pub fn due_for_review(
+    conn: &mut PgConnection,
+    scope: &StreetScope,
+    tiers: &[String],
+    (from, until): (NaiveDate, NaiveDate),
+    after: Option<(NaiveDate, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<DueForReview>> {
+    let mut query = certificates::table
+        .inner_join(enterprises::table)
+        .filter(certificates::ended_on.is_null())
+        .filter(certificates::tier.eq_any(tiers))
+        .filter(certificates::valid_until.between(from, until))
+        .filter(enterprises::archived_at.is_null())
+        .order((certificates::valid_until, certificates::id))
+        .limit(limit)
+        .select((
+            certificates::id,
+            certificates::tier,
+            certificates::certificate_no,
+            certificates::effective_on,
+            certificates::valid_until.assume_not_null(),
+            enterprises::id,
+            enterprises::name,
+            enterprises::street_id,
+        ))
+        .into_boxed();
+    if let StreetScope::Streets(streets) = scope {
+        query = query.filter(enterprises::street_id.eq_any(streets.clone()));
+    }
+    if let Some((valid_until, id)) = after {
+        query = query.filter(
+            certificates::valid_until
+                .gt(valid_until)
+                .or(certificates::valid_until.eq(valid_until).and(certificates::id.gt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// How many held certificates of `tiers` in `scope` (and `street`) end in `from..=until`.
+pub fn count_due_for_review(
+    conn: &mut PgConnection,
+    scope: &StreetScope,
+    street: Option<Uuid>,
+    tiers: &[String],
+    (from, until): (NaiveDate, NaiveDate),
+) -> QueryResult<i64> {
+    let mut query = certificates::table
+        .inner_join(enterprises::table)
+        .filter(certificates::ended_on.is_null())
+        .filter(certificates::tier.eq_any(tiers))
+        .filter(certificates::valid_until.between(from, until))
+        .filter(enterprises::archived_at.is_null())
+        .count()
+        .into_boxed();
+    if let StreetScope::Streets(streets) = scope {
+        query = query.filter(enterprises::street_id.eq_any(streets.clone()));
+    }
+    if let Some(street) = street {
+        query = query.filter(enterprises::street_id.eq(street));
+    }
+    query.get_result(conn)
+}

@@ -410,32 +410,46 @@ pub fn due_for_visit(
     }
 }
 
-/// Live enterprises in `street` (`None`: every street, and none) with an application of
-/// `batch_year` in flight (one of `statuses`) not visited since `before`, longest
-/// unvisited first: a walk along the street's last visits, each probed in the index of
-/// applications in flight.
-pub fn applying_due_for_visit(
+/// What marks an enterprise for a closer cadence than its rung's.
+pub enum Mark<'a> {
+    /// An application of `batch_year` in flight (one of `statuses`).
+    Applying { batch_year: i32, statuses: &'a [&'a str] },
+    /// An obligation not done and due before `due_before` (or overdue).
+    Owing { due_before: NaiveDate },
+}
+
+/// Live enterprises in `street` (`None`: every street, and none) carrying `mark`, not
+/// visited since `before`, longest unvisited first: a walk along the street's last
+/// visits, each probed in the index of applications in flight or of open obligations.
+pub fn marked_due_for_visit(
     conn: &mut PgConnection,
     street: Option<Uuid>,
-    batch_year: i32,
-    statuses: &[&str],
+    mark: &Mark,
     before: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<Unvisited>> {
-    diesel::sql_query(
-        "SELECT e.id, e.name, e.tier, e.street_id, e.last_visited_at
+    let select = "SELECT e.id, e.name, e.tier, e.street_id, e.last_visited_at
          FROM enterprises e
          WHERE e.archived_at IS NULL AND ($1::uuid IS NULL OR e.street_id = $1)
-           AND EXISTS (SELECT 1 FROM applications a
-                       WHERE a.enterprise_id = e.id AND a.batch_year = $2 AND a.status = ANY($3))
-           AND (e.last_visited_at IS NULL OR e.last_visited_at < $4)
-         ORDER BY e.last_visited_at NULLS FIRST, e.id
-         LIMIT $5",
-    )
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(street)
-    .bind::<diesel::sql_types::Integer, _>(batch_year)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(statuses)
-    .bind::<diesel::sql_types::Timestamptz, _>(before)
-    .bind::<diesel::sql_types::BigInt, _>(limit)
-    .load(conn)
+           AND (e.last_visited_at IS NULL OR e.last_visited_at < $2)";
+    let order = "ORDER BY e.last_visited_at NULLS FIRST, e.id LIMIT $3";
+    let query = |exists: &str| {
+        diesel::sql_query(format!("{select} AND EXISTS ({exists}) {order}"))
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(street)
+            .bind::<diesel::sql_types::Timestamptz, _>(before)
+            .bind::<diesel::sql_types::BigInt, _>(limit)
+    };
+    match mark {
+        Mark::Applying { batch_year, statuses } => query(
+            "SELECT 1 FROM applications a WHERE a.enterprise_id = e.id AND a.batch_year = $4 AND a.status = ANY($5)",
+        )
+        .bind::<diesel::sql_types::Integer, _>(*batch_year)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(*statuses)
+        .load(conn),
+        Mark::Owing { due_before } => {
+            query("SELECT 1 FROM obligations o WHERE o.enterprise_id = e.id AND o.done_at IS NULL AND o.due_on < $4")
+                .bind::<diesel::sql_types::Date, _>(*due_before)
+                .load(conn)
+        }
+    }
 }

@@ -16,9 +16,12 @@ pub mod idempotency;
 pub mod import_runs;
 pub mod indicators;
 pub mod login_failures;
+pub mod obligations;
 pub mod pipeline;
+pub mod readiness;
 pub mod refresh_tokens;
 pub mod regions;
+pub mod risks;
 pub mod schema;
 pub mod service_requests;
 pub mod targets;
@@ -37,6 +40,14 @@ use std::time::Duration;
 use uuid::Uuid;
 
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// A street scope as raw SQL binds it: `None` for every street.
+pub(crate) fn scope_streets(scope: &StreetScope) -> Option<Vec<Uuid>> {
+    match scope {
+        StreetScope::All => None,
+        StreetScope::Streets(streets) => Some(streets.clone()),
+    }
+}
 
 /// A row read by id, kept only if its street lies within `scope`: outside it the row is
 /// not there (diesel's `NotFound`, the caller's 404), as if it did not exist.

@@ -51,6 +51,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        kind -> Text,
     }
 }
 
@@ -381,6 +382,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    obligations (id) {
+        id -> Uuid,
+        enterprise_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        certificate_id -> Nullable<Uuid>,
+        code -> Text,
+        period -> Int4,
+        due_on -> Date,
+        national_due_on -> Date,
+        done_at -> Nullable<Timestamptz>,
+        done_by -> Nullable<Uuid>,
+        evidence -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    readiness (enterprise_id, target_tier) {
+        enterprise_id -> Uuid,
+        target_tier -> Text,
+        street_id -> Nullable<Uuid>,
+        next -> Bool,
+        met -> Int2,
+        total -> Int2,
+        short -> Int2,
+        shortfall -> Float4,
+        rule_set -> Text,
+        gaps -> Jsonb,
+        computed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    readiness_basis (only_row) {
+        only_row -> Bool,
+        fingerprint -> Text,
+        computed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    rung_risks (enterprise_id) {
+        enterprise_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        tier -> Text,
+        rule_set -> Text,
+        gaps -> Jsonb,
+        computed_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(application_transitions -> applications (application_id));
 diesel::joinable!(application_transitions -> users (actor_id));
@@ -391,11 +444,15 @@ diesel::joinable!(certificates -> enterprises (enterprise_id));
 diesel::joinable!(console_sessions -> users (user_id));
 diesel::joinable!(enterprise_indicators -> enterprises (enterprise_id));
 diesel::joinable!(import_runs -> users (user_id));
+diesel::joinable!(obligations -> certificates (certificate_id));
+diesel::joinable!(obligations -> enterprises (enterprise_id));
+diesel::joinable!(readiness -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(request_transitions -> service_requests (request_id));
 diesel::joinable!(request_transitions -> users (actor_id));
 diesel::joinable!(rung_entries -> enterprises (enterprise_id));
 diesel::joinable!(rung_entries -> tier_changes (id));
+diesel::joinable!(rung_risks -> enterprises (enterprise_id));
 diesel::joinable!(service_requests -> enterprises (enterprise_id));
 diesel::joinable!(service_requests -> regions (street_id));
 diesel::joinable!(service_requests -> visits (visit_id));
@@ -426,11 +483,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     import_runs,
     login_failures,
+    obligations,
+    readiness,
+    readiness_basis,
     refresh_tokens,
     regions,
     request_month_counts,
     request_transitions,
     rung_entries,
+    rung_risks,
     service_requests,
     targets,
     tier_changes,

@@ -154,8 +154,7 @@ mod tests {
     use crate::domain::Rung;
 
     fn ladder() -> Ladder {
-        let rung =
-            |code: &str| Rung { code: code.into(), label: code.into(), validity_years: None, visit_every_days: None };
+        let rung = |code: &str| Rung { code: code.into(), label: code.into(), ..Rung::default() };
         Ladder::new(vec![rung("prospect"), rung("tech_sme"), rung("hnte_pool"), rung("hnte"), rung("srdi")])
             .expect("valid ladder")
     }

@@ -105,6 +105,13 @@ pub enum Metric {
     AssessmentScore,
     /// 1 when no major incident was reported for the last year, 0 when one was.
     NoMajorIncident,
+    /// The better assessment score of the `years` years: a review (复核) in 2026 counts
+    /// the score of either of the last two years (工信厅企业函〔2026〕117号).
+    BestAssessmentScore,
+    /// 1 when the enterprise holds a live certificate for one of the criterion's
+    /// `titles`, 0 when not: a rung another requires first (from 2026-04-01 专精特新
+    /// requires 科技和创新型中小企业).
+    HoldsTitle,
 }
 
 /// A threshold that depends on the size of the enterprise (last year's revenue).
@@ -134,16 +141,39 @@ pub struct Criterion {
     /// Strictly greater than `min` (e.g. 国高's innovation score ">70").
     #[serde(default)]
     pub exclusive: bool,
+    /// For `holds_title`: the rungs any one of which satisfies it.
+    #[serde(default)]
+    pub titles: Vec<String>,
 }
 
 fn one() -> u8 {
     1
 }
 
+code_list! {
+    /// The decision a rule set judges and an application asks for.
+    pub enum DecisionKind {
+        /// A first certificate for the rung (新申报).
+        New = "new" => "新申报",
+        /// Keeping a held certificate at the end of its term (复核).
+        Review = "review" => "复核",
+    }
+}
+
+impl Default for DecisionKind {
+    fn default() -> Self {
+        Self::New
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSet {
     pub tier: String,
+    /// What it judges; `new` unless said. A rung with no `review` set is reviewed by its
+    /// `new` set.
+    #[serde(default)]
+    pub kind: DecisionKind,
     /// The policy document, e.g. 国科发火〔2016〕32号.
     pub document: String,
     pub effective_from: NaiveDate,
@@ -163,6 +193,14 @@ pub struct CriterionResult {
     /// The years the criterion looks at that have no figures yet, oldest first: what to
     /// fill in for it to be judged.
     pub missing_years: Vec<i32>,
+    /// For an unmet criterion, what is missing in the bureau's words and units, e.g.
+    /// "研发费用还差 40 万元", "还差 2 名科技人员".
+    pub short_by: Option<String>,
+    /// How far from met, 0 (met) to 1 (unknown, or nothing of it): what the readiness
+    /// radar ranks by.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub gap: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -175,6 +213,8 @@ pub enum RuleError {
     Duplicate(usize, String),
     #[error("rule set {0}: tier `{1}` is not on the ladder")]
     UnknownTier(usize, String),
+    #[error("rule set {0}: criterion `{1}` names titles, which must be rungs of the ladder, and only for holds_title")]
+    Titles(usize, String),
 }
 
 /// Checks the rule sets against the ladder's tier codes.
@@ -193,22 +233,40 @@ pub fn validate(rule_sets: &[RuleSet], tiers: &[&str]) -> Result<(), RuleError> 
                 return Err(RuleError::NoThreshold(index, code));
             }
             if !(1..=5).contains(&criterion.years) {
-                return Err(RuleError::Years(index, code));
+                return Err(RuleError::Years(index, code.clone()));
+            }
+            let titles_fit = if criterion.metric == Metric::HoldsTitle {
+                !criterion.titles.is_empty() && criterion.titles.iter().all(|t| tiers.contains(&t.as_str()))
+            } else {
+                criterion.titles.is_empty()
+            };
+            if !titles_fit {
+                return Err(RuleError::Titles(index, code));
             }
         }
     }
     Ok(())
 }
 
-/// The rule set for `tier` in force on `on`: the latest that has taken effect.
-pub fn in_force<'a>(rule_sets: &'a [RuleSet], tier: &str, on: NaiveDate) -> Option<&'a RuleSet> {
-    rule_sets.iter().filter(|s| s.tier == tier && s.effective_from <= on).max_by_key(|s| s.effective_from)
+/// The rule set judging `kind` for `tier` on `on`: the latest of that kind that has taken
+/// effect. A review falls back to the rung's rules for a new application when no review
+/// set is configured.
+pub fn in_force<'a>(rule_sets: &'a [RuleSet], tier: &str, kind: DecisionKind, on: NaiveDate) -> Option<&'a RuleSet> {
+    let latest = |kind: DecisionKind| {
+        rule_sets
+            .iter()
+            .filter(|s| s.tier == tier && s.kind == kind && s.effective_from <= on)
+            .max_by_key(|s| s.effective_from)
+    };
+    latest(kind).or_else(|| if kind == DecisionKind::Review { latest(DecisionKind::New) } else { None })
 }
 
-/// What an evaluation looks at: the yearly figures and the founding date.
+/// What an evaluation looks at: the yearly figures, the founding date and the rungs whose
+/// certificates the enterprise holds.
 pub struct Enterprise<'a> {
     pub established_on: Option<NaiveDate>,
     pub figures: &'a BTreeMap<i32, Indicators>,
+    pub titles: &'a [String],
 }
 
 /// Evaluates every criterion of `rules` on `on`, looking at the years before `on`'s year.
@@ -240,6 +298,17 @@ fn measure(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -> Opt
     if criterion.metric == Metric::RegisteredYears {
         return Some(f64::from(on.years_since(enterprise.established_on?)?));
     }
+    if criterion.metric == Metric::HoldsTitle {
+        let held = criterion.titles.iter().any(|t| enterprise.titles.contains(t));
+        return Some(if held { 1.0 } else { 0.0 });
+    }
+    if criterion.metric == Metric::BestAssessmentScore {
+        // The years that have a score; a missing year may still hold the better one,
+        // which `evaluate_one` takes into account.
+        return (1..=i32::from(criterion.years))
+            .filter_map(|back| enterprise.figures.get(&(on.year() - back))?.assessment_score)
+            .reduce(f64::max);
+    }
     if criterion.metric == Metric::RevenueGrowth {
         let years = years_before(enterprise.figures, on, criterion.years.checked_add(1)?)?;
         let (last, first) = (years.first()?.revenue? as f64, years.last()?.revenue? as f64);
@@ -248,7 +317,7 @@ fn measure(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -> Opt
     let years = years_before(enterprise.figures, on, criterion.years)?;
     let last = years.first()?;
     match criterion.metric {
-        Metric::RegisteredYears | Metric::RevenueGrowth => None,
+        Metric::RegisteredYears | Metric::RevenueGrowth | Metric::HoldsTitle | Metric::BestAssessmentScore => None,
         Metric::Staff => last.staff.map(f64::from),
         Metric::Revenue => last.revenue.map(|v| v as f64),
         Metric::TotalAssets => last.total_assets.map(|v| v as f64),
@@ -302,6 +371,7 @@ fn show(metric: Metric, value: f64) -> String {
             format!("¥{:.2}万", value / 10_000.0)
         }
         Metric::NoMajorIncident => (if value > 0.0 { "无" } else { "有" }).to_owned(),
+        Metric::HoldsTitle => (if value > 0.0 { "已持有" } else { "未持有" }).to_owned(),
         _ => format!("{value}"),
     }
 }
@@ -310,6 +380,9 @@ fn required(criterion: &Criterion, lower: Option<f64>) -> String {
     let metric = criterion.metric;
     if metric == Metric::NoMajorIncident {
         return "无".to_owned();
+    }
+    if metric == Metric::HoldsTitle {
+        return "持有".to_owned();
     }
     let mut parts = Vec::new();
     if let Some(min) = lower {
@@ -327,7 +400,8 @@ fn required(criterion: &Criterion, lower: Option<f64>) -> String {
 fn evaluate_one(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -> CriterionResult {
     let lower = lower_bound(criterion, enterprise, on).ok().flatten();
     let actual = measure(criterion, enterprise, on);
-    let met = actual.and_then(|value| {
+    let missing_years = missing_years(criterion, enterprise, on);
+    let mut met = actual.and_then(|value| {
         let above = match (criterion.bands.is_empty(), lower) {
             (false, None) => return None,
             (_, Some(min)) => {
@@ -341,21 +415,113 @@ fn evaluate_one(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -
         };
         Some(above && criterion.max.is_none_or(|max| value <= max))
     });
+    // The better of several scores is unknown while a year that could hold it is missing.
+    if criterion.metric == Metric::BestAssessmentScore && met == Some(false) && !missing_years.is_empty() {
+        met = None;
+    }
+    let (short_by, gap) = match (met, actual) {
+        (Some(true), _) => (None, 0.0),
+        (Some(false), Some(value)) => shortfall(criterion, enterprise, on, value, lower),
+        _ => (None, 1.0),
+    };
     CriterionResult {
         code: criterion.code.clone(),
         description: criterion.description.clone(),
         required: required(criterion, lower),
         actual: actual.map(|v| show(criterion.metric, v)),
         met,
-        missing_years: missing_years(criterion, enterprise, on),
+        missing_years,
+        short_by,
+        gap,
     }
+}
+
+/// Yuan as the bureau writes an amount: "40 万元", "1.25 万元".
+fn wan(yuan: f64) -> String {
+    let text = format!("{:.2}", yuan / 10_000.0);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text} 万元")
+}
+
+/// A difference in percentage points or plain numbers, without trailing zeros.
+fn amount(value: f64) -> String {
+    let text = format!("{value:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// What an unmet criterion still lacks, in the bureau's words and units, and how far it
+/// is from met (0–1, relative to the bound it misses).
+fn shortfall(
+    criterion: &Criterion,
+    enterprise: &Enterprise,
+    on: NaiveDate,
+    value: f64,
+    lower: Option<f64>,
+) -> (Option<String>, f64) {
+    let relative = |missing: f64, bound: f64| {
+        if bound.abs() > f64::EPSILON { (missing / bound.abs()).clamp(0.0, 1.0) } else { 1.0 }
+    };
+    if let Some(max) = criterion.max.filter(|max| value > *max) {
+        let over = value - max;
+        let words = match criterion.metric {
+            m if is_percent(m) => format!("高出 {} 个百分点", amount(over)),
+            Metric::Revenue | Metric::TotalAssets => format!("超出 {}", wan(over)),
+            Metric::Staff => format!("超出 {} 人", amount(over)),
+            _ => format!("超出 {}", amount(over)),
+        };
+        return (Some(words), relative(over, max));
+    }
+    let Some(min) = lower else { return (None, 1.0) };
+    let missing = (min - value).max(0.0);
+    let gap = relative(missing, min);
+    let years = years_before(enterprise.figures, on, criterion.years).unwrap_or_default();
+    let last = years.first();
+    let share_of = |whole: f64| min / 100.0 * whole;
+    let words = match criterion.metric {
+        Metric::Revenue | Metric::RdExpenseTotal | Metric::TotalAssets => Some(format!("还差 {}", wan(missing))),
+        Metric::RdExpenseEachYear => {
+            let lacking: f64 = years.iter().filter_map(|y| y.rd_expense).map(|rd| (min - rd as f64).max(0.0)).sum();
+            Some(format!("研发费用还差 {}", wan(lacking)))
+        }
+        Metric::RdRatio => {
+            let (revenue, rd) = (total(&years, |y| y.revenue), total(&years, |y| y.rd_expense));
+            revenue.zip(rd).map(|(revenue, rd)| format!("研发费用还差 {}", wan((share_of(revenue) - rd).max(0.0))))
+        }
+        Metric::RdRatioEachYear => {
+            let lacking: Option<f64> =
+                years.iter().map(|y| Some((share_of(y.revenue? as f64) - y.rd_expense? as f64).max(0.0))).sum();
+            lacking.map(|lacking| format!("研发费用还差 {}", wan(lacking)))
+        }
+        Metric::RdDomesticShare => {
+            let (rd, domestic) = (total(&years, |y| y.rd_expense), total(&years, |y| y.rd_expense_domestic));
+            rd.zip(domestic)
+                .map(|(rd, domestic)| format!("境内研发费用还差 {}", wan((share_of(rd) - domestic).max(0.0))))
+        }
+        Metric::HighTechIncomeShare => last.and_then(|l| {
+            let lacking = share_of(l.total_income? as f64) - l.high_tech_revenue? as f64;
+            Some(format!("高新技术产品（服务）收入还差 {}", wan(lacking.max(0.0))))
+        }),
+        Metric::TechStaffShare => last.and_then(|l| {
+            let lacking = (share_of(f64::from(l.staff?)) - f64::from(l.tech_staff?)).max(0.0).ceil();
+            Some(format!("还差 {} 名科技人员", amount(lacking)))
+        }),
+        m if is_percent(m) => Some(format!("还差 {} 个百分点", amount(missing))),
+        Metric::IpClass1 | Metric::IpTotal => Some(format!("还差 {} 项", amount(missing.ceil()))),
+        Metric::YearsInNiche | Metric::RegisteredYears => Some(format!("还差 {} 年", amount(missing.ceil()))),
+        Metric::AssessmentScore | Metric::BestAssessmentScore => {
+            Some(format!("还差 {} 分", amount(if criterion.exclusive { missing.max(0.01) } else { missing })))
+        }
+        Metric::Staff => Some(format!("还差 {} 人", amount(missing.ceil()))),
+        _ => None,
+    };
+    (words, gap)
 }
 
 /// The years before `on`'s year that `criterion` looks at (growth one more, to grow
 /// from) and that have no figures.
 fn missing_years(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -> Vec<i32> {
     let looked_at = match criterion.metric {
-        Metric::RegisteredYears => 0,
+        Metric::RegisteredYears | Metric::HoldsTitle => 0,
         Metric::RevenueGrowth => criterion.years.saturating_add(1),
         _ => criterion.years,
     };
@@ -385,6 +551,7 @@ mod tests {
                 Band { revenue_at_most: None, min: 3.0 },
             ],
             exclusive: false,
+            titles: vec![],
         }
     }
 
@@ -392,6 +559,7 @@ mod tests {
         RuleSet {
             tier: "hnte".into(),
             document: "国科发火〔2016〕32号".into(),
+            kind: DecisionKind::New,
             effective_from: NaiveDate::from_ymd_opt(2016, 1, 29).expect("date"),
             criteria,
         }
@@ -411,18 +579,27 @@ mod tests {
     fn rd_intensity_follows_the_revenue_band() {
         // Revenue ¥30m a year: the 5% band. ¥0.9m of R&D is 3%, short; ¥1.8m is 6%.
         let short = three_years(30_000_000, 900_000);
-        let result = &evaluate(&rules(vec![rd_rule()]), &Enterprise { established_on: None, figures: &short }, on())[0];
+        let result = &evaluate(
+            &rules(vec![rd_rule()]),
+            &Enterprise { established_on: None, figures: &short, titles: &[] },
+            on(),
+        )[0];
         assert_eq!(
             (result.required.as_str(), result.actual.as_deref(), result.met),
             ("≥ 5.00%", Some("3.00%"), Some(false))
         );
         let enough = three_years(30_000_000, 1_800_000);
-        let result =
-            &evaluate(&rules(vec![rd_rule()]), &Enterprise { established_on: None, figures: &enough }, on())[0];
+        let result = &evaluate(
+            &rules(vec![rd_rule()]),
+            &Enterprise { established_on: None, figures: &enough, titles: &[] },
+            on(),
+        )[0];
         assert_eq!((result.actual.as_deref(), result.met), (Some("6.00%"), Some(true)));
         // ¥100m a year: the 4% band, which 4.5% meets.
         let mid = three_years(100_000_000, 4_500_000);
-        let result = &evaluate(&rules(vec![rd_rule()]), &Enterprise { established_on: None, figures: &mid }, on())[0];
+        let result =
+            &evaluate(&rules(vec![rd_rule()]), &Enterprise { established_on: None, figures: &mid, titles: &[] }, on())
+                [0];
         assert_eq!((result.required.as_str(), result.met), ("≥ 4.00%", Some(true)));
     }
 
@@ -430,8 +607,11 @@ mod tests {
     fn a_missing_year_or_figure_is_unknown_not_met() {
         let mut figures = three_years(30_000_000, 1_800_000);
         figures.remove(&2023);
-        let result =
-            &evaluate(&rules(vec![rd_rule()]), &Enterprise { established_on: None, figures: &figures }, on())[0];
+        let result = &evaluate(
+            &rules(vec![rd_rule()]),
+            &Enterprise { established_on: None, figures: &figures, titles: &[] },
+            on(),
+        )[0];
         assert_eq!((result.actual.clone(), result.met), (None, None));
         assert_eq!(result.missing_years, [2023], "the missing year is named");
         let staff = Criterion {
@@ -443,8 +623,11 @@ mod tests {
             max: None,
             bands: vec![],
             exclusive: false,
+            titles: vec![],
         };
-        let result = &evaluate(&rules(vec![staff]), &Enterprise { established_on: None, figures: &figures }, on())[0];
+        let result =
+            &evaluate(&rules(vec![staff]), &Enterprise { established_on: None, figures: &figures, titles: &[] }, on())
+                [0];
         assert_eq!(result.met, None, "staff figures were never reported");
     }
 
@@ -463,19 +646,20 @@ mod tests {
             max: None,
             bands: vec![],
             exclusive,
+            titles: vec![],
         };
         let set = rules(vec![
             criterion("registered", Metric::RegisteredYears, 1.0, false),
             criterion("score", Metric::AssessmentScore, 70.0, true),
             criterion("incident", Metric::NoMajorIncident, 1.0, false),
         ]);
-        let young = Enterprise { established_on: NaiveDate::from_ymd_opt(2025, 9, 1), figures: &figures };
+        let young = Enterprise { established_on: NaiveDate::from_ymd_opt(2025, 9, 1), figures: &figures, titles: &[] };
         let met: Vec<_> = evaluate(&set, &young, on()).into_iter().map(|r| r.met).collect();
         // Nine months old; a score of exactly 70 is not "above 70"; no incident.
         assert_eq!(met, [Some(false), Some(false), Some(true)]);
         // Age needs no yearly figures at all.
         let none = BTreeMap::new();
-        let old = Enterprise { established_on: NaiveDate::from_ymd_opt(2020, 1, 1), figures: &none };
+        let old = Enterprise { established_on: NaiveDate::from_ymd_opt(2020, 1, 1), figures: &none, titles: &[] };
         assert_eq!(evaluate(&set, &old, on())[0].met, Some(true));
     }
 
@@ -501,8 +685,9 @@ mod tests {
             max: None,
             bands: vec![],
             exclusive: false,
+            titles: vec![],
         };
-        let enterprise = Enterprise { established_on: None, figures: &figures };
+        let enterprise = Enterprise { established_on: None, figures: &figures, titles: &[] };
         let result = |metric, min| evaluate(&rules(vec![criterion(metric, min)]), &enterprise, on()).remove(0);
         let growth = result(Metric::RevenueGrowth, 5.0);
         assert_eq!((growth.actual.as_deref(), growth.met), (Some("10.00%"), Some(true)));
@@ -512,7 +697,7 @@ mod tests {
         assert_eq!((sum.actual.as_deref(), sum.met), (Some("¥371.25万"), Some(false)));
         // Growth over 2 years needs 3 years of revenue.
         let short = BTreeMap::from([(2024, year(55_000_000, 0)), (2025, year(60_500_000, 0))]);
-        let enterprise = Enterprise { established_on: None, figures: &short };
+        let enterprise = Enterprise { established_on: None, figures: &short, titles: &[] };
         let growth = evaluate(&rules(vec![criterion(Metric::RevenueGrowth, 5.0)]), &enterprise, on()).remove(0);
         assert_eq!(growth.met, None);
     }
@@ -524,9 +709,15 @@ mod tests {
         let new =
             RuleSet { effective_from: NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"), ..rules(vec![rd_rule()]) };
         let sets = [old.clone(), new.clone()];
-        assert_eq!(in_force(&sets, "hnte", NaiveDate::from_ymd_opt(2026, 3, 31).expect("date")), Some(&old));
-        assert_eq!(in_force(&sets, "hnte", NaiveDate::from_ymd_opt(2026, 4, 1).expect("date")), Some(&new));
-        assert_eq!(in_force(&sets, "srdi", on()), None);
+        assert_eq!(
+            in_force(&sets, "hnte", DecisionKind::New, NaiveDate::from_ymd_opt(2026, 3, 31).expect("date")),
+            Some(&old)
+        );
+        assert_eq!(
+            in_force(&sets, "hnte", DecisionKind::New, NaiveDate::from_ymd_opt(2026, 4, 1).expect("date")),
+            Some(&new)
+        );
+        assert_eq!(in_force(&sets, "srdi", DecisionKind::New, on()), None);
 
         assert_eq!(validate(&sets, &["prospect", "hnte"]), Ok(()));
         assert_eq!(validate(&sets, &["prospect"]), Err(RuleError::UnknownTier(0, "hnte".into())));
@@ -534,5 +725,98 @@ mod tests {
         assert_eq!(validate(&[twice], &["hnte"]), Err(RuleError::Duplicate(0, "rd_ratio".into())));
         let bare = Criterion { bands: vec![], ..rd_rule() };
         assert_eq!(validate(&[rules(vec![bare])], &["hnte"]), Err(RuleError::NoThreshold(0, "rd_ratio".into())));
+    }
+
+    fn criterion(metric: Metric, years: u8, min: f64) -> Criterion {
+        Criterion {
+            code: "c".into(),
+            description: "c".into(),
+            metric,
+            years,
+            min: Some(min),
+            max: None,
+            bands: vec![],
+            exclusive: false,
+            titles: vec![],
+        }
+    }
+
+    #[test]
+    fn an_unmet_criterion_says_what_is_missing_in_the_bureaus_units() {
+        // R&D ¥2.6m of ¥100m revenue each year against 3%: 2.6%, ¥400,000 short.
+        let figures: BTreeMap<i32, Indicators> = (2024..=2025)
+            .map(|y| {
+                let year = Indicators {
+                    revenue: Some(100_000_000),
+                    rd_expense: Some(2_600_000),
+                    staff: Some(95),
+                    tech_staff: Some(8),
+                    ..Indicators::default()
+                };
+                (y, year)
+            })
+            .collect();
+        let enterprise = Enterprise { established_on: None, figures: &figures, titles: &[] };
+        let rd = evaluate(&rules(vec![criterion(Metric::RdRatio, 1, 3.0)]), &enterprise, on()).remove(0);
+        assert_eq!((rd.actual.as_deref(), rd.short_by.as_deref()), (Some("2.60%"), Some("研发费用还差 40 万元")));
+        assert!((rd.gap - 0.4 / 3.0).abs() < 1e-9, "0.4 points of 3: {}", rd.gap);
+        // Each of two years short by ¥400,000.
+        let each = evaluate(&rules(vec![criterion(Metric::RdRatioEachYear, 2, 3.0)]), &enterprise, on()).remove(0);
+        assert_eq!(each.short_by.as_deref(), Some("研发费用还差 80 万元"));
+        // 8 of 95 staff against 10%: 9.5 needed, so 2 more people.
+        let staff = evaluate(&rules(vec![criterion(Metric::TechStaffShare, 1, 10.0)]), &enterprise, on()).remove(0);
+        assert_eq!(staff.short_by.as_deref(), Some("还差 2 名科技人员"));
+        // Met: nothing short; unknown: the whole way.
+        let met = evaluate(&rules(vec![criterion(Metric::Revenue, 1, 1.0)]), &enterprise, on()).remove(0);
+        assert_eq!((met.short_by, met.gap), (None, 0.0));
+        let unknown = evaluate(&rules(vec![criterion(Metric::IpClass1, 1, 1.0)]), &enterprise, on()).remove(0);
+        assert_eq!((unknown.met, unknown.gap), (None, 1.0));
+    }
+
+    #[test]
+    fn a_review_counts_the_better_of_two_scores_and_falls_back_to_the_new_rules() {
+        let score = |s: f64| Indicators { assessment_score: Some(s), ..Indicators::default() };
+        let best = criterion(Metric::BestAssessmentScore, 2, 60.0);
+        let judge = |figures: &BTreeMap<i32, Indicators>| {
+            evaluate(&rules(vec![best.clone()]), &Enterprise { established_on: None, figures, titles: &[] }, on())
+                .remove(0)
+        };
+        // 2025 scored 55, 2024 scored 62: the review passes on 2024's.
+        let either = judge(&BTreeMap::from([(2024, score(62.0)), (2025, score(55.0))]));
+        assert_eq!((either.actual.as_deref(), either.met), (Some("62"), Some(true)));
+        // Only 2025 known and short: 2024 might hold the better score.
+        assert_eq!(judge(&BTreeMap::from([(2025, score(55.0))])).met, None);
+        let both_short = judge(&BTreeMap::from([(2024, score(50.0)), (2025, score(55.0))]));
+        assert_eq!((both_short.met, both_short.short_by.as_deref()), (Some(false), Some("还差 5 分")));
+
+        let new = rules(vec![rd_rule()]);
+        let sets = [new.clone()];
+        assert_eq!(in_force(&sets, "hnte", DecisionKind::Review, on()), Some(&new), "no review set: the new one");
+        let review = RuleSet { kind: DecisionKind::Review, ..rules(vec![best]) };
+        let sets = [new.clone(), review.clone()];
+        assert_eq!(in_force(&sets, "hnte", DecisionKind::Review, on()), Some(&review));
+        assert_eq!(in_force(&sets, "hnte", DecisionKind::New, on()), Some(&new));
+    }
+
+    #[test]
+    fn a_prerequisite_title_is_met_by_any_rung_it_names() {
+        let prerequisite = Criterion {
+            metric: Metric::HoldsTitle,
+            titles: vec!["tech_sme".into(), "innovative_sme".into()],
+            ..criterion(Metric::HoldsTitle, 1, 1.0)
+        };
+        let figures = BTreeMap::new();
+        let holding = |titles: &[String]| {
+            let enterprise = Enterprise { established_on: None, figures: &figures, titles };
+            evaluate(&rules(vec![prerequisite.clone()]), &enterprise, on()).remove(0)
+        };
+        let with = holding(&["innovative_sme".to_owned()]);
+        assert_eq!((with.actual.as_deref(), with.met), (Some("已持有"), Some(true)));
+        assert_eq!(holding(&["hnte".to_owned()]).met, Some(false));
+        assert_eq!(
+            validate(&[rules(vec![prerequisite.clone()])], &["hnte", "tech_sme"]),
+            Err(RuleError::Titles(0, "c".into()))
+        );
+        assert_eq!(validate(&[rules(vec![prerequisite])], &["hnte", "tech_sme", "innovative_sme"]), Ok(()));
     }
 }

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 /// Every ladder starts here: known to the bureau, on no list yet.
 pub const BASE_TIER: &str = "prospect";
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Rung {
     /// API value, e.g. `hnte`.
@@ -24,6 +24,15 @@ pub struct Rung {
     /// many days (`None`: no expectation).
     #[serde(default)]
     pub visit_every_days: Option<u32>,
+    /// The criteria of the rung's own rules that keep it: an enterprise on the rung whose
+    /// latest figures fail one of them is at risk of losing it (国高: high-tech income
+    /// share, R&D ratio, tech-staff share).
+    #[serde(default)]
+    pub keep_criteria: Vec<String>,
+    /// Shown on an enterprise whose certificate for the rung ends this year (国高: the 15%
+    /// rate already prepaid is kept only if re-certified by 31 December).
+    #[serde(default)]
+    pub last_year_warning: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,7 +181,14 @@ mod tests {
     use super::*;
 
     fn rung(code: &str, label: &str) -> Rung {
-        Rung { code: code.into(), label: label.into(), validity_years: None, visit_every_days: None }
+        Rung {
+            code: code.into(),
+            label: label.into(),
+            validity_years: None,
+            visit_every_days: None,
+            keep_criteria: vec![],
+            last_year_warning: None,
+        }
     }
 
     fn ladder() -> Ladder {

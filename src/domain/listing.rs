@@ -199,7 +199,7 @@ mod tests {
             code: code.into(),
             label: label.into(),
             validity_years: years,
-            visit_every_days: None,
+            ..Rung::default()
         };
         Ladder::new(vec![rung("prospect", "未入库", None), rung("hnte", "国家高新技术企业", Some(3))])
             .expect("valid ladder")

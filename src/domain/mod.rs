@@ -79,6 +79,7 @@ macro_rules! code_list {
 
 pub mod access;
 pub mod application;
+pub mod benefit;
 pub mod calendar;
 pub mod certification;
 pub mod cluster;
@@ -88,6 +89,7 @@ pub mod eligibility;
 pub mod figures;
 pub mod ladder;
 pub mod listing;
+pub mod obligation;
 pub mod refusal;
 pub mod region;
 pub mod service_request;

@@ -238,6 +238,8 @@ refusals! {
     /// A move the record's status does not allow now (`subject`: what moves, "a request").
     IllegalMove { action: Word, subject: Word, status: Word, allowed: Words } =
         "illegal_move" => "cannot {action} {subject} that is {status}; allowed now: {allowed}";
+    ObligationDone = "obligation_done" => "the obligation is already done";
+    ReviewNeedsCertificate { tier: Word } = "review_needs_certificate" => "a review (复核) keeps a held `{tier}` certificate, and the enterprise holds none";
     ApplicationInFlight = "application_in_flight" =>
         "the enterprise already has an application for this tier and batch year in progress";
     AlreadyExists = "already_exists" => "this record already exists";

@@ -2,6 +2,10 @@
 
 use chrono::{Days, NaiveDate};
 
+/// An enterprise with an obligation due within this many days (or overdue) is visited by
+/// the obligation cadence (`visit_every_days_while_obligation_due`).
+pub const OBLIGATION_LEAD_DAYS: u32 = 60;
+
 code_list! {
     pub enum Channel {
         Onsite = "onsite" => "上门走访",

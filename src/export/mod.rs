@@ -2,6 +2,7 @@
 //! buttons): the `format` parameter, content negotiation, the title row's wording, and the
 //! exports of lists. The writing itself (streamed CSV and XLSX) is [`writer`].
 
+pub mod cultivation;
 pub mod enterprises;
 pub mod expiring;
 pub mod reports;

@@ -9,10 +9,10 @@ pub mod reports;
 pub mod resources;
 pub mod support;
 
-use reports::{agenda, coverage, funnel, pipeline, request_report, targets};
+use reports::{agenda, coverage, cultivation, funnel, pipeline, request_report, targets};
 use resources::{
-    api_keys, applications, audit_log, changes, eligibility, enterprises, imports, promotions, reference, regions,
-    registry, requests, session, timeline, users, visits,
+    api_keys, applications, audit_log, changes, eligibility, enterprises, imports, obligations, promotions, reference,
+    regions, registry, requests, session, timeline, users, visits,
 };
 use support::{extract, operations};
 
@@ -105,6 +105,13 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(funnel::funnel)
                 .service(coverage::coverage)
                 .service(request_report::request_report)
+                .service(cultivation::readiness_radar)
+                .service(cultivation::at_risk)
+                .service(cultivation::reviews_due)
+                .service(cultivation::obligation_completion)
+                .service(obligations::obligations_of_enterprise)
+                .service(obligations::mark_obligation_done)
+                .service(obligations::list_obligations)
                 .service(targets::set_targets)
                 .service(targets::list_targets)
                 .service(regions::add_region)

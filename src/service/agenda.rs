@@ -7,12 +7,15 @@
 
 use crate::config::Catalog;
 use crate::db::certificates::{self, Expiring, ExpiringFilter};
-use crate::db::enterprises::{self, Unvisited};
+use crate::db::enterprises::{self, Mark, Unvisited};
 use crate::db::service_requests::{self, RequestFilter, ServiceRequest};
 use crate::db::visits::{self, FollowUp};
 use crate::domain::Action;
 use crate::domain::application::Status as ApplicationStatus;
+use crate::domain::obligation::Wants;
 use crate::domain::{certification, visit};
+use crate::service::obligations::{self, ItemView, ObligationQuery};
+use crate::service::risks::{self, AtRisk, RiskQuery};
 use crate::service::{Authorized, ServiceError};
 use anyhow::anyhow;
 use chrono::{Datelike, Days, NaiveDate};
@@ -51,6 +54,11 @@ pub struct Agenda {
     /// Due for a visit by their rung's cadence (or this year's application), the most
     /// overdue first: never visited, then by the day the visit fell due.
     pub due_for_visit: Vec<DueVisit>,
+    /// Obligations not done that fall due within [`visit::OBLIGATION_LEAD_DAYS`] or are
+    /// overdue, soonest first.
+    pub obligations: Vec<ItemView>,
+    /// Enterprises that may lose their rung (for those who read the pipeline).
+    pub at_risk: Vec<AtRisk>,
 }
 
 /// An enterprise due for a visit, and why.
@@ -60,8 +68,17 @@ pub struct DueVisit {
     pub every_days: u32,
     /// The first day the visit was due; `None`: never visited.
     pub due_on: Option<NaiveDate>,
-    /// Due by the cadence of this year's application rather than its rung's.
-    pub applying: bool,
+    /// Due by a closer cadence than its rung's, and which; `None`: its rung's.
+    pub closer: Option<Closer>,
+}
+
+/// Why an enterprise is visited more often than its rung asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closer {
+    /// An application of this year's batch is in flight.
+    Applying,
+    /// An obligation falls due within [`visit::OBLIGATION_LEAD_DAYS`] or is overdue.
+    Owing,
 }
 
 /// The caller's agenda; `not_visited_days` as [`NOT_VISITED_DAYS`] when `None`.
@@ -112,6 +129,16 @@ pub fn of(
         expiring: (today, certificates::expiring(conn, &scope, &ExpiringFilter::default(), window, None, ITEMS)?),
         not_visited: enterprises::not_visited(conn, &scope, unvisited_since, ITEMS)?,
         due_for_visit: due_for_visit(conn, catalog, &scope, ITEMS)?,
+        obligations: {
+            let due_before = today.checked_add_days(Days::new(u64::from(visit::OBLIGATION_LEAD_DAYS))).unwrap_or(today);
+            let query = ObligationQuery { status: Some(Wants::Open), street_id: None, due_before: Some(due_before) };
+            obligations::list(conn, auth, catalog, &query, None, ITEMS)?
+        },
+        at_risk: if auth.may(Action::ReadPipeline) {
+            risks::list(conn, auth, catalog, &RiskQuery::default(), None, ITEMS)?
+        } else {
+            Vec::new()
+        },
     })
 }
 
@@ -126,9 +153,9 @@ fn due_for_visit(
 ) -> Result<Vec<DueVisit>, ServiceError> {
     let today = catalog.today();
     let before = |every_days: u32| catalog.start_of(visit::window_start(today, every_days));
-    let due = |enterprise: Unvisited, every_days: u32, applying: bool| {
+    let due = |enterprise: Unvisited, every_days: u32, closer: Option<Closer>| {
         let last = enterprise.last_visited_at.map(|at| catalog.local(at).date());
-        DueVisit { due_on: visit::due_on(last, every_days), enterprise, every_days, applying }
+        DueVisit { due_on: visit::due_on(last, every_days), enterprise, every_days, closer }
     };
     // The district at once; a counselor's streets one by one, each an ordered index walk.
     let streets: Vec<Option<Uuid>> = match scope {
@@ -137,16 +164,25 @@ fn due_for_visit(
     };
     let mut found: Vec<DueVisit> = Vec::new();
     for street in &streets {
-        if let Some(every_days) = catalog.visit_every_days_while_applying {
-            let statuses = ApplicationStatus::IN_FLIGHT.map(ApplicationStatus::as_str);
-            let before = before(every_days);
-            let applying = enterprises::applying_due_for_visit(conn, *street, today.year(), &statuses, before, limit)?;
-            found.extend(applying.into_iter().map(|e| due(e, every_days, true)));
+        let statuses = ApplicationStatus::IN_FLIGHT.map(ApplicationStatus::as_str);
+        let lead = today.checked_add_days(Days::new(u64::from(visit::OBLIGATION_LEAD_DAYS))).unwrap_or(today);
+        let marks = [
+            (
+                catalog.visit_every_days_while_applying,
+                Mark::Applying { batch_year: today.year(), statuses: &statuses },
+                Closer::Applying,
+            ),
+            (catalog.visit_every_days_while_obligation_due, Mark::Owing { due_before: lead }, Closer::Owing),
+        ];
+        for (every_days, mark, closer) in marks {
+            let Some(every_days) = every_days else { continue };
+            let marked = enterprises::marked_due_for_visit(conn, *street, &mark, before(every_days), limit)?;
+            found.extend(marked.into_iter().map(|e| due(e, every_days, Some(closer))));
         }
         for rung in catalog.ladder.rungs() {
             let Some(every_days) = rung.visit_every_days else { continue };
             let rung_due = enterprises::due_for_visit(conn, *street, &rung.code, before(every_days), limit)?;
-            found.extend(rung_due.into_iter().map(|e| due(e, every_days, false)));
+            found.extend(rung_due.into_iter().map(|e| due(e, every_days, None)));
         }
     }
     // Most overdue first (never visited before all), each enterprise once, by the reason

@@ -3,11 +3,12 @@
 
 use crate::config::Catalog;
 use crate::db::applications::{self as store, Application, NewApplication, Transition};
-use crate::db::enterprises;
 use crate::db::workflow_tables::Step as HistoryStep;
+use crate::db::{certificates, enterprises};
 use crate::domain::Refusal;
 use crate::domain::application::{Action as ApplicationAction, Applications, Approval, Move, Moving, Status};
 use crate::domain::certification::Source;
+use crate::domain::eligibility::DecisionKind;
 use crate::domain::workflow::{Note, Workflow};
 use crate::domain::{Action, StreetScope, dates};
 use crate::service::ladder::{self, Grant, Moved};
@@ -33,6 +34,9 @@ pub struct ApplicationInput {
     /// The year of the batch (批次) it goes into: up to next year.
     #[schema(example = 2026)]
     pub batch_year: i32,
+    /// A first certificate (`new`, the default) or the review (复核) of a held one.
+    #[serde(default)]
+    pub kind: DecisionKind,
     #[validate(length(max = 2000))]
     pub note: Option<String>,
 }
@@ -71,6 +75,14 @@ pub fn open(
     conn.transaction(|conn| {
         let enterprise =
             enterprises::find(conn, enterprise_id, &auth.principal.street_scope()).or_not_found("enterprise")?;
+        if input.kind == DecisionKind::Review {
+            let held = certificates::held(conn, &enterprise)?;
+            let today = catalog.today();
+            if !held.iter().any(|c| c.tier == tier.code() && c.valid_until.is_none_or(|until| until >= today)) {
+                let refusal = Refusal::ReviewNeedsCertificate { tier: catalog.ladder.word(tier.code()) };
+                return Err(ServiceError::invalid("tier", refusal));
+            }
+        }
         let created = store::insert(
             conn,
             &NewApplication {
@@ -80,6 +92,7 @@ pub fn open(
                 batch_year: input.batch_year,
                 status: Status::Preparing.as_str(),
                 created_by: actor,
+                kind: input.kind.as_str(),
             },
         )?;
         let step =

@@ -115,6 +115,8 @@ pub fn record(
             Some(Change::changed("enterprise", after.id, ChangeKind::Promotion.as_str(), *before, after))
         }),
     )?;
+    let certified: Vec<Uuid> = granted.iter().map(|c| c.enterprise_id).collect();
+    crate::service::cultivation::certificates_changed(conn, catalog, &certified)?;
     Ok(plan.tally)
 }
 

@@ -10,6 +10,7 @@ use crate::domain::Refusal;
 use crate::domain::{RegionKind, StreetScope, Uscc, certification, dates, visit};
 use crate::service::refusing;
 use crate::service::{Authorized, BasedOn, FieldError, OrNotFound, ServiceError, cleaned, not_blank, requests};
+use crate::service::{obligations, readiness};
 use chrono::NaiveDate;
 use diesel::{Connection, OptionalExtension, PgConnection};
 use serde::Deserialize;
@@ -180,6 +181,7 @@ pub fn register(
         check_placement(conn, auth, &fields)?;
         let created = store::insert(conn, Uuid::now_v7(), &fields, catalog.ladder.base().code())?;
         audit::record(conn, &auth.audit, Change::created(ENTITY, created.id, &created))?;
+        readiness::refresh(conn, catalog, &[created.id])?;
         Ok(created)
     })
 }
@@ -232,6 +234,16 @@ pub fn update(
         audit::record(conn, &auth.audit, Change::changed(ENTITY, id, "update", &current, &updated))?;
         if updated.fields.street_id != current.fields.street_id {
             requests::release_unserved(conn, &auth.audit, &[id])?;
+        }
+        if updated.fields.name != current.fields.name {
+            let held: Vec<String> =
+                crate::db::readiness::titles(conn, &[id], catalog.today())?.into_iter().map(|(_, tier)| tier).collect();
+            for item in obligations::after_name_change(conn, catalog, id, &held, catalog.today())? {
+                audit::record(conn, &auth.audit, Change::created("obligation", item.id, &item))?;
+            }
+        }
+        if updated.fields.established_on != current.fields.established_on {
+            readiness::refresh(conn, catalog, &[id])?;
         }
         Ok(updated)
     })

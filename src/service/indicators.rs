@@ -2,12 +2,14 @@
 
 use crate::config::Catalog;
 use crate::db::audit::{self, Change};
+use crate::db::certificates;
 use crate::db::enterprises::Visible;
 use crate::db::indicators::{self as store, YearFigures};
 use crate::domain::Action;
 use crate::domain::Refusal;
+use crate::domain::benefit::{self, Benefit};
 use crate::domain::dates;
-use crate::domain::eligibility::{CriterionResult, Enterprise, Indicators, evaluate, in_force};
+use crate::domain::eligibility::{CriterionResult, DecisionKind, Enterprise, Indicators, evaluate, in_force};
 use crate::service::enterprises;
 use crate::service::{Authorized, BasedOn, ServiceError};
 use chrono::{Datelike, NaiveDate};
@@ -51,6 +53,7 @@ pub fn put(
             after: Some(&after),
         };
         audit::record(conn, &auth.audit, change)?;
+        crate::service::readiness::refresh(conn, catalog, &[enterprise_id])?;
         Ok(after)
     })
 }
@@ -58,6 +61,8 @@ pub fn put(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Eligibility {
     pub tier: String,
+    /// The decision judged: a first certificate (`new`) or a review (复核) of a held one.
+    pub kind: DecisionKind,
     /// Every criterion met. `false` while any is unmet or unknown.
     pub eligible: bool,
     /// The rule set applied: its policy document and the date it took effect.
@@ -67,37 +72,47 @@ pub struct Eligibility {
     /// Codes of the criteria not met, then of those unknown for missing figures: the
     /// enterprise's to-do list.
     pub missing: Vec<String>,
+    /// What the rung is worth: the counselor's argument to the enterprise.
+    pub benefits: Vec<Benefit>,
 }
 
-/// Whether the enterprise (in the caller's streets) meets `tier`'s rules in force `on` a
-/// day (default today), criterion by criterion: the counselor's to-do list.
+/// Whether the enterprise (in the caller's streets) meets `tier`'s rules of `kind` in
+/// force `on` a day (default today), criterion by criterion: the counselor's to-do list.
 pub fn eligibility(
     conn: &mut PgConnection,
     auth: &Authorized,
     catalog: &Catalog,
     enterprise_id: Uuid,
     tier: &str,
+    kind: DecisionKind,
     on: Option<NaiveDate>,
 ) -> Result<Eligibility, ServiceError> {
     auth.require(Action::ReadFieldWork)?;
     catalog.ladder.tier(tier).map_err(|e| ServiceError::invalid("tier", e))?;
     let on = on.unwrap_or_else(|| catalog.today());
-    let rules = in_force(&catalog.rule_sets, tier, on)
+    let rules = in_force(&catalog.rule_sets, tier, kind, on)
         .ok_or_else(|| ServiceError::invalid("tier", Refusal::NoRuleSet { tier: catalog.ladder.word(tier), on }))?;
     let enterprise = enterprises::visible(conn, auth, enterprise_id)?;
     let figures = store::by_year(&store::of_enterprise(conn, &enterprise)?);
-    let criteria =
-        evaluate(rules, &Enterprise { established_on: enterprise.fields.established_on, figures: &figures }, on);
+    let titles: Vec<String> = certificates::held(conn, &enterprise)?
+        .into_iter()
+        .filter(|c| c.valid_until.is_none_or(|until| until >= on))
+        .map(|c| c.tier)
+        .collect();
+    let subject = Enterprise { established_on: enterprise.fields.established_on, figures: &figures, titles: &titles };
+    let criteria = evaluate(rules, &subject, on);
     let unmet = criteria.iter().filter(|c| c.met == Some(false));
     let unknown = criteria.iter().filter(|c| c.met.is_none());
     let missing: Vec<String> = unmet.chain(unknown).map(|c| c.code.clone()).collect();
     Ok(Eligibility {
         tier: tier.to_owned(),
+        kind,
         eligible: missing.is_empty(),
         document: rules.document.clone(),
         effective_from: rules.effective_from,
         criteria,
         missing,
+        benefits: benefit::of(&catalog.benefits, tier).cloned().collect(),
     })
 }
 

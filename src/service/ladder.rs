@@ -12,10 +12,10 @@ use crate::db::certificates::{self, Certificate, NewCertificate, NewTierChange, 
 use crate::db::enterprises::{self, Enterprise, Visible};
 use crate::domain::Action;
 use crate::domain::certification::{self, ChangeKind, DemotionReason, MoveError, Source};
-use crate::domain::eligibility::in_force;
+use crate::domain::eligibility::{DecisionKind, in_force};
 use crate::domain::{Actor, Ladder, StreetScope, Tier, dates};
-use crate::service::ServiceError;
 use crate::service::{Authorized, OrNotFound, cleaned};
+use crate::service::{ServiceError, cultivation};
 use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -216,7 +216,8 @@ impl<'a> Step<'a> {
             source: self.source.as_str(),
             actor_kind: context.actor.kind(),
             actor_id: context.actor.id(),
-            rule_set: in_force(&catalog.rule_sets, self.to.code(), self.effective_on).map(|r| r.document.as_str()),
+            rule_set: in_force(&catalog.rule_sets, self.to.code(), DecisionKind::New, self.effective_on)
+                .map(|r| r.document.as_str()),
             application_id: self.application_id,
         }
     }
@@ -292,6 +293,7 @@ pub fn grant(
     } else {
         enterprise.clone()
     };
+    cultivation::certificates_changed(conn, catalog, &[enterprise.id])?;
     Ok(Moved { change, certificate: Some(certificate), enterprise })
 }
 
@@ -358,6 +360,7 @@ fn moved_down(
         },
     )?;
     let enterprise = move_tier(conn, context, enterprise, ChangeKind::Demotion, &demotion.tier)?;
+    cultivation::certificates_changed(conn, catalog, &[enterprise.id])?;
     Ok(Moved { change, certificate: None, enterprise })
 }
 
@@ -382,6 +385,8 @@ fn expire_enterprise(
     let current = catalog.ladder.standing([enterprise.tier.as_str()]);
     let standing = catalog.ladder.standing(kept.iter().map(|c| c.tier.as_str()));
     if standing >= current {
+        // A lower certificate lapsed: the titles it held changed.
+        cultivation::certificates_changed(conn, catalog, &[enterprise.id])?;
         return Ok(None);
     }
     let effective_on = lapsed.iter().map(|c| lapsed_on(c)).max().unwrap_or(today);
@@ -407,7 +412,10 @@ pub const EXPIRY_LOCK: i64 = 0x0000_6578_7069_7265;
 /// Batches of enterprises, each enterprise in a transaction of its own.
 const BATCH: i64 = 500;
 
-diesel::define_sql_function!(fn pg_try_advisory_lock(key: diesel::sql_types::BigInt) -> Bool);
+diesel::define_sql_function!(
+    /// Takes a session-level advisory lock if free: jobs that one instance runs at a time.
+    fn pg_try_advisory_lock(key: diesel::sql_types::BigInt) -> Bool
+);
 
 /// Ends every certificate that lapsed before `today` and demotes whoever it leaves
 /// below their rung. Only one instance runs it at a time (an advisory lock); `None`

@@ -3,6 +3,7 @@
 
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The brand blue of the stylesheet.
 const BAR: RGBColor = RGBColor(0x0b, 0x57, 0xd0);
@@ -33,7 +34,8 @@ pub fn horizontal_bars(rows: &[(String, f64)], scale: Option<f64>) -> Option<Str
             .x_label_area_size(LABEL + 10)
             // Chinese characters are about one em wide: room for the longest label.
             .y_label_area_size((longest * LABEL + 12).min(WIDTH / 2))
-            .build_cartesian_2d(0.0..max * 1.04, (0..rows.len() - 1).into_segmented())?;
+            // Room after the longest bar for its value.
+            .build_cartesian_2d(0.0..max * 1.2, (0..rows.len() - 1).into_segmented())?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -52,6 +54,12 @@ pub fn horizontal_bars(rows: &[(String, f64)], scale: Option<f64>) -> Option<Str
                 Rectangle::new([(0.0, SegmentValue::Exact(i)), (*value, SegmentValue::Exact(i + 1))], BAR.filled());
             bar.set_margin(6, 6, 0, 0);
             bar
+        }))?;
+        // Each bar's value at its end, so that the chart reads without the table.
+        let unit = if scale == Some(100.0) { "%" } else { "" };
+        chart.draw_series(rows.iter().enumerate().map(|(i, (_, value))| {
+            let style = ("sans-serif", LABEL).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+            Text::new(format!(" {value:.0}{unit}"), (*value, SegmentValue::CenterOf(i)), style)
         }))?;
         root.present()?;
         Ok(())

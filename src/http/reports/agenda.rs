@@ -6,7 +6,9 @@ use crate::http::reports::pipeline::ExpiringItem;
 use crate::http::resources::requests::RequestResponse;
 use crate::http::support::extract::Query;
 use crate::http::{AppState, authorized};
-use crate::service::agenda as service;
+use crate::service::agenda::{self as service, Closer};
+use crate::service::obligations::ItemView;
+use crate::service::risks::AtRisk;
 use actix_web::{get, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -46,10 +48,12 @@ pub struct DueVisitItem {
     pub tier: String,
     /// `null`: never visited.
     pub last_visited_at: Option<DateTime<Utc>>,
-    /// The cadence it is due by: its rung's, or while applying this year's.
+    /// The cadence it is due by: its rung's, or a closer one while applying or owing.
     pub every_days: u32,
     /// Due by the cadence of an application of this year's batch in flight.
     pub applying: bool,
+    /// Due by the cadence of an obligation falling due within 60 days (or overdue).
+    pub owing: bool,
     /// The first day the visit was due (the bureau's calendar); `null`: never visited.
     pub due_on: Option<NaiveDate>,
 }
@@ -81,6 +85,10 @@ pub struct Agenda {
     /// Enterprises due for a visit by their rung's cadence (or, while applying, by the
     /// applying cadence), the most overdue first: never visited, then by `due_on`.
     pub due_for_visit: Vec<DueVisitItem>,
+    /// Obligations not done that fall due within 60 days or are overdue, soonest first.
+    pub obligations_due: Vec<ItemView>,
+    /// For those who read the pipeline: enterprises that may lose their rung.
+    pub at_risk: Vec<AtRisk>,
 }
 
 /// What is due in the caller's streets.
@@ -144,9 +152,12 @@ pub async fn agenda(
                 tier: d.enterprise.tier,
                 last_visited_at: d.enterprise.last_visited_at,
                 every_days: d.every_days,
-                applying: d.applying,
+                applying: d.closer == Some(Closer::Applying),
+                owing: d.closer == Some(Closer::Owing),
                 due_on: d.due_on,
             })
             .collect(),
+        obligations_due: agenda.obligations,
+        at_risk: agenda.at_risk,
     }))
 }

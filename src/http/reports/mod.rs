@@ -3,6 +3,7 @@
 
 pub mod agenda;
 pub mod coverage;
+pub mod cultivation;
 pub mod funnel;
 pub mod pipeline;
 pub mod request_report;

@@ -3,6 +3,7 @@
 use crate::auth::Caller;
 use crate::db::applications::{Application, ApplicationFilter, Transition};
 use crate::domain::application::{Action as ApplicationAction, Applications, Status};
+use crate::domain::eligibility::DecisionKind;
 use crate::domain::workflow::Workflow;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::resources::promotions::TierChangeResponse;
@@ -28,6 +29,8 @@ pub struct ApplicationResponse {
     pub street_id: Option<Uuid>,
     pub tier: String,
     pub batch_year: i32,
+    /// A first certificate (`new`) or the review (复核) of a held one.
+    pub kind: DecisionKind,
     pub status: Status,
     /// What may be done next.
     pub allowed_actions: Vec<ApplicationAction>,
@@ -69,6 +72,7 @@ impl ApplicationResponse {
             street_id: a.street_id,
             tier: a.tier,
             batch_year: a.batch_year,
+            kind: a.kind,
             status: a.status,
             outcome_note: a.outcome_note,
             decided_at: a.decided_at,

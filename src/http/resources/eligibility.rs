@@ -2,7 +2,7 @@
 
 use crate::auth::Caller;
 use crate::db::indicators::YearFigures;
-use crate::domain::eligibility::Indicators;
+use crate::domain::eligibility::{DecisionKind, Indicators};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::support::extract::{Json, Query};
 use crate::http::{AppState, authorized};
@@ -78,11 +78,14 @@ pub async fn list_indicators(
 pub struct EligibilityParams {
     /// Tier code, e.g. `hnte`.
     pub tier: String,
+    /// The decision to judge: `new` (default) or `review` (复核 of a held certificate).
+    pub kind: Option<DecisionKind>,
     /// Evaluate under the rules in force on this date (default: today).
     pub on: Option<NaiveDate>,
 }
 
-/// Whether the enterprise meets a tier's rules in force on a date, criterion by criterion.
+/// Whether the enterprise meets a tier's rules in force on a date, criterion by criterion,
+/// for a new certificate or a review (复核) of a held one, and what the rung is worth.
 #[utoipa::path(
     tag = "ladder",
     params(("id" = Uuid, Path, description = "Enterprise id"), EligibilityParams),
@@ -102,7 +105,15 @@ pub async fn evaluate_tier(
     let enterprise_id = id.into_inner();
     let catalog = state.catalog.clone();
     let eligibility = authorized(&state, caller, move |conn, auth| {
-        service::eligibility(conn, auth, &catalog, enterprise_id, &params.tier, params.on)
+        service::eligibility(
+            conn,
+            auth,
+            &catalog,
+            enterprise_id,
+            &params.tier,
+            params.kind.unwrap_or_default(),
+            params.on,
+        )
     })
     .await?;
     Ok(web::Json(eligibility))

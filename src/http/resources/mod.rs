@@ -8,6 +8,7 @@ pub mod changes;
 pub mod eligibility;
 pub mod enterprises;
 pub mod imports;
+pub mod obligations;
 pub mod promotions;
 pub mod reference;
 pub mod regions;

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     modifiers(&SecuritySchemes),
     // Enums only a query parameter names, so that no route brings them in.
-    components(schemas(crate::domain::service_request::Awaiting)),
+    components(schemas(crate::domain::service_request::Awaiting, crate::domain::obligation::Wants)),
     security(("bearer" = []), ("api_key" = [])),
     info(
         title = "Peiyu (培育) API",
@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         (name = "field work", description = "Visits (走访) and service requests (诉求)"),
         (name = "ladder", description = "Promotions (晋级), demotions (降级), certificates, applications (申报), yearly figures (年度指标) and eligibility"),
         (name = "pipeline", description = "The bureau's views across enterprises (counselors: their streets)"),
+        (name = "cultivation", description = "Obligations (义务), reviews (复核), the readiness radar and enterprises at risk"),
         (name = "regions", description = "District → street → park"),
         (name = "registry", description = "Certification lists (认定名单) fed in by provincial and national registries"),
         (name = "reference", description = "Configured reference data: the ladder, industry clusters"),
@@ -72,7 +73,9 @@ struct EnumLabels;
 
 impl Modify for EnumLabels {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use crate::domain::{access, application, certification, region, service_request, visit};
+        use crate::domain::{
+            access, application, certification, eligibility, obligation, region, service_request, visit,
+        };
         use utoipa::openapi::schema::Schema;
         let labelled = [
             ("ApplicationStatus", labels(&application::Status::ALL, application::Status::label)),
@@ -98,6 +101,9 @@ impl Modify for EnumLabels {
             ("EventKind", labels(&timeline::EventKind::ALL, timeline::EventKind::label)),
             ("Pace", labels(&crate::domain::target::Pace::ALL, crate::domain::target::Pace::label)),
             ("ImportKind", labels(&crate::service::file_import::Kind::ALL, crate::service::file_import::Kind::label)),
+            ("DecisionKind", labels(&eligibility::DecisionKind::ALL, eligibility::DecisionKind::label)),
+            ("ObligationStatus", labels(&obligation::Status::ALL, obligation::Status::label)),
+            ("ObligationFilter", labels(&obligation::Wants::ALL, obligation::Wants::label)),
         ];
         let Some(components) = openapi.components.as_mut() else { return };
         for (name, lines) in labelled {

@@ -258,5 +258,7 @@ fn save(
         return Err(ServiceError::conflict(Refusal::ConcurrentChange));
     }
     audit::record_all(conn, context, created.iter().map(|e| Change::created("enterprise", e.id, e)))?;
+    let measured: Vec<Uuid> = created.iter().chain(&updated).map(|e| e.id).collect();
+    crate::service::readiness::refresh(conn, catalog, &measured)?;
     Ok(())
 }

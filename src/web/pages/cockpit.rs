@@ -14,10 +14,11 @@ use crate::export::writer::{self, Format};
 use crate::export::{self, Table, reports};
 use crate::service::coverage::{self, CoverageQuery, Covered};
 use crate::service::funnel::{self, FunnelQuery};
+use crate::service::obligations::{self, CompletionQuery};
 use crate::service::pipeline::{self, SummaryQuery};
-use crate::service::regions;
 use crate::service::request_report::{self, Figures, RequestReportQuery};
 use crate::service::{Authorized, ServiceError, ladder, targets};
+use crate::service::{readiness, regions, reviews, risks};
 use crate::startup::AppState;
 use crate::web::charts;
 use crate::web::messages::{self as msg, t};
@@ -43,6 +44,12 @@ pub struct Asked {
     /// A street's id; anything else is the whole district (or the caller's streets).
     #[serde(default)]
     street_id: String,
+    /// The radar's target rung (its download); empty: each one's next rung.
+    #[serde(default)]
+    tier: String,
+    /// The year whose reviews download; empty: this year.
+    #[serde(default)]
+    year: String,
 }
 
 pub struct Cell {
@@ -106,10 +113,38 @@ pub struct RequestLine {
     pub reopen_rate: String,
 }
 
+/// One figure of the strip at the top: a number, what it counts, a word beside it, and
+/// the list behind it.
+pub struct Figure {
+    pub value: String,
+    pub label: String,
+    pub note: String,
+    pub href: String,
+    /// `ok`, `amber`, `red` or empty: how the number reads.
+    pub tone: &'static str,
+}
+
+/// One obligation's completion in one street.
+pub struct CompletionLine {
+    pub obligation: String,
+    pub street: String,
+    pub total: i64,
+    pub done: i64,
+    pub overdue: i64,
+    pub share: String,
+}
+
 #[derive(Template)]
 #[template(path = "cockpit.html", config = "src/web/askama.toml")]
 pub struct CockpitPage {
     pub chrome: Chrome,
+    /// The figures read in ten seconds, each a link to its list.
+    pub strip: Vec<Figure>,
+    /// Per obligation due this year: the district (or street), then each street.
+    pub completion: Vec<CompletionLine>,
+    /// Certificates due for review this year and next, and where they are listed.
+    pub reviews: [(i32, i64); 2],
+    pub reviews_href: String,
     pub scope: String,
     pub streets: Vec<Offered>,
     pub total: i64,
@@ -262,7 +297,7 @@ pub fn build(
 
     let year = catalog.today().year();
     let progress = targets::progress(conn, auth, catalog, year)?;
-    let targets = progress
+    let targets: Vec<TargetLine> = progress
         .items
         .iter()
         .filter(|item| street.is_none_or(|s| item.region_id == s))
@@ -354,7 +389,40 @@ pub fn build(
     let mut expiring_href = list_address(street, None);
     expiring_href.push_str(&format!("&expiring_within_days={EXPIRING_DAYS}"));
 
+    let street_query = street.map_or_else(String::new, |s| format!("&street_id={s}"));
+    let reviews = reviews::counts(conn, auth, catalog, street)?;
+    let obligations = obligations::completion(conn, auth, catalog, &CompletionQuery { year: None })?;
+    let completion = obligations
+        .total
+        .iter()
+        .filter(|_| street.is_none())
+        .chain(obligations.streets.iter().filter(|r| street.is_none_or(|s| r.street_id == Some(s))))
+        .map(|r| CompletionLine {
+            obligation: r.description.clone(),
+            street: r.street.clone(),
+            total: r.total,
+            done: r.done,
+            overdue: r.overdue,
+            share: percent(r.done_share),
+        })
+        .collect();
+    let strip = Strip {
+        summary: &summary,
+        promoted: if street.is_none() { Some(&funnel) } else { None },
+        targets: &targets,
+        at_risk: risks::count(conn, auth, catalog, street)?,
+        obligations_overdue: obligations::overdue_count(conn, auth, catalog, street)?,
+        reviews,
+        requests: &requests,
+        on_cadence: &coverage_overall.on_cadence,
+    }
+    .figures(catalog, street, &street_query, year);
+
     Ok(CockpitPage {
+        strip,
+        completion,
+        reviews,
+        reviews_href: "/reviews".to_owned(),
         sets_targets: targets::may_set(auth).is_ok(),
         street_query: street.map_or_else(String::new, |s| format!("&street_id={s}")),
         chrome,
@@ -379,6 +447,99 @@ pub fn build(
     })
 }
 
+/// What the strip is read from.
+struct Strip<'a> {
+    summary: &'a pipeline::Summary,
+    /// The year's promotions, for the whole view (the funnel is not kept per street).
+    promoted: Option<&'a funnel::Funnel>,
+    targets: &'a [TargetLine],
+    at_risk: i64,
+    obligations_overdue: i64,
+    reviews: [(i32, i64); 2],
+    requests: &'a RequestLine,
+    on_cadence: &'a str,
+}
+
+impl Strip<'_> {
+    fn figures(&self, catalog: &Catalog, street: Option<Uuid>, street_query: &str, year: i32) -> Vec<Figure> {
+        let entered = |tier: &str| -> i64 {
+            self.promoted.map_or(0, |f| {
+                f.promotions.iter().filter(|p| p.year == year && p.to_tier == tier).map(|p| p.count).sum()
+            })
+        };
+        let mut figures: Vec<Figure> = self
+            .summary
+            .tiers
+            .iter()
+            .filter(|c| c.tier != catalog.ladder.base().code())
+            .map(|c| Figure {
+                value: c.count.to_string(),
+                label: c.label.clone(),
+                note: if self.promoted.is_some() {
+                    msg::with("cockpit.entered", entered(&c.tier))
+                } else {
+                    String::new()
+                },
+                href: list_address(street, Some(&c.tier)),
+                tone: "",
+            })
+            .collect();
+        let (achieved, target) =
+            self.targets.iter().fold((0, 0), |(a, t), g| (a + g.achieved, t + i64::from(g.target)));
+        let worst = ["red", "amber", "ok"].into_iter().find(|tone| self.targets.iter().any(|g| g.pace == *tone));
+        let worst_label = self.targets.iter().find(|g| Some(g.pace) == worst).map_or("", |g| g.pace_label);
+        figures.push(Figure {
+            value: if target > 0 {
+                format!("{:.0}%", achieved as f64 * 100.0 / target as f64)
+            } else {
+                "—".to_owned()
+            },
+            label: msg::with("cockpit.target_done", year),
+            note: worst_label.to_owned(),
+            href: "#targets".to_owned(),
+            tone: worst.unwrap_or(""),
+        });
+        let alarm = |n: i64| if n > 0 { "red" } else { "ok" };
+        figures.push(Figure {
+            value: self.at_risk.to_string(),
+            label: t("cockpit.at_risk").to_owned(),
+            note: String::new(),
+            href: format!("/at-risk?{}", street_query.trim_start_matches('&')),
+            tone: alarm(self.at_risk),
+        });
+        figures.push(Figure {
+            value: self.obligations_overdue.to_string(),
+            label: t("cockpit.obligations_overdue").to_owned(),
+            note: String::new(),
+            href: format!("/obligations?status=overdue{street_query}"),
+            tone: alarm(self.obligations_overdue),
+        });
+        let [(this_year, due_now), (next_year, due_next)] = self.reviews;
+        figures.push(Figure {
+            value: due_now.to_string(),
+            label: msg::with("cockpit.reviews_due", this_year),
+            note: msg::with_all("cockpit.reviews_next", &[&next_year, &due_next]),
+            href: "/reviews".to_owned(),
+            tone: if due_now > 0 { "amber" } else { "ok" },
+        });
+        figures.push(Figure {
+            value: self.requests.overdue.to_string(),
+            label: t("cockpit.overdue_requests").to_owned(),
+            note: String::new(),
+            href: self.requests.overdue_href.clone(),
+            tone: alarm(self.requests.overdue),
+        });
+        figures.push(Figure {
+            value: self.on_cadence.to_owned(),
+            label: t("cockpit.on_cadence_strip").to_owned(),
+            note: String::new(),
+            href: "#coverage".to_owned(),
+            tone: "",
+        });
+        figures
+    }
+}
+
 /// The report behind a card of the cockpit, downloaded from its 导出 links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -389,6 +550,9 @@ pub enum Report {
     Coverage,
     Requests,
     Expiring,
+    Radar,
+    Reviews,
+    Obligations,
 }
 
 /// What a download writes: a report's tables in hand, or the lapsing certificates,
@@ -396,6 +560,8 @@ pub enum Report {
 enum Download {
     Tables { title: String, file: &'static str, tables: Vec<Table> },
     Expiring { scope: StreetScope, filter: ExpiringFilter, window: (NaiveDate, NaiveDate) },
+    Radar { scope: StreetScope, tier: Option<String>, street: Option<Uuid> },
+    Reviews { scope: StreetScope, span: (NaiveDate, NaiveDate) },
 }
 
 impl Report {
@@ -407,6 +573,7 @@ impl Report {
         auth: &Authorized,
         catalog: &Catalog,
         street: Option<Uuid>,
+        asked: &Asked,
     ) -> Result<Download, ServiceError> {
         let tables =
             |(title, file): (&str, &'static str), tables| Download::Tables { title: title.to_owned(), file, tables };
@@ -441,6 +608,19 @@ impl Report {
                 filter: ExpiringFilter { tier: None, street_id: street },
                 window: expiry_window(catalog)?,
             },
+            Self::Radar => Download::Radar {
+                scope: readiness::radar_scope(auth)?,
+                tier: Some(asked.tier.clone()).filter(|t| catalog.ladder.tier(t).is_ok()),
+                street,
+            },
+            Self::Reviews => Download::Reviews {
+                scope: reviews::scope(auth)?,
+                span: reviews::span_of(catalog, asked.year.parse().ok())?,
+            },
+            Self::Obligations => {
+                let report = obligations::completion(conn, auth, catalog, &CompletionQuery { year: None })?;
+                tables(export::cultivation::OBLIGATIONS, export::cultivation::obligations(&report))
+            }
         })
     }
 }
@@ -460,10 +640,10 @@ pub async fn export(
     format: web::Query<ExportAsked>,
 ) -> Result<HttpResponse, PageError> {
     let (report, catalog) = (report.into_inner(), state.catalog.clone());
-    let street = asked.street_id.parse().ok();
+    let (street, asked) = (asked.street_id.parse().ok(), asked.into_inner());
     let Some(format) = format.format() else { return Ok(page::see_other("/cockpit")) };
     let (download, places) = page::signed_in(&state, visitor, None, "cockpit", move |conn, auth, _| {
-        Ok((report.download(conn, auth, &catalog, street)?, regions::names(conn, auth)?))
+        Ok((report.download(conn, auth, &catalog, street, &asked)?, regions::names(conn, auth)?))
     })
     .await?;
     Ok(respond(&state, &request, format, download, &places))
@@ -486,6 +666,23 @@ fn respond(
             let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
             writer::respond(format, heading, move |sink| {
                 export::expiring::write(sink, &pool, &catalog, &scope, &filter, window)
+            })
+        }
+        Download::Radar { scope, tier, street } => {
+            let (title, file) = export::cultivation::RADAR;
+            let heading = export::heading(&state.catalog, request, title, file, places);
+            let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
+            writer::respond(format, heading, move |sink| {
+                export::cultivation::radar(sink, &pool, &catalog, &scope, tier.as_deref(), street)
+            })
+        }
+        Download::Reviews { scope, span } => {
+            let (title, file) = export::cultivation::REVIEWS;
+            let heading = export::heading(&state.catalog, request, title, file, places);
+            let (pool, catalog) = (state.pool.clone(), state.catalog.clone());
+            let tiers = reviews::reviewed_tiers(&catalog);
+            writer::respond(format, heading, move |sink| {
+                export::cultivation::reviews(sink, &pool, &catalog, &scope, &tiers, span)
             })
         }
     }

@@ -3,17 +3,22 @@
 
 use crate::config::Catalog;
 use crate::db::enterprises::{Enterprise, Visible};
+use crate::domain::eligibility::DecisionKind;
+use crate::service::obligations::{self, DoneInput};
 use crate::service::timeline::{self, EventKind};
 use crate::service::{Authorized, ServiceError, enterprises, indicators};
-use crate::service::{accounts, audit_log, ladder, regions};
+use crate::service::{accounts, audit_log, ladder, regions, risks};
 use crate::startup::AppState;
+use crate::web::form::{FieldErrors, Form, given};
 use crate::web::messages::{self as msg, t};
 use crate::web::page::{self, Chrome, PageError};
+use crate::web::pages::risk_words;
 use crate::web::pages::{Shown, TierBadge, day, local_time};
 use crate::web::session::Visitor;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono::Datelike;
 use diesel::PgConnection;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -34,6 +39,8 @@ pub struct Criterion {
     pub description: String,
     pub required: String,
     pub actual: String,
+    /// What is missing, in the bureau's units ("研发费用还差 40 万元"); empty when met or unknown.
+    pub short_by: String,
     /// `met`, `unmet` or `unknown`: a class and a word.
     pub state: &'static str,
     pub state_label: &'static str,
@@ -47,6 +54,31 @@ pub struct EligibilityView {
     pub document: String,
     pub eligible: bool,
     pub criteria: Vec<Criterion>,
+    /// What the rung is worth, each with its amount and source.
+    pub benefits: Vec<BenefitLine>,
+}
+
+pub struct BenefitLine {
+    pub description: String,
+    /// "20 万元", or empty where the policy fixes no amount.
+    pub amount: String,
+    pub source: String,
+}
+
+/// One obligation of the enterprise, with its tick-off form while it is open.
+pub struct ObligationLine {
+    pub id: Uuid,
+    pub description: String,
+    pub document: String,
+    pub due: String,
+    /// `due`, `done` or `overdue`: a class and a word.
+    pub state: &'static str,
+    pub state_label: &'static str,
+    /// When and with what it was done.
+    pub done: String,
+    /// The evidence typed, and why it was refused, when the form comes back.
+    pub evidence: String,
+    pub error: Option<String>,
 }
 
 /// One change to the enterprise, as the audit log has it.
@@ -80,6 +112,11 @@ struct EnterprisePage {
     contact_phone: String,
     saved: Option<&'static str>,
     certificates: Vec<CertificateLine>,
+    /// Why the enterprise may lose its rung, in words; empty when it is safe.
+    risks: Vec<String>,
+    /// A certificate ends this year and its rung has a warning for that (国高's tax rate).
+    last_year_warning: Option<String>,
+    obligations: Vec<ObligationLine>,
     eligibility: Option<EligibilityView>,
     events: Vec<Event>,
     /// For those who may read the audit log: who changed what, newest first.
@@ -95,9 +132,72 @@ pub async fn show(
     let (id, catalog) = (id.into_inner(), state.catalog.clone());
     let saved = shown.into_inner().saved.and_then(|what| saved_notice(&what));
     let page = page::signed_in(&state, visitor, None, "search", move |conn, auth, chrome| {
+        page_of(conn, auth, &catalog, chrome, id, saved, None)
+    })
+    .await?;
+    Ok(page::html(StatusCode::OK, &page))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DoneFields {
+    #[serde(default)]
+    evidence: String,
+}
+
+/// 标记完成: ticks an obligation off from the enterprise page; refused, the page again
+/// with the message beside the item.
+pub async fn obligation_done(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(Uuid, Uuid)>,
+    form: Form<DoneFields>,
+) -> Result<HttpResponse, PageError> {
+    let ((id, obligation), catalog) = (path.into_inner(), state.catalog.clone());
+    let Form { csrf, fields, .. } = form;
+    let outcome = page::signed_in(&state, visitor, Some(csrf), "search", move |conn, auth, chrome| {
+        let input = DoneInput { evidence: given(&fields.evidence) };
+        match obligations::mark_done(conn, auth, &catalog, obligation, input) {
+            Ok(_) => Ok(Ok(())),
+            Err(refusal) => {
+                let errors = FieldErrors::from_refusal(refusal, str::to_owned)?;
+                let said = errors.general.clone().or_else(|| errors.entries().first().map(|(_, m)| m.clone()));
+                let returned = Returned { obligation, evidence: fields.evidence.clone(), error: said };
+                page_of(conn, auth, &catalog, chrome, id, None, Some(returned)).map(Err)
+            }
+        }
+    })
+    .await?;
+    let to = |_| format!("/enterprises/{id}?saved=obligation#obligations");
+    Ok(page::answered(outcome.map(to)))
+}
+
+/// A tick-off form that came back refused.
+struct Returned {
+    obligation: Uuid,
+    evidence: String,
+    error: Option<String>,
+}
+
+fn page_of(
+    conn: &mut PgConnection,
+    auth: &Authorized,
+    catalog: &Catalog,
+    chrome: Chrome,
+    id: Uuid,
+    saved: Option<&'static str>,
+    returned: Option<Returned>,
+) -> Result<EnterprisePage, ServiceError> {
+    let catalog = catalog.clone();
+    {
         let enterprise = enterprises::find(conn, auth, id)?;
         let today = catalog.today();
-        let certificates = ladder::held(conn, auth, &enterprise)?
+        let held = ladder::held(conn, auth, &enterprise)?;
+        let last_year_warning = held.iter().find_map(|c| {
+            let ends_this_year = c.valid_until.is_some_and(|until| until.year() == today.year() && until >= today);
+            let rung = catalog.ladder.tier(&c.tier).ok().map(|t| catalog.ladder.rung(&t).clone())?;
+            ends_this_year.then_some(rung.last_year_warning).flatten()
+        });
+        let certificates = held
             .into_iter()
             .map(|c| {
                 let days_left = c.valid_until.map(|until| (until - today).num_days());
@@ -111,6 +211,34 @@ pub async fn show(
             })
             .collect();
         let eligibility = next_rung_eligibility(conn, auth, &catalog, &enterprise)?;
+        let owed = obligations::of_enterprise(conn, auth, &catalog, id)?;
+        let mut risks: Vec<String> = risks::of_enterprise(conn, auth, &catalog, id)?.iter().map(risk_words).collect();
+        risks.extend(owed.revocation_risks.iter().map(|what| msg::with("risk.revocation", what)));
+        let obligations = owed
+            .items
+            .into_iter()
+            .map(|item| {
+                let back = returned.as_ref().filter(|r| r.obligation == item.id);
+                ObligationLine {
+                    id: item.id,
+                    document: item.document,
+                    due: if item.due_on == item.national_due_on {
+                        msg::with("obligation.due", day(item.due_on))
+                    } else {
+                        msg::with_all("obligation.due_district", &[&day(item.due_on), &day(item.national_due_on)])
+                    },
+                    state: item.status.as_str(),
+                    state_label: item.status.label(),
+                    done: item.done_at.map_or_else(String::new, |at| {
+                        let evidence = item.evidence.map(|e| format!(" · {e}")).unwrap_or_default();
+                        format!("{}{evidence}", msg::with("obligation.done_at", local_time(&catalog, at)))
+                    }),
+                    evidence: back.map(|r| r.evidence.clone()).unwrap_or_default(),
+                    error: back.and_then(|r| r.error.clone()),
+                    description: item.description,
+                }
+            })
+            .collect();
         let events = timeline::of(conn, auth, &catalog, id, None, TIMELINE_EVENTS)?
             .into_iter()
             .take(TIMELINE_EVENTS as usize)
@@ -154,13 +282,14 @@ pub async fn show(
             contact_phone: fields.contact_phone.unwrap_or_default(),
             saved,
             certificates,
+            risks,
+            last_year_warning,
+            obligations,
             eligibility,
             events,
             audit,
         })
-    })
-    .await?;
-    Ok(page::html(StatusCode::OK, &page))
+    }
 }
 
 /// Changes shown on the page; the API's `/audit` pages through the rest.
@@ -274,6 +403,7 @@ fn saved_notice(what: &str) -> Option<&'static str> {
     Some(match what {
         "visit" => t("enterprise.saved_visit"),
         "application" => t("enterprise.saved_application"),
+        "obligation" => t("enterprise.saved_obligation"),
         _ => return None,
     })
 }
@@ -291,7 +421,7 @@ pub fn next_rung_eligibility(
     let Some(next) = above.into_iter().find(|rung| catalog.rule_sets.iter().any(|set| set.tier == rung.code)) else {
         return Ok(None);
     };
-    let judged = indicators::eligibility(conn, auth, catalog, enterprise.id, &next.code, None)?;
+    let judged = indicators::eligibility(conn, auth, catalog, enterprise.id, &next.code, DecisionKind::New, None)?;
     let of = |met: Option<bool>| judged.criteria.iter().filter(|c| c.met == met).count();
     let tally = msg::with_all("eligibility.tally", &[&of(Some(true)), &of(Some(false)), &of(None)]);
     Ok(Some(EligibilityView {
@@ -309,6 +439,7 @@ pub fn next_rung_eligibility(
                     None => ("unknown", t("eligibility.unknown")),
                 };
                 Criterion {
+                    short_by: c.short_by.unwrap_or_default(),
                     description: c.description,
                     required: c.required,
                     actual: match (c.actual, c.missing_years.as_slice()) {
@@ -322,6 +453,15 @@ pub fn next_rung_eligibility(
                     state,
                     state_label,
                 }
+            })
+            .collect(),
+        benefits: judged
+            .benefits
+            .into_iter()
+            .map(|b| BenefitLine {
+                amount: b.amount.map(|yuan| msg::with("benefit.amount", yuan as f64 / 10_000.0)).unwrap_or_default(),
+                description: b.description,
+                source: b.source,
             })
             .collect(),
     }))

@@ -5,7 +5,7 @@ use crate::config::Catalog;
 use crate::db::service_requests::ServiceRequest;
 use crate::domain::Role;
 use crate::domain::service_request::Stage;
-use crate::service::agenda::{self, Agenda};
+use crate::service::agenda::{self, Agenda, Closer};
 use crate::service::{Authorized, ServiceError, enterprises};
 use crate::startup::AppState;
 use crate::web::messages::{self as msg, t};
@@ -153,7 +153,11 @@ fn sections(
                 .map(|d| Line {
                     href: format!("/enterprises/{}", d.enterprise.id),
                     detail: {
-                        let cadence = if d.applying { "home.cadence_applying" } else { "home.cadence" };
+                        let cadence = match d.closer {
+                            Some(Closer::Applying) => "home.cadence_applying",
+                            Some(Closer::Owing) => "home.cadence_owing",
+                            None => "home.cadence",
+                        };
                         let when = match (d.due_on, d.enterprise.last_visited_at) {
                             (Some(due), Some(at)) => format!(
                                 "{} · {}",
@@ -169,6 +173,34 @@ fn sections(
                     urgent: true,
                 })
                 .collect(),
+        },
+        Section {
+            title: t("home.obligations"),
+            empty: t("home.obligations_empty"),
+            lines: agenda
+                .obligations
+                .into_iter()
+                .map(|o| Line {
+                    href: format!("/enterprises/{}#obligations", o.enterprise_id),
+                    detail: format!(
+                        "{} · {}",
+                        o.enterprise_name.as_deref().unwrap_or_default(),
+                        if o.due_on < today {
+                            late((today - o.due_on).num_days())
+                        } else {
+                            msg::with("home.due_on", day(o.due_on))
+                        }
+                    ),
+                    title: o.description,
+                    badge: None,
+                    urgent: o.due_on < today,
+                })
+                .collect(),
+        },
+        Section {
+            title: t("home.at_risk"),
+            empty: t("home.at_risk_empty"),
+            lines: agenda.at_risk.into_iter().map(|r| Line::at_risk(catalog, r)).collect(),
         },
     ];
     if runs_desk {

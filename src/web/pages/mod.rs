@@ -4,6 +4,7 @@ pub mod admin;
 pub mod applications;
 pub mod apply;
 pub mod cockpit;
+pub mod cultivation;
 pub mod demand;
 pub mod enterprise;
 pub mod home;
@@ -83,6 +84,29 @@ impl Line {
             badge: Some(TierBadge::of(catalog, &c.tier)),
             urgent: days_left <= 30,
         }
+    }
+
+    /// An enterprise that may lose its rung, with its reasons in words.
+    pub fn at_risk(catalog: &Catalog, risk: crate::service::risks::AtRisk) -> Self {
+        Self {
+            href: format!("/enterprises/{}", risk.enterprise_id),
+            title: risk.name,
+            detail: risk.reasons.iter().map(risk_words).collect::<Vec<_>>().join(" · "),
+            badge: Some(TierBadge::of(catalog, &risk.tier)),
+            urgent: true,
+        }
+    }
+}
+
+/// One reason an enterprise is at risk, as the bureau says it.
+pub fn risk_words(reason: &crate::service::risks::Reason) -> String {
+    use crate::service::risks::Reason;
+    match reason {
+        Reason::Criteria { gaps } => {
+            msg::with("risk.criteria", gaps.iter().map(|g| g.description.as_str()).collect::<Vec<_>>().join("；"))
+        }
+        Reason::Obligation { items } => msg::with("risk.obligation", items.len()),
+        Reason::Expiring { certificate } => msg::with("risk.expiring", day(certificate.valid_until)),
     }
 }
 
