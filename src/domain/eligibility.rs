@@ -160,6 +160,8 @@ code_list! {
     }
 }
 
+// `code_list!` takes no `#[default]` on a variant, so the default is written out.
+#[allow(clippy::derivable_impls)]
 impl Default for DecisionKind {
     fn default() -> Self {
         Self::New

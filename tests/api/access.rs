@@ -201,6 +201,7 @@ fn scoped_routes() -> Vec<(Method, &'static str, Value, u16)> {
         (Method::GET, "/api/v1/enterprises/{id}/eligibility", Value::Null, 404),
         (Method::GET, "/api/v1/enterprises/{id}/promotions", Value::Null, 404),
         (Method::GET, "/api/v1/enterprises/{id}/certificates", Value::Null, 404),
+        (Method::GET, "/api/v1/enterprises/{id}/obligations", Value::Null, 404),
         // Certificates are the bureau's to record, in every street: 403 before scope.
         (
             Method::POST,

@@ -11,6 +11,7 @@ mod console_admin;
 mod console_imports;
 mod console_once;
 mod console_words;
+mod cultivation;
 mod demo;
 mod desk;
 mod docs;
