@@ -39,7 +39,9 @@ CREATE TRIGGER obligations_street_of_enterprise BEFORE INSERT OR UPDATE OF enter
 -- 准备度: how close each enterprise's latest figures bring it to each rung above it that
 -- has rules, ranked by criteria short (total - met, unknown counting as short) and then by
 -- the summed relative gap. Recomputed by service::readiness when figures, certificates or
--- rules change; `next` marks the enterprise's next rung with rules.
+-- rules change; `next` marks the enterprise's next rung with rules. Only the rank is kept
+-- (a few dozen bytes a row, millions of rows at a province's scale): the gaps in words are
+-- evaluated again for the page shown.
 CREATE TABLE readiness (
     enterprise_id uuid NOT NULL REFERENCES enterprises (id),
     target_tier text NOT NULL,
@@ -49,8 +51,6 @@ CREATE TABLE readiness (
     total smallint NOT NULL,
     short smallint NOT NULL,
     shortfall real NOT NULL,
-    rule_set text NOT NULL,
-    gaps jsonb NOT NULL,
     computed_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (enterprise_id, target_tier)
 );

@@ -1,6 +1,6 @@
 //! `peiyu demo`: a demo district (宝安区, ten streets with their parks) with its people
 //! and a realistic history of enterprises, certificates, promotions, visits, service
-//! requests, applications and targets, at any size.
+//! requests, applications, targets, yearly figures and obligations, at any size.
 //!
 //! Rows are generated from their index by a seeded hash, so the same size always gives
 //! the same district, and each table is streamed in with one `COPY`. For a large load the
@@ -12,10 +12,12 @@
 use crate::auth::password;
 use crate::config::Catalog;
 use crate::db::regions::{self, NewRegion};
-use crate::db::schema::{applications, certificates, enterprises, service_requests, tier_changes, users, visits};
+use crate::db::schema::{
+    applications, certificates, enterprise_indicators, enterprises, service_requests, tier_changes, users, visits,
+};
 use crate::domain::service_request::{Category, Priority, Stage, Status};
 use crate::domain::{Role, Uscc, application, uscc};
-use crate::service::{accounts, desk};
+use crate::service::{accounts, desk, obligations};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::pg::CopyFormat;
@@ -91,6 +93,13 @@ pub fn seed(conn: &mut PgConnection, catalog: &Catalog, size: Size) -> anyhow::R
         conn.batch_execute("VACUUM ANALYZE")?;
         conn.batch_execute(&format!("SET statement_timeout = '{timeout}'"))?;
         seeded.steps.push(("vacuum, analyze".to_owned(), started.elapsed()));
+    }
+    // The radar and the obligations as the server keeps them, before it serves: computed
+    // for a new district, and again for one computed under other rules.
+    let started = Instant::now();
+    let upkeep = crate::service::cultivation::upkeep(conn, catalog)?;
+    if upkeep.recounted.is_some() {
+        seeded.steps.push(("readiness radar".to_owned(), started.elapsed()));
     }
     Ok(seeded)
 }
@@ -270,6 +279,7 @@ const VISITS: u64 = 2;
 const REQUESTS: u64 = 3;
 const APPLICATIONS: u64 = 4;
 const NAMES: u64 = 5;
+const FIGURES: u64 = 6;
 
 impl Load<'_> {
     fn run(&self, conn: &mut PgConnection, steps: &mut Vec<(String, std::time::Duration)>) -> anyhow::Result<()> {
@@ -304,6 +314,9 @@ impl Load<'_> {
         self.copy_applications(conn)?;
         self.targets(conn)?;
         step("requests, applications, targets", started);
+        let started = Instant::now();
+        self.copy_figures(conn)?;
+        step("yearly figures", started);
 
         // The rebuild writes every enterprise's last visit: cheaper before the indexes are back.
         let started = Instant::now();
@@ -316,6 +329,78 @@ impl Load<'_> {
             conn.batch_execute(definition)?;
         }
         step("indexes", started);
+        let started = Instant::now();
+        self.obligations(conn)?;
+        step("obligations", started);
+        Ok(())
+    }
+
+    /// Three years of figures for every enterprise on a rung and for three prospects in
+    /// ten: spread around the rules' thresholds, so that the radar has some close, some
+    /// far, and some 国高 whose figures have fallen below what keeps them.
+    fn copy_figures(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
+        use enterprise_indicators::*;
+        let last = self.today.year() - 1;
+        diesel::copy_from(table)
+            .from_raw_data((enterprise_id, year, figures), |out| {
+                buffered(out, |out| {
+                    for i in 0..self.size.enterprises {
+                        let e = self.enterprise(i);
+                        let mut dice = Dice::new(self.size.seed, FIGURES, i);
+                        if e.rank() == 0 && !dice.chance(30) {
+                            continue;
+                        }
+                        // Revenue ¥5m–¥300m, bigger higher up the ladder; growth −10%…+25% a year.
+                        let mut revenue = (5_000_000 + dice.below(60_000_000)) * (1 + e.rank() as u64);
+                        let staff = 20 + dice.below(380);
+                        let tech_share = 4 + dice.below(30);
+                        let rd_share = 10 + dice.below(70);
+                        let high_tech = 40 + dice.below(55);
+                        for year_back in (0..3).rev() {
+                            let grown = 90 + dice.below(36);
+                            revenue = revenue * grown / 100;
+                            let rd = revenue * rd_share / 1000;
+                            let document = serde_json::json!({
+                                "revenue": revenue,
+                                "total_income": revenue * 105 / 100,
+                                "rd_expense": rd,
+                                "rd_expense_domestic": rd * (70 + dice.below(31)) / 100,
+                                "staff": staff,
+                                "tech_staff": staff * tech_share / 100,
+                                "high_tech_revenue": revenue * high_tech / 100,
+                                "total_assets": revenue * (50 + dice.below(100)) / 100,
+                                "debt_ratio": 20 + dice.below(65),
+                                "main_business_share": 60 + dice.below(40),
+                                "ip_class1": dice.below(9),
+                                "ip_class2": dice.below(21),
+                                "years_in_niche": 1 + dice.below(10),
+                                "assessment_score": 40 + dice.below(51),
+                                "major_incident": dice.chance(1),
+                                "market_share": 1 + dice.below(20),
+                            });
+                            writeln!(out, "{}\t{}\t{document}", e.id, last - year_back)?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .with_format(CopyFormat::Text)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// The items the certificates owe since the start of last year, most of those already
+    /// due done by their date: a district that keeps up, with a few enterprises behind.
+    fn obligations(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
+        let from = NaiveDate::from_ymd_opt(self.today.year() - 1, 1, 1).unwrap_or(self.today);
+        obligations::materialize_from(conn, self.catalog, None, from)?;
+        diesel::sql_query(
+            "UPDATE obligations SET done_at = (due_on - (abs(hashtext(id::text)) % 40) * interval '1 day')::timestamptz,
+                                    evidence = '火炬统计回执'
+             WHERE due_on < $1 AND abs(hashtext(id::text)) % 100 < 85",
+        )
+        .bind::<diesel::sql_types::Date, _>(self.today)
+        .execute(conn)?;
         Ok(())
     }
 

@@ -45,8 +45,8 @@ pub fn materialize_annual(
     only: Option<&[Uuid]>,
 ) -> QueryResult<usize> {
     diesel::sql_query(
-        "INSERT INTO obligations (id, enterprise_id, certificate_id, code, period, due_on, national_due_on)
-         SELECT gen_random_uuid(), c.enterprise_id, c.id, $1, $3, $4, $5
+        "INSERT INTO obligations (id, enterprise_id, street_id, certificate_id, code, period, due_on, national_due_on)
+         SELECT gen_random_uuid(), c.enterprise_id, e.street_id, c.id, $1, $3, $4, $5
          FROM certificates c JOIN enterprises e ON e.id = c.enterprise_id AND e.archived_at IS NULL
          WHERE c.tier = ANY($2) AND c.ended_on IS NULL AND c.effective_on < $5
            AND (c.valid_until IS NULL OR c.valid_until >= $5) AND ($6::uuid[] IS NULL OR c.enterprise_id = ANY($6))

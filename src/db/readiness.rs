@@ -4,7 +4,7 @@
 use crate::db::rows_per_insert;
 use crate::db::schema::{certificates, enterprise_indicators, enterprises, readiness, readiness_basis, rung_risks};
 use crate::domain::StreetScope;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -67,8 +67,6 @@ pub struct NewReadiness {
     pub total: i16,
     pub short: i16,
     pub shortfall: f32,
-    pub rule_set: String,
-    pub gaps: serde_json::Value,
 }
 
 #[derive(Debug, Insertable)]
@@ -85,7 +83,7 @@ pub struct NewRisk {
 pub fn replace(conn: &mut PgConnection, ids: &[Uuid], rows: &[NewReadiness], risks: &[NewRisk]) -> QueryResult<()> {
     diesel::delete(readiness::table.filter(readiness::enterprise_id.eq_any(ids))).execute(conn)?;
     diesel::delete(rung_risks::table.filter(rung_risks::enterprise_id.eq_any(ids))).execute(conn)?;
-    for chunk in rows.chunks(rows_per_insert(9)) {
+    for chunk in rows.chunks(rows_per_insert(7)) {
         diesel::insert_into(readiness::table).values(chunk).execute(conn)?;
     }
     for chunk in risks.chunks(rows_per_insert(4)) {
@@ -121,9 +119,6 @@ pub struct Ranked {
     pub total: i16,
     pub short: i16,
     pub shortfall: f32,
-    pub rule_set: String,
-    pub gaps: serde_json::Value,
-    pub computed_at: DateTime<Utc>,
 }
 
 /// The sort key of the radar: criteria short, then the summed gap, then the enterprise.
@@ -154,9 +149,6 @@ pub fn ranked(
             readiness::total,
             readiness::short,
             readiness::shortfall,
-            readiness::rule_set,
-            readiness::gaps,
-            readiness::computed_at,
         ))
         .into_boxed();
     query = match target {
@@ -179,18 +171,4 @@ pub fn ranked(
         );
     }
     query.load(conn)
-}
-
-/// One enterprise's readiness rows, nearest rung first.
-pub fn of_enterprise(conn: &mut PgConnection, id: Uuid) -> QueryResult<Vec<(String, i16, i16, serde_json::Value)>> {
-    readiness::table
-        .filter(readiness::enterprise_id.eq(id))
-        .order(readiness::next.desc())
-        .select((readiness::target_tier, readiness::met, readiness::total, readiness::gaps))
-        .load(conn)
-}
-
-/// The criteria the enterprise's own rung is failing, if any: (tier, rule set, gaps).
-pub fn risk_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(String, String, serde_json::Value)>> {
-    rung_risks::table.find(id).select((rung_risks::tier, rung_risks::rule_set, rung_risks::gaps)).first(conn).optional()
 }

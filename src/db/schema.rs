@@ -409,8 +409,6 @@ diesel::table! {
         total -> Int2,
         short -> Int2,
         shortfall -> Float4,
-        rule_set -> Text,
-        gaps -> Jsonb,
         computed_at -> Timestamptz,
     }
 }

@@ -114,6 +114,36 @@ pub enum Metric {
     HoldsTitle,
 }
 
+impl Metric {
+    /// What it measures, in a few words, as the bureau names it in a sentence
+    /// ("研发费用占比 2.60%，需 ≥ 3.00%").
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RegisteredYears => "注册年限",
+            Self::Staff => "职工总数",
+            Self::Revenue => "营业收入",
+            Self::TotalAssets => "资产总额",
+            Self::TechStaffShare => "科技人员占比",
+            Self::RdRatio => "研发费用占比",
+            Self::RdDomesticShare => "境内研发费用占比",
+            Self::RdRatioEachYear => "各年研发费用占比",
+            Self::RdExpenseEachYear => "各年研发费用",
+            Self::RdExpenseTotal => "研发费用合计",
+            Self::RevenueGrowth => "营业收入增长率",
+            Self::MarketShare => "市场占有率",
+            Self::HighTechIncomeShare => "高新技术产品收入占比",
+            Self::IpClass1 => "Ⅰ类知识产权",
+            Self::IpTotal => "知识产权",
+            Self::DebtRatio => "资产负债率",
+            Self::MainBusinessShare => "主营业务收入占比",
+            Self::YearsInNiche => "细分市场年限",
+            Self::AssessmentScore | Self::BestAssessmentScore => "评价得分",
+            Self::NoMajorIncident => "重大事故",
+            Self::HoldsTitle => "前置称号",
+        }
+    }
+}
+
 /// A threshold that depends on the size of the enterprise (last year's revenue).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -185,6 +215,8 @@ pub struct RuleSet {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct CriterionResult {
     pub code: String,
+    /// What it measures, in a few words (研发费用占比).
+    pub name: String,
     pub description: String,
     /// What the rule asks, e.g. "≥ 5%".
     pub required: String,
@@ -428,6 +460,7 @@ fn evaluate_one(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -
     };
     CriterionResult {
         code: criterion.code.clone(),
+        name: criterion.metric.name().to_owned(),
         description: criterion.description.clone(),
         required: required(criterion, lower),
         actual: actual.map(|v| show(criterion.metric, v)),
@@ -510,9 +543,11 @@ fn shortfall(
         m if is_percent(m) => Some(format!("还差 {} 个百分点", amount(missing))),
         Metric::IpClass1 | Metric::IpTotal => Some(format!("还差 {} 项", amount(missing.ceil()))),
         Metric::YearsInNiche | Metric::RegisteredYears => Some(format!("还差 {} 年", amount(missing.ceil()))),
-        Metric::AssessmentScore | Metric::BestAssessmentScore => {
-            Some(format!("还差 {} 分", amount(if criterion.exclusive { missing.max(0.01) } else { missing })))
+        // "Above 70" is not met by a number of points but by any score over it.
+        Metric::AssessmentScore | Metric::BestAssessmentScore if criterion.exclusive => {
+            Some(format!("须高于 {} 分", amount(min)))
         }
+        Metric::AssessmentScore | Metric::BestAssessmentScore => Some(format!("还差 {} 分", amount(missing))),
         Metric::Staff => Some(format!("还差 {} 人", amount(missing.ceil()))),
         _ => None,
     };

@@ -4,14 +4,13 @@
 use crate::config::Catalog;
 use crate::db::PgPool;
 use crate::db::certificates;
-use crate::db::readiness;
 use crate::domain::StreetScope;
 use crate::domain::eligibility::{DecisionKind, in_force};
 use crate::export::writer::{Cell, Kind, Sheet, Sink};
 use crate::export::{Table, page_through};
 use crate::service::obligations::CompletionReport;
 use crate::service::pipeline::StreetNames;
-use crate::service::readiness::Gap;
+use crate::service::readiness::{self, Gap, RadarQuery};
 use chrono::NaiveDate;
 use diesel::PgConnection;
 use uuid::Uuid;
@@ -43,14 +42,15 @@ pub fn radar(
     sink.sheet(&Sheet::new("准备度", &columns))?;
     let streets = StreetNames::load(&mut *pool.get()?)?;
     let label = |code: &str| catalog.ladder.label(code).unwrap_or(code).to_owned();
-    let fetch = |conn: &mut PgConnection, after, limit| readiness::ranked(conn, scope, target, street, after, limit);
+    let query = RadarQuery { tier: target.map(str::to_owned), street_id: street };
+    let fetch =
+        |conn: &mut PgConnection, after, limit| readiness::ranked_page(conn, catalog, scope, &query, after, limit);
     page_through(
         sink,
         pool,
         fetch,
-        |row| (row.short, row.shortfall, row.enterprise_id),
-        |row| {
-            let gaps: Vec<Gap> = serde_json::from_value(row.gaps.clone()).unwrap_or_default();
+        |(_, key)| *key,
+        |(row, _)| {
             vec![
                 row.name.as_str().into(),
                 streets.name(row.street_id).into(),
@@ -58,7 +58,7 @@ pub fn radar(
                 label(&row.target_tier).into(),
                 i64::from(row.met).into(),
                 i64::from(row.total).into(),
-                gaps.iter().map(gap_words).collect::<Vec<_>>().join("；").into(),
+                row.gaps.iter().map(gap_words).collect::<Vec<_>>().join("；").into(),
             ]
         },
     )
@@ -72,7 +72,7 @@ pub fn gap_words(gap: &Gap) -> String {
         (None, years) => format!("缺{}年数据", years.iter().map(ToString::to_string).collect::<Vec<_>>().join("、")),
     };
     let short = gap.short_by.as_deref().map(|s| format!("：{s}")).unwrap_or_default();
-    format!("{} {}，需 {}{}", gap.description, actual, gap.required, short)
+    format!("{} {}，需 {}{}", gap.name, actual, gap.required, short)
 }
 
 /// The certificates due for review in `span`, soonest first, with the rule set that will

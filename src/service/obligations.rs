@@ -73,7 +73,6 @@ pub fn after_name_change(
 pub struct ItemView {
     pub id: Uuid,
     pub enterprise_id: Uuid,
-    /// Set in lists of several enterprises.
     pub enterprise_name: Option<String>,
     pub code: String,
     /// E.g. 2025年度 高新技术企业年度发展情况报表.
@@ -141,7 +140,9 @@ pub fn of_enterprise(
             obligation::revocation_risk(rule, usize::try_from(missed).unwrap_or(0)).then(|| rule.description.clone())
         })
         .collect();
-    Ok(OfEnterprise { items: items.into_iter().map(|i| ItemView::new(catalog, i, None)).collect(), revocation_risks })
+    let name = &enterprise.fields.name;
+    let items = items.into_iter().map(|i| ItemView::new(catalog, i, Some(name.clone()))).collect();
+    Ok(OfEnterprise { items, revocation_risks })
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
@@ -173,7 +174,8 @@ pub fn mark_done(
         }
         let after = store::mark_done(conn, id, auth.audit.actor.id(), evidence.as_deref())?;
         audit::record(conn, &auth.audit, Change::changed("obligation", id, "done", &before, &after))?;
-        Ok(ItemView::new(catalog, after, None))
+        let name = crate::db::enterprises::name_of(conn, after.enterprise_id)?;
+        Ok(ItemView::new(catalog, after, Some(name)))
     })
 }
 

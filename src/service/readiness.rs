@@ -32,6 +32,9 @@ const RECOUNT_LOCK: i64 = 0x0000_0072_6561_6479;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Gap {
     pub code: String,
+    /// What it measures, in a few words (研发费用占比).
+    #[serde(default)]
+    pub name: String,
     pub description: String,
     pub required: String,
     /// `null`: a figure is missing.
@@ -45,6 +48,7 @@ impl Gap {
     fn of(result: &CriterionResult) -> Self {
         Self {
             code: result.code.clone(),
+            name: result.name.clone(),
             description: result.description.clone(),
             required: result.required.clone(),
             actual: result.actual.clone(),
@@ -61,8 +65,37 @@ fn gaps(results: &[CriterionResult], keep: impl Fn(&CriterionResult) -> bool) ->
     open.into_iter().map(Gap::of).collect()
 }
 
-fn json(gaps: &[Gap]) -> serde_json::Value {
-    serde_json::to_value(gaps).unwrap_or_default()
+/// What the evaluations of some enterprises read: each one's founding date and rung, its
+/// figures and the rungs it holds certificates for, loaded in three queries.
+struct Subjects {
+    subjects: Vec<Subject>,
+    figures: HashMap<Uuid, BTreeMap<i32, Indicators>>,
+    titles: HashMap<Uuid, Vec<String>>,
+    none: BTreeMap<i32, Indicators>,
+}
+
+impl Subjects {
+    fn load(conn: &mut PgConnection, ids: &[Uuid], today: NaiveDate) -> QueryResult<Self> {
+        let subjects = store::subjects(conn, ids)?;
+        let mut figures: HashMap<Uuid, BTreeMap<i32, Indicators>> = HashMap::new();
+        for (id, year, document) in store::figures(conn, ids, today.year() - YEARS_READ)? {
+            // A document that no longer parses counts as not reported.
+            figures.entry(id).or_default().insert(year, serde_json::from_value(document).unwrap_or_default());
+        }
+        let mut titles: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for (id, tier) in store::titles(conn, ids, today)? {
+            titles.entry(id).or_default().push(tier);
+        }
+        Ok(Self { subjects, figures, titles, none: BTreeMap::new() })
+    }
+
+    fn of<'a>(&'a self, subject: &Subject) -> Enterprise<'a> {
+        Enterprise {
+            established_on: subject.established_on,
+            figures: self.figures.get(&subject.id).unwrap_or(&self.none),
+            titles: self.titles.get(&subject.id).map(Vec::as_slice).unwrap_or_default(),
+        }
+    }
 }
 
 /// What one enterprise's figures say: a row per rung above it that has rules (the first
@@ -70,11 +103,9 @@ fn json(gaps: &[Gap]) -> serde_json::Value {
 fn assess(
     catalog: &Catalog,
     subject: &Subject,
-    figures: &BTreeMap<i32, Indicators>,
-    titles: &[String],
+    enterprise: &Enterprise,
     today: NaiveDate,
 ) -> (Vec<NewReadiness>, Option<NewRisk>) {
-    let enterprise = Enterprise { established_on: subject.established_on, figures, titles };
     let current: Tier = catalog.ladder.standing([subject.tier.as_str()]);
     let mut rows = Vec::new();
     for rung in catalog.ladder.rungs() {
@@ -83,7 +114,7 @@ fn assess(
             continue;
         }
         let Some(rules) = in_force(&catalog.rule_sets, &rung.code, DecisionKind::New, today) else { continue };
-        let results = evaluate(rules, &enterprise, today);
+        let results = evaluate(rules, enterprise, today);
         let met = results.iter().filter(|r| r.met == Some(true)).count();
         let total = results.len();
         rows.push(NewReadiness {
@@ -94,8 +125,6 @@ fn assess(
             total: i16::try_from(total).unwrap_or(i16::MAX),
             short: i16::try_from(total - met).unwrap_or(i16::MAX),
             shortfall: results.iter().map(|r| r.gap).sum::<f64>() as f32,
-            rule_set: rules.document.clone(),
-            gaps: json(&gaps(&results, |_| true)),
         });
     }
     let rung = catalog.ladder.rung(&current);
@@ -103,13 +132,13 @@ fn assess(
         .then(|| in_force(&catalog.rule_sets, &rung.code, DecisionKind::Review, today))
         .flatten()
         .and_then(|rules| {
-            let results = evaluate(rules, &enterprise, today);
+            let results = evaluate(rules, enterprise, today);
             let failing = gaps(&results, |r| r.met == Some(false) && rung.keep_criteria.contains(&r.code));
             (!failing.is_empty()).then(|| NewRisk {
                 enterprise_id: subject.id,
                 tier: rung.code.clone(),
                 rule_set: rules.document.clone(),
-                gaps: json(&failing),
+                gaps: serde_json::to_value(&failing).unwrap_or_default(),
             })
         });
     (rows, risk)
@@ -121,21 +150,10 @@ fn assess(
 fn recompute(conn: &mut PgConnection, catalog: &Catalog, ids: &[Uuid], skip_locked: bool) -> QueryResult<usize> {
     let today = catalog.today();
     let locked = store::lock(conn, ids, skip_locked)?;
-    let subjects = store::subjects(conn, &locked)?;
-    let mut figures: HashMap<Uuid, BTreeMap<i32, Indicators>> = HashMap::new();
-    for (id, year, document) in store::figures(conn, &locked, today.year() - YEARS_READ)? {
-        // A document that no longer parses counts as not reported.
-        figures.entry(id).or_default().insert(year, serde_json::from_value(document).unwrap_or_default());
-    }
-    let mut titles: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for (id, tier) in store::titles(conn, &locked, today)? {
-        titles.entry(id).or_default().push(tier);
-    }
-    let none = BTreeMap::new();
+    let loaded = Subjects::load(conn, &locked, today)?;
     let (mut rows, mut risks) = (Vec::new(), Vec::new());
-    for subject in &subjects {
-        let held = titles.get(&subject.id).map(Vec::as_slice).unwrap_or_default();
-        let (readiness, risk) = assess(catalog, subject, figures.get(&subject.id).unwrap_or(&none), held, today);
+    for subject in &loaded.subjects {
+        let (readiness, risk) = assess(catalog, subject, &loaded.of(subject), today);
         rows.extend(readiness);
         risks.extend(risk);
     }
@@ -231,12 +249,33 @@ pub fn radar(
     if let Some(tier) = &query.tier {
         crate::service::ladder::tier_field(&catalog.ladder, "tier", tier)?;
     }
-    let rows =
-        store::ranked(conn, &auth.principal.street_scope(), query.tier.as_deref(), query.street_id, after, limit)?;
+    Ok(ranked_page(conn, catalog, &auth.principal.street_scope(), query, after, limit)?)
+}
+
+/// A page of the radar in `scope` (already the caller's): the rank is kept per enterprise,
+/// the gaps in words are evaluated again for the enterprises on the page.
+pub fn ranked_page(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    scope: &crate::domain::StreetScope,
+    query: &RadarQuery,
+    after: Option<RankKey>,
+    limit: i64,
+) -> QueryResult<Vec<(Ready, RankKey)>> {
+    let today = catalog.today();
+    let rows = store::ranked(conn, scope, query.tier.as_deref(), query.street_id, after, limit)?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.enterprise_id).collect();
+    let loaded = Subjects::load(conn, &ids, today)?;
+    let by_id: HashMap<Uuid, &Subject> = loaded.subjects.iter().map(|s| (s.id, s)).collect();
     Ok(rows
         .into_iter()
         .map(|row| {
             let key = (row.short, row.shortfall, row.enterprise_id);
+            let rules = in_force(&catalog.rule_sets, &row.target_tier, DecisionKind::New, today);
+            let results = match (rules, by_id.get(&row.enterprise_id)) {
+                (Some(rules), Some(subject)) => evaluate(rules, &loaded.of(subject), today),
+                _ => Vec::new(),
+            };
             let ready = Ready {
                 enterprise_id: row.enterprise_id,
                 name: row.name,
@@ -245,8 +284,8 @@ pub fn radar(
                 target_tier: row.target_tier,
                 met: row.met,
                 total: row.total,
-                rule_set: row.rule_set,
-                gaps: serde_json::from_value(row.gaps).unwrap_or_default(),
+                rule_set: rules.map(|r| r.document.clone()).unwrap_or_default(),
+                gaps: gaps(&results, |_| true),
             };
             (ready, key)
         })

@@ -536,3 +536,44 @@ async fn a_manager_finds_an_overdue_request_approves_an_extension_and_a_callback
     photograph(&client, &app, &[(390, 844), (1440, 900)], &pages).await;
     client.close().await.expect("close the browser");
 }
+
+#[actix_web::test]
+async fn a_manager_reads_the_strip_follows_at_risk_and_picks_from_the_radar_on_a_phone_and_a_desk() {
+    let Some((_driver, client)) = browser().await else { return };
+    let app = TestApp::spawn().await;
+    let (street, _, _) = app.streets().await;
+    app.user("bureau.manager", "manager", &[]).await;
+    let enterprise = |n: u32, name: &str| json!({"uscc": uscc(n), "name": name, "street_id": street});
+    let close = id_of(&app.enterprise(&enterprise(1, "差两名科技人员")).await);
+    let figures = json!({"staff": 100, "tech_staff": 8, "revenue": 30_000_000, "total_assets": 20_000_000, "assessment_score": 72.0});
+    let put = app.admin().request(reqwest::Method::PUT, &format!("/api/v1/enterprises/{close}/indicators/2025"));
+    assert!(put.header("If-Match", "*").json(&figures).send().await.expect("figures").status().is_success());
+    let owing = id_of(&app.enterprise(&enterprise(2, "欠年报的国高")).await);
+    let hnte = json!({"to_tier": "hnte", "effective_on": "2025-03-01"});
+    assert_eq!(app.post(&format!("/api/v1/enterprises/{owing}/promotions"), &hnte).await.status(), 201);
+
+    client.set_window_size(390, 844).await.expect("a phone");
+    client.goto(&app.url("/login")).await.expect("open");
+    fill(&client, "#username", "bureau.manager").await;
+    fill(&client, "#password", crate::helpers::PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    arrived(&client, ".strip").await;
+    assert!(fits(&client).await, "the strip at 390 px");
+    snap(&client, 390, "cockpit-strip").await;
+    // 掉级风险企业: one, and a click away from the list of it.
+    let at_risk = client.find(Locator::Css("a.figure[href^='/at-risk']")).await.expect("the at-risk figure");
+    assert!(at_risk.text().await.expect("text").starts_with('1'));
+    at_risk.click().await.expect("follow");
+    arrived(&client, "#list-title").await;
+    assert!(source(&client).await.contains("欠年报的国高"));
+    client.goto(&app.url("/radar")).await.expect("open");
+    arrived(&client, "#list-title").await;
+    let radar = source(&client).await;
+    assert!(radar.contains("差两名科技人员") && radar.contains("还差 2 名科技人员"), "{radar}");
+    assert!(fits(&client).await, "the radar at 390 px");
+    snap(&client, 390, "radar").await;
+    client.set_window_size(1440, 900).await.expect("a desk");
+    photograph(&client, &app, &[(1440, 900)], &[("radar", "/radar".into()), ("cockpit-strip", "/cockpit".into())])
+        .await;
+    client.close().await.expect("close the browser");
+}

@@ -78,7 +78,9 @@ pub async fn list_indicators(
 pub struct EligibilityParams {
     /// Tier code, e.g. `hnte`.
     pub tier: String,
-    /// The decision to judge: `new` (default) or `review` (复核 of a held certificate).
+    /// The decision to judge: `new` (default) or `review` (复核): the review rules, asked
+    /// whether or not the enterprise holds the certificate yet (what it would take); an
+    /// application for a review needs the certificate.
     pub kind: Option<DecisionKind>,
     /// Evaluate under the rules in force on this date (default: today).
     pub on: Option<NaiveDate>,

@@ -302,7 +302,7 @@ fn build(
         }
         List::Reviews => {
             let years =
-                (today.year()..=today.year() + 2).map(|y| (y.to_string(), msg::with("cultivation.year", y))).collect();
+                (today.year()..=today.year() + 3).map(|y| (y.to_string(), msg::with("cultivation.year", y))).collect();
             filters = vec![Filter {
                 name: "year",
                 label: t("cultivation.review_year"),

@@ -102,8 +102,10 @@ impl Line {
 pub fn risk_words(reason: &crate::service::risks::Reason) -> String {
     use crate::service::risks::Reason;
     match reason {
+        // What is missing, in the bureau's units where the rule gives one.
         Reason::Criteria { gaps } => {
-            msg::with("risk.criteria", gaps.iter().map(|g| g.description.as_str()).collect::<Vec<_>>().join("；"))
+            let missing = gaps.iter().map(|g| g.short_by.as_deref().unwrap_or(&g.description));
+            msg::with("risk.criteria", missing.collect::<Vec<_>>().join("；"))
         }
         Reason::Obligation { items } => msg::with("risk.obligation", items.len()),
         Reason::Expiring { certificate } => msg::with("risk.expiring", day(certificate.valid_until)),
