@@ -46,7 +46,7 @@ fn sources(detail: bool) -> String {
     let (criteria, obligation, expiring) = if detail {
         (
             "r.gaps",
-            "jsonb_agg(jsonb_build_object('id', o.id, 'code', o.code, 'period', o.period, 'due_on', o.due_on) ORDER BY o.due_on)",
+            "jsonb_agg(jsonb_build_object('id', o.id, 'code', o.code, 'period', o.period, 'due_on', o.due_on, 'national_due_on', o.national_due_on) ORDER BY o.due_on)",
             "jsonb_build_object('tier', c.tier, 'certificate_id', c.id, 'valid_until', c.valid_until)",
         )
     } else {

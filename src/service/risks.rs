@@ -4,8 +4,8 @@
 
 use crate::config::Catalog;
 use crate::db::risks::{self as store, Lookout};
-use crate::domain::Action;
 use crate::domain::application::Status as ApplicationStatus;
+use crate::domain::{Action, obligation};
 use crate::service::readiness::Gap;
 use crate::service::{Authorized, ServiceError};
 use chrono::{Datelike, Days, NaiveDate};
@@ -31,6 +31,7 @@ pub struct OverdueItem {
     pub code: String,
     pub period: i32,
     pub due_on: NaiveDate,
+    pub national_due_on: NaiveDate,
 }
 
 /// The certificate that ends, as a reason.
@@ -47,8 +48,10 @@ pub struct Ending {
 pub enum Reason {
     /// Its latest figures fail criteria that keep its rung.
     Criteria { gaps: Vec<Gap> },
-    /// Obligations past due.
-    Obligation { items: Vec<OverdueItem> },
+    /// Obligations past due; `revocation_risk` when one was missed (past the nation's
+    /// date) so many years in a row that the certificate may be revoked (two, for the
+    /// 国高's annual report).
+    Obligation { items: Vec<OverdueItem>, revocation_risk: bool },
     /// The certificate it stands on ends soon, with no application to renew it in flight.
     Expiring { certificate: Ending },
 }
@@ -95,7 +98,7 @@ pub fn list(
     auth.require(Action::ReadPipeline)?;
     let in_flight = ApplicationStatus::IN_FLIGHT.map(ApplicationStatus::as_str);
     let look = lookout(auth, catalog, query.street_id, &in_flight, None);
-    let mut found = gather(store::at_risk(conn, &look, after, limit)?);
+    let mut found = gather(catalog, store::at_risk(conn, &look, after, limit)?);
     found.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(found)
 }
@@ -110,16 +113,20 @@ pub fn of_enterprise(
     auth.require(Action::ReadFieldWork)?;
     let in_flight = ApplicationStatus::IN_FLIGHT.map(ApplicationStatus::as_str);
     let look = lookout(auth, catalog, None, &in_flight, Some(id));
-    Ok(gather(store::at_risk(conn, &look, None, 1)?).into_iter().flat_map(|r| r.reasons).collect())
+    Ok(gather(catalog, store::at_risk(conn, &look, None, 1)?).into_iter().flat_map(|r| r.reasons).collect())
 }
 
 /// The rows of reasons, one enterprise after another, as enterprises with their reasons.
-fn gather(rows: Vec<store::Reason>) -> Vec<AtRisk> {
+fn gather(catalog: &Catalog, rows: Vec<store::Reason>) -> Vec<AtRisk> {
     let mut found: Vec<AtRisk> = Vec::new();
     for row in rows {
         let reason = match row.reason.as_str() {
             "criteria" => Reason::Criteria { gaps: serde_json::from_value(row.detail).unwrap_or_default() },
-            "obligation" => Reason::Obligation { items: serde_json::from_value(row.detail).unwrap_or_default() },
+            "obligation" => {
+                let items: Vec<OverdueItem> = serde_json::from_value(row.detail).unwrap_or_default();
+                let revocation_risk = revocation_risk(catalog, &items);
+                Reason::Obligation { items, revocation_risk }
+            }
             _ => match serde_json::from_value(row.detail) {
                 Ok(certificate) => Reason::Expiring { certificate },
                 Err(_) => continue,
@@ -137,6 +144,19 @@ fn gather(rows: Vec<store::Reason>) -> Vec<AtRisk> {
         }
     }
     found
+}
+
+/// Whether the items missed, past the nation's date, run so many years in a row for one
+/// obligation that the certificate may be revoked.
+fn revocation_risk(catalog: &Catalog, items: &[OverdueItem]) -> bool {
+    let today = catalog.today();
+    catalog.obligations.iter().any(|rule| {
+        let mut missed: Vec<i32> =
+            items.iter().filter(|i| i.code == rule.code && i.national_due_on < today).map(|i| i.period).collect();
+        missed.sort_unstable_by(|a, b| b.cmp(a));
+        let in_a_row = missed.windows(2).take_while(|w| w[0] == w[1] + 1).count() + usize::from(!missed.is_empty());
+        obligation::revocation_risk(rule, in_a_row)
+    })
 }
 
 /// How many enterprises in the caller's streets (or `street`) are at risk.

@@ -86,6 +86,10 @@ async fn a_hnte_certified_2025_03_01_owes_its_report_by_2026_05_31_and_is_overdu
     );
     let owed = json_of(counselor.get(&format!("/api/v1/enterprises/{star}/obligations")).await).await;
     assert_eq!(owed["revocation_risks"], json!(["高新技术企业年度发展情况报表"]), "{owed}");
+    let risky = json_of(counselor.get("/api/v1/pipeline/at-risk").await).await;
+    let reason =
+        risky["items"][0]["reasons"].as_array().expect("reasons").iter().find(|r| r["reason"] == "obligation").cloned();
+    assert_eq!(reason.map(|r| r["revocation_risk"].clone()), Some(json!(true)), "flagged in the pipeline: {risky}");
 
     // Ticked off with its evidence, once.
     let ticked = json_of(counselor.post(&done, &json!({"evidence": "火炬统计回执 2026-0412"})).await).await;

@@ -107,7 +107,8 @@ pub fn risk_words(reason: &crate::service::risks::Reason) -> String {
             let missing = gaps.iter().map(|g| g.short_by.as_deref().unwrap_or(&g.description));
             msg::with("risk.criteria", missing.collect::<Vec<_>>().join("；"))
         }
-        Reason::Obligation { items } => msg::with("risk.obligation", items.len()),
+        Reason::Obligation { items, revocation_risk: false } => msg::with("risk.obligation", items.len()),
+        Reason::Obligation { items, revocation_risk: true } => msg::with("risk.obligation_revocation", items.len()),
         Reason::Expiring { certificate } => msg::with("risk.expiring", day(certificate.valid_until)),
     }
 }
