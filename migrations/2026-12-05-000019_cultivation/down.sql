@@ -10,6 +10,7 @@ BEGIN
 END
 $$;
 DROP TABLE readiness_basis;
+DROP TABLE standing_terms;
 DROP TABLE rung_risks;
 DROP TABLE readiness;
 DROP TABLE obligations;

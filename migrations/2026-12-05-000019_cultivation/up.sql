@@ -76,6 +76,20 @@ CREATE INDEX rung_risks_street_idx ON rung_risks (street_id, enterprise_id);
 CREATE TRIGGER rung_risks_street_of_enterprise BEFORE INSERT OR UPDATE OF enterprise_id, street_id ON rung_risks
     FOR EACH ROW EXECUTE FUNCTION street_of_enterprise();
 
+-- The term of the certificate each enterprise stands on (of its current rung), kept with
+-- the readiness rows: "ending soon" is a range of this index, not a join of every
+-- certificate with its holder.
+CREATE TABLE standing_terms (
+    enterprise_id uuid PRIMARY KEY REFERENCES enterprises (id),
+    street_id uuid REFERENCES regions (id),
+    tier text NOT NULL,
+    certificate_id uuid NOT NULL REFERENCES certificates (id),
+    valid_until date NOT NULL
+);
+CREATE INDEX standing_terms_until_idx ON standing_terms (valid_until, enterprise_id);
+CREATE TRIGGER standing_terms_street_of_enterprise BEFORE INSERT OR UPDATE OF enterprise_id, street_id
+    ON standing_terms FOR EACH ROW EXECUTE FUNCTION street_of_enterprise();
+
 -- What the precomputed rows were computed from (rules, ladder, year): a start-up whose
 -- catalogue differs recomputes every enterprise in the background.
 CREATE TABLE readiness_basis (
@@ -98,6 +112,8 @@ BEGIN
     UPDATE readiness SET street_id = NEW.street_id
     WHERE enterprise_id = NEW.id AND street_id IS DISTINCT FROM NEW.street_id;
     UPDATE rung_risks SET street_id = NEW.street_id
+    WHERE enterprise_id = NEW.id AND street_id IS DISTINCT FROM NEW.street_id;
+    UPDATE standing_terms SET street_id = NEW.street_id
     WHERE enterprise_id = NEW.id AND street_id IS DISTINCT FROM NEW.street_id;
     RETURN NULL;
 END

@@ -2,7 +2,9 @@
 //! with what the evaluation reads: figures, founding dates and held certificates, by batch.
 
 use crate::db::rows_per_insert;
-use crate::db::schema::{certificates, enterprise_indicators, enterprises, readiness, readiness_basis, rung_risks};
+use crate::db::schema::{
+    certificates, enterprise_indicators, enterprises, readiness, readiness_basis, rung_risks, standing_terms,
+};
 use crate::domain::StreetScope;
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -48,13 +50,36 @@ pub fn figures(conn: &mut PgConnection, ids: &[Uuid], since: i32) -> QueryResult
         .load(conn)
 }
 
-/// The rungs `ids` hold a live certificate for on `today`: (enterprise, tier).
-pub fn titles(conn: &mut PgConnection, ids: &[Uuid], today: NaiveDate) -> QueryResult<Vec<(Uuid, String)>> {
+/// A live certificate: whose, of which rung, which, and through when.
+#[derive(Debug, Clone, Queryable)]
+pub struct Held {
+    pub enterprise_id: Uuid,
+    pub tier: String,
+    pub certificate_id: Uuid,
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// The certificates `ids` hold on `today`.
+pub fn held(conn: &mut PgConnection, ids: &[Uuid], today: NaiveDate) -> QueryResult<Vec<Held>> {
     certificates::table
         .filter(certificates::enterprise_id.eq_any(ids).and(certificates::ended_on.is_null()))
         .filter(certificates::valid_until.is_null().or(certificates::valid_until.ge(today)))
-        .select((certificates::enterprise_id, certificates::tier))
+        .select((certificates::enterprise_id, certificates::tier, certificates::id, certificates::valid_until))
         .load(conn)
+}
+
+/// The rungs `ids` hold a live certificate for on `today`: (enterprise, tier).
+pub fn titles(conn: &mut PgConnection, ids: &[Uuid], today: NaiveDate) -> QueryResult<Vec<(Uuid, String)>> {
+    Ok(held(conn, ids, today)?.into_iter().map(|h| (h.enterprise_id, h.tier)).collect())
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = standing_terms)]
+pub struct NewTerm {
+    pub enterprise_id: Uuid,
+    pub tier: String,
+    pub certificate_id: Uuid,
+    pub valid_until: NaiveDate,
 }
 
 #[derive(Debug, Insertable)]
@@ -78,11 +103,21 @@ pub struct NewRisk {
     pub gaps: serde_json::Value,
 }
 
-/// Replaces the rows of `ids` with `rows` and `risks` (the street comes from each
-/// enterprise, by trigger).
-pub fn replace(conn: &mut PgConnection, ids: &[Uuid], rows: &[NewReadiness], risks: &[NewRisk]) -> QueryResult<()> {
+/// Replaces the rows of `ids` with `rows`, `risks` and the `terms` they stand on (the
+/// street comes from each enterprise, by trigger).
+pub fn replace(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    rows: &[NewReadiness],
+    risks: &[NewRisk],
+    terms: &[NewTerm],
+) -> QueryResult<()> {
     diesel::delete(readiness::table.filter(readiness::enterprise_id.eq_any(ids))).execute(conn)?;
     diesel::delete(rung_risks::table.filter(rung_risks::enterprise_id.eq_any(ids))).execute(conn)?;
+    diesel::delete(standing_terms::table.filter(standing_terms::enterprise_id.eq_any(ids))).execute(conn)?;
+    for chunk in terms.chunks(rows_per_insert(4)) {
+        diesel::insert_into(standing_terms::table).values(chunk).execute(conn)?;
+    }
     for chunk in rows.chunks(rows_per_insert(7)) {
         diesel::insert_into(readiness::table).values(chunk).execute(conn)?;
     }

@@ -40,14 +40,14 @@ pub struct Lookout<'a> {
 /// The enterprises at risk by one source each, and why (`detail`; NULL when only the ids
 /// are wanted): $1 the caller's streets, $2 one street, $3 today, $4 the horizon of ending
 /// certificates, $5 the application statuses in flight, $6 the id to page after, $7 the
-/// rows per source, $8 one enterprise. Each source walks its own index: the rung risks by
-/// enterprise, the open obligations by due date, the certificates by their end.
+/// rows per source, $8 one enterprise. Each source is a table kept for it: the rung risks,
+/// the open obligations, and the term each enterprise stands on (`standing_terms`).
 fn sources(detail: bool) -> String {
     let (criteria, obligation, expiring) = if detail {
         (
             "r.gaps",
             "jsonb_agg(jsonb_build_object('id', o.id, 'code', o.code, 'period', o.period, 'due_on', o.due_on, 'national_due_on', o.national_due_on) ORDER BY o.due_on)",
-            "jsonb_build_object('tier', c.tier, 'certificate_id', c.id, 'valid_until', c.valid_until)",
+            "jsonb_build_object('tier', c.tier, 'certificate_id', c.certificate_id, 'valid_until', c.valid_until)",
         )
     } else {
         ("NULL::jsonb", "NULL::jsonb", "NULL::jsonb")
@@ -65,19 +65,14 @@ fn sources(detail: bool) -> String {
             AND ($6::uuid IS NULL OR o.enterprise_id > $6) AND ($8::uuid IS NULL OR o.enterprise_id = $8)
           GROUP BY o.enterprise_id ORDER BY o.enterprise_id LIMIT $7)
          UNION ALL
-         (SELECT DISTINCT ON (c.enterprise_id) c.enterprise_id, 'expiring', {expiring}
-          FROM certificates c
-          WHERE c.ended_on IS NULL AND c.valid_until BETWEEN $3 AND $4
+         (SELECT c.enterprise_id, 'expiring', {expiring}
+          FROM standing_terms c
+          WHERE c.valid_until BETWEEN $3 AND $4
+            AND ($1::uuid[] IS NULL OR c.street_id = ANY($1)) AND ($2::uuid IS NULL OR c.street_id = $2)
             AND ($6::uuid IS NULL OR c.enterprise_id > $6) AND ($8::uuid IS NULL OR c.enterprise_id = $8)
-            -- The certificate the enterprise stands on, in the streets asked: a lookup per
-            -- certificate by primary key (a scalar subquery, which the planner does not turn
-            -- into a scan of every enterprise).
-            AND (SELECT e.tier = c.tier AND ($1::uuid[] IS NULL OR e.street_id = ANY($1))
-                        AND ($2::uuid IS NULL OR e.street_id = $2)
-                 FROM enterprises e WHERE e.id = c.enterprise_id)
             AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.enterprise_id = c.enterprise_id
                             AND a.tier = c.tier AND a.status = ANY($5))
-          ORDER BY c.enterprise_id, c.valid_until LIMIT $7)"
+          ORDER BY c.enterprise_id LIMIT $7)"
     )
 }
 

@@ -422,6 +422,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    standing_terms (enterprise_id) {
+        enterprise_id -> Uuid,
+        street_id -> Nullable<Uuid>,
+        tier -> Text,
+        certificate_id -> Uuid,
+        valid_until -> Date,
+    }
+}
+
+diesel::table! {
     rung_risks (enterprise_id) {
         enterprise_id -> Uuid,
         street_id -> Nullable<Uuid>,
@@ -491,6 +501,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rung_entries,
     rung_risks,
     service_requests,
+    standing_terms,
     targets,
     tier_changes,
     user_streets,

@@ -6,7 +6,7 @@
 //! the rules, the ladder or the year.
 
 use crate::config::Catalog;
-use crate::db::readiness::{self as store, NewReadiness, NewRisk, RankKey, Subject};
+use crate::db::readiness::{self as store, Held, NewReadiness, NewRisk, NewTerm, RankKey, Subject};
 use crate::domain::eligibility::{CriterionResult, DecisionKind, Enterprise, Indicators, evaluate, in_force};
 use crate::domain::{Action, Tier};
 use crate::service::{Authorized, ServiceError};
@@ -71,6 +71,7 @@ struct Subjects {
     subjects: Vec<Subject>,
     figures: HashMap<Uuid, BTreeMap<i32, Indicators>>,
     titles: HashMap<Uuid, Vec<String>>,
+    held: Vec<Held>,
     none: BTreeMap<i32, Indicators>,
 }
 
@@ -82,11 +83,27 @@ impl Subjects {
             // A document that no longer parses counts as not reported.
             figures.entry(id).or_default().insert(year, serde_json::from_value(document).unwrap_or_default());
         }
+        let held = store::held(conn, ids, today)?;
         let mut titles: HashMap<Uuid, Vec<String>> = HashMap::new();
-        for (id, tier) in store::titles(conn, ids, today)? {
-            titles.entry(id).or_default().push(tier);
+        for h in &held {
+            titles.entry(h.enterprise_id).or_default().push(h.tier.clone());
         }
-        Ok(Self { subjects, figures, titles, none: BTreeMap::new() })
+        Ok(Self { subjects, figures, titles, held, none: BTreeMap::new() })
+    }
+
+    /// The term of the certificate `subject` stands on: the latest-ending of its rung's.
+    fn term(&self, subject: &Subject) -> Option<NewTerm> {
+        self.held
+            .iter()
+            .filter(|h| h.enterprise_id == subject.id && h.tier == subject.tier)
+            .filter_map(|h| h.valid_until.map(|until| (until, h)))
+            .max_by_key(|(until, _)| *until)
+            .map(|(valid_until, h)| NewTerm {
+                enterprise_id: subject.id,
+                tier: h.tier.clone(),
+                certificate_id: h.certificate_id,
+                valid_until,
+            })
     }
 
     fn of<'a>(&'a self, subject: &Subject) -> Enterprise<'a> {
@@ -151,13 +168,14 @@ fn recompute(conn: &mut PgConnection, catalog: &Catalog, ids: &[Uuid], skip_lock
     let today = catalog.today();
     let locked = store::lock(conn, ids, skip_locked)?;
     let loaded = Subjects::load(conn, &locked, today)?;
-    let (mut rows, mut risks) = (Vec::new(), Vec::new());
+    let (mut rows, mut risks, mut terms) = (Vec::new(), Vec::new(), Vec::new());
     for subject in &loaded.subjects {
         let (readiness, risk) = assess(catalog, subject, &loaded.of(subject), today);
         rows.extend(readiness);
         risks.extend(risk);
+        terms.extend(loaded.term(subject));
     }
-    store::replace(conn, &locked, &rows, &risks)?;
+    store::replace(conn, &locked, &rows, &risks, &terms)?;
     Ok(locked.len())
 }
 
