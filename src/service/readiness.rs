@@ -185,9 +185,14 @@ pub fn refresh(conn: &mut PgConnection, catalog: &Catalog, ids: &[Uuid]) -> Quer
     recompute(conn, catalog, ids, false).map(drop)
 }
 
-/// What the rows depend on besides each enterprise: the rules, the ladder and the year.
+/// The version of what is kept per enterprise: a release that keeps something else (a new
+/// column, another rank) bumps it, and its first start recomputes everyone.
+const KEPT: u32 = 2;
+
+/// What the rows depend on besides each enterprise: what is kept, the rules, the ladder
+/// and the year.
 fn fingerprint(catalog: &Catalog) -> String {
-    let basis = format!("{:?}|{:?}|{}", catalog.rule_sets, catalog.ladder, catalog.today().year());
+    let basis = format!("{KEPT}|{:?}|{:?}|{}", catalog.rule_sets, catalog.ladder, catalog.today().year());
     Sha256::digest(basis.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
