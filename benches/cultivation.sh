@@ -40,7 +40,7 @@ manager_page=$(session bureau.manager)
 
 measure() {
   local who=$1 header=$2 path=$3 out rps p50 p99
-  out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "$header" "$base$path")
+  out=$(wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s --latency -H "$header" "$base$path")
   if grep -q "Non-2xx" <<<"$out"; then echo "$path: $(grep Non-2xx <<<"$out")" >&2; fi
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")

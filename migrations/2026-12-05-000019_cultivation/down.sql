@@ -9,6 +9,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
+DROP INDEX enterprises_archived_idx;
 DROP TABLE readiness_basis;
 DROP TABLE standing_terms;
 DROP TABLE rung_risks;

@@ -104,8 +104,9 @@ struct Counted {
 /// How many enterprises are at risk, for any reason.
 pub fn count(conn: &mut PgConnection, look: &Lookout) -> QueryResult<i64> {
     let counted: Counted = diesel::sql_query(format!(
+        // Archived enterprises left out by the few archived, not by joining every live one.
         "SELECT count(DISTINCT s.enterprise_id) AS count FROM ({}) s
-             JOIN enterprises e ON e.id = s.enterprise_id WHERE e.archived_at IS NULL",
+         WHERE NOT EXISTS (SELECT 1 FROM enterprises e WHERE e.id = s.enterprise_id AND e.archived_at IS NOT NULL)",
         sources(false)
     ))
     .bind::<Nullable<Array<SqlUuid>>, _>(look.streets.clone())
