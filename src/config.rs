@@ -306,13 +306,18 @@ fn read_file<T: serde::de::DeserializeOwned>(
 mod tests {
     use super::*;
 
-    #[test]
-    fn secrets_are_never_printed() {
-        let mut settings: Settings = Config::builder()
+    /// The built-in settings, as a process without a file or environment has them.
+    fn defaults() -> Settings {
+        Config::builder()
             .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
             .build()
             .and_then(Config::try_deserialize)
-            .expect("defaults deserialize");
+            .expect("defaults deserialize")
+    }
+
+    #[test]
+    fn secrets_are_never_printed() {
+        let mut settings: Settings = defaults();
         settings.jwt_secret = "a-jwt-secret-nobody-may-read-in-a-log".into();
         settings.database.url = "postgres://peiyu:hunter2-password@db/peiyu".into();
         let printed = format!("{settings:?} {settings:#?}");
@@ -322,11 +327,7 @@ mod tests {
 
     #[test]
     fn built_in_defaults_load() {
-        let settings: Settings = Config::builder()
-            .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
-            .build()
-            .and_then(Config::try_deserialize)
-            .expect("defaults deserialize");
+        let settings: Settings = defaults();
         assert_eq!(settings.bind, "127.0.0.1:8080");
         let catalog = settings.catalog().expect("built-in catalog is valid");
         let codes: Vec<_> = catalog.ladder.rungs().iter().map(|r| r.code.as_str()).collect();
@@ -338,11 +339,7 @@ mod tests {
 
     #[test]
     fn a_bad_rule_file_names_what_is_wrong() {
-        let mut settings: Settings = Config::builder()
-            .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
-            .build()
-            .and_then(Config::try_deserialize)
-            .expect("defaults deserialize");
+        let mut settings: Settings = defaults();
         let dir = std::env::temp_dir().join(format!("peiyu-tiers-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let ladder = "[[tiers]]\ncode = \"prospect\"\nlabel = \"未入库\"\n";
@@ -371,11 +368,7 @@ mod tests {
     fn the_encoded_hnte_rules_judge_the_worked_example() {
         use crate::domain::eligibility::{DecisionKind, Enterprise, Indicators, evaluate, in_force};
         use std::collections::BTreeMap;
-        let settings: Settings = Config::builder()
-            .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
-            .build()
-            .and_then(Config::try_deserialize)
-            .expect("defaults deserialize");
+        let settings: Settings = defaults();
         let catalog = settings.catalog().expect("built-in catalog is valid");
         let on = NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
         let rules = in_force(&catalog.rule_sets, "hnte", DecisionKind::New, on).expect("a 国高 rule set");
@@ -412,11 +405,7 @@ mod tests {
     #[test]
     fn the_rule_set_in_force_follows_the_date() {
         use crate::domain::eligibility::{DecisionKind, in_force};
-        let settings: Settings = Config::builder()
-            .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
-            .build()
-            .and_then(Config::try_deserialize)
-            .expect("defaults deserialize");
+        let settings: Settings = defaults();
         let catalog = settings.catalog().expect("built-in catalog is valid");
         let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
         let document =
@@ -436,11 +425,7 @@ mod tests {
     fn reviews_and_the_2026_prerequisite_follow_the_configured_rules() {
         use crate::domain::eligibility::{DecisionKind, Enterprise, Indicators, evaluate, in_force};
         use std::collections::BTreeMap;
-        let settings: Settings = Config::builder()
-            .add_source(File::from_str(DEFAULT_SETTINGS, FileFormat::Toml))
-            .build()
-            .and_then(Config::try_deserialize)
-            .expect("defaults deserialize");
+        let settings: Settings = defaults();
         let catalog = settings.catalog().expect("built-in catalog is valid");
         let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
         let codes = |set: &RuleSet| set.criteria.iter().map(|c| c.code.clone()).collect::<Vec<_>>();

@@ -248,11 +248,7 @@ pub fn expiring(
     after: Option<(NaiveDate, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<Expiring>> {
-    let mut query = certificates::table
-        .inner_join(enterprises::table)
-        .filter(certificates::ended_on.is_null())
-        .filter(certificates::valid_until.between(from, until))
-        .filter(enterprises::archived_at.is_null())
+    let mut query = ending(scope, filter.street_id, filter.tier.as_ref().map(std::slice::from_ref), (from, until))
         .order((certificates::valid_until, certificates::id))
         .limit(limit)
         .select((
@@ -263,17 +259,7 @@ pub fn expiring(
             enterprises::id,
             enterprises::name,
             enterprises::street_id,
-        ))
-        .into_boxed();
-    if let StreetScope::Streets(streets) = scope {
-        query = query.filter(enterprises::street_id.eq_any(streets.clone()));
-    }
-    if let Some(street) = filter.street_id {
-        query = query.filter(enterprises::street_id.eq(street));
-    }
-    if let Some(tier) = &filter.tier {
-        query = query.filter(certificates::tier.eq(tier.clone()));
-    }
+        ));
     if let Some((valid_until, id)) = after {
         query = query.filter(
             certificates::valid_until
@@ -297,22 +283,44 @@ pub struct DueForReview {
     pub street_id: Option<Uuid>,
 }
 
+/// Held certificates of live enterprises in `scope` (and `street`) of `tiers` whose last
+/// valid day lies in `from..=until` (`tiers`: `None` for every rung): what the lists and counts of certificates coming to
+/// an end (for renewal, for review) narrow and select from.
+fn ending<'a>(
+    scope: &StreetScope,
+    street: Option<Uuid>,
+    tiers: Option<&'a [String]>,
+    (from, until): (NaiveDate, NaiveDate),
+) -> diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<certificates::table, enterprises::table>, diesel::pg::Pg> {
+    let mut query = certificates::table
+        .inner_join(enterprises::table)
+        .filter(certificates::ended_on.is_null())
+        .filter(certificates::valid_until.between(from, until))
+        .filter(enterprises::archived_at.is_null())
+        .into_boxed();
+    if let Some(tiers) = tiers {
+        query = query.filter(certificates::tier.eq_any(tiers));
+    }
+    if let StreetScope::Streets(streets) = scope {
+        query = query.filter(enterprises::street_id.eq_any(streets.clone()));
+    }
+    if let Some(street) = street {
+        query = query.filter(enterprises::street_id.eq(street));
+    }
+    query
+}
+
 /// Held certificates of `tiers` of live enterprises in `scope` whose term ends in
 /// `from..=until`, soonest first, the page after `after` (valid_until, certificate id).
 pub fn due_for_review(
     conn: &mut PgConnection,
     scope: &StreetScope,
     tiers: &[String],
-    (from, until): (NaiveDate, NaiveDate),
+    window: (NaiveDate, NaiveDate),
     after: Option<(NaiveDate, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<DueForReview>> {
-    let mut query = certificates::table
-        .inner_join(enterprises::table)
-        .filter(certificates::ended_on.is_null())
-        .filter(certificates::tier.eq_any(tiers))
-        .filter(certificates::valid_until.between(from, until))
-        .filter(enterprises::archived_at.is_null())
+    let mut query = ending(scope, None, Some(tiers), window)
         .order((certificates::valid_until, certificates::id))
         .limit(limit)
         .select((
@@ -324,11 +332,7 @@ pub fn due_for_review(
             enterprises::id,
             enterprises::name,
             enterprises::street_id,
-        ))
-        .into_boxed();
-    if let StreetScope::Streets(streets) = scope {
-        query = query.filter(enterprises::street_id.eq_any(streets.clone()));
-    }
+        ));
     if let Some((valid_until, id)) = after {
         query = query.filter(
             certificates::valid_until
@@ -345,21 +349,7 @@ pub fn count_due_for_review(
     scope: &StreetScope,
     street: Option<Uuid>,
     tiers: &[String],
-    (from, until): (NaiveDate, NaiveDate),
+    window: (NaiveDate, NaiveDate),
 ) -> QueryResult<i64> {
-    let mut query = certificates::table
-        .inner_join(enterprises::table)
-        .filter(certificates::ended_on.is_null())
-        .filter(certificates::tier.eq_any(tiers))
-        .filter(certificates::valid_until.between(from, until))
-        .filter(enterprises::archived_at.is_null())
-        .count()
-        .into_boxed();
-    if let StreetScope::Streets(streets) = scope {
-        query = query.filter(enterprises::street_id.eq_any(streets.clone()));
-    }
-    if let Some(street) = street {
-        query = query.filter(enterprises::street_id.eq(street));
-    }
-    query.get_result(conn)
+    ending(scope, street, Some(tiers), window).count().get_result(conn)
 }

@@ -71,7 +71,8 @@ struct Subjects {
     subjects: Vec<Subject>,
     figures: HashMap<Uuid, BTreeMap<i32, Indicators>>,
     titles: HashMap<Uuid, Vec<String>>,
-    held: Vec<Held>,
+    /// The certificates held, by enterprise.
+    held: HashMap<Uuid, Vec<Held>>,
     none: BTreeMap<i32, Indicators>,
 }
 
@@ -83,10 +84,11 @@ impl Subjects {
             // A document that no longer parses counts as not reported.
             figures.entry(id).or_default().insert(year, serde_json::from_value(document).unwrap_or_default());
         }
-        let held = store::held(conn, ids, today)?;
         let mut titles: HashMap<Uuid, Vec<String>> = HashMap::new();
-        for h in &held {
+        let mut held: HashMap<Uuid, Vec<Held>> = HashMap::new();
+        for h in store::held(conn, ids, today)? {
             titles.entry(h.enterprise_id).or_default().push(h.tier.clone());
+            held.entry(h.enterprise_id).or_default().push(h);
         }
         Ok(Self { subjects, figures, titles, held, none: BTreeMap::new() })
     }
@@ -94,8 +96,9 @@ impl Subjects {
     /// The term of the certificate `subject` stands on: the latest-ending of its rung's.
     fn term(&self, subject: &Subject) -> Option<NewTerm> {
         self.held
+            .get(&subject.id)?
             .iter()
-            .filter(|h| h.enterprise_id == subject.id && h.tier == subject.tier)
+            .filter(|h| h.tier == subject.tier)
             .filter_map(|h| h.valid_until.map(|until| (until, h)))
             .max_by_key(|(until, _)| *until)
             .map(|(valid_until, h)| NewTerm {

@@ -3,10 +3,8 @@
 
 use crate::console::Console;
 use crate::fixtures::District;
-use crate::helpers::{TestApp, count, problem, run_sql, server, with_database};
+use crate::helpers::{TestApp, count, database_at, drop_database, problem, run_sql};
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
-use diesel_migrations::MigrationHarness;
 use serde_json::{Value, json};
 
 async fn json_of(response: reqwest::Response) -> Value {
@@ -393,16 +391,7 @@ async fn the_console_ticks_off_an_obligation_and_shows_the_lists_and_the_cockpit
 
 #[actix_web::test]
 async fn certificates_and_applications_from_before_cultivation_get_their_items_and_radar() {
-    let name = format!("before_cultivation_{}", uuid::Uuid::now_v7().simple());
-    let admin_url = server().admin_url();
-    let mut admin = PgConnection::establish(&admin_url).expect("connect");
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create");
-    let url = with_database(&admin_url, &name);
-    let mut conn = PgConnection::establish(&url).expect("connect");
-    conn.batch_execute("SET peiyu.time_zone = 'Asia/Shanghai'").expect("zone");
-    for _ in 0..18 {
-        conn.run_next_migration(peiyu::db::MIGRATIONS).expect("an earlier migration");
-    }
+    let (url, mut conn) = database_at("before_cultivation", 18);
     conn.batch_execute(
         "INSERT INTO regions (id, kind, code, name) VALUES ('00000000-0000-7000-8000-000000000001', 'district', 'd', '宝安区');
          INSERT INTO regions (id, kind, code, name, parent_id) VALUES ('00000000-0000-7000-8000-000000000002', 'street', 's', '新安街道', '00000000-0000-7000-8000-000000000001');
@@ -447,5 +436,5 @@ async fn certificates_and_applications_from_before_cultivation_get_their_items_a
         ]
     );
     drop(conn);
-    admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).ok();
+    drop_database(&url);
 }

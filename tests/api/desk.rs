@@ -2,11 +2,10 @@
 //! supervision, transfer, the inbox's filters, and requests from before the desk.
 
 use crate::fixtures::{self, District};
-use crate::helpers::{TestApp, fields, problem, run_sql, server, with_database};
+use crate::helpers::{TestApp, database_at, drop_database, fields, problem, run_sql};
 use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use diesel_migrations::MigrationHarness;
 use peiyu::config::{Catalog, Settings};
 use peiyu::domain::service_request::{Escalation, Stage};
 use peiyu::service::desk::{self, Notice, Notifier};
@@ -348,17 +347,8 @@ async fn several_requests_are_handed_out_at_once_or_not_at_all() {
 /// their history and computes their stages from it.
 #[actix_web::test]
 async fn requests_from_before_the_desk_get_their_stages_from_their_history() {
-    let name = format!("before_desk_{}", uuid::Uuid::now_v7().simple());
-    let admin_url = server().admin_url();
-    let mut admin = PgConnection::establish(&admin_url).expect("connect");
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create");
-    let url = with_database(&admin_url, &name);
-    let mut conn = PgConnection::establish(&url).expect("connect");
-    conn.batch_execute("SET peiyu.time_zone = 'Asia/Shanghai'").expect("zone");
     // Today's schema: every migration up to 000016.
-    for _ in 0..16 {
-        conn.run_next_migration(peiyu::db::MIGRATIONS).expect("an earlier migration");
-    }
+    let (url, mut conn) = database_at("before_desk", 16);
     conn.batch_execute(
         "INSERT INTO regions (id, kind, code, name) VALUES ('00000000-0000-7000-8000-000000000001', 'district', 'd', '宝安区');
          INSERT INTO regions (id, kind, code, name, parent_id) VALUES ('00000000-0000-7000-8000-000000000002', 'street', 's', '新安街道', '00000000-0000-7000-8000-000000000001');
@@ -415,7 +405,7 @@ async fn requests_from_before_the_desk_get_their_stages_from_their_history() {
     // Run again, it finds nothing left to compute.
     assert_eq!(desk::backfill(&mut conn, &catalog).expect("backfill"), 0);
     drop(conn);
-    admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).expect("drop");
+    drop_database(&url);
 }
 
 /// A 12345 export: one order by USCC, one by name, one of an enterprise nobody knows, one

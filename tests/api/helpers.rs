@@ -406,3 +406,28 @@ pub fn footprint(app: &TestApp) -> [i64; 4] {
 pub fn run_sql(app: &TestApp, statements: &str) {
     execute(&mut app.pool.get().expect("connection"), statements);
 }
+
+/// A fresh database with the first `migrations` migrations applied: the schema of an
+/// earlier release, for a test to fill with its data before migrating the rest. Its URL
+/// and a connection to it.
+pub fn database_at(prefix: &str, migrations: usize) -> (String, PgConnection) {
+    use diesel_migrations::MigrationHarness;
+    let name = format!("{prefix}_{}", uuid::Uuid::now_v7().simple());
+    let admin_url = server().admin_url();
+    let mut admin = PgConnection::establish(&admin_url).expect("connect");
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create");
+    let url = with_database(&admin_url, &name);
+    let mut conn = PgConnection::establish(&url).expect("connect");
+    conn.batch_execute("SET peiyu.time_zone = 'Asia/Shanghai'").expect("zone");
+    for _ in 0..migrations {
+        conn.run_next_migration(peiyu::db::MIGRATIONS).expect("an earlier migration");
+    }
+    (url, conn)
+}
+
+/// Drops a database [`database_at`] made, once the test is done with it.
+pub fn drop_database(url: &str) {
+    let name = url.rsplit('/').next().and_then(|tail| tail.split('?').next()).unwrap_or_default();
+    let mut admin = PgConnection::establish(&server().admin_url()).expect("connect");
+    admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).expect("drop");
+}
