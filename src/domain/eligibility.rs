@@ -473,6 +473,10 @@ fn evaluate_one(criterion: &Criterion, enterprise: &Enterprise, on: NaiveDate) -
 
 /// Yuan as the bureau writes an amount: "40 万元", "1.25 万元".
 fn wan(yuan: f64) -> String {
+    // Less than 100 yuan would read "0 万元": said in yuan.
+    if yuan < 100.0 {
+        return format!("{} 元", yuan.ceil());
+    }
     let text = format!("{:.2}", yuan / 10_000.0);
     let text = text.trim_end_matches('0').trim_end_matches('.');
     format!("{text} 万元")

@@ -23,10 +23,10 @@ code_list! {
     /// Which items a list shows.
     #[schema(as = ObligationFilter)]
     pub enum Wants {
-        Due = "due" => "待完成",
+        Due = "due" => "未到期",
         Overdue = "overdue" => "已逾期",
         /// Not done, past due or not.
-        Open = "open" => "未完成",
+        Open = "open" => "未完成（含逾期）",
         Done = "done" => "已完成",
     }
 }

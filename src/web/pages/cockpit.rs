@@ -504,7 +504,7 @@ impl Strip<'_> {
             value: self.at_risk.to_string(),
             label: t("cockpit.at_risk").to_owned(),
             note: String::new(),
-            href: format!("/at-risk?{}", street_query.trim_start_matches('&')),
+            href: street.map_or_else(|| "/at-risk".to_owned(), |s| format!("/at-risk?street_id={s}")),
             tone: alarm(self.at_risk),
         });
         figures.push(Figure {

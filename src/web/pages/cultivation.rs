@@ -81,6 +81,8 @@ struct ListPage {
     tabs: Vec<Tab>,
     filters: Vec<Filter>,
     lines: Vec<Line>,
+    /// How many in all, where the list knows (the cockpit's figure it was opened from).
+    total: Option<i64>,
     empty: &'static str,
     more: Option<String>,
     /// The cockpit's download of the whole list, without its format.
@@ -203,6 +205,7 @@ fn build(
     let mut filters = vec![street_filter(conn, auth, asked)?];
     let street = asked.street();
     let street_query = street.map_or_else(String::new, |s| format!("&street_id={s}"));
+    let mut total = None;
     let (lines, more, intro, export): (Vec<Line>, Option<String>, &'static str, Option<String>) = match list {
         List::Radar => {
             let tiers = catalog
@@ -258,6 +261,7 @@ fn build(
             let more = (rows.len() as i64 > PAGE)
                 .then(|| asked.address(list, &[("after", rows[PAGE as usize - 1].enterprise_id.to_string())]));
             let lines = rows.into_iter().take(PAGE as usize).map(|r| Line::at_risk(catalog, r)).collect();
+            total = Some(risks::count(conn, auth, catalog, street)?);
             (lines, more, t("cultivation.at_risk_intro"), None)
         }
         List::Obligations => {
@@ -293,22 +297,22 @@ fn build(
                     title: o.description,
                 })
                 .collect();
-            (
-                lines,
-                more,
-                t("cultivation.obligations_intro"),
-                Some(format!("/cockpit/export/obligations?{street_query}")),
-            )
+            // The list is not exported (the cockpit's completion card is the report).
+            (lines, more, t("cultivation.obligations_intro"), None)
         }
         List::Reviews => {
-            let years =
-                (today.year()..=today.year() + 3).map(|y| (y.to_string(), msg::with("cultivation.year", y))).collect();
+            // This year (the blank choice) and the three after: a term's length.
+            let years = (today.year() + 1..=today.year() + 3)
+                .map(|y| (y.to_string(), msg::with("cultivation.year", y)))
+                .collect();
             filters = vec![Filter {
                 name: "year",
                 label: t("cultivation.review_year"),
                 options: options(years, &asked.year, t("cultivation.this_year")),
             }];
-            let span = reviews::span_of(catalog, asked.year.parse().ok())?;
+            // A year off the list is this year, as any other filter the page does not offer.
+            let year = asked.year.parse().ok().filter(|y| (today.year()..=today.year() + 3).contains(y));
+            let span = reviews::span_of(catalog, year)?;
             let rows = reviews::due(conn, auth, catalog, span, parse_dated(&asked.after), PAGE + 1)?;
             let more = (rows.len() as i64 > PAGE).then(|| {
                 let last = &rows[PAGE as usize - 1];
@@ -341,6 +345,7 @@ fn build(
         tabs: tabs(list),
         filters,
         lines,
+        total,
         empty: t("cultivation.empty"),
         more,
         export,
