@@ -21,6 +21,12 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 /// Bytes gathered before a chunk goes to the client.
 const CHUNK: usize = 64 * 1024;
 
+/// Exports written at once in this process; more wait their turn with their headers sent.
+/// Each holds a writer's buffers (an XLSX one ~5 MB: sixty-four at once took the server
+/// from 105 to 404 MB) and a connection from the pool's reserve, so two keep memory
+/// bounded and leave the requests' connections alone.
+static WRITING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// A spreadsheet format; JSON is the API's own answer, not an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -191,23 +197,16 @@ where
 {
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(4);
     let filename = format!("{}-{}.{}", heading.file, heading.generated_at.format("%Y%m%d-%H%M"), format.extension());
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut out = ChannelWriter { tx: tx.clone(), buffer: Vec::with_capacity(CHUNK) };
-        let written = match format {
-            Format::Csv => write_csv(&mut out, produce),
-            Format::Xlsx => write_xlsx(&mut out, &heading, produce),
+    actix_web::rt::spawn(async move {
+        let Ok(turn) = WRITING.acquire().await else { return };
+        // A client that left while waiting costs no writing.
+        if tx.is_closed() {
+            return;
         }
-        .and_then(|()| out.flush().map_err(Into::into));
-        match written {
-            Ok(()) => {}
-            // Asked of the channel: the XLSX writer wraps the error without its source.
-            Err(_) if tx.is_closed() => tracing::info!("export abandoned: the client went away"),
-            Err(e) => {
-                // The status has gone out already: end the body with an error, so the
-                // client sees a broken download rather than a short file that looks whole.
-                tracing::error!(error = %e, "export failed");
-                let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
-            }
+        let written = actix_web::rt::task::spawn_blocking(move || write(format, heading, produce, tx)).await;
+        drop(turn);
+        if let Err(e) = written {
+            tracing::error!(error = %e, "an export's writer did not finish");
         }
     });
     let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
@@ -217,6 +216,30 @@ where
         // Enterprises, contacts, figures: no copy kept in a cache on the way, or on disk.
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .streaming(body)
+}
+
+/// Writes the export into the channel, and ends the body with an error if it fails.
+fn write<F>(format: Format, heading: Heading, produce: F, tx: mpsc::Sender<io::Result<Bytes>>)
+where
+    F: FnOnce(&mut dyn Sink) -> anyhow::Result<()>,
+{
+    let mut out = ChannelWriter { tx: tx.clone(), buffer: Vec::with_capacity(CHUNK) };
+    let written = match format {
+        Format::Csv => write_csv(&mut out, produce),
+        Format::Xlsx => write_xlsx(&mut out, &heading, produce),
+    }
+    .and_then(|()| out.flush().map_err(Into::into));
+    match written {
+        Ok(()) => {}
+        // Asked of the channel: the XLSX writer wraps the error without its source.
+        Err(_) if tx.is_closed() => tracing::info!("export abandoned: the client went away"),
+        Err(e) => {
+            // The status has gone out already: end the body with an error, so the
+            // client sees a broken download rather than a short file that looks whole.
+            tracing::error!(error = %e, "export failed");
+            let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
+        }
+    }
 }
 
 /// Writes into the response body's channel in chunks; blocks while the client is slow.

@@ -52,10 +52,18 @@ where
     F: FnOnce(&mut PgConnection) -> Result<T, ServiceError> + Send + 'static,
     T: Send + 'static,
 {
+    let turn = pool.turn().await.map_err(|timeout| {
+        crate::metrics::database_error(crate::metrics::DatabaseError::PoolTimeout);
+        ServiceError::Unavailable(timeout.into())
+    })?;
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = pool.get()?;
-        work(&mut conn)
+        let done = work(&mut conn);
+        // The connection back in the pool before the next in line is let through.
+        drop(conn);
+        drop(turn);
+        done
     })
     .await
     .map_err(|e| ServiceError::Internal(anyhow::anyhow!("a unit of work did not finish: {e}")))?

@@ -29,6 +29,7 @@ mod operations;
 mod outage;
 mod pipeline;
 mod process;
+mod queueing;
 mod regions;
 mod registry;
 mod sign_in_limits;
