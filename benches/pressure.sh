@@ -185,7 +185,7 @@ for r in "${rows[@]}"; do
   x_composed=-
   x_peer=-
   if [[ $name == "(a)"* ]]; then
-    x_composed=$(awk -v r="$rps" -v c="$composed" 'BEGIN {printf "%.2f", c > 0 ? r / c : 0}')
+    x_composed=$(awk -v r="$rps" -v c="$composed" 'BEGIN {printf "%.2f", (c > 0) ? r / c : 0}')
     [ "$peer_rps" != 0 ] && x_peer=$(awk -v r="$rps" -v p="$peer_rps" 'BEGIN {printf "%.2f", r / p}')
   fi
   echo "| $name | $conns | $rps | $p50 | $p99 | $errors | $x_composed | $x_peer | $rss |"

@@ -126,6 +126,7 @@ fn method_label(method: &actix_web::http::Method) -> &'static str {
 pub enum DatabaseError {
     PoolTimeout,
     Connection,
+    Deadlock,
     Query,
 }
 
@@ -133,6 +134,7 @@ pub fn database_error(kind: DatabaseError) {
     let label = match kind {
         DatabaseError::PoolTimeout => "pool_timeout",
         DatabaseError::Connection => "connection",
+        DatabaseError::Deadlock => "deadlock",
         DatabaseError::Query => "query",
     };
     METRICS.database_errors.with_label_values(&[label]).inc();

@@ -126,6 +126,7 @@ impl Application {
         });
         let trusted_proxies = web::Data::new(crate::client::TrustedProxies(settings.http.trusted_proxies.clone()));
         let document = http::support::openapi::document();
+        let methods = web::Data::new(http::support::methods::Methods::from_document(&document));
         let app = move || {
             App::new()
                 .wrap(from_fn(http::support::observe::observe))
@@ -133,6 +134,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(access_tokens.clone())
+                .app_data(methods.clone())
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .into_utoipa_app()
                 .configure(http::routes)
@@ -192,7 +194,7 @@ async fn no_route(request: actix_web::HttpRequest) -> actix_web::HttpResponse {
         .get(actix_web::http::header::ACCEPT)
         .and_then(|accept| accept.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
-    if wants_page && !request.path().starts_with("/api/") { crate::web::not_found() } else { http::no_route().await }
+    if wants_page && !request.path().starts_with("/api/") { crate::web::not_found() } else { http::no_route(&request) }
 }
 
 /// Runs `job` on the blocking pool now and then every `every`, for as long as the server

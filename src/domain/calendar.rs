@@ -26,7 +26,8 @@ impl Limit {
     /// The limit written as the configuration writes it: a positive number and `h` or `d`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        let (number, unit) = text.split_at(text.len().saturating_sub(1));
+        // The last character is the unit, whatever its width ("5天" must not split "天").
+        let (number, unit) = text.split_at(text.char_indices().last().map_or(0, |(at, _)| at));
         let amount: u32 = number.trim().parse().ok().filter(|n| *n > 0 && *n <= 366 * 24).ok_or_else(|| {
             format!("`{text}` is not a limit such as \"2h\" (working hours) or \"5d\" (working days)")
         })?;
@@ -189,7 +190,7 @@ impl Calendar {
     pub fn working_days_after(&self, at: DateTime<Utc>, days: u32) -> DateTime<Utc> {
         let mut day = self.local(at).date();
         let mut left = days.max(1);
-        for _ in 0..SEARCH_DAYS * left {
+        for _ in 0..SEARCH_DAYS.saturating_mul(left) {
             day = day.succ_opt().unwrap_or(day);
             if self.is_working_day(day) {
                 left -= 1;
@@ -206,7 +207,7 @@ impl Calendar {
         let start = self.local(at);
         let mut left = Duration::hours(i64::from(hours));
         let mut day = start.date();
-        for _ in 0..SEARCH_DAYS + hours {
+        for _ in 0..SEARCH_DAYS.saturating_add(hours) {
             if self.is_working_day(day) {
                 for (from, to) in &self.office {
                     let begin = if day == start.date() { (*from).max(start.time()) } else { *from };
@@ -326,7 +327,7 @@ pub(crate) mod tests {
     fn limits_read_as_written() {
         assert_eq!(Limit::parse("2h"), Ok(Limit::Hours(2)));
         assert_eq!(Limit::parse(" 5d "), Ok(Limit::Days(5)));
-        for bad in ["", "0d", "5", "d", "2w", "-1h", "400d"] {
+        for bad in ["", "0d", "5", "d", "2w", "-1h", "400d", "5天", "天"] {
             assert!(Limit::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Limit::Days(5).to_string(), "5个工作日");

@@ -19,50 +19,65 @@ use utoipa::ToSchema;
 pub struct Indicators {
     /// 销售收入 / 营业收入
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub revenue: Option<i64>,
     /// 总收入 (the base of the high-tech income share)
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub total_income: Option<i64>,
     /// 研发费用
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub rd_expense: Option<i64>,
     /// 在中国境内发生的研发费用
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub rd_expense_domestic: Option<i64>,
     /// 职工总数
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub staff: Option<i32>,
     /// 科技人员
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub tech_staff: Option<i32>,
     /// 高新技术产品（服务）收入
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub high_tech_revenue: Option<i64>,
     /// 资产总额
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub total_assets: Option<i64>,
     /// 资产负债率, percent
     #[validate(range(min = 0.0, max = 100.0))]
+    #[schema(minimum = 0.0, maximum = 100.0)]
     pub debt_ratio: Option<f64>,
     /// 主营业务收入占营业收入比重, percent
     #[validate(range(min = 0.0, max = 100.0))]
+    #[schema(minimum = 0.0, maximum = 100.0)]
     pub main_business_share: Option<f64>,
     /// Ⅰ类知识产权 (invention patents, …)
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub ip_class1: Option<i32>,
     /// Ⅱ类知识产权 (utility models, software copyrights, …)
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub ip_class2: Option<i32>,
     /// 从事特定细分市场年限
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub years_in_niche: Option<i32>,
     /// The score of the tier's own assessment (创新能力评价, 专精特新评分 …)
     #[validate(range(min = 0.0, max = 100.0))]
+    #[schema(minimum = 0.0, maximum = 100.0)]
     pub assessment_score: Option<f64>,
     /// 近一年发生重大安全、重大质量事故或严重环境违法行为
     pub major_incident: Option<bool>,
     /// 主导产品国内市场占有率, percent
     #[validate(range(min = 0.0, max = 100.0))]
+    #[schema(minimum = 0.0, maximum = 100.0)]
     pub market_share: Option<f64>,
 }
 

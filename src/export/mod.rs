@@ -28,6 +28,7 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 pub struct ExportParams {
     /// `csv` or `xlsx` to download the whole result (no paging), `json` (the default)
     /// for the API's answer. `Accept: text/csv` or the XLSX media type does the same.
+    #[param(pattern = "^(csv|xlsx|json)$")]
     pub format: Option<String>,
 }
 

@@ -133,6 +133,11 @@ pub fn routes(config: &mut ServiceConfig) {
 /// Bad path segments (an id that is no UUID) cannot name anything: 404, saying which
 /// segment of the address is wrong in the bureau's words rather than the parser's.
 pub fn path_error(_: actix_web::error::PathError, request: &HttpRequest) -> actix_web::Error {
+    // `/requests/assignments` asked with GET lands on `/requests/{id}`: the address is the
+    // documented one of another method.
+    if let Some(allow) = allowed(request).filter(|allow| !allow.split(", ").any(|m| m == request.method().as_str())) {
+        return ApiError::MethodNotAllowed(allow.to_owned()).into();
+    }
     let wrong = request.match_info().iter().find_map(|(name, value)| {
         let expected = if name == "year" { "a year such as 2026" } else { "an id (a UUID)" };
         let fits = if name == "year" { value.parse::<i32>().is_ok() } else { uuid::Uuid::parse_str(value).is_ok() };
@@ -142,12 +147,21 @@ pub fn path_error(_: actix_web::error::PathError, request: &HttpRequest) -> acti
     ApiError::from(ServiceError::NotFound(detail)).into()
 }
 
+/// The methods the documented address `request` names answers.
+fn allowed(request: &HttpRequest) -> Option<&str> {
+    request.app_data::<actix_web::web::Data<support::methods::Methods>>().and_then(|m| m.allowed(request.path()))
+}
+
 /// `/api/docs` without its slash opens the documentation too.
 pub async fn to_docs() -> HttpResponse {
     HttpResponse::Found().insert_header((actix_web::http::header::LOCATION, "/api/docs/")).finish()
 }
 
-/// Unknown routes answer like every other error.
-pub async fn no_route() -> HttpResponse {
-    ApiError::from(ServiceError::NotFound("no such route".into())).error_response()
+/// Unknown routes answer like every other error: 405 with `Allow` for a documented
+/// address asked with another method, 404 for the rest.
+pub fn no_route(request: &HttpRequest) -> HttpResponse {
+    match allowed(request) {
+        Some(allow) => ApiError::MethodNotAllowed(allow.to_owned()).error_response(),
+        None => ApiError::from(ServiceError::NotFound("no such route".into())).error_response(),
+    }
 }

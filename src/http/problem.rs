@@ -46,6 +46,9 @@ pub enum ApiError {
     /// A body that stopped short of its `Content-Length` for too long.
     #[error("the request body did not arrive in time")]
     RequestTimeout,
+    /// A documented address asked with a method it does not answer; the methods it does.
+    #[error("this address answers {0} only")]
+    MethodNotAllowed(String),
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -62,6 +65,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::RequestTimeout => "request-timeout",
+            Self::MethodNotAllowed(_) => "method-not-allowed",
             Self::Service(error) => match error {
                 ServiceError::Invalid(_) => "validation",
                 ServiceError::Unauthorized(_) => "unauthorized",
@@ -110,6 +114,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Service(error) => match error {
                 ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -136,6 +141,7 @@ impl ResponseError for ApiError {
                 Some(("Retry-After", retry_after.to_string()))
             }
             Self::Service(ServiceError::Unauthorized(_)) => Some(("WWW-Authenticate", "Bearer".to_owned())),
+            Self::MethodNotAllowed(allow) => Some(("Allow", allow.clone())),
             _ => None,
         };
         if let Some(header) = header {

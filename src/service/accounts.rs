@@ -25,9 +25,11 @@ const SHOWN_PREFIX: usize = 10;
 pub struct CreateUser {
     /// Sign-in name: 3 to 50 of a-z, 0-9, `.`, `_`, `-`; unique regardless of case.
     #[validate(length(min = 3, max = 50), custom(function = username_characters))]
+    #[schema(min_length = 3, max_length = 50)]
     #[schema(example = "li.xinan")]
     pub username: String,
     #[validate(length(max = 100), custom(function = not_blank))]
+    #[schema(max_length = 100, pattern = "\\S")]
     #[schema(example = "李辅导员")]
     pub display_name: String,
     /// At least 10 characters, 4 of them different, not containing the username.
@@ -48,6 +50,7 @@ fn username_characters(username: &str) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[validate(length(max = 100), custom(function = not_blank))]
+    #[schema(max_length = 100, pattern = "\\S")]
     pub display_name: Option<String>,
     pub password: Option<String>,
     pub role: Option<Role>,
@@ -293,8 +296,10 @@ fn some_scope(scopes: &[ApiScope]) -> Result<(), ValidationError> {
 pub struct CreateApiKey {
     /// Who uses it, e.g. 省科技厅高企认定系统.
     #[validate(length(max = 100), custom(function = not_blank))]
+    #[schema(max_length = 100, pattern = "\\S")]
     pub name: String,
     #[validate(custom(function = some_scope))]
+    #[schema(min_items = 1)]
     pub scopes: Vec<ApiScope>,
 }
 

@@ -38,6 +38,7 @@ pub struct ApplicationInput {
     #[serde(default)]
     pub kind: DecisionKind,
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -136,9 +137,11 @@ pub struct ApplicationMove {
     pub action: ApplicationAction,
     /// Required to `reject` and `withdraw`: the reason.
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
     /// With `approve`: the certificate granted.
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub certificate_no: Option<String>,
     /// With `approve`: the date on the certificate (default today).
     pub effective_on: Option<NaiveDate>,
@@ -146,6 +149,7 @@ pub struct ApplicationMove {
     pub valid_until: Option<NaiveDate>,
     /// With `approve`: the published batch, e.g. 2026年第一批 (default "<batch_year>年").
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub batch: Option<String>,
 }
 

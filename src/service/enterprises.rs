@@ -33,6 +33,7 @@ pub struct EnterpriseInput {
     pub uscc: String,
     /// 企业名称.
     #[validate(length(max = 200), custom(function = not_blank))]
+    #[schema(max_length = 200, pattern = "\\S")]
     #[schema(example = "深圳市星河智能装备有限公司")]
     pub name: String,
     /// The street (街道) the enterprise belongs to. Required when registering; `null` only
@@ -48,15 +49,20 @@ pub struct EnterpriseInput {
     #[validate(custom(function = founded, use_context))]
     pub established_on: Option<NaiveDate>,
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub address: Option<String>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub contact_name: Option<String>,
     #[validate(length(max = 40), custom(function = phone_number))]
+    #[schema(max_length = 40)]
     pub contact_phone: Option<String>,
     #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub employees: Option<i32>,
     #[serde(default)]
     #[validate(length(max = 20), custom(function = valid_tags))]
+    #[schema(max_items = 20)]
     pub tags: Vec<String>,
 }
 
@@ -274,12 +280,17 @@ pub struct EnterpriseQuery {
     pub tier: Option<String>,
     /// A street's id, or `unassigned`: enterprises a registry feed or an import registered
     /// without a street, waiting for triage (managers).
+    #[param(
+        pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}|unassigned)$"
+    )]
     pub street_id: Option<String>,
     /// Cluster code.
     pub cluster: Option<String>,
     /// Only enterprises holding a certificate that lapses within this many days (1–1095).
+    #[param(minimum = 1, maximum = 1095)]
     pub expiring_within_days: Option<u32>,
     /// Only enterprises nobody has visited for this many days (1–3650).
+    #[param(minimum = 1, maximum = 3650)]
     pub not_visited_days: Option<u32>,
 }
 

@@ -143,6 +143,14 @@ impl From<diesel::result::Error> for ServiceError {
                 Self::invalid("park_id", Refusal::ParkElsewhere)
             }
             E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::conflict(Refusal::ConcurrentChange),
+            // Two transactions that locked the same rows in opposite orders: PostgreSQL
+            // rolled this one back whole (SQLSTATE 40P01, which diesel does not name), so
+            // the same request a moment later succeeds.
+            E::DatabaseError(DatabaseErrorKind::Unknown, info) if info.message() == "deadlock detected" => {
+                metrics::database_error(metrics::DatabaseError::Deadlock);
+                tracing::warn!("a transaction was rolled back to break a deadlock; answered 503 to retry");
+                Self::Busy { retry_after: 1 }
+            }
             E::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
                 metrics::database_error(metrics::DatabaseError::Connection);
                 Self::Unavailable(error.into())

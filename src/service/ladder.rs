@@ -45,14 +45,17 @@ pub struct PromotionInput {
     /// The date on the certificate; not in the future.
     pub effective_on: NaiveDate,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     #[schema(example = "GR202544001234")]
     pub certificate_no: Option<String>,
     /// Its last valid day. Default: the rung's term from `effective_on` (3 years for 国高).
     pub valid_until: Option<NaiveDate>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     #[schema(example = "2025年第一批")]
     pub batch: Option<String>,
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -66,6 +69,7 @@ pub struct DemotionInput {
     pub reason: DemotionReason,
     pub effective_on: NaiveDate,
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 

@@ -151,6 +151,7 @@ pub fn of_enterprise(
 pub struct DoneInput {
     /// What shows it was done: a receipt number, where it was filed.
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub evidence: Option<String>,
 }
 

@@ -18,12 +18,14 @@ use validator::{Validate, ValidationError};
 pub struct CreateRegion {
     /// e.g. 新安街道
     #[validate(length(max = 100), custom(function = not_blank))]
+    #[schema(max_length = 100, pattern = "\\S")]
     #[schema(example = "新安街道")]
     pub name: String,
     /// Stable short code, used by the CLI (`--street xinan`) and imports: letters, digits,
     /// `-` and `_`, such as `xinan`, `ST01` or a GB/T 2260 code like `440306001`. Stored
     /// in lower case; matched whatever the case.
     #[validate(length(min = 1, max = 50), custom(function = region_code))]
+    #[schema(min_length = 1, max_length = 50)]
     #[schema(example = "xinan")]
     pub code: String,
     pub kind: RegionKind,

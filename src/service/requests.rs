@@ -33,9 +33,11 @@ pub struct NewRequest {
     pub category: Category,
     pub priority: Priority,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     #[schema(example = "研发楼扩租 2000 平方米")]
     pub title: String,
     #[validate(length(min = 1, max = 4000))]
+    #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     pub description: String,
     /// The visit it was raised in: a visit of the same enterprise (set automatically when
     /// sent with a visit).
@@ -196,9 +198,11 @@ pub struct RequestMove {
     pub assignee_id: Option<Uuid>,
     /// Required to `reject` (the reason); kept with any other move.
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
     /// Required to `close` and to `callback`: the enterprise's satisfaction, 1 (poor) to 5
     /// (excellent).
+    #[schema(minimum = 1, maximum = 5)]
     pub satisfaction: Option<i16>,
     /// Required to `extend`: the working days asked for.
     pub days: Option<i32>,
@@ -208,6 +212,7 @@ pub struct RequestMove {
     pub street_id: Option<Uuid>,
     /// To `transfer` to a bureau department (承办单位), by its code (see `GET /departments`).
     #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
     pub department: Option<String>,
 }
 
@@ -479,6 +484,7 @@ pub const ASSIGN_AT_ONCE: usize = 200;
 #[serde(deny_unknown_fields)]
 pub struct Assignment {
     /// 1 to 200 requests.
+    #[schema(min_items = 1, max_items = 200)]
     pub request_ids: Vec<Uuid>,
     pub assignee_id: Uuid,
 }

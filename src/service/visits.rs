@@ -31,25 +31,33 @@ pub struct VisitInput {
     pub visited_at: DateTime<Utc>,
     pub channel: Channel,
     #[validate(length(min = 1, max = 6, code = "count"))]
+    #[schema(min_items = 1, max_items = 6)]
     pub purposes: Vec<Purpose>,
     #[validate(length(max = 4000), custom(function = not_blank))]
+    #[schema(max_length = 4000, pattern = "\\S")]
     pub summary: String,
     /// Who took part, e.g. 总经理张伟、财务总监.
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub participants: Option<String>,
     #[validate(length(max = 4000))]
+    #[schema(max_length = 4000)]
     pub findings: Option<String>,
     #[validate(length(max = 4000))]
+    #[schema(max_length = 4000)]
     pub next_steps: Option<String>,
     /// When to follow up; on or after the visit day.
     pub follow_up_on: Option<NaiveDate>,
     #[validate(range(min = -90.0, max = 90.0))]
+    #[schema(minimum = -90.0, maximum = 90.0)]
     pub latitude: Option<f64>,
     #[validate(range(min = -180.0, max = 180.0))]
+    #[schema(minimum = -180.0, maximum = 180.0)]
     pub longitude: Option<f64>,
     /// Demands raised in the visit, recorded with it in one transaction.
     #[serde(default)]
     #[validate(nested, length(max = 20))]
+    #[schema(max_items = 20)]
     pub requests: Vec<NewRequest>,
 }
 

@@ -93,16 +93,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
                 .map_err(|_| PageError::TimedOut)?
                 .map_err(|_| PageError::BadForm("the form is too large"))?
                 .map_err(|_| PageError::BadForm("the form could not be read"))?;
-            // Text PostgreSQL cannot store is refused before anything else reads it.
-            if form_urlencoded::parse(&body).any(|(_, value)| value.contains('\0')) {
-                return Err(PageError::BadForm("the form holds a NUL character"));
-            }
-            let Token { csrf, once } =
-                serde_html_form::from_bytes(&body).map_err(|_| PageError::BadForm("bad form"))?;
-            let fields = serde_html_form::from_bytes(&body).map_err(|_| PageError::BadForm("bad form"))?;
-            Ok(Self { csrf, once, fields, body })
+            decode(body)
         })
     }
+}
+
+/// A form's body read as its tokens and fields: text PostgreSQL cannot store is refused
+/// before anything else reads it.
+pub fn decode<T: DeserializeOwned>(body: web::Bytes) -> Result<Form<T>, PageError> {
+    if form_urlencoded::parse(&body).any(|(_, value)| value.contains('\0')) {
+        return Err(PageError::BadForm("the form holds a NUL character"));
+    }
+    let Token { csrf, once } = serde_html_form::from_bytes(&body).map_err(|_| PageError::BadForm("bad form"))?;
+    let fields = serde_html_form::from_bytes(&body).map_err(|_| PageError::BadForm("bad form"))?;
+    Ok(Form { csrf, once, fields, body })
 }
 
 /// The messages of a form's bad fields, by field name, in the catalogue's words where it

@@ -10,9 +10,9 @@
 
 mod assets;
 mod charts;
-mod form;
+pub mod form;
 pub mod messages;
-mod page;
+pub mod page;
 mod pages;
 pub(crate) mod session;
 

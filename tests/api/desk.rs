@@ -507,3 +507,25 @@ async fn readyz_names_the_years_without_a_holiday_notice() {
         assert!(detail.as_str().is_some_and(|d| d.contains(&year.to_string())), "{detail}");
     }
 }
+
+/// A move takes the demand's row only: a visit locks the enterprise and then its open
+/// demands, so a move that also locked the enterprise (after the demand) deadlocked with
+/// it under load. With the enterprise's row held elsewhere, moves still go through.
+#[actix_web::test]
+async fn a_move_does_not_wait_for_its_enterprise() {
+    let app = TestApp::spawn().await;
+    let district = District::seed(&app).await;
+    let enterprise = district.enterprise("星河智能科技").create().await;
+    let id = id(&raised(&district, &enterprise, "研发补助咨询").await);
+    let mut holder = PgConnection::establish(&app.database_url).expect("connect");
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SET LOCAL lock_timeout = '5s'; SELECT 1 FROM enterprises WHERE id = '{enterprise}' FOR UPDATE"
+        ))
+        .expect("the enterprise locked");
+    let counselor = district.counselor.api(&app);
+    let (path, body) = (format!("/api/v1/requests/{id}/transitions"), json!({"action": "acknowledge"}));
+    let answer = actix_web::rt::time::timeout(std::time::Duration::from_secs(3), counselor.post(&path, &body)).await;
+    holder.batch_execute("ROLLBACK").expect("released");
+    assert_eq!(answer.expect("the move did not wait for the enterprise's lock").status(), 200);
+}

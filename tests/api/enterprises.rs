@@ -147,9 +147,14 @@ async fn malformed_requests_get_4xx_problems_never_500() {
     problem(app.get("/api/v1/enterprises/not-a-uuid").await, 404).await;
     problem(app.get(&format!("/api/v1/enterprises/{}", uuid::Uuid::now_v7())).await, 404).await;
     problem(app.get("/api/v1/no-such-thing").await, 404).await;
-    // A method a path does not have falls through to "no such route".
+    // A method a documented address does not have is 405, naming the methods it has.
     let put = app.admin().request(reqwest::Method::PUT, "/api/v1/regions").send().await.expect("request");
-    problem(put, 404).await;
+    assert_eq!(put.headers()["allow"], "GET, POST");
+    assert_eq!(problem(put, 405).await["type"], "tag:peiyu,2026:problem/method-not-allowed");
+    // Also where another method's path would take the address for an id.
+    let get = app.admin().request(reqwest::Method::GET, "/api/v1/requests/assignments").send().await.expect("request");
+    assert_eq!(get.headers()["allow"], "POST");
+    problem(get, 405).await;
 
     let stored: Vec<Count> = query(&app, "SELECT count(*) AS n FROM enterprises");
     assert_eq!(stored[0].n, 0);

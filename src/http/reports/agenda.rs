@@ -19,6 +19,7 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct AgendaParams {
     /// An enterprise counts as "not visited" after this many days (default 90).
+    #[param(minimum = 0, maximum = 65535)]
     pub not_visited_days: Option<u16>,
 }
 

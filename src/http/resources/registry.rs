@@ -18,7 +18,7 @@ pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// recorded counts as `unchanged`.
 #[utoipa::path(
     tag = "registry",
-    params(("Idempotency-Key" = String, Header, description = "Names the call, e.g. a UUID; 1 to 200 visible ASCII characters")),
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,200}$", description = "Names the call, e.g. a UUID; 1 to 200 visible ASCII characters")),
     request_body = CertificationBatch,
     responses(
         (status = 200, description = "Recorded (or, with `Idempotent-Replayed: true`, the answer of the first call with this key)",

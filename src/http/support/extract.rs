@@ -110,8 +110,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 /// [`parse_json`] for a batch whose rows (under the top-level field `rows`) are checked
 /// one by one, so that one row's unstorable text rejects that row, not the batch.
 pub fn parse_json_with_rows<T: DeserializeOwned>(body: &[u8], rows: Option<&str>) -> Result<T, ApiError> {
-    let value: serde_json::Value =
+    let mut value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    whole_numbers(&mut value);
     let mut unstorable = Vec::new();
     nul_fields(&value, String::new(), rows, &mut unstorable);
     if !unstorable.is_empty() {
@@ -121,6 +122,27 @@ pub fn parse_json_with_rows<T: DeserializeOwned>(body: &[u8], rows: Option<&str>
         let path = e.path().to_string();
         shape_error(&path, &e.into_inner().to_string())
     })
+}
+
+/// `1.0` read as `1`: JSON has one kind of number and JSON Schema calls `1.0` an integer,
+/// as the document's clients may send it; serde would refuse it for an integer field.
+/// Only whole numbers that a double holds exactly, so no value changes.
+fn whole_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(whole) = number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT) {
+                // Within ±2^53 the cast is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = whole as i64;
+                *number = serde_json::Number::from(whole);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
 }
 
 /// Every string (or key) in `value` that holds a NUL, by its path; not below `rows`.
@@ -313,6 +335,18 @@ mod tests {
         // Weak tags never match under If-Match's strong comparison.
         assert!(check("W/\"3\"", 3).is_err());
         assert!(check("3", 3).is_err());
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_point_is_an_integer() {
+        #[derive(serde::Deserialize)]
+        struct Move {
+            satisfaction: i16,
+            at: Vec<f64>,
+        }
+        let parsed: Move = parse_json(br#"{"satisfaction": 4.0, "at": [22.5, 114.0]}"#).expect("parsed");
+        assert_eq!((parsed.satisfaction, parsed.at), (4, vec![22.5, 114.0]));
+        assert!(parse_json::<Move>(br#"{"satisfaction": 4.5, "at": []}"#).is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! request observation and the operator's probes.
 
 pub mod extract;
+pub mod methods;
 pub mod observe;
 pub mod openapi;
 pub mod operations;

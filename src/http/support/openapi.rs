@@ -135,7 +135,75 @@ pub fn document() -> utoipa::openapi::OpenApi {
     // After the routes: only they bring the schemas and operations in.
     EnumLabels.modify(&mut document);
     CommonResponses.modify(&mut document);
+    StorableText.modify(&mut document);
     document
+}
+
+/// PostgreSQL stores no NUL character, and the server refuses text that holds one (422,
+/// `unstorable`): every text the document describes says so, unless a format or list of
+/// its own already rules it out. A field that must say something (`not_blank`) is marked
+/// `pattern = "\\S"` where it is declared, and says both here.
+struct StorableText;
+
+/// Any text without U+0000.
+const STORABLE: &str = "^[^\\u0000]*$";
+/// Text without U+0000 and with something besides white space.
+const SAYS_SOMETHING: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
+
+impl Modify for StorableText {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.schemas.values_mut().for_each(storable);
+        }
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    if let RefOr::T(parameter) = parameter {
+                        parameter.schema.iter_mut().for_each(storable);
+                    }
+                }
+                if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+                    for content in body.content.values_mut() {
+                        if let RefOr::T(content) = content {
+                            content.schema.iter_mut().for_each(storable);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn storable(schema: &mut RefOr<utoipa::openapi::schema::Schema>) {
+    use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType, Type};
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(object) => {
+            let text = match &object.schema_type {
+                SchemaType::Type(kind) => *kind == Type::String,
+                SchemaType::Array(kinds) => kinds.contains(&Type::String),
+                SchemaType::AnyValue => false,
+            };
+            if text && object.format.is_none() && object.enum_values.is_none() {
+                match object.pattern.as_deref() {
+                    None => object.pattern = Some(STORABLE.to_owned()),
+                    Some("\\S") => object.pattern = Some(SAYS_SOMETHING.to_owned()),
+                    Some(_) => {}
+                }
+            }
+            object.properties.values_mut().for_each(storable);
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                storable(items);
+            }
+        }
+        Schema::OneOf(one) => one.items.iter_mut().for_each(storable),
+        Schema::AllOf(all) => all.items.iter_mut().for_each(storable),
+        Schema::AnyOf(any) => any.items.iter_mut().for_each(storable),
+        _ => {}
+    }
 }
 
 /// The answers any operation may give besides its own: 401 to a protected one without
