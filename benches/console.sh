@@ -20,15 +20,6 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; ex
 # shellcheck disable=SC2086 # the size is words
 serve_demo 18081 ${PEIYU_DEMO_SIZE:-}
 
-# The session cookie of a signed-in user.
-session() {
-  local jar=$dir/cookies-$1 token
-  curl -sf -c "$jar" "$base/login" -o "$dir/login.html"
-  token=$(grep -o 'name="csrf" value="[^"]*"' "$dir/login.html" | sed 's/.*value="//;s/"$//')
-  curl -sf -b "$jar" -c "$jar" "$base/login" --data-urlencode "csrf=$token" -d "username=$1" \
-    --data-urlencode "password=$(password "$1")" -o /dev/null
-  echo "Cookie: peiyu_session=$(awk '$6 == "peiyu_session" {print $7}' "$jar")"
-}
 cookie=$(session counselor.xinan)
 manager=$(session bureau.manager)
 admin=$(session bureau.admin)

@@ -21,18 +21,6 @@ command -v jq >/dev/null || { echo "jq is needed: apt-get install jq" >&2; exit 
 # shellcheck disable=SC2086 # the size is words
 serve_demo 18082 ${PEIYU_DEMO_SIZE:-}
 
-token() {
-  curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"username\":\"$1\",\"password\":\"$(password "$1")\"}" | jq -r .access_token
-}
-session() {
-  local jar=$dir/cookies-$1 csrf
-  curl -sf -c "$jar" "$base/login" -o "$dir/login.html"
-  csrf=$(grep -o 'name="csrf" value="[^"]*"' "$dir/login.html" | sed 's/.*value="//;s/"$//')
-  curl -sf -b "$jar" -c "$jar" "$base/login" --data-urlencode "csrf=$csrf" -d "username=$1" \
-    --data-urlencode "password=$(password "$1")" -o /dev/null
-  echo "Cookie: peiyu_session=$(awk '$6 == "peiyu_session" {print $7}' "$jar")"
-}
 manager="Authorization: Bearer $(token bureau.manager)"
 counselor="Authorization: Bearer $(token counselor.xinan)"
 street=$(curl -sf -H "$manager" "$base/api/v1/regions" | jq -r '[.. | objects | select(.code? == "xinan")][0].id')

@@ -36,18 +36,6 @@ work=$(mktemp -d /tmp/peiyu-pressure-XXXXXX)
 peer=
 trap '[ -n "$peer" ] && kill "$peer" 2>/dev/null; [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$work"; if [ -z "${PEIYU_BENCH_DIR:-}" ]; then rm -rf "$dir"; fi' EXIT
 
-token() {
-  curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"username\":\"$1\",\"password\":\"$(password "$1")\"}" | jq -r .access_token
-}
-session() {
-  local jar=$work/cookies-$1 csrf
-  curl -sf -c "$jar" "$base/login" -o "$work/login.html"
-  csrf=$(grep -o 'name="csrf" value="[^"]*"' "$work/login.html" | sed 's/.*value="//;s/"$//')
-  curl -sf -b "$jar" -c "$jar" "$base/login" --data-urlencode "csrf=$csrf" -d "username=$1" \
-    --data-urlencode "password=$(password "$1")" -o /dev/null
-  echo "Cookie: peiyu_session=$(awk '$6 == "peiyu_session" {print $7}' "$jar")"
-}
 counselor=counselor.xinan
 street=$(psql -qtAX "$database" -c "SELECT s.street_id FROM user_streets s JOIN users u ON u.id = s.user_id WHERE u.username = '$counselor' LIMIT 1")
 enterprise=$(psql -qtAX "$database" -c "SELECT id FROM enterprises WHERE street_id = '$street' AND archived_at IS NULL ORDER BY id LIMIT 1")

@@ -527,5 +527,8 @@ async fn a_move_does_not_wait_for_its_enterprise() {
     let (path, body) = (format!("/api/v1/requests/{id}/transitions"), json!({"action": "acknowledge"}));
     let answer = actix_web::rt::time::timeout(std::time::Duration::from_secs(3), counselor.post(&path, &body)).await;
     holder.batch_execute("ROLLBACK").expect("released");
-    assert_eq!(answer.expect("the move did not wait for the enterprise's lock").status(), 200);
+    let answer = answer.expect("the move did not wait for the enterprise's lock");
+    assert_eq!(answer.status(), 200);
+    let taken: Value = answer.json().await.expect("json");
+    assert_eq!((taken["status"].as_str(), taken["stage"].as_str()), (Some("assigned"), Some("contact")));
 }
