@@ -366,6 +366,9 @@ async fn the_search_finds_by_name_fragment_uscc_and_tier_and_pages_on() {
     let bad = console.get("/enterprises?tier=nonsense").await;
     assert_eq!(bad.0, StatusCode::OK);
     assert!(bad.1.contains(r#"id="tier-error""#), "the message is beside the field: {}", bad.1);
+    let nul = console.get("/enterprises?q=%E6%98%9F%00").await;
+    assert_eq!(nul.0, StatusCode::OK, "{}", nul.1);
+    assert!(nul.1.contains(r#"id="q-error""#) && nul.1.contains("无法保存的字符"), "{}", nul.1);
 
     let first = console.page("/enterprises?q=%E5%85%89%E6%98%8E").await;
     assert_eq!(first.matches(r#"class="title""#).count(), 20);
